@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime/debug"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/set-image-platform/set-image-platform/internal/engine"
+)
+
+// Env is what the command line reads and writes besides the registry.
+type Env struct {
+	Getenv         func(string) string
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Transport      http.RoundTripper
+	Keychain       authn.Keychain
+	UserAgent      string
+}
+
+// ErrFailed is returned when at least one image failed; the reasons were
+// already printed.
+var ErrFailed = errors.New("one or more images failed")
+
+const usage = `Usage: set-image-platform [flags] IMAGE...
+
+Sets the platform (os/arch[/variant][:os.version]) of container images in
+place, in their registry, and prints the new digest.
+
+Flags:
+`
+
+const examples = `
+Examples:
+  set-image-platform --platform linux/amd64 ghcr.io/owner/app:1.0
+  set-image-platform --platform linux/arm64 --tag 1.0-arm64 ghcr.io/owner/app:1.0
+  set-image-platform --check --platform linux/amd64 ghcr.io/owner/app:1.0
+  set-image-platform --dry-run --json --platform linux/amd64 ghcr.io/owner/app:1.0 | jq .
+  set-image-platform --demo
+
+Credentials are read like docker and crane read them (DOCKER_CONFIG,
+~/.docker/config.json, credential helpers); --username with
+--password-stdin overrides them; GITHUB_TOKEN is used for ghcr.io.
+
+Exit status: 0 when every image succeeded (with --check: passed), 1 otherwise.
+`
+
+// Run runs the command line with args (without the program name).
+func Run(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("set-image-platform", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	var (
+		in            engine.Input
+		check, asJSON bool
+		demo, version bool
+		passwordStdin bool
+	)
+	fs.StringVar(&in.Platform, "platform", "", "platform to set, os/arch[/variant][:os.version]")
+	fs.StringVar(&in.Tag, "tag", "", "where to push: a bare tag in the same repository, or a full reference")
+	fs.BoolVar(&check, "check", false, "change nothing; fail when the platform is missing or differs from --platform")
+	fs.BoolVar(&in.Overwrite, "overwrite", false, "replace a platform that is already present and different")
+	fs.BoolVar(&in.DryRun, "dry-run", false, "compute and report the result, push nothing")
+	fs.BoolVar(&in.Insecure, "insecure", false, "allow plain HTTP and unverified TLS")
+	fs.StringVar(&in.Username, "username", "", "registry user (with --password-stdin)")
+	fs.BoolVar(&passwordStdin, "password-stdin", false, "read the registry password from standard input")
+	fs.BoolVar(&asJSON, "json", false, "print only the results JSON array on standard output")
+	fs.BoolVar(&demo, "demo", false, "run against a registry started on loopback with a sample image")
+	fs.BoolVar(&version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(env.Stderr, examples)
+	}
+	images, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if version {
+		fmt.Fprintln(env.Stdout, Version())
+		return nil
+	}
+	if demo {
+		return Demo(ctx, env)
+	}
+	if check {
+		in.Mode = engine.Check
+	}
+	if passwordStdin {
+		p, err := readPassword(env.Stdin)
+		if err != nil {
+			return report(env, err)
+		}
+		in.Password = p
+	}
+	in.Images = images
+	in.GitHubToken = env.Getenv("GITHUB_TOKEN")
+	in.GitHubActor = env.Getenv("GITHUB_ACTOR")
+	cfg, err := engine.NewConfig(in)
+	if err != nil {
+		return report(env, err)
+	}
+	logw := env.Stdout
+	if asJSON {
+		logw = env.Stderr
+	}
+	results := engine.Run(ctx, cfg, engine.Deps{
+		Transport: env.Transport,
+		Keychain:  env.Keychain,
+		Log:       &logger{w: logw, errw: env.Stderr},
+		UserAgent: env.UserAgent,
+	})
+	if asJSON {
+		b, err := engine.JSON(results)
+		if err != nil {
+			return report(env, err)
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			return ErrFailed
+		}
+	}
+	return nil
+}
+
+// parseInterspersed lets flags come after images, as users type them.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func readPassword(r io.Reader) (string, error) {
+	if r == nil {
+		return "", errors.New("reading password from standard input: no standard input")
+	}
+	line, err := bufio.NewReader(io.LimitReader(r, 64<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading password from standard input: %w", err)
+	}
+	p := strings.TrimRight(line, "\r\n")
+	if p == "" {
+		return "", errors.New("reading password from standard input: it is empty")
+	}
+	return p, nil
+}
+
+func report(env Env, err error) error {
+	fmt.Fprintf(env.Stderr, "error: %v\n", err)
+	return err
+}
+
+// Version is the module version and VCS revision the binary was built from.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "set-image-platform (unknown version)"
+	}
+	v := "set-image-platform " + bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v += " (" + s.Value + ")"
+		}
+	}
+	return v
+}
+
+// logger prints plain lines: results to w, everything else to errw.
+type logger struct {
+	w, errw io.Writer
+}
+
+func (l *logger) Group(string)       {}
+func (l *logger) EndGroup()          {}
+func (l *logger) Info(msg string)    { fmt.Fprintln(l.w, msg) }
+func (l *logger) Notice(msg string)  { fmt.Fprintln(l.errw, "notice: "+msg) }
+func (l *logger) Warning(msg string) { fmt.Fprintln(l.errw, "warning: "+msg) }
+func (l *logger) Error(msg string)   { fmt.Fprintln(l.errw, "error: "+msg) }

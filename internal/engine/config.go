@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/set-image-platform/set-image-platform/internal/platform"
+)
+
+// Mode is what the run does to each image.
+type Mode int
+
+const (
+	// Set applies the platform.
+	Set Mode = iota
+	// Check changes nothing and fails when the platform is missing or wrong.
+	Check
+)
+
+func (m Mode) String() string {
+	if m == Check {
+		return "check"
+	}
+	return "set"
+}
+
+// Input is what a front door read, before validation.
+type Input struct {
+	Images      []string
+	Platform    string
+	Tag         string
+	Mode        Mode
+	Overwrite   bool
+	DryRun      bool
+	Insecure    bool
+	Username    string
+	Password    string
+	GitHubToken string
+	GitHubActor string
+}
+
+// Config is a validated Input. Nothing after it reads the environment.
+type Config struct {
+	Jobs []Job
+	// Platform is the requested platform; zero when none was given or Auto.
+	Platform platform.Platform
+	Auto     bool
+	Mode     Mode
+	// Notices say how the input was normalized.
+	Notices   []string
+	Overwrite bool
+	DryRun    bool
+	Insecure  bool
+	Creds     Credentials
+}
+
+// Credentials are what the inputs give for authentication.
+type Credentials struct {
+	// Registries are where Username and Password apply: the target's
+	// registry when tag names another registry, else the images' registries.
+	Registries  map[string]bool
+	Username    string
+	Password    string
+	GitHubToken string
+	GitHubActor string
+}
+
+// Job is one image: where it is read and where the result goes.
+type Job struct {
+	Source name.Reference
+	// Target is a name.Tag, or a name.Digest when a digest source is pushed
+	// by digest only (the digest part is then the source's and is replaced
+	// by the new one).
+	Target name.Reference
+}
+
+// InputError is a bad input, found before any request.
+type InputError struct {
+	Input string
+	Err   error
+}
+
+func (e *InputError) Error() string { return fmt.Sprintf("input %s: %v", e.Input, e.Err) }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// tagRE is the grammar of a bare tag in the distribution spec.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// NewConfig validates in and resolves every image's target.
+func NewConfig(in Input) (*Config, error) {
+	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure}
+	var opts []name.Option
+	if in.Insecure {
+		opts = append(opts, name.Insecure)
+	}
+	var refs []name.Reference
+	for _, line := range in.Images {
+		s := strings.TrimSpace(line)
+		if s == "" {
+			continue
+		}
+		ref, err := name.ParseReference(s, opts...)
+		if err != nil {
+			return nil, &InputError{"image", fmt.Errorf("parsing reference %q: %w", s, err)}
+		}
+		refs = append(refs, ref)
+	}
+	if len(refs) == 0 {
+		return nil, &InputError{"image", errors.New("no image given: set it to a reference such as ghcr.io/owner/name:tag")}
+	}
+
+	switch p := strings.TrimSpace(in.Platform); {
+	case strings.EqualFold(p, "auto"):
+		c.Auto = true
+	case p != "":
+		pl, notices, err := platform.Parse(p)
+		if err != nil {
+			return nil, &InputError{"platform", err}
+		}
+		c.Platform, c.Notices = pl, notices
+	}
+	if c.Mode == Set && !c.Auto && c.Platform.IsZero() {
+		return nil, &InputError{"platform", errors.New(`required in set mode: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
+	}
+	if c.Auto {
+		return nil, &InputError{"platform", errors.New(`"auto" is not supported yet: give os/arch such as linux/amd64`)}
+	}
+
+	var full name.Tag
+	tag := strings.TrimSpace(in.Tag)
+	bare := tag != "" && tagRE.MatchString(tag)
+	if tag != "" && !bare {
+		t, err := name.NewTag(tag, append(opts, name.StrictValidation)...)
+		if err != nil {
+			return nil, &InputError{"tag", fmt.Errorf("parsing %q: want a bare tag such as fixed, or a full reference such as ghcr.io/owner/name:tag: %w", tag, err)}
+		}
+		if len(refs) > 1 {
+			return nil, &InputError{"tag", fmt.Errorf("%q is a full reference, which takes one image, not %d: use a bare tag to tag each image in its own repository", tag, len(refs))}
+		}
+		full = t
+	}
+	for _, ref := range refs {
+		j := Job{Source: ref, Target: ref}
+		switch {
+		case bare:
+			j.Target = ref.Context().Tag(tag)
+		case tag != "":
+			j.Target = full
+		}
+		c.Jobs = append(c.Jobs, j)
+	}
+
+	c.Creds = Credentials{
+		Registries:  map[string]bool{},
+		Username:    in.Username,
+		Password:    in.Password,
+		GitHubToken: in.GitHubToken,
+		GitHubActor: in.GitHubActor,
+	}
+	if tag != "" && !bare && full.RegistryStr() != refs[0].Context().RegistryStr() {
+		c.Creds.Registries[full.RegistryStr()] = true
+	} else {
+		for _, ref := range refs {
+			c.Creds.Registries[ref.Context().RegistryStr()] = true
+		}
+	}
+	if (in.Username == "") != (in.Password == "") {
+		missing := "password"
+		if in.Username == "" {
+			missing = "username"
+		}
+		return nil, &InputError{missing, errors.New("username and password go together: set both, or neither")}
+	}
+	return c, nil
+}
+
+// SameRepository reports whether a and b name the same repository of the
+// same registry.
+func SameRepository(a, b name.Reference) bool {
+	return a.Context().Name() == b.Context().Name()
+}

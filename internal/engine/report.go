@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// SummaryLine is the one line per image the logs carry:
+// "ref  before -> after  old digest -> new digest".
+func SummaryLine(r Result) string {
+	return fmt.Sprintf("%s  %s -> %s  %s -> %s", r.Source, r.Before.Display(), r.After.Display(), r.PreviousDigest, r.Digest)
+}
+
+// ResultJSON is one element of the results output.
+type ResultJSON struct {
+	Source         string `json:"source"`
+	Target         string `json:"target"`
+	PreviousDigest string `json:"previous-digest,omitempty"`
+	Digest         string `json:"digest,omitempty"`
+	Changed        bool   `json:"changed"`
+	Platform       string `json:"platform"`
+	Error          string `json:"error,omitempty"`
+}
+
+// JSON renders the results output: an array in input order.
+func JSON(results []Result) ([]byte, error) {
+	out := make([]ResultJSON, len(results))
+	for i, r := range results {
+		out[i] = ResultJSON{Source: r.Source, Target: r.Target}
+		if r.Err != nil {
+			out[i].Error = r.Err.Error()
+			continue
+		}
+		out[i].PreviousDigest, out[i].Digest = r.PreviousDigest, r.Digest
+		out[i].Changed, out[i].Platform = r.Changed, r.After.String()
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("encoding results: %w", err)
+	}
+	return b, nil
+}
+
+// Outputs are the step outputs for results: one line per image for the
+// scalar ones (empty for an image that failed), and the results JSON.
+func Outputs(results []Result) (map[string]string, error) {
+	cols := map[string][]string{}
+	for _, r := range results {
+		row := map[string]string{"digest": "", "image": "", "previous-digest": "", "changed": "", "platform": ""}
+		if r.Err == nil {
+			row = map[string]string{
+				"digest":          r.Digest,
+				"image":           r.Target + "@" + r.Digest,
+				"previous-digest": r.PreviousDigest,
+				"changed":         fmt.Sprint(r.Changed),
+				"platform":        r.After.String(),
+			}
+		}
+		for k, v := range row {
+			cols[k] = append(cols[k], v)
+		}
+	}
+	out := map[string]string{}
+	for k, v := range cols {
+		out[k] = strings.Join(v, "\n")
+	}
+	js, err := JSON(results)
+	if err != nil {
+		return nil, err
+	}
+	out["results"] = string(js)
+	return out, nil
+}
+
+// Markdown is the step summary: a table with one row per image.
+func Markdown(results []Result) string {
+	var b strings.Builder
+	b.WriteString("### set-image-platform\n\n| image | platform before | platform after | digest before | digest after | changed |\n|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(&b, "| %s | | | | | failed: %s |\n", cell(r.Source), cell(r.Err.Error()))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", cell(r.Source), cell(r.Before.Display()), cell(r.After.Display()), r.PreviousDigest, r.Digest, r.Changed)
+	}
+	return b.String()
+}
+
+// cell escapes text for a Markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	s = strings.ReplaceAll(s, "\n", " ")
+	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
+}

@@ -1,0 +1,196 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/set-image-platform/set-image-platform/internal/patch"
+	"github.com/set-image-platform/set-image-platform/internal/platform"
+)
+
+// Media types the planner tells apart.
+const (
+	OCIManifest     = "application/vnd.oci.image.manifest.v1+json"
+	OCIIndex        = "application/vnd.oci.image.index.v1+json"
+	DockerManifest  = "application/vnd.docker.distribution.manifest.v2+json"
+	DockerList      = "application/vnd.docker.distribution.manifest.list.v2+json"
+	DockerSchema1   = "application/vnd.docker.distribution.manifest.v1+json"
+	DockerSchema1JW = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+	OCIConfig       = "application/vnd.oci.image.config.v1+json"
+	DockerConfig    = "application/vnd.docker.container.image.v1+json"
+)
+
+// IsIndex reports whether mediaType is an OCI index or a Docker manifest list.
+func IsIndex(mediaType string) bool { return mediaType == OCIIndex || mediaType == DockerList }
+
+// IsImageConfig reports whether mediaType is an image config.
+func IsImageConfig(mediaType string) bool { return mediaType == OCIConfig || mediaType == DockerConfig }
+
+// Descriptor is what a manifest says of a blob.
+type Descriptor struct {
+	MediaType string  `json:"mediaType"`
+	Digest    v1.Hash `json:"digest"`
+	Size      int64   `json:"size"`
+}
+
+// Manifest is the part of an image manifest the planner reads. The bytes
+// themselves are only ever patched, never re-encoded from this.
+type Manifest struct {
+	MediaType string
+	Config    Descriptor
+	Layers    []Descriptor
+}
+
+// ParseManifest checks that b, of media type mediaType, is an image manifest
+// this tool can patch, and reads its config and layer descriptors.
+func ParseManifest(mediaType string, b []byte) (*Manifest, error) {
+	switch mediaType {
+	case OCIManifest, DockerManifest:
+	case OCIIndex, DockerList:
+		return nil, &UnsupportedError{MediaType: mediaType, Reason: "an image index"}
+	case DockerSchema1, DockerSchema1JW:
+		return nil, &UnsupportedError{MediaType: mediaType, Reason: "a Docker schema 1 manifest, which has no config to patch; rebuild or convert the image with a current tool"}
+	default:
+		return nil, &UnsupportedError{MediaType: mediaType, Reason: "not an image manifest"}
+	}
+	if err := patch.Validate(b); err != nil {
+		return nil, fmt.Errorf("parsing manifest: %w", err)
+	}
+	var m struct {
+		MediaType string       `json:"mediaType"`
+		Config    *Descriptor  `json:"config"`
+		Layers    []Descriptor `json:"layers"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("parsing manifest: %w", err)
+	}
+	if m.MediaType != "" && m.MediaType != mediaType {
+		return nil, fmt.Errorf("parsing manifest: served as %q but says %q", mediaType, m.MediaType)
+	}
+	if m.Config == nil || m.Config.Digest.Hex == "" {
+		return nil, errors.New("parsing manifest: no config descriptor")
+	}
+	if !IsImageConfig(m.Config.MediaType) {
+		return nil, &UnsupportedError{MediaType: m.Config.MediaType, Reason: "an artifact, not an image (its config media type is not an image config)"}
+	}
+	return &Manifest{MediaType: mediaType, Config: *m.Config, Layers: m.Layers}, nil
+}
+
+// UnsupportedError refuses a manifest this tool cannot patch.
+type UnsupportedError struct {
+	MediaType string
+	Reason    string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("%s (media type %q)", e.Reason, e.MediaType)
+}
+
+// ConflictError refuses to replace a platform that is present and different
+// without overwrite.
+type ConflictError struct {
+	Have, Want platform.Platform
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("the image already declares platform %s, not %s; set overwrite to replace it", e.Have.Display(), e.Want.String())
+}
+
+// Image is a single image as read from the registry.
+type Image struct {
+	MediaType string
+	Manifest  []byte
+	Digest    v1.Hash
+	Config    []byte
+}
+
+// Change is the plan for one image: the new bytes, or the old ones when
+// nothing changes.
+type Change struct {
+	Before, After  platform.Platform
+	PreviousDigest v1.Hash
+	Digest         v1.Hash
+	MediaType      string
+	Manifest       []byte
+	// Config is the new config blob; ConfigChanged says it must be uploaded.
+	Config        []byte
+	ConfigDigest  v1.Hash
+	ConfigChanged bool
+	// OldConfig is the source's config descriptor, for copies of an
+	// unchanged image to another repository.
+	OldConfig Descriptor
+	Layers    []Descriptor
+	Changed   bool
+}
+
+// SetImage plans setting want on img. The manifest must have been checked
+// with ParseManifest, which m is the result of.
+func SetImage(img Image, m *Manifest, want platform.Platform, overwrite bool) (*Change, error) {
+	if err := patch.Validate(img.Config); err != nil {
+		return nil, fmt.Errorf("parsing config %s: %w", m.Config.Digest, err)
+	}
+	before, err := patch.ReadPlatform(img.Config, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading platform of config %s: %w", m.Config.Digest, err)
+	}
+	c := &Change{
+		Before:         before,
+		After:          before,
+		PreviousDigest: img.Digest,
+		Digest:         img.Digest,
+		MediaType:      img.MediaType,
+		Manifest:       img.Manifest,
+		Config:         img.Config,
+		ConfigDigest:   m.Config.Digest,
+		OldConfig:      m.Config,
+		Layers:         m.Layers,
+	}
+	if before == want {
+		return c, nil
+	}
+	if Conflicts(before, want) && !overwrite {
+		return nil, &ConflictError{Have: before, Want: want}
+	}
+	cfg, err := patch.SetPlatform(img.Config, nil, want)
+	if err != nil {
+		return nil, fmt.Errorf("patching config: %w", err)
+	}
+	cd := Digest(cfg)
+	man, err := patch.SetDescriptor(img.Manifest, patch.Path{"config"}, cd.String(), int64(len(cfg)))
+	if err != nil {
+		return nil, fmt.Errorf("patching manifest: %w", err)
+	}
+	c.After = want
+	c.Config, c.ConfigDigest, c.ConfigChanged = cfg, cd, cd != m.Config.Digest
+	c.Manifest, c.Digest = man, Digest(man)
+	c.Changed = c.Digest != img.Digest
+	return c, nil
+}
+
+// Conflicts reports whether have declares something that want would replace
+// rather than fill in: a different OS, architecture or OS version, or a
+// variant that is not just the implied default (arm64 "" and "v8" agree).
+func Conflicts(have, want platform.Platform) bool {
+	switch {
+	case have.OS != "" && have.OS != want.OS,
+		have.Architecture != "" && have.Architecture != want.Architecture,
+		have.OSVersion != "" && have.OSVersion != want.OSVersion:
+		return true
+	case have.Variant != "" && have.Variant != want.Variant:
+		a := platform.Platform{OS: want.OS, Architecture: want.Architecture, Variant: have.Variant}
+		b := platform.Platform{OS: want.OS, Architecture: want.Architecture, Variant: want.Variant}
+		return !platform.Same(a, b)
+	}
+	return false
+}
+
+// Digest is the sha256 digest of b.
+func Digest(b []byte) v1.Hash {
+	s := sha256.Sum256(b)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+}

@@ -1,0 +1,432 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Size limits for what is read into memory.
+const (
+	MaxManifestSize int64 = 4 << 20
+	MaxConfigSize   int64 = 8 << 20
+)
+
+// ManifestTypes are the media types asked for when reading a manifest: the
+// image and index types of OCI and Docker, and Docker schema 1 so that it can
+// be recognized and refused rather than converted by the registry.
+var ManifestTypes = []string{
+	"application/vnd.oci.image.manifest.v1+json",
+	"application/vnd.oci.image.index.v1+json",
+	"application/vnd.docker.distribution.manifest.v2+json",
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.docker.distribution.manifest.v1+prettyjws",
+	"application/vnd.docker.distribution.manifest.v1+json",
+}
+
+// Options configure how clients reach a registry.
+type Options struct {
+	// Keychain resolves credentials for the registry.
+	Keychain authn.Keychain
+	// Insecure allows plain HTTP and unverified TLS.
+	Insecure bool
+	// Transport is the base transport; nil means a clone of the default.
+	Transport http.RoundTripper
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Client talks to one registry with one authenticated transport.
+type Client struct {
+	reg    name.Registry
+	client *http.Client
+}
+
+// Scope is a repository and whether it is written to.
+type Scope struct {
+	Repository string
+	Push       bool
+}
+
+// Open pings reg, authenticates for the given repositories, and returns a
+// client for the whole run: one token exchange per registry.
+func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) (*Client, error) {
+	kc := opts.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
+	auth, err := kc.Resolve(reg)
+	if err != nil {
+		return nil, fmt.Errorf("resolving credentials for %q: %w", reg.Name(), err)
+	}
+	var ss []string
+	for _, s := range scopes {
+		action := transport.PullScope
+		if s.Push {
+			action = transport.PushScope
+		}
+		ss = append(ss, reg.Repo(s.Repository).Scope(action))
+	}
+	base := baseTransport(opts.Transport, opts.Insecure)
+	if opts.UserAgent != "" {
+		base = transport.NewUserAgent(base, opts.UserAgent)
+	}
+	t, err := transport.NewWithContext(ctx, reg, auth, base, ss)
+	if err != nil {
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), scrubError(err))
+	}
+	return &Client{reg: reg, client: &http.Client{Transport: t}}, nil
+}
+
+// Registry returns the registry the client talks to.
+func (c *Client) Registry() name.Registry { return c.reg }
+
+func (c *Client) url(repo, kind, ref string) string {
+	// The scheme is settled by the transport after its ping (https unless
+	// the registry only spoke http and policy allowed it).
+	return fmt.Sprintf("https://%s/v2/%s/%s/%s", c.reg.RegistryStr(), repo, kind, ref)
+}
+
+// Manifest is a manifest or index as the registry holds it.
+type Manifest struct {
+	MediaType string
+	Bytes     []byte
+	Digest    v1.Hash
+}
+
+// GetManifest reads the manifest at ref (a tag or a digest) of repo.
+func (c *Client) GetManifest(ctx context.Context, repo, ref string) (*Manifest, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "manifests", ref), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", strings.Join(ManifestTypes, ", "))
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, scrubError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, responseError(resp)
+	}
+	body, err := readLimited(resp.Body, MaxManifestSize, "manifest")
+	if err != nil {
+		return nil, err
+	}
+	d := sha256Hash(body)
+	if want, err := v1.NewHash(ref); err == nil && want != d {
+		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, repo, d, ErrDigestMismatch)
+	}
+	if h := resp.Header.Get("Docker-Content-Digest"); strings.HasPrefix(h, "sha256:") && h != d.String() {
+		return nil, fmt.Errorf("manifest %s of %q: registry says %s, content is %s: %w", ref, repo, h, d, ErrDigestMismatch)
+	}
+	mt := mediaType(resp.Header.Get("Content-Type"), body)
+	if mt == "" {
+		return nil, fmt.Errorf("reading manifest %s of %q: no media type in header or body", ref, repo)
+	}
+	return &Manifest{MediaType: mt, Bytes: body, Digest: d}, nil
+}
+
+// HeadManifest returns the digest the registry holds at ref, for the read-back
+// after a push.
+func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) (v1.Hash, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.url(repo, "manifests", ref), nil)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	req.Header.Set("Accept", mediaType)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return v1.Hash{}, scrubError(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return v1.Hash{}, responseError(resp)
+	}
+	h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest"))
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("reading back %s of %q: no digest in the answer: %w", ref, repo, err)
+	}
+	return h, nil
+}
+
+// PutManifest pushes body with its media type to ref (a tag or a digest).
+func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte, mediaType string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.url(repo, "manifests", ref), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", mediaType)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return scrubError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return responseError(resp)
+	}
+	if h := resp.Header.Get("Docker-Content-Digest"); h != "" && h != sha256Hash(body).String() {
+		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, repo, h, sha256Hash(body), ErrDigestMismatch)
+	}
+	return nil
+}
+
+// GetBlob reads a whole blob of at most limit bytes and checks its digest.
+func (c *Client) GetBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
+	rc, err := c.OpenBlob(ctx, repo, d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	body, err := readLimited(rc, limit, what)
+	if err != nil {
+		return nil, err
+	}
+	if got := sha256Hash(body); got != d {
+		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, repo, got, ErrDigestMismatch)
+	}
+	return body, nil
+}
+
+// OpenBlob streams a blob. The caller closes it and checks the digest if it
+// needs to (an upload does, on the registry's side).
+func (c *Client) OpenBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "blobs", d.String()), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, scrubError(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		return nil, responseError(resp)
+	}
+	return resp.Body, nil
+}
+
+// PushBlob uploads a blob in one monolithic PUT after opening the upload.
+func (c *Client) PushBlob(ctx context.Context, repo string, d v1.Hash, size int64, body io.Reader) error {
+	loc, err := c.startUpload(ctx, repo, nil)
+	if err != nil {
+		return err
+	}
+	return c.finishUpload(ctx, loc, d, size, body)
+}
+
+// Mount asks the registry to mount blob d of repository from into repo. When
+// the registry declines (202), the returned upload location lets the caller
+// upload the blob instead; mounted is then false.
+func (c *Client) Mount(ctx context.Context, repo, from string, d v1.Hash) (mounted bool, location string, err error) {
+	q := url.Values{"mount": {d.String()}, "from": {from}}
+	loc, err := c.startUpload(ctx, repo, q)
+	if errors.Is(err, errMounted) {
+		return true, "", nil
+	}
+	return false, loc, err
+}
+
+// FinishUpload completes an upload opened by Mount.
+func (c *Client) FinishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
+	return c.finishUpload(ctx, location, d, size, body)
+}
+
+var errMounted = errors.New("mounted")
+
+func (c *Client) startUpload(ctx context.Context, repo string, q url.Values) (string, error) {
+	u := c.url(repo, "blobs", "uploads/")
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return "", scrubError(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch resp.StatusCode {
+	case http.StatusCreated:
+		if q.Has("mount") {
+			return "", errMounted
+		}
+		return "", fmt.Errorf("opening upload to %q: registry answered 201 without a mount", repo)
+	case http.StatusAccepted:
+	default:
+		return "", responseError(resp)
+	}
+	loc, err := resp.Location()
+	if err != nil {
+		return "", fmt.Errorf("opening upload to %q: no upload location: %w", repo, err)
+	}
+	return loc.String(), nil
+}
+
+func (c *Client) finishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
+	u, err := url.Parse(location)
+	if err != nil {
+		return fmt.Errorf("parsing upload location %q: %w", location, err)
+	}
+	q := u.Query()
+	q.Set("digest", d.String())
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), body)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return scrubError(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return responseError(resp)
+	}
+	return nil
+}
+
+// ErrDigestMismatch means content did not hash to the digest it was asked
+// for or announced with.
+var ErrDigestMismatch = errors.New("digest mismatch")
+
+// TooLargeError is returned when a manifest or config is larger than the
+// limit this tool reads into memory.
+type TooLargeError struct {
+	What  string
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is larger than %d MiB", e.What, e.Limit>>20)
+}
+
+func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, scrubError(err))
+	}
+	if int64(len(b)) > limit {
+		return nil, &TooLargeError{What: what, Limit: limit}
+	}
+	return b, nil
+}
+
+func sha256Hash(b []byte) v1.Hash {
+	s := sha256.Sum256(b)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+}
+
+// mediaType takes the Content-Type without parameters, or the body's
+// mediaType field when the header is missing or generic.
+func mediaType(header string, body []byte) string {
+	mt, _, _ := mime.ParseMediaType(header)
+	if mt != "" && mt != "application/json" && mt != "application/octet-stream" && mt != "text/plain" {
+		return mt
+	}
+	var probe struct {
+		MediaType     string `json:"mediaType"`
+		SchemaVersion int    `json:"schemaVersion"`
+		Manifests     json.RawMessage
+		Config        json.RawMessage
+	}
+	if json.Unmarshal(body, &probe) != nil {
+		return ""
+	}
+	switch {
+	case probe.MediaType != "":
+		return probe.MediaType
+	case probe.SchemaVersion == 1:
+		return "application/vnd.docker.distribution.manifest.v1+json"
+	case probe.Manifests != nil:
+		return "application/vnd.oci.image.index.v1+json"
+	case probe.Config != nil:
+		return "application/vnd.oci.image.manifest.v1+json"
+	}
+	return ""
+}
+
+// Error is a registry's refusal of a request.
+type Error struct {
+	Method     string
+	Path       string
+	StatusCode int
+	Code       string
+	Message    string
+}
+
+func (e *Error) Error() string {
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		s += ": " + e.Code
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// Unauthorized reports whether the registry refused the credentials (401) or
+// their rights (403).
+func (e *Error) Unauthorized() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+}
+
+// NotFound reports whether the thing asked for does not exist.
+func (e *Error) NotFound() bool { return e.StatusCode == http.StatusNotFound }
+
+func responseError(resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &Error{Method: resp.Request.Method, Path: resp.Request.URL.Path, StatusCode: resp.StatusCode}
+	var re struct {
+		Errors []struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
+		e.Code, e.Message = re.Errors[0].Code, re.Errors[0].Message
+	}
+	e.Message = oneLine(e.Message, 200)
+	return e
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
+// scrubError drops URL queries (upload locations can carry state tokens)
+// from transport errors.
+func scrubError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.RawQuery, u.User = "", nil
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+	}
+	return err
+}

@@ -1,0 +1,58 @@
+package registry
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+)
+
+// PlainHTTPError is returned when a request would travel over plain HTTP to
+// a host that is not loopback and insecure was not asked for.
+type PlainHTTPError struct{ Host string }
+
+func (e *PlainHTTPError) Error() string {
+	return fmt.Sprintf("refusing plain HTTP to %q: only loopback registries are reached over HTTP unless insecure is set", e.Host)
+}
+
+// IsLoopback reports whether host (without port) names this machine:
+// localhost, 127.0.0.0/8 or ::1.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// policyTransport refuses plain HTTP except to loopback hosts, or to any host
+// when insecure. go-containerregistry alone also speaks HTTP to RFC 1918
+// addresses, which would send credentials in the clear on shared networks.
+type policyTransport struct {
+	insecure bool
+	next     http.RoundTripper
+}
+
+func (t *policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "http" && !t.insecure && !IsLoopback(r.URL.Hostname()) {
+		if r.Body != nil {
+			r.Body.Close()
+		}
+		return nil, &PlainHTTPError{Host: r.URL.Host}
+	}
+	return t.next.RoundTrip(r)
+}
+
+// baseTransport returns the transport under auth: base (or a clone of the
+// default one, with unverified TLS when insecure) behind the HTTPS policy.
+func baseTransport(base http.RoundTripper, insecure bool) http.RoundTripper {
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		if insecure {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for with insecure
+		}
+		base = t
+	}
+	return &policyTransport{insecure: insecure, next: base}
+}
