@@ -9,7 +9,7 @@ import (
 // SummaryLine is the one line per image the logs carry:
 // "ref  before -> after  old digest -> new digest".
 func SummaryLine(r Result) string {
-	return fmt.Sprintf("%s  %s -> %s  %s -> %s", r.Source, r.Before.Display(), r.After.Display(), r.PreviousDigest, r.Digest)
+	return fmt.Sprintf("%s  %s -> %s  %s -> %s", r.Source, displayPlatforms(r.Before), displayPlatforms(r.After), r.PreviousDigest, r.Digest)
 }
 
 // ResultJSON is one element of the results output.
@@ -33,7 +33,7 @@ func JSON(results []Result) ([]byte, error) {
 			continue
 		}
 		out[i].PreviousDigest, out[i].Digest = r.PreviousDigest, r.Digest
-		out[i].Changed, out[i].Platform = r.Changed, r.After.String()
+		out[i].Changed, out[i].Platform = r.Changed, Platforms(r.After)
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -54,7 +54,7 @@ func Outputs(results []Result) (map[string]string, error) {
 				"image":           r.Target + "@" + r.Digest,
 				"previous-digest": r.PreviousDigest,
 				"changed":         fmt.Sprint(r.Changed),
-				"platform":        r.After.String(),
+				"platform":        Platforms(r.After),
 			}
 		}
 		for k, v := range row {
@@ -82,7 +82,7 @@ func Markdown(results []Result) string {
 			fmt.Fprintf(&b, "| %s | | | | | failed: %s |\n", cell(r.Source), cell(r.Err.Error()))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", cell(r.Source), cell(r.Before.Display()), cell(r.After.Display()), r.PreviousDigest, r.Digest, r.Changed)
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", cell(r.Source), cell(displayPlatforms(r.Before)), cell(displayPlatforms(r.After)), r.PreviousDigest, r.Digest, r.Changed)
 	}
 	return b.String()
 }

@@ -2,17 +2,15 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -46,11 +44,37 @@ type Result struct {
 	PreviousDigest string
 	Digest         string
 	Changed        bool
-	Before, After  platform.Platform
-	Err            error
+	// Before and After are the image's platform, or an index's image
+	// children's platforms in index order.
+	Before, After []platform.Platform
+	// Findings are what check mode found wrong, one per image or child.
+	Findings []string
+	Err      error
 }
 
-// maxParallel bounds concurrent blob requests per image.
+// Platforms joins platforms as the platform output does: "," between
+// an index's children.
+func Platforms(ps []platform.Platform) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// displayPlatforms joins platforms for logs, "(none)" and "?" included.
+func displayPlatforms(ps []platform.Platform) string {
+	if len(ps) == 0 {
+		return platform.Platform{}.Display()
+	}
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.Display()
+	}
+	return strings.Join(s, ",")
+}
+
+// maxParallel bounds concurrent requests per image.
 const maxParallel = 8
 
 // Run processes every job of cfg in order and returns one result each.
@@ -63,10 +87,16 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	for i, j := range cfg.Jobs {
 		deps.Log.Group(j.Source.String())
 		r := runJob(ctx, cfg, deps, clients, j)
-		if r.Err == nil {
+		switch {
+		case len(r.Findings) > 0:
 			deps.Log.Info(SummaryLine(r))
-		} else {
+			for _, f := range r.Findings {
+				deps.Log.Error(f)
+			}
+		case r.Err != nil:
 			deps.Log.Error(r.Err.Error())
+		default:
+			deps.Log.Info(SummaryLine(r))
 		}
 		deps.Log.EndGroup()
 		results[i] = r
@@ -134,17 +164,28 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		r.Err = describe(dst.err, j.Target, true)
 		return r
 	}
-	c, err := read(ctx, src.c, j.Source, cfg)
+	copyAll := !SameRepository(j.Source, j.Target)
+	p, err := read(ctx, src.c, j.Source, cfg, copyAll)
 	if err != nil {
 		r.Err = describe(err, j.Source, false)
 		return r
 	}
-	r.PreviousDigest, r.Digest = c.PreviousDigest.String(), c.Digest.String()
-	r.Before, r.After, r.Changed = c.Before, c.After, c.Changed
-	if cfg.Mode == Check || cfg.DryRun || (!c.Changed && sameTarget(j)) {
+	r.PreviousDigest, r.Digest = p.prev.String(), p.digest.String()
+	r.Before, r.After, r.Changed = p.before, p.after, p.changed
+	if cfg.Mode == Check {
+		r.Findings = p.findings
+		if len(r.Findings) > 0 {
+			r.Err = fmt.Errorf("%s: check failed: %s", j.Source, strings.Join(r.Findings, "; "))
+		}
 		return r
 	}
-	if err := apply(ctx, deps, src.c, dst.c, j, c); err != nil {
+	for _, s := range p.stale {
+		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; it does not carry over: make the attestation again for the new digest", j.Source, s))
+	}
+	if cfg.DryRun || (!p.changed && sameTarget(j)) {
+		return r
+	}
+	if err := apply(ctx, deps, src.c, dst.c, j, p); err != nil {
 		r.Err = describe(err, j.Target, true)
 		return r
 	}
@@ -153,139 +194,3 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 
 // sameTarget reports whether the result goes back where it was read from.
 func sameTarget(j Job) bool { return j.Source.String() == j.Target.String() }
-
-// read fetches manifest and config and plans the change.
-func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Config) (*plan.Change, error) {
-	repo := ref.Context().RepositoryStr()
-	m, err := c.GetManifest(ctx, repo, ref.Identifier())
-	if err != nil {
-		return nil, fmt.Errorf("reading manifest: %w", err)
-	}
-	pm, err := plan.ParseManifest(m.MediaType, m.Bytes)
-	if err != nil {
-		var ue *plan.UnsupportedError
-		if errors.As(err, &ue) && plan.IsIndex(ue.MediaType) {
-			return nil, fmt.Errorf("%w: image indexes (multi-platform images) are not supported yet; point image at a single-platform manifest by digest", err)
-		}
-		return nil, err
-	}
-	if pm.Config.Size > registry.MaxConfigSize {
-		return nil, fmt.Errorf("reading config %s: %w", pm.Config.Digest, &registry.TooLargeError{What: "config", Limit: registry.MaxConfigSize})
-	}
-	cfgBytes, err := c.GetBlob(ctx, repo, pm.Config.Digest, registry.MaxConfigSize, "config")
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	return plan.SetImage(plan.Image{MediaType: m.MediaType, Manifest: m.Bytes, Digest: m.Digest, Config: cfgBytes}, pm, cfg.Platform, cfg.Overwrite)
-}
-
-// apply writes the plan: every blob the manifest needs in the target
-// repository, then the manifest, then reads the digest back.
-func apply(ctx context.Context, deps Deps, src, dst *registry.Client, j Job, c *plan.Change) error {
-	from, to := j.Source.Context(), j.Target.Context()
-	var blobs []blobCopy
-	if c.ConfigChanged {
-		blobs = append(blobs, blobCopy{upload: c.Config, d: c.ConfigDigest})
-	}
-	if from.Name() != to.Name() {
-		if !c.ConfigChanged {
-			blobs = append(blobs, blobCopy{d: c.OldConfig.Digest, size: c.OldConfig.Size})
-		}
-		for _, l := range c.Layers {
-			blobs = append(blobs, blobCopy{d: l.Digest, size: l.Size})
-		}
-	}
-	if from.RegistryStr() != to.RegistryStr() && len(c.Layers) > 0 {
-		var total int64
-		for _, l := range c.Layers {
-			total += l.Size
-		}
-		deps.Log.Notice(fmt.Sprintf("%s is on another registry than %s: streaming %d layers (%s) across", to.RegistryStr(), from.RegistryStr(), len(c.Layers), humanBytes(total)))
-	}
-	if err := copyBlobs(ctx, src, dst, from, to, blobs); err != nil {
-		return err
-	}
-	ref := j.Target.Identifier()
-	if _, ok := j.Target.(name.Digest); ok {
-		ref = c.Digest.String()
-	}
-	if err := dst.PutManifest(ctx, to.RepositoryStr(), ref, c.Manifest, c.MediaType); err != nil {
-		return fmt.Errorf("pushing manifest: %w", err)
-	}
-	got, err := dst.HeadManifest(ctx, to.RepositoryStr(), ref, c.MediaType)
-	if err != nil {
-		return fmt.Errorf("reading back %s: %w", ref, err)
-	}
-	if got != c.Digest {
-		return fmt.Errorf("reading back %s: registry holds %s, pushed %s (another run may have moved the tag)", ref, got, c.Digest)
-	}
-	return nil
-}
-
-// blobCopy is one blob the target needs: bytes to upload, or a blob of the
-// source to mount (same registry) or stream (another registry).
-type blobCopy struct {
-	upload []byte
-	d      v1.Hash
-	size   int64
-}
-
-func copyBlobs(ctx context.Context, src, dst *registry.Client, from, to name.Repository, blobs []blobCopy) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, maxParallel)
-	errs := make([]error, len(blobs))
-	var wg sync.WaitGroup
-	for i, b := range blobs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := copyBlob(ctx, src, dst, from, to, b); err != nil {
-				errs[i] = err
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func copyBlob(ctx context.Context, src, dst *registry.Client, from, to name.Repository, b blobCopy) error {
-	repo := to.RepositoryStr()
-	if b.upload != nil {
-		if err := dst.PushBlob(ctx, repo, b.d, int64(len(b.upload)), bytesReader(b.upload)); err != nil {
-			return fmt.Errorf("uploading config %s: %w", b.d, err)
-		}
-		return nil
-	}
-	var loc string
-	if from.RegistryStr() == to.RegistryStr() {
-		mounted, l, err := dst.Mount(ctx, repo, from.RepositoryStr(), b.d)
-		if err != nil {
-			return fmt.Errorf("mounting %s from %s: %w", b.d, from.RepositoryStr(), err)
-		}
-		if mounted {
-			return nil
-		}
-		loc = l
-	}
-	rc, err := src.OpenBlob(ctx, from.RepositoryStr(), b.d)
-	if err != nil {
-		return fmt.Errorf("reading blob %s: %w", b.d, err)
-	}
-	defer rc.Close()
-	if loc != "" {
-		err = dst.FinishUpload(ctx, loc, b.d, b.size, rc)
-	} else {
-		err = dst.PushBlob(ctx, repo, b.d, b.size, rc)
-	}
-	if err != nil {
-		return fmt.Errorf("copying blob %s: %w", b.d, err)
-	}
-	return nil
-}

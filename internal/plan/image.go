@@ -194,3 +194,20 @@ func Digest(b []byte) v1.Hash {
 	s := sha256.Sum256(b)
 	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
 }
+
+// Blobs lists the config and layers of any manifest (image or not), for
+// copying it to another repository.
+func Blobs(manifest []byte) ([]Descriptor, error) {
+	var m struct {
+		Config *Descriptor  `json:"config"`
+		Layers []Descriptor `json:"layers"`
+	}
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		return nil, fmt.Errorf("parsing manifest: %w", err)
+	}
+	var out []Descriptor
+	if m.Config != nil {
+		out = append(out, *m.Config)
+	}
+	return append(out, m.Layers...), nil
+}

@@ -1,0 +1,496 @@
+package platform
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Platform is what an image config or an index entry says it runs on.
+type Platform struct {
+	OS, Architecture, Variant, OSVersion string
+}
+
+// String returns the canonical form "os/arch[/variant][:os.version]", or ""
+// for the zero Platform.
+func (p Platform) String() string {
+	if p.IsZero() {
+		return ""
+	}
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	if p.OSVersion != "" {
+		s += ":" + p.OSVersion
+	}
+	return s
+}
+
+// Display returns the form used in logs: "(none)" when every field is empty,
+// otherwise String with an empty OS or architecture shown as "?", e.g.
+// "linux/?".
+func (p Platform) Display() string {
+	if p.IsZero() {
+		return "(none)"
+	}
+	q := p
+	if q.OS == "" {
+		q.OS = "?"
+	}
+	if q.Architecture == "" {
+		q.Architecture = "?"
+	}
+	return q.String()
+}
+
+// IsZero reports whether every field of p is empty.
+func (p Platform) IsZero() bool {
+	return p == Platform{}
+}
+
+// Complete reports whether p names both an OS and an architecture.
+func (p Platform) Complete() bool {
+	return p.OS != "" && p.Architecture != ""
+}
+
+// Same reports whether a and b name the same platform. An empty variant
+// equals the variant it implies: "v8" for arm64 and "v1" for amd64, as
+// container runtimes treat them. Every other field must match exactly; for
+// arm in particular the variant is not implied, since v6 and v7 binaries
+// differ.
+func Same(a, b Platform) bool {
+	return a.OS == b.OS &&
+		a.Architecture == b.Architecture &&
+		a.OSVersion == b.OSVersion &&
+		impliedVariant(a) == impliedVariant(b)
+}
+
+func impliedVariant(p Platform) string {
+	if p.Variant != "" {
+		return p.Variant
+	}
+	switch p.Architecture {
+	case "arm64":
+		return "v8"
+	case "amd64":
+		return "v1"
+	}
+	return ""
+}
+
+// ParseError is returned by Parse. Suggestion is the closest valid platform,
+// e.g. "linux/amd64", or "" when there is none worth naming.
+type ParseError struct {
+	Input, Reason, Suggestion string
+}
+
+// Error returns e.g. `parsing platform "linux/amd65": unknown architecture
+// "amd65"; did you mean "linux/amd64"?`.
+func (e *ParseError) Error() string {
+	msg := fmt.Sprintf("parsing platform %q: %s", e.Input, e.Reason)
+	if e.Suggestion != "" {
+		msg += fmt.Sprintf("; did you mean %q?", e.Suggestion)
+	}
+	return msg
+}
+
+// osArch is one os/arch pair Go supports; known.go lists them.
+type osArch struct{ os, arch string }
+
+// osAliases and archAliases map the names people commonly use to Go's.
+var osAliases = map[string]string{
+	"macos": "darwin",
+}
+
+type archAlias struct{ arch, variant string }
+
+var archAliases = map[string]archAlias{
+	"x86_64":  {"amd64", ""},
+	"x86-64":  {"amd64", ""},
+	"aarch64": {"arm64", ""},
+	"armhf":   {"arm", "v7"},
+	"armel":   {"arm", "v6"},
+	"i386":    {"386", ""},
+	"i686":    {"386", ""},
+}
+
+// Parse parses "os/arch[/variant][:os.version]", normalizes the aliases and
+// upper case, and checks that Go supports the os/arch pair. The notices say
+// what was normalized, one per changed component, for the caller to print.
+// The variant and os.version are kept exactly as given. Errors are
+// *ParseError.
+func Parse(s string) (p Platform, notices []string, err error) {
+	p, notices, perr := parse(s, true)
+	if perr != nil {
+		return Platform{}, nil, perr
+	}
+	return p, notices, nil
+}
+
+// canonical returns the canonical form of s, or "" when s does not parse.
+// It computes no suggestion, so that checking one cannot recurse.
+func canonical(s string) string {
+	p, _, err := parse(s, false)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
+// parse does the work of Parse. Suggestions are computed, lazily, only when
+// suggest is set: they parse candidates themselves.
+func parse(s string, suggest bool) (Platform, []string, *ParseError) {
+	fail := func(reason string, suggestion func() string) (Platform, []string, *ParseError) {
+		err := &ParseError{Input: s, Reason: reason}
+		if suggest && suggestion != nil {
+			err.Suggestion = suggestion()
+		}
+		return Platform{}, nil, err
+	}
+	switch {
+	case s == "":
+		return fail("empty platform, want os/arch[/variant][:os.version]", nil)
+	case !utf8.ValidString(s):
+		return fail("not valid UTF-8", nil)
+	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
+		return fail("contains whitespace", func() string { return canonical(strings.TrimSpace(s)) })
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return fail("contains a control character", nil)
+	}
+
+	main, osVersion, hasVersion := strings.Cut(s, ":")
+	if hasVersion && osVersion == "" {
+		return fail(`empty os.version after ":"`, func() string { return canonical(main) })
+	}
+	parts := strings.Split(main, "/")
+	if len(parts) > 3 {
+		return fail(fmt.Sprintf(`too many "/"-separated parts (%d), want os/arch[/variant]`, len(parts)), nil)
+	}
+	if len(parts) == 1 {
+		if main == "" {
+			return fail(`missing os/arch before ":"`, nil)
+		}
+		return fail(bare(main, osVersion))
+	}
+
+	goos, goarch := parts[0], parts[1]
+	variant := ""
+	if len(parts) == 3 {
+		variant = parts[2]
+		if variant == "" {
+			return fail("empty variant", func() string {
+				return canonical(strings.TrimSuffix(main, "/") + versionSuffix(osVersion))
+			})
+		}
+	}
+	switch {
+	case goos == "" && goarch == "":
+		return fail("empty os and architecture", nil)
+	case goos == "":
+		return fail("empty os", func() string { return forArch(goarch, variant, osVersion) })
+	case goarch == "":
+		return fail("empty architecture", func() string { return forOS(goos, osVersion) })
+	}
+
+	var notices []string
+	normOS := lowerASCII(goos)
+	if alias, ok := osAliases[normOS]; ok {
+		normOS = alias
+	}
+	if normOS != goos {
+		notices = append(notices, fmt.Sprintf("normalized os %q to %q", goos, normOS))
+	}
+	normArch := lowerASCII(goarch)
+	aliasVariant := ""
+	if alias, ok := archAliases[normArch]; ok {
+		normArch, aliasVariant = alias.arch, alias.variant
+	}
+	switch {
+	case aliasVariant != "" && variant == "":
+		notices = append(notices, fmt.Sprintf("normalized architecture %q to %q variant %q", goarch, normArch, aliasVariant))
+	case normArch != goarch:
+		notices = append(notices, fmt.Sprintf("normalized architecture %q to %q", goarch, normArch))
+	}
+
+	knownOS, knownArch := isOS(normOS), isArch(normArch)
+	var reason string
+	switch {
+	case !knownOS && !knownArch:
+		reason = fmt.Sprintf("unknown os %q and architecture %q", goos, goarch)
+	case !knownOS:
+		reason = fmt.Sprintf("unknown os %q", goos)
+	case !knownArch:
+		reason = fmt.Sprintf("unknown architecture %q", goarch)
+	case !isPair(normOS, normArch):
+		reason = fmt.Sprintf("os/arch pair %q is not one Go supports", normOS+"/"+normArch)
+	}
+	if reason != "" {
+		return fail(reason, func() string { return closestPair(normOS+"/"+normArch, variant, osVersion) })
+	}
+
+	// The variant is kept as given, so "armhf/V7" stays V7, but it does not
+	// contradict the alias.
+	if aliasVariant != "" && variant != "" && !strings.EqualFold(variant, aliasVariant) {
+		// The explicit variant is the more precise statement (Raspbian's
+		// "armhf" is ARMv6, for one), so the suggestion keeps it.
+		return fail(
+			fmt.Sprintf("architecture %q means %s/%s, which contradicts variant %q", goarch, normArch, aliasVariant, variant),
+			func() string { return checked(normOS+"/"+normArch, variant, osVersion) })
+	}
+	if variant == "" {
+		variant = aliasVariant
+	}
+	return Platform{OS: normOS, Architecture: normArch, Variant: variant, OSVersion: osVersion}, notices, nil
+}
+
+// bare explains a platform without "/" and suggests one: a known
+// architecture gets linux, a known os gets its usual architecture, and a
+// near miss of either gets the same treatment.
+func bare(word, osVersion string) (reason string, suggestion func() string) {
+	lw := lowerASCII(word)
+	_, isArchAlias := archAliases[lw]
+	_, isOSAlias := osAliases[lw]
+	switch {
+	case isArch(lw) || isArchAlias:
+		return "missing os", func() string { return forArch(word, "", osVersion) }
+	case isOS(lw) || isOSAlias:
+		return "missing architecture", func() string { return forOS(word, osVersion) }
+	}
+	return fmt.Sprintf("%q is not os/arch[/variant]", word), func() string {
+		n := utf8.RuneCountInString(lw)
+		if n > maxFuzzyLen {
+			return ""
+		}
+		best, bestDist, bestIsOS := "", max(1, n/3)+1, false
+		// Architectures first: a bare word is more often one of them, and
+		// ties keep the first.
+		for _, c := range archWords() {
+			if d := distance(lw, c); d < bestDist {
+				best, bestDist, bestIsOS = c, d, false
+			}
+		}
+		for _, c := range osWords() {
+			if d := distance(lw, c); d < bestDist {
+				best, bestDist, bestIsOS = c, d, true
+			}
+		}
+		switch {
+		case best == "":
+			return ""
+		case bestIsOS:
+			return forOS(best, osVersion)
+		default:
+			return forArch(best, "", osVersion)
+		}
+	}
+}
+
+// forArch suggests a platform for an architecture given without an os:
+// linux when Go supports it there, else the first os that does.
+func forArch(arch, variant, osVersion string) string {
+	a := lowerASCII(arch)
+	if alias, ok := archAliases[a]; ok {
+		a = alias.arch
+		if variant == "" {
+			variant = alias.variant
+		}
+	}
+	if !isArch(a) {
+		return closestPair("linux/"+a, variant, osVersion)
+	}
+	goos := ""
+	for _, p := range knownPairs {
+		if p.arch == a && (goos == "" || p.os == "linux") {
+			goos = p.os
+		}
+	}
+	return checked(goos+"/"+a, variant, osVersion)
+}
+
+// forOS suggests a platform for an os given without an architecture: amd64,
+// else arm64, else the first architecture Go supports there.
+func forOS(goos, osVersion string) string {
+	o := lowerASCII(goos)
+	if alias, ok := osAliases[o]; ok {
+		o = alias
+	}
+	if !isOS(o) {
+		return closestPair(o+"/amd64", "", osVersion)
+	}
+	arch := ""
+	for _, p := range knownPairs {
+		if p.os != o {
+			continue
+		}
+		if arch == "" || p.arch == "amd64" || (p.arch == "arm64" && arch != "amd64") {
+			arch = p.arch
+		}
+	}
+	return checked(o+"/"+arch, "", osVersion)
+}
+
+// maxFuzzyLen bounds the inputs compared by edit distance, which is
+// quadratic; no valid name is nearly this long.
+const maxFuzzyLen = 64
+
+// closestPair returns the valid platform nearest to the os/arch pair by edit
+// distance over the valid pairs and their aliases, preferring linux on ties,
+// with variant and osVersion carried over.
+func closestPair(pair, variant, osVersion string) string {
+	if utf8.RuneCountInString(pair) > maxFuzzyLen {
+		return ""
+	}
+	var best candidate
+	bestDist := -1
+	for _, c := range candidates() {
+		d := distance(pair, c.text)
+		if bestDist < 0 || d < bestDist || (d == bestDist && c.os == "linux" && best.os != "linux") {
+			best, bestDist = c, d
+		}
+	}
+	v := variant
+	if v == "" {
+		v = best.variant
+	}
+	return checked(best.os+"/"+best.arch, v, osVersion)
+}
+
+// checked formats a suggestion and returns it only if it parses, so that an
+// error never suggests another error.
+func checked(pair, variant, osVersion string) string {
+	s := pair
+	if variant != "" {
+		s += "/" + variant
+	}
+	return canonical(s + versionSuffix(osVersion))
+}
+
+func versionSuffix(osVersion string) string {
+	if osVersion == "" {
+		return ""
+	}
+	return ":" + osVersion
+}
+
+// candidate is one spelling a suggestion may be matched against, with the
+// platform it stands for.
+type candidate struct {
+	text              string
+	os, arch, variant string
+}
+
+// candidates lists every valid pair, then the same pairs spelled with
+// aliases, in a fixed order so that ties resolve the same way every time.
+func candidates() []candidate {
+	var cs []candidate
+	for _, p := range knownPairs {
+		cs = append(cs, candidate{text: p.os + "/" + p.arch, os: p.os, arch: p.arch})
+	}
+	for _, p := range knownPairs {
+		for _, alias := range sortedKeys(osAliases) {
+			if osAliases[alias] == p.os {
+				cs = append(cs, candidate{text: alias + "/" + p.arch, os: p.os, arch: p.arch})
+			}
+		}
+		for _, alias := range sortedKeys(archAliases) {
+			if a := archAliases[alias]; a.arch == p.arch {
+				cs = append(cs, candidate{text: p.os + "/" + alias, os: p.os, arch: p.arch, variant: a.variant})
+			}
+		}
+	}
+	return cs
+}
+
+func archWords() []string {
+	var ws []string
+	for _, p := range knownPairs {
+		ws = appendNew(ws, p.arch)
+	}
+	return append(ws, sortedKeys(archAliases)...)
+}
+
+func osWords() []string {
+	var ws []string
+	for _, p := range knownPairs {
+		ws = appendNew(ws, p.os)
+	}
+	return append(ws, sortedKeys(osAliases)...)
+}
+
+func appendNew(ws []string, w string) []string {
+	for _, x := range ws {
+		if x == w {
+			return ws
+		}
+	}
+	return append(ws, w)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func isOS(goos string) bool {
+	for _, p := range knownPairs {
+		if p.os == goos {
+			return true
+		}
+	}
+	return false
+}
+
+func isArch(goarch string) bool {
+	for _, p := range knownPairs {
+		if p.arch == goarch {
+			return true
+		}
+	}
+	return false
+}
+
+func isPair(goos, goarch string) bool {
+	for _, p := range knownPairs {
+		if p.os == goos && p.arch == goarch {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII lowers only ASCII letters: Go's names are ASCII, and Unicode
+// case folding could turn a foreign letter into an ASCII one.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// distance is the Levenshtein edit distance between a and b, in runes.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
