@@ -1,0 +1,163 @@
+package plan
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/set-image-platform/set-image-platform/internal/patch"
+	"github.com/set-image-platform/set-image-platform/internal/platform"
+)
+
+const testdata = "../../testdata"
+
+func read(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(append([]string{testdata}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustPlatform(t *testing.T, s string) platform.Platform {
+	t.Helper()
+	p, _, err := platform.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fixture reads an image of the testdata folder as the registry serves it.
+func fixture(t *testing.T, dir string) (Image, *Manifest) {
+	t.Helper()
+	man := read(t, dir, "manifest.json")
+	mt, _, _ := patch.Get(man, patch.Path{"mediaType"})
+	img := Image{MediaType: string(mt[1 : len(mt)-1]), Manifest: man, Digest: Digest(man), Config: read(t, dir, "config.json")}
+	m, err := ParseManifest(img.MediaType, man)
+	if err != nil {
+		t.Fatalf("ParseManifest(%s) = %v", dir, err)
+	}
+	return img, m
+}
+
+func TestSetImageGolden(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"pack-buildpack-package", "pack-build", "buildx-oci"} {
+		t.Run(dir, func(t *testing.T) {
+			t.Parallel()
+			img, m := fixture(t, dir)
+			c, err := SetImage(img, m, mustPlatform(t, "linux/amd64"), true)
+			if err != nil {
+				t.Fatalf("SetImage(%s, linux/amd64) = %v", dir, err)
+			}
+			if diff := cmp.Diff(string(read(t, dir, "config.linux-amd64.golden")), string(c.Config)); diff != "" {
+				t.Errorf("SetImage(%s) config (-want +got):\n%s", dir, diff)
+			}
+			if diff := cmp.Diff(string(read(t, dir, "manifest.linux-amd64.golden")), string(c.Manifest)); diff != "" {
+				t.Errorf("SetImage(%s) manifest (-want +got):\n%s", dir, diff)
+			}
+			if !c.Changed || !c.ConfigChanged || c.Digest != Digest(c.Manifest) || c.PreviousDigest != img.Digest || c.MediaType != img.MediaType {
+				t.Errorf("SetImage(%s) = changed %t, config changed %t, digest %s of %s, media type %s; want changed, the digest of the new manifest, media type %s", dir, c.Changed, c.ConfigChanged, c.Digest, Digest(c.Manifest), c.MediaType, img.MediaType)
+			}
+			// Applying the same platform again changes nothing.
+			again, err := SetImage(Image{MediaType: c.MediaType, Manifest: c.Manifest, Digest: c.Digest, Config: c.Config}, mustParse(t, c), mustPlatform(t, "linux/amd64"), false)
+			if err != nil || again.Changed || again.Digest != c.Digest {
+				t.Errorf("SetImage(result, linux/amd64) = changed %t digest %v err %v, want unchanged %s", again.Changed, again.Digest, err, c.Digest)
+			}
+		})
+	}
+}
+
+func mustParse(t *testing.T, c *Change) *Manifest {
+	t.Helper()
+	m, err := ParseManifest(c.MediaType, c.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSetImageOverwrite(t *testing.T) {
+	t.Parallel()
+	img, m := fixture(t, "buildx-oci") // linux/arm64/v8
+	_, err := SetImage(img, m, mustPlatform(t, "linux/amd64"), false)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || ce.Have.Architecture != "arm64" {
+		t.Fatalf("SetImage(arm64 image, linux/amd64, no overwrite) = %v, want a *ConflictError naming arm64", err)
+	}
+	// arm64 without variant is the same platform as arm64/v8: no overwrite
+	// needed, and the variant goes.
+	c, err := SetImage(img, m, mustPlatform(t, "linux/arm64"), false)
+	if err != nil {
+		t.Fatalf("SetImage(arm64/v8 image, linux/arm64) = %v, want no error", err)
+	}
+	if p, _ := patch.ReadPlatform(c.Config, nil); p != mustPlatform(t, "linux/arm64") {
+		t.Errorf("SetImage(arm64/v8 image, linux/arm64) config platform = %v, want linux/arm64", p)
+	}
+}
+
+func TestConflicts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		have, want string
+		conflict   bool
+	}{
+		{"", "linux/amd64", false},
+		{"linux/", "linux/amd64", false},
+		{"windows/", "linux/amd64", true},
+		{"linux/arm64", "linux/arm64/v8", false},
+		{"linux/arm64/v8", "linux/arm64", false},
+		{"linux/arm/v6", "linux/arm/v7", true},
+		{"linux/amd64", "linux/arm64", true},
+		{"windows/amd64", "windows/amd64:10.0.17763.6659", false},
+		{"windows/amd64:10.0.20348.1", "windows/amd64:10.0.17763.6659", true},
+	}
+	for _, tt := range tests {
+		have := platform.Platform{}
+		if tt.have != "" {
+			have = parseLoose(tt.have)
+		}
+		if got := Conflicts(have, mustPlatform(t, tt.want)); got != tt.conflict {
+			t.Errorf("Conflicts(%q, %q) = %t, want %t", tt.have, tt.want, got, tt.conflict)
+		}
+	}
+}
+
+// parseLoose splits os/arch[/variant][:version] without validation, for
+// platforms as registries hold them (partly empty).
+func parseLoose(s string) platform.Platform {
+	var p platform.Platform
+	s, p.OSVersion, _ = strings.Cut(s, ":")
+	parts := append(strings.Split(s, "/"), "", "")
+	p.OS, p.Architecture, p.Variant = parts[0], parts[1], parts[2]
+	return p
+}
+
+func TestParseManifestRefuses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, mediaType, body string
+	}{
+		{"index", OCIIndex, `{"schemaVersion":2,"manifests":[]}`},
+		{"manifest list", DockerList, `{"schemaVersion":2,"manifests":[]}`},
+		{"schema 1", DockerSchema1JW, `{"schemaVersion":1,"fsLayers":[]}`},
+		{"artifact", OCIManifest, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}`},
+		{"unknown", "application/vnd.example+json", `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseManifest(tt.mediaType, []byte(tt.body))
+			var ue *UnsupportedError
+			if !errors.As(err, &ue) {
+				t.Errorf("ParseManifest(%s) = %v, want an *UnsupportedError", tt.name, err)
+			}
+		})
+	}
+}

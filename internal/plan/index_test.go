@@ -1,0 +1,207 @@
+package plan
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/set-image-platform/set-image-platform/internal/patch"
+	"github.com/set-image-platform/set-image-platform/internal/platform"
+)
+
+// child makes an image child whose config declares cfgPlatform (raw JSON
+// members, may be empty).
+func child(t *testing.T, seed, cfgPlatform string) *Child {
+	t.Helper()
+	cfg := []byte(`{` + cfgPlatform + `"rootfs":{"type":"layers","diff_ids":[]},"moby.buildkit.buildinfo.v1":"` + seed + `"}`)
+	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}`, Digest(cfg), len(cfg)))
+	m, err := ParseManifest(OCIManifest, man)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Child{Image: Image{MediaType: OCIManifest, Manifest: man, Digest: Digest(man), Config: cfg}, Manifest: m}
+}
+
+// entry is an index entry for c with a raw platform member (may be empty).
+func entry(c *Child, platformMember string) string {
+	return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d%s}`, c.Image.Digest, len(c.Image.Manifest), platformMember)
+}
+
+func attestation(for_ *Child, n int) string {
+	return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064d","size":566,"annotations":{"vnd.docker.reference.digest":"%s","vnd.docker.reference.type":"attestation-manifest"},"platform":{"architecture":"unknown","os":"unknown"}}`, n, for_.Image.Digest)
+}
+
+func makeIndex(t *testing.T, entries ...string) *Index {
+	t.Helper()
+	b := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `],"annotations":{"org.opencontainers.image.created":"2025-03-04T10:21:07Z"}}`)
+	idx, err := ParseIndex(OCIIndex, Digest(b), b)
+	if err != nil {
+		t.Fatalf("ParseIndex() = %v", err)
+	}
+	return idx
+}
+
+func entries(t *testing.T, idx []byte) []json.RawMessage {
+	t.Helper()
+	var v struct{ Manifests []json.RawMessage }
+	if err := json.Unmarshal(idx, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Manifests
+}
+
+func TestSetIndexFillsConfigsFromEntries(t *testing.T) {
+	t.Parallel()
+	amd, arm := child(t, "a", `"architecture":"","os":"linux",`), child(t, "b", `"os":"linux",`)
+	idx := makeIndex(t,
+		entry(amd, `,"platform":{"architecture":"amd64","os":"linux"}`),
+		entry(arm, `,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}`),
+		attestation(amd, 1), attestation(arm, 2))
+	ic, err := SetIndex(idx, []*Child{amd, arm, nil, nil}, platform.Platform{}, false)
+	if err != nil {
+		t.Fatalf("SetIndex() = %v", err)
+	}
+	want := []string{"linux/amd64", "linux/arm64/v8"}
+	var got []string
+	for i, c := range ic.Children[:2] {
+		p, _ := patch.ReadPlatform(c.Config, nil)
+		got = append(got, p.String())
+		if !c.Changed {
+			t.Errorf("SetIndex() child %d unchanged, want changed", i)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SetIndex() child config platforms (-want +got):\n%s", diff)
+	}
+	before, after := entries(t, idx.Bytes), entries(t, ic.Bytes)
+	for i := range 2 {
+		wantEntry, _ := patch.SetDescriptor(before[i], nil, ic.Children[i].Digest.String(), int64(len(ic.Children[i].Manifest)))
+		if !bytes.Equal(wantEntry, after[i]) {
+			t.Errorf("SetIndex() entry %d = %s, want %s (only digest and size changed)", i, after[i], wantEntry)
+		}
+	}
+	for i := 2; i < 4; i++ {
+		if !bytes.Equal(before[i], after[i]) {
+			t.Errorf("SetIndex() attestation entry %d = %s, want it byte-identical %s", i, after[i], before[i])
+		}
+	}
+	// Outside the manifests array nothing moves.
+	start := bytes.Index(idx.Bytes, []byte(`],"annotations"`))
+	if !bytes.HasSuffix(ic.Bytes, idx.Bytes[start:]) || !bytes.HasPrefix(ic.Bytes, idx.Bytes[:bytes.Index(idx.Bytes, []byte("[{"))]) {
+		t.Errorf("SetIndex() changed bytes outside the entries:\n%s\n%s", idx.Bytes, ic.Bytes)
+	}
+	if len(ic.Stale) != 2 || !strings.Contains(ic.Stale[0], amd.Image.Digest.String()) {
+		t.Errorf("SetIndex() stale = %q, want the two attestations of the changed children", ic.Stale)
+	}
+	if ic.Digest != Digest(ic.Bytes) || !ic.Changed {
+		t.Errorf("SetIndex() digest %s changed %t, want %s and changed", ic.Digest, ic.Changed, Digest(ic.Bytes))
+	}
+}
+
+func TestSetIndexFillsEntriesFromConfigs(t *testing.T) {
+	t.Parallel()
+	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
+	idx := makeIndex(t, entry(amd, ""))
+	ic, err := SetIndex(idx, []*Child{amd}, platform.Platform{}, false)
+	if err != nil {
+		t.Fatalf("SetIndex() = %v", err)
+	}
+	if ic.Children[0].Changed {
+		t.Errorf("SetIndex() changed the child, want only its entry changed")
+	}
+	got, err := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+	if err != nil || got.String() != "linux/amd64" {
+		t.Errorf("SetIndex() entry platform = %v (%v), want linux/amd64", got, err)
+	}
+	// Consistent now: planning again changes nothing.
+	idx2, err := ParseIndex(OCIIndex, ic.Digest, ic.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := SetIndex(idx2, []*Child{amd}, platform.Platform{}, false)
+	if err != nil || again.Changed {
+		t.Errorf("SetIndex(consistent index) = changed %v, %v; want unchanged", again != nil && again.Changed, err)
+	}
+}
+
+func TestSetIndexRefuses(t *testing.T) {
+	t.Parallel()
+	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
+	empty := child(t, "e", `"architecture":"","os":"",`)
+	arm := child(t, "b", `"architecture":"arm64","os":"linux",`)
+	tests := []struct {
+		name     string
+		idx      *Index
+		children []*Child
+		want     string
+		mention  string
+	}{
+		{"disagree", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Child{amd}, "", amd.Image.Digest.String()},
+		{"both missing", makeIndex(t, entry(empty, "")), []*Child{empty}, "", empty.Image.Digest.String()},
+		{"concrete platform for two images", makeIndex(t, entry(amd, ""), entry(arm, "")), []*Child{amd, arm}, "linux/amd64", "2 images"},
+		{"concrete platform against entry", makeIndex(t, entry(empty, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Child{empty}, "linux/amd64", "overwrite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var want platform.Platform
+			if tt.want != "" {
+				want = mustPlatform(t, tt.want)
+			}
+			_, err := SetIndex(tt.idx, tt.children, want, false)
+			if err == nil || !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("SetIndex(%s) = %v, want an error mentioning %q", tt.name, err, tt.mention)
+			}
+		})
+	}
+}
+
+func TestSetIndexConcreteOneChild(t *testing.T) {
+	t.Parallel()
+	empty := child(t, "e", `"architecture":"","os":"linux",`)
+	idx := makeIndex(t, entry(empty, ""), attestation(empty, 1))
+	ic, err := SetIndex(idx, []*Child{empty, nil}, mustPlatform(t, "linux/riscv64"), false)
+	if err != nil {
+		t.Fatalf("SetIndex() = %v", err)
+	}
+	cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
+	entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+	if cfgP.String() != "linux/riscv64" || entryP.String() != "linux/riscv64" {
+		t.Errorf("SetIndex(linux/riscv64) config %v entry %v, want both linux/riscv64", cfgP, entryP)
+	}
+}
+
+func TestParseIndexRefusesNested(t *testing.T) {
+	t.Parallel()
+	b := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:` + strings.Repeat("0", 64) + `","size":2}]}`)
+	if _, err := ParseIndex(OCIIndex, Digest(b), b); err == nil || !strings.Contains(err.Error(), "nested index") {
+		t.Errorf("ParseIndex(nested) = %v, want a nested index error", err)
+	}
+}
+
+func TestParseIndexFixtures(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		dir, mediaType string
+		attestations   int
+	}{{"buildx-index", OCIIndex, 2}, {"manifest-list", DockerList, 0}} {
+		b := read(t, tt.dir, "index.json")
+		idx, err := ParseIndex(tt.mediaType, Digest(b), b)
+		if err != nil {
+			t.Fatalf("ParseIndex(%s) = %v", tt.dir, err)
+		}
+		n := 0
+		for _, e := range idx.Entries {
+			if e.Attestation() {
+				n++
+			}
+		}
+		if n != tt.attestations {
+			t.Errorf("ParseIndex(%s) attestations = %d, want %d", tt.dir, n, tt.attestations)
+		}
+	}
+}
