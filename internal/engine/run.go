@@ -143,6 +143,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				Insecure:  cfg.Insecure,
 				Transport: deps.Transport,
 				UserAgent: deps.UserAgent,
+				Logf:      func(f string, a ...any) { deps.Log.Info(fmt.Sprintf(f, a...)) },
 			})
 			mu.Lock()
 			out[host] = clientResult{c, err}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -48,6 +49,10 @@ type Options struct {
 	Transport http.RoundTripper
 	// UserAgent is sent with every request.
 	UserAgent string
+	// Logf, when set, is told of each retry.
+	Logf func(format string, args ...any)
+	// Sleep waits between retries; nil means a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Client talks to one registry with one authenticated transport.
@@ -81,7 +86,7 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		}
 		ss = append(ss, reg.Repo(s.Repository).Scope(action))
 	}
-	base := baseTransport(opts.Transport, opts.Insecure)
+	base := baseTransport(opts)
 	if opts.UserAgent != "" {
 		base = transport.NewUserAgent(base, opts.UserAgent)
 	}

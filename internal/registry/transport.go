@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // PlainHTTPError is returned when a request would travel over plain HTTP to
@@ -44,15 +45,27 @@ func (t *policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// baseTransport returns the transport under auth: base (or a clone of the
-// default one, with unverified TLS when insecure) behind the HTTPS policy.
-func baseTransport(base http.RoundTripper, insecure bool) http.RoundTripper {
+// baseTransport returns the transport under auth: retries over the HTTPS
+// policy over base (or a clone of the default transport, with unverified TLS
+// when insecure).
+func baseTransport(opts Options) http.RoundTripper {
+	base := opts.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		if insecure {
+		t.ResponseHeaderTimeout = time.Minute
+		if opts.Insecure {
 			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for with insecure
 		}
 		base = t
 	}
-	return &policyTransport{insecure: insecure, next: base}
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	return &retryTransport{
+		next:  &policyTransport{insecure: opts.Insecure, next: base},
+		logf:  opts.Logf,
+		sleep: sleep,
+		now:   time.Now,
+	}
 }

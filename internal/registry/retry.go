@@ -1,0 +1,136 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Retry bounds. A registry hiccup (429, 5xx, a reset) is retried with
+// jittered exponential backoff; Retry-After is honoured up to MaxRetryAfter.
+const (
+	maxAttempts   = 5
+	baseBackoff   = 250 * time.Millisecond
+	MaxRetryAfter = 60 * time.Second
+	// maxRetryTime bounds the time one request spends waiting to retry.
+	maxRetryTime = 2 * time.Minute
+)
+
+// retryTransport retries requests that failed for reasons that may pass.
+// go-containerregistry's own retry ignores Retry-After; this one sits under
+// the auth transport so that a token refresh and a retry never mix.
+type retryTransport struct {
+	next  http.RoundTripper
+	logf  func(format string, args ...any)
+	sleep func(ctx context.Context, d time.Duration) error
+	now   func() time.Time
+}
+
+func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var waited time.Duration
+	for attempt := 1; ; attempt++ {
+		req := r
+		if attempt > 1 {
+			if r.Body != nil && r.GetBody == nil {
+				return nil, fmt.Errorf("retrying %s %s: the request body cannot be replayed", r.Method, r.URL.Path)
+			}
+			req = r.Clone(r.Context())
+			if r.GetBody != nil {
+				body, err := r.GetBody()
+				if err != nil {
+					return nil, err
+				}
+				req.Body = body
+			}
+		}
+		resp, err := t.next.RoundTrip(req)
+		wait, why := t.retryAfter(resp, err, attempt)
+		if why == "" || attempt == maxAttempts || waited+wait > maxRetryTime {
+			return resp, err
+		}
+		if resp != nil {
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		if t.logf != nil {
+			t.logf("retrying %s %s in %s (attempt %d of %d): %s", r.Method, r.URL.Path, wait.Round(10*time.Millisecond), attempt+1, maxAttempts, why)
+		}
+		if err := t.sleep(r.Context(), wait); err != nil {
+			return nil, err
+		}
+		waited += wait
+	}
+}
+
+// retryAfter says whether to retry and after how long; why is empty when
+// the answer is final.
+func (t *retryTransport) retryAfter(resp *http.Response, err error, attempt int) (time.Duration, string) {
+	backoff := baseBackoff << (attempt - 1)
+	backoff = backoff/2 + rand.N(backoff/2+1) // jitter: [b/2, b]
+	switch {
+	case err != nil:
+		if retryableError(err) {
+			return backoff, oneLine(err.Error(), 120)
+		}
+		return 0, ""
+	case resp.StatusCode == http.StatusTooManyRequests:
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
+			return min(d, MaxRetryAfter), "429 Too Many Requests"
+		}
+		return backoff, "429 Too Many Requests"
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
+			return min(d, MaxRetryAfter), resp.Status
+		}
+		return backoff, resp.Status
+	case resp.StatusCode == http.StatusInternalServerError, resp.StatusCode == http.StatusBadGateway, resp.StatusCode == http.StatusGatewayTimeout:
+		return backoff, resp.Status
+	}
+	return 0, ""
+}
+
+// parseRetryAfter reads seconds or an HTTP date.
+func parseRetryAfter(s string, now time.Time) (time.Duration, bool) {
+	if s == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(s); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func retryableError(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ph *PlainHTTPError
+	if errors.As(err, &ph) {
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.As(err, &ne) && ne.Timeout()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,140 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// flaky answers the first len(fail) requests with those handlers, then 200
+// with the request body echoed.
+func flaky(t *testing.T, fail ...http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		if i < len(fail) {
+			fail[i](w, r)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func status(code int, retryAfter string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		w.WriteHeader(code)
+	}
+}
+
+// reset closes the connection without an answer.
+func reset(w http.ResponseWriter, r *http.Request) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}
+
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d = append(s.d, d)
+	return nil
+}
+
+func TestRetryTransport(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		fail       []http.HandlerFunc
+		wantStatus int
+		wantCalls  int32
+		wantSleeps []time.Duration // exact where fixed by Retry-After; -1 for jittered
+	}{
+		{"503 then ok", []http.HandlerFunc{status(503, ""), status(503, "")}, 200, 3, []time.Duration{-1, -1}},
+		{"429 with Retry-After seconds", []http.HandlerFunc{status(429, "1")}, 200, 2, []time.Duration{time.Second}},
+		{"429 with Retry-After capped", []http.HandlerFunc{status(429, "3600")}, 200, 2, []time.Duration{MaxRetryAfter}},
+		{"reset", []http.HandlerFunc{reset}, 200, 2, []time.Duration{-1}},
+		{"404 is final", []http.HandlerFunc{status(404, "")}, 404, 1, nil},
+		{"gives up after the last attempt", []http.HandlerFunc{status(502, ""), status(502, ""), status(502, ""), status(502, ""), status(502, "")}, 502, 5, []time.Duration{-1, -1, -1, -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, calls := flaky(t, tt.fail...)
+			s := &sleeps{}
+			var logs []string
+			rt := &retryTransport{next: http.DefaultTransport, sleep: s.sleep, now: time.Now,
+				logf: func(f string, a ...any) { logs = append(logs, f) }}
+			req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v2/o/r/manifests/t", bytes.NewReader([]byte("body")))
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatalf("RoundTrip() = %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus || calls.Load() != tt.wantCalls {
+				t.Errorf("RoundTrip() = %d after %d calls, want %d after %d", resp.StatusCode, calls.Load(), tt.wantStatus, tt.wantCalls)
+			}
+			if tt.wantStatus == 200 && string(body) != "body" {
+				t.Errorf("RoundTrip() echoed %q, want the body replayed in full", body)
+			}
+			got := append([]time.Duration(nil), s.d...)
+			for i := range got {
+				if i < len(tt.wantSleeps) && tt.wantSleeps[i] == -1 {
+					if got[i] <= 0 || got[i] > 5*time.Second {
+						t.Errorf("sleep %d = %s, want a jittered backoff", i, got[i])
+					}
+					got[i] = -1
+				}
+			}
+			if diff := cmp.Diff(tt.wantSleeps, got); diff != "" {
+				t.Errorf("RoundTrip() sleeps (-want +got):\n%s", diff)
+			}
+			if len(logs) != len(tt.wantSleeps) {
+				t.Errorf("RoundTrip() logged %d retries, want %d", len(logs), len(tt.wantSleeps))
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Duration{
+		"0": 0, "7": 7 * time.Second, "Thu, 01 Jan 2026 00:00:30 GMT": 30 * time.Second, "Wed, 31 Dec 2025 23:00:00 GMT": 0,
+	} {
+		if got, ok := parseRetryAfter(in, now); !ok || got != want {
+			t.Errorf("parseRetryAfter(%q) = %s, %t, want %s, true", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "soon", "-3"} {
+		if _, ok := parseRetryAfter(in, now); ok {
+			t.Errorf("parseRetryAfter(%q) ok, want not ok", in)
+		}
+	}
+}
