@@ -79,6 +79,8 @@ const maxParallel = 8
 
 // Run processes every job of cfg in order and returns one result each.
 func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
+	scrub := newScrubber(cfg.Creds)
+	deps.Log = scrubLogger{Logger: deps.Log, s: scrub}
 	for _, n := range cfg.Notices {
 		deps.Log.Notice(n)
 	}
@@ -87,6 +89,10 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	for i, j := range cfg.Jobs {
 		deps.Log.Group(j.Source.String())
 		r := runJob(ctx, cfg, deps, clients, j)
+		r.Err = scrub.err(r.Err)
+		for k, f := range r.Findings {
+			r.Findings[k] = scrub.text(f)
+		}
 		switch {
 		case len(r.Findings) > 0:
 			deps.Log.Info(SummaryLine(r))
@@ -183,12 +189,33 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	for _, s := range p.stale {
 		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; it does not carry over: make the attestation again for the new digest", j.Source, s))
 	}
-	if cfg.DryRun || (!p.changed && sameTarget(j)) {
+	if !p.changed && sameTarget(j) {
 		return r
 	}
-	if err := apply(ctx, deps, src.c, dst.c, j, p); err != nil {
-		r.Err = describe(err, j.Target, true)
-		return r
+	// What refers to the previous digest is looked up while the new one is
+	// written: the look-ups do not depend on the writes.
+	var refs []string
+	var refsErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if p.changed {
+			refs, refsErr = src.c.Referrers(ctx, j.Source.Context().RepositoryStr(), p.prev)
+		}
+	}()
+	if !cfg.DryRun {
+		if err := apply(ctx, deps, src.c, dst.c, j, p); err != nil {
+			<-done
+			r.Err = describe(err, j.Target, true)
+			return r
+		}
+	}
+	<-done
+	switch {
+	case refsErr != nil:
+		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.prev, refsErr))
+	case len(refs) > 0:
+		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.prev, p.digest, strings.Join(refs, ", ")))
 	}
 	return r
 }

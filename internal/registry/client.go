@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -37,6 +38,13 @@ var ManifestTypes = []string{
 	"application/vnd.docker.distribution.manifest.list.v2+json",
 	"application/vnd.docker.distribution.manifest.v1+prettyjws",
 	"application/vnd.docker.distribution.manifest.v1+json",
+}
+
+func joinTypes() string { return strings.Join(ManifestTypes, ", ") }
+
+func sortStrings(s []string) []string {
+	sort.Strings(s)
+	return s
 }
 
 // Options configure how clients reach a registry.
@@ -119,7 +127,7 @@ func (c *Client) GetManifest(ctx context.Context, repo, ref string) (*Manifest, 
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", strings.Join(ManifestTypes, ", "))
+	req.Header.Set("Accept", joinTypes())
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, scrubError(err)
