@@ -57,7 +57,7 @@ func Run(ctx context.Context, env Env) error {
 		return err
 	}
 	if env.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		gha.AddStepSummary(engine.Markdown(results))
+		gha.AddStepSummary(engine.Markdown(cfg, results))
 	}
 	for _, r := range results {
 		if r.Err != nil {

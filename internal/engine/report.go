@@ -73,9 +73,29 @@ func Outputs(results []Result) (map[string]string, error) {
 	return out, nil
 }
 
-// Markdown is the step summary: a table with one row per image.
-func Markdown(results []Result) string {
+// Markdown is the step summary: a table with one row per image. In check
+// mode the columns are the declared platform, the expected one and the
+// verdict.
+func Markdown(cfg *Config, results []Result) string {
 	var b strings.Builder
+	if cfg.Mode == Check {
+		expected := "os and architecture set"
+		if !cfg.Platform.IsZero() {
+			expected = cfg.Platform.String()
+		}
+		b.WriteString("### set-image-platform check\n\n| image | declared platform | expected platform | verdict |\n|---|---|---|---|\n")
+		for _, r := range results {
+			verdict := "passed"
+			switch {
+			case len(r.Findings) > 0:
+				verdict = "failed: " + strings.Join(r.Findings, "; ")
+			case r.Err != nil:
+				verdict = "error: " + r.Err.Error()
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(r.Source), cell(displayPlatforms(r.Before)), cell(expected), cell(verdict))
+		}
+		return b.String()
+	}
 	b.WriteString("### set-image-platform\n\n| image | platform before | platform after | digest before | digest after | changed |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		if r.Err != nil {

@@ -24,6 +24,7 @@ var seedDocs = []string{
 	`{"os\u002eversion":"1","\u0061rchitecture":"amd\u0036\u0034"}`,
 	`{"manifests":[{"digest":"sha256:aa","size":1},{"platform":{"architecture":"","os":"linux"}}]}`,
 	`{"n":-0,"m":1e3,"s":"\"\\\u00e9<>&"}`,
+	"{\n  \"manifests\": [\n    {\n      \"size\": 1\n    },\n    {\n      \"platform\": {}\n    }\n  ]\n}",
 }
 
 // addFixtureSeeds adds each fixture file through add.
