@@ -134,7 +134,7 @@ func readIndex(ctx context.Context, c *registry.Client, ref name.Reference, m *r
 	if cfg.Mode == Check {
 		return checkIndex(ref, idx, children, cfg.Platform)
 	}
-	ic, err := plan.SetIndex(idx, children, cfg.Platform, cfg.Overwrite)
+	ic, err := plan.SetIndex(idx, children, cfg.Platform, cfg.Overwrite, nil)
 	if err != nil {
 		return nil, err
 	}

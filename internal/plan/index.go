@@ -112,8 +112,11 @@ type IndexChange struct {
 
 // SetIndex plans making every image child of idx consistent (want zero), or
 // setting want on its only image child. children holds, per entry, the image
-// child as read, or nil for an entry that is not an image.
-func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite bool) (*IndexChange, error) {
+// child as read, or nil for an entry that is not an image. detected holds,
+// per entry, the platform its binaries show where it was detected (platform
+// auto): it fills children that have none, and with overwrite settles an
+// entry and a config that disagree.
+func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite bool, detected []platform.Platform) (*IndexChange, error) {
 	ic := &IndexChange{PreviousDigest: idx.Digest, Digest: idx.Digest, MediaType: idx.MediaType, Bytes: idx.Bytes, Children: make([]*Change, len(idx.Entries))}
 	var images []int
 	for i, c := range children {
@@ -135,9 +138,15 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 		if err != nil {
 			return nil, fmt.Errorf("reading platform of child %s: %w", e.Digest, err)
 		}
+		var found platform.Platform
+		if i < len(detected) {
+			found = detected[i]
+		}
 		target := want
 		if target.IsZero() {
 			switch {
+			case have.Complete() && e.Platform.Complete() && !platform.Same(have, e.Platform) && !found.IsZero() && overwrite:
+				target = found
 			case have.Complete() && e.Platform.Complete():
 				if !platform.Same(have, e.Platform) {
 					disagree = append(disagree, fmt.Sprintf("%s (entry %s, config %s)", e.Digest, e.Platform.Display(), have.Display()))
@@ -148,13 +157,17 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 				target = e.Platform
 			case have.Complete():
 				target = have
+			case !found.IsZero():
+				target = found
 			default:
 				missing = append(missing, e.Digest.String())
 				continue
 			}
 		}
-		if !want.IsZero() && e.Platform.Complete() && Conflicts(e.Platform, want) && !overwrite {
-			return nil, fmt.Errorf("index entry %s: %w", e.Digest, &ConflictError{Have: e.Platform, Want: want})
+		if !want.IsZero() || !found.IsZero() && target == found {
+			if e.Platform.Complete() && Conflicts(e.Platform, target) && !overwrite {
+				return nil, fmt.Errorf("index entry %s: %w", e.Digest, &ConflictError{Have: e.Platform, Want: target})
+			}
 		}
 		ch, err := SetImage(c.Image, c.Manifest, target, overwrite)
 		if err != nil {
@@ -169,17 +182,17 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 			}
 			ic.Stale = append(ic.Stale, staleAttestations(idx, e.Digest)...)
 		}
-		if e.Platform != target && !(e.Platform.Complete() && platform.Same(e.Platform, target) && want.IsZero()) {
+		if e.Platform != target && !(e.Platform.Complete() && platform.Same(e.Platform, target) && want.IsZero() && found.IsZero()) {
 			if newIdx, err = patch.SetPlatform(newIdx, patch.Path{"manifests", i, "platform"}, target); err != nil {
 				return nil, fmt.Errorf("patching platform of index entry %d: %w", i, err)
 			}
 		}
 	}
 	if len(disagree) > 0 {
-		return nil, fmt.Errorf("index entries and child configs disagree: %s; fix the image, or set platform to the one that is right when the index has one image child", strings.Join(disagree, "; "))
+		return nil, fmt.Errorf("index entries and child configs disagree: %s; set platform to auto with overwrite to settle it from the binaries, or fix the image", strings.Join(disagree, "; "))
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("neither the index entry nor the config gives a platform for children %s: set platform on each child by digest", strings.Join(missing, ", "))
+		return nil, fmt.Errorf("neither the index entry nor the config gives a platform for children %s: set platform to auto to read it from their binaries, or set it on each child by digest", strings.Join(missing, ", "))
 	}
 	ic.Bytes, ic.Digest = newIdx, Digest(newIdx)
 	ic.Changed = ic.Digest != idx.Digest

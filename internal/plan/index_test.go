@@ -61,7 +61,7 @@ func TestSetIndexFillsConfigsFromEntries(t *testing.T) {
 		entry(amd, `,"platform":{"architecture":"amd64","os":"linux"}`),
 		entry(arm, `,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}`),
 		attestation(amd, 1), attestation(arm, 2))
-	ic, err := SetIndex(idx, []*Child{amd, arm, nil, nil}, platform.Platform{}, false)
+	ic, err := SetIndex(idx, []*Child{amd, arm, nil, nil}, platform.Platform{}, false, nil)
 	if err != nil {
 		t.Fatalf("SetIndex() = %v", err)
 	}
@@ -106,7 +106,7 @@ func TestSetIndexFillsEntriesFromConfigs(t *testing.T) {
 	t.Parallel()
 	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
 	idx := makeIndex(t, entry(amd, ""))
-	ic, err := SetIndex(idx, []*Child{amd}, platform.Platform{}, false)
+	ic, err := SetIndex(idx, []*Child{amd}, platform.Platform{}, false, nil)
 	if err != nil {
 		t.Fatalf("SetIndex() = %v", err)
 	}
@@ -122,7 +122,7 @@ func TestSetIndexFillsEntriesFromConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := SetIndex(idx2, []*Child{amd}, platform.Platform{}, false)
+	again, err := SetIndex(idx2, []*Child{amd}, platform.Platform{}, false, nil)
 	if err != nil || again.Changed {
 		t.Errorf("SetIndex(consistent index) = changed %v, %v; want unchanged", again != nil && again.Changed, err)
 	}
@@ -152,7 +152,7 @@ func TestSetIndexRefuses(t *testing.T) {
 			if tt.want != "" {
 				want = mustPlatform(t, tt.want)
 			}
-			_, err := SetIndex(tt.idx, tt.children, want, false)
+			_, err := SetIndex(tt.idx, tt.children, want, false, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.mention) {
 				t.Errorf("SetIndex(%s) = %v, want an error mentioning %q", tt.name, err, tt.mention)
 			}
@@ -164,7 +164,7 @@ func TestSetIndexConcreteOneChild(t *testing.T) {
 	t.Parallel()
 	empty := child(t, "e", `"architecture":"","os":"linux",`)
 	idx := makeIndex(t, entry(empty, ""), attestation(empty, 1))
-	ic, err := SetIndex(idx, []*Child{empty, nil}, mustPlatform(t, "linux/riscv64"), false)
+	ic, err := SetIndex(idx, []*Child{empty, nil}, mustPlatform(t, "linux/riscv64"), false, nil)
 	if err != nil {
 		t.Fatalf("SetIndex() = %v", err)
 	}
@@ -203,5 +203,43 @@ func TestParseIndexFixtures(t *testing.T) {
 		if n != tt.attestations {
 			t.Errorf("ParseIndex(%s) attestations = %d, want %d", tt.dir, n, tt.attestations)
 		}
+	}
+}
+
+func TestSetIndexDetected(t *testing.T) {
+	t.Parallel()
+	empty := child(t, "e", `"architecture":"","os":"",`)
+	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
+	arm64 := mustPlatform(t, "linux/arm64")
+	tests := []struct {
+		name      string
+		idx       *Index
+		c         *Child
+		overwrite bool
+		wantErr   bool
+	}{
+		{"both missing, detected", makeIndex(t, entry(empty, "")), empty, false, false},
+		{"disagree, detected with overwrite", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd, true, false},
+		{"disagree, detected without overwrite", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ic, err := SetIndex(tt.idx, []*Child{tt.c}, platform.Platform{}, tt.overwrite, []platform.Platform{arm64})
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("SetIndex(%s) = nil error, want one", tt.name)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("SetIndex(%s) = %v", tt.name, err)
+			}
+			cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
+			entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+			if cfgP != arm64 || entryP != arm64 {
+				t.Errorf("SetIndex(%s) config %v entry %v, want both %v", tt.name, cfgP, entryP, arm64)
+			}
+		})
 	}
 }
