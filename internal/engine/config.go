@@ -123,9 +123,6 @@ func NewConfig(in Input) (*Config, error) {
 		}
 		c.Platform, c.Notices = pl, notices
 	}
-	if c.Mode == Set && !c.Auto && c.Platform.IsZero() {
-		return nil, &InputError{"platform", errors.New(`required in set mode: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
-	}
 	if c.Auto {
 		return nil, &InputError{"platform", errors.New(`"auto" is not supported yet: give os/arch such as linux/amd64`)}
 	}

@@ -76,7 +76,6 @@ func TestNewConfigErrors(t *testing.T) {
 	}{
 		{"no image", Input{Images: []string{"", " "}, Platform: "linux/amd64"}, "image", "no image"},
 		{"bad reference", Input{Images: []string{"ghcr.io/O/R:bad tag"}, Platform: "linux/amd64"}, "image", `"ghcr.io/O/R:bad tag"`},
-		{"platform missing in set mode", Input{Images: []string{"ghcr.io/o/r:1"}}, "platform", "required"},
 		{"unknown arch", Input{Images: []string{"ghcr.io/o/r:1"}, Platform: "linux/amd65"}, "platform", "linux/amd64"},
 		{"unknown os", Input{Images: []string{"ghcr.io/o/r:1"}, Platform: "linus/amd64"}, "platform", "linux/amd64"},
 		{"bare arch", Input{Images: []string{"ghcr.io/o/r:1"}, Platform: "amd64"}, "platform", "linux/amd64"},

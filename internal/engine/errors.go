@@ -15,7 +15,7 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // describe turns err into a message a person can act on: what failed for
 // which image, and what to do about it.
-func describe(err error, ref name.Reference, writing bool) error {
+func describe(err error, ref name.Reference, writing bool, creds Credentials) error {
 	var re *registry.Error
 	var ph *registry.PlainHTTPError
 	hint := ""
@@ -29,6 +29,8 @@ func describe(err error, ref name.Reference, writing bool) error {
 		} else {
 			hint += ": use username and password of an account with push rights"
 		}
+	case errors.As(err, &re) && re.Unauthorized() && creds.Username != "" && creds.Registries[ref.Context().RegistryStr()]:
+		hint = fmt.Sprintf("; the registry refused the username and password given for %s: check them, and that the account can read the repository", ref.Context().Name())
 	case errors.As(err, &re) && re.Unauthorized():
 		hint = fmt.Sprintf("; the registry refused access to %s: set username and password", ref.Context().Name())
 		if ref.Context().RegistryStr() == ghcr {

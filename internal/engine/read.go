@@ -68,6 +68,9 @@ func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Conf
 		p.findings = checkImage(ref.String(), "", have, cfg.Platform)
 		return p, nil
 	}
+	if cfg.Platform.IsZero() {
+		return nil, &InputError{"platform", errors.New(`required in set mode for a single image: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
+	}
 	ch, err := plan.SetImage(img, pm, cfg.Platform, cfg.Overwrite)
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func Outputs(results []Result) (map[string]string, error) {
 		if r.Err == nil {
 			row = map[string]string{
 				"digest":          r.Digest,
-				"image":           r.Target + "@" + r.Digest,
+				"image":           r.TargetRepository + "@" + r.Digest,
 				"previous-digest": r.PreviousDigest,
 				"changed":         fmt.Sprint(r.Changed),
 				"platform":        Platforms(r.After),

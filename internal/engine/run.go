@@ -39,8 +39,12 @@ type Deps struct {
 
 // Result is what happened to one image.
 type Result struct {
-	Source         string
-	Target         string
+	Source string
+	// Target is where the result is: the target tag, or repository@digest
+	// when a digest source is pushed by digest. TargetRepository is its
+	// repository, for the image output.
+	Target           string
+	TargetRepository string
 	PreviousDigest string
 	Digest         string
 	Changed        bool
@@ -161,23 +165,26 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 }
 
 func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job) Result {
-	r := Result{Source: j.Source.String(), Target: j.Target.Context().Name()}
+	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name()}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
-		r.Err = describe(src.err, j.Source, false)
+		r.Err = describe(src.err, j.Source, false, cfg.Creds)
 		return r
 	}
 	if dst.err != nil {
-		r.Err = describe(dst.err, j.Target, true)
+		r.Err = describe(dst.err, j.Target, true, cfg.Creds)
 		return r
 	}
 	copyAll := !SameRepository(j.Source, j.Target)
 	p, err := read(ctx, src.c, j.Source, cfg, copyAll)
 	if err != nil {
-		r.Err = describe(err, j.Source, false)
+		r.Err = describe(err, j.Source, false, cfg.Creds)
 		return r
 	}
 	r.PreviousDigest, r.Digest = p.prev.String(), p.digest.String()
+	if _, ok := j.Target.(name.Digest); ok {
+		r.Target = r.TargetRepository + "@" + r.Digest
+	}
 	r.Before, r.After, r.Changed = p.before, p.after, p.changed
 	if cfg.Mode == Check {
 		r.Findings = p.findings
@@ -206,7 +213,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if !cfg.DryRun {
 		if err := apply(ctx, deps, src.c, dst.c, j, p); err != nil {
 			<-done
-			r.Err = describe(err, j.Target, true)
+			r.Err = describe(err, j.Target, true, cfg.Creds)
 			return r
 		}
 	}

@@ -1,0 +1,234 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// request is one HTTP exchange seen by a recordingProxy.
+type request struct {
+	Method    string
+	Path      string
+	Query     string // decoded
+	Status    int
+	ReqBytes  int64
+	RespBytes int64
+}
+
+func (r request) String() string {
+	q := ""
+	if r.Query != "" {
+		q = "?" + r.Query
+	}
+	return fmt.Sprintf("%-6s %s%s -> %d (sent %d B, received %d B)", r.Method, r.Path, q, r.Status, r.ReqBytes, r.RespBytes)
+}
+
+// isWrite reports whether r may change registry state.
+func (r request) isWrite() bool { return r.Method != http.MethodGet && r.Method != http.MethodHead }
+
+// names reports whether the path or query of r names any of digests.
+func (r request) names(digests ...string) bool {
+	for _, d := range digests {
+		if strings.Contains(r.Path, d) || strings.Contains(r.Query, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// recordingProxy forwards to one registry and records every request.
+type recordingProxy struct {
+	host string // 127.0.0.1:port
+
+	mu    sync.Mutex
+	reqs  []request
+	fault faultFunc
+}
+
+// faultFunc decides whether the proxy answers r itself instead of the
+// registry: it returns the status, headers and body to answer with, and
+// false to pass r on.
+type faultFunc func(r *http.Request) (status int, header http.Header, body string, inject bool)
+
+// inject makes the proxy consult f for every following request.
+func (p *recordingProxy) inject(f faultFunc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fault = f
+}
+
+func newRecordingProxy(t *testing.T, target string) *recordingProxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("parsing %q: %v", target, err)
+	}
+	p := &recordingProxy{}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			// Keep the proxy's host so that the registry's upload
+			// locations lead back through the proxy.
+			pr.Out.Host = pr.In.Host
+		},
+		// A test that ends while the binary still talks is not news.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := &countingReader{r: r.Body}
+		if r.Body != nil {
+			r.Body = body
+		}
+		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
+		p.mu.Lock()
+		fault := p.fault
+		p.mu.Unlock()
+		if status, header, respBody, ok := faultOf(fault, r); ok {
+			_, _ = io.Copy(io.Discard, r.Body)
+			for k, v := range header {
+				cw.Header()[k] = v
+			}
+			cw.WriteHeader(status)
+			_, _ = io.WriteString(cw, respBody)
+		} else {
+			rp.ServeHTTP(cw, r)
+		}
+		q, err := url.QueryUnescape(r.URL.RawQuery)
+		if err != nil {
+			q = r.URL.RawQuery
+		}
+		p.mu.Lock()
+		p.reqs = append(p.reqs, request{
+			Method: r.Method, Path: r.URL.Path, Query: q, Status: cw.status,
+			ReqBytes: body.n, RespBytes: cw.n,
+		})
+		p.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	p.host = strings.TrimPrefix(srv.URL, "http://")
+	return p
+}
+
+func faultOf(f faultFunc, r *http.Request) (int, http.Header, string, bool) {
+	if f == nil {
+		return 0, nil, "", false
+	}
+	return f(r)
+}
+
+// requests returns what was recorded so far.
+func (p *recordingProxy) requests() []request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]request(nil), p.reqs...)
+}
+
+// reset forgets what was recorded.
+func (p *recordingProxy) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reqs = nil
+}
+
+func (p *recordingProxy) writes() []request {
+	var w []request
+	for _, r := range p.requests() {
+		if r.isWrite() {
+			w = append(w, r)
+		}
+	}
+	return w
+}
+
+// naming returns the requests whose path or query names any of digests.
+func (p *recordingProxy) naming(digests ...string) []request {
+	var got []request
+	for _, r := range p.requests() {
+		if r.names(digests...) {
+			got = append(got, r)
+		}
+	}
+	return got
+}
+
+// log prints the recorded requests.
+func (p *recordingProxy) log(t *testing.T, title string) {
+	t.Helper()
+	t.Logf("%s:\n%s", title, formatRequests(p.requests()))
+}
+
+func formatRequests(reqs []request) string {
+	if len(reqs) == 0 {
+		return "  (no requests)"
+	}
+	var b strings.Builder
+	for i, r := range reqs {
+		fmt.Fprintf(&b, "  %2d. %s\n", i+1, r)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// expectNoWrites fails t when the proxy saw anything but GET or HEAD.
+func expectNoWrites(t *testing.T, p *recordingProxy) {
+	t.Helper()
+	if w := p.writes(); len(w) != 0 {
+		t.Errorf("write requests = %d, want 0:\n%s", len(w), formatRequests(w))
+	}
+}
+
+// expectNoRequests fails t when the proxy saw any request.
+func expectNoRequests(t *testing.T, p *recordingProxy) {
+	t.Helper()
+	if r := p.requests(); len(r) != 0 {
+		t.Errorf("requests = %d, want 0:\n%s", len(r), formatRequests(r))
+	}
+}
+
+type countingReader struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.r.Close() }
+
+type countingWriter struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+	n           int64
+}
+
+func (c *countingWriter) WriteHeader(code int) {
+	if !c.wroteHeader {
+		c.status = code
+		c.wroteHeader = true
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	c.wroteHeader = true
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
