@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // request is one HTTP exchange seen by a recordingProxy.
@@ -48,9 +49,18 @@ func (r request) names(digests ...string) bool {
 type recordingProxy struct {
 	host string // 127.0.0.1:port
 
-	mu    sync.Mutex
-	reqs  []request
-	fault faultFunc
+	mu      sync.Mutex
+	reqs    []request
+	fault   faultFunc
+	latency time.Duration
+}
+
+// setLatency makes the proxy wait d before answering each request, as a
+// registry across a network does.
+func (p *recordingProxy) setLatency(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.latency = d
 }
 
 // faultFunc decides whether the proxy answers r itself instead of the
@@ -89,8 +99,11 @@ func newRecordingProxy(t *testing.T, target string) *recordingProxy {
 		}
 		cw := &countingWriter{ResponseWriter: w, status: http.StatusOK}
 		p.mu.Lock()
-		fault := p.fault
+		fault, latency := p.fault, p.latency
 		p.mu.Unlock()
+		if latency > 0 {
+			time.Sleep(latency)
+		}
 		if status, header, respBody, ok := faultOf(fault, r); ok {
 			_, _ = io.Copy(io.Discard, r.Body)
 			for k, v := range header {

@@ -84,6 +84,11 @@ func ReadInputs(gha *githubactions.Action) (engine.Input, error) {
 	in.Tag = gha.GetInput("tag")
 	in.Username = gha.GetInput("username")
 	in.GitHubActor = gha.Getenv("GITHUB_ACTOR")
+	d, err := engine.ParseStallTimeout(gha.Getenv(engine.StallTimeoutEnv))
+	if err != nil {
+		return in, err
+	}
+	in.StallTimeout = d
 	switch m := gha.GetInput("mode"); strings.ToLower(m) {
 	case "", "set":
 		in.Mode = engine.Set

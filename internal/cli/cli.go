@@ -106,6 +106,9 @@ func Run(ctx context.Context, args []string, env Env) error {
 	in.Images = images
 	in.GitHubToken = env.Getenv("GITHUB_TOKEN")
 	in.GitHubActor = env.Getenv("GITHUB_ACTOR")
+	if in.StallTimeout, err = engine.ParseStallTimeout(env.Getenv(engine.StallTimeoutEnv)); err != nil {
+		return report(env, err)
+	}
 	cfg, err := engine.NewConfig(in)
 	if err != nil {
 		return report(env, err)

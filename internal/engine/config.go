@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -41,6 +42,8 @@ type Input struct {
 	Password    string
 	GitHubToken string
 	GitHubActor string
+	// StallTimeout bounds a request without progress; zero is the default.
+	StallTimeout time.Duration
 }
 
 // Config is a validated Input. Nothing after it reads the environment.
@@ -56,6 +59,8 @@ type Config struct {
 	DryRun    bool
 	Insecure  bool
 	Creds     Credentials
+	// StallTimeout bounds a request without progress; zero is the default.
+	StallTimeout time.Duration
 }
 
 // Credentials are what the inputs give for authentication.
@@ -92,7 +97,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 // NewConfig validates in and resolves every image's target.
 func NewConfig(in Input) (*Config, error) {
-	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure}
+	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout}
 	var opts []name.Option
 	if in.Insecure {
 		opts = append(opts, name.Insecure)
@@ -179,4 +184,22 @@ func NewConfig(in Input) (*Config, error) {
 // same registry.
 func SameRepository(a, b name.Reference) bool {
 	return a.Context().Name() == b.Context().Name()
+}
+
+// StallTimeoutEnv names the environment variable, read by both front doors
+// with their inputs, that sets Input.StallTimeout (a Go duration such as
+// 30s). It is for networks where a minute without progress is normal, and
+// for tests that provoke stalls.
+const StallTimeoutEnv = "SET_IMAGE_PLATFORM_STALL_TIMEOUT"
+
+// ParseStallTimeout parses the value of StallTimeoutEnv; empty is zero.
+func ParseStallTimeout(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, &InputError{StallTimeoutEnv, fmt.Errorf("parsing duration %q: want a positive Go duration such as 30s", s)}
+	}
+	return d, nil
 }

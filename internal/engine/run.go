@@ -45,9 +45,9 @@ type Result struct {
 	// repository, for the image output.
 	Target           string
 	TargetRepository string
-	PreviousDigest string
-	Digest         string
-	Changed        bool
+	PreviousDigest   string
+	Digest           string
+	Changed          bool
 	// Before and After are the image's platform, or an index's image
 	// children's platforms in index order.
 	Before, After []platform.Platform
@@ -149,11 +149,12 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 		sort.Slice(ss, func(a, b int) bool { return ss[a].Repository < ss[b].Repository })
 		wg.Go(func() {
 			c, err := registry.Open(ctx, reg, ss, registry.Options{
-				Keychain:  kc,
-				Insecure:  cfg.Insecure,
-				Transport: deps.Transport,
-				UserAgent: deps.UserAgent,
-				Logf:      func(f string, a ...any) { deps.Log.Info(fmt.Sprintf(f, a...)) },
+				Keychain:     kc,
+				Insecure:     cfg.Insecure,
+				Transport:    deps.Transport,
+				UserAgent:    deps.UserAgent,
+				Logf:         func(f string, a ...any) { deps.Log.Info(fmt.Sprintf(f, a...)) },
+				StallTimeout: cfg.StallTimeout,
 			})
 			mu.Lock()
 			out[host] = clientResult{c, err}

@@ -59,6 +59,9 @@ type Options struct {
 	UserAgent string
 	// Logf, when set, is told of each retry.
 	Logf func(format string, args ...any)
+	// StallTimeout gives up a request that makes no progress for this long
+	// (then retried); zero means DefaultStallTimeout.
+	StallTimeout time.Duration
 	// Sleep waits between retries; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -121,8 +124,34 @@ type Manifest struct {
 	Digest    v1.Hash
 }
 
-// GetManifest reads the manifest at ref (a tag or a digest) of repo.
+// GetManifest reads the manifest at ref (a tag or a digest) of repo. A body
+// cut short or stalled is read again from the start.
 func (c *Client) GetManifest(ctx context.Context, repo, ref string) (*Manifest, error) {
+	return retryRead(func() (*Manifest, error) { return c.getManifest(ctx, repo, ref) })
+}
+
+// retryRead repeats a whole read whose body failed midway: the transport
+// retries requests, but not bodies it has already handed over.
+func retryRead[T any](f func() (T, error)) (T, error) {
+	var v T
+	var err error
+	for range 3 {
+		v, err = f()
+		var be *bodyError
+		if !errors.As(err, &be) {
+			return v, err
+		}
+	}
+	return v, err
+}
+
+// bodyError is a failure while reading an answer's body.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "manifests", ref), nil)
 	if err != nil {
 		return nil, err
@@ -200,6 +229,10 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte,
 
 // GetBlob reads a whole blob of at most limit bytes and checks its digest.
 func (c *Client) GetBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
+	return retryRead(func() ([]byte, error) { return c.getBlob(ctx, repo, d, limit, what) })
+}
+
+func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
 	rc, err := c.OpenBlob(ctx, repo, d)
 	if err != nil {
 		return nil, err
@@ -336,7 +369,7 @@ func (e *TooLargeError) Error() string {
 func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", what, scrubError(err))
+		return nil, &bodyError{fmt.Errorf("reading %s: %w", what, scrubError(err))}
 	}
 	if int64(len(b)) > limit {
 		return nil, &TooLargeError{What: what, Limit: limit}

@@ -119,7 +119,7 @@ func retryableError(err error) bool {
 		return false
 	}
 	var ne net.Error
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+	return errors.Is(err, ErrStalled) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.As(err, &ne) && ne.Timeout()
 }

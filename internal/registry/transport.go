@@ -52,7 +52,6 @@ func baseTransport(opts Options) http.RoundTripper {
 	base := opts.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = time.Minute
 		if opts.Insecure {
 			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for with insecure
 		}
@@ -62,8 +61,12 @@ func baseTransport(opts Options) http.RoundTripper {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
+	timeout := opts.StallTimeout
+	if timeout <= 0 {
+		timeout = DefaultStallTimeout
+	}
 	return &retryTransport{
-		next:  &policyTransport{insecure: opts.Insecure, next: base},
+		next:  &stallTransport{timeout: timeout, next: &policyTransport{insecure: opts.Insecure, next: base}},
 		logf:  opts.Logf,
 		sleep: sleep,
 		now:   time.Now,
