@@ -30,7 +30,7 @@ func checkImage(ref, child string, have, want platform.Platform) []string {
 
 // checkIndex lists, per image child, a config without a platform, an entry
 // that disagrees with its config, and a platform that differs from want.
-func checkIndex(ref name.Reference, idx *plan.Index, children []*plan.Child, want platform.Platform) (*planned, error) {
+func checkIndex(ref name.Reference, idx *plan.Index, children []*plan.Child, want platform.Platform, detected []platform.Platform) (*planned, error) {
 	p := &planned{prev: idx.Digest, digest: idx.Digest}
 	for i, c := range children {
 		if c == nil {
@@ -42,7 +42,11 @@ func checkIndex(ref name.Reference, idx *plan.Index, children []*plan.Child, wan
 			return nil, fmt.Errorf("reading platform of child %s: %w", e.Digest, err)
 		}
 		p.before, p.after = append(p.before, have), append(p.after, have)
-		p.findings = append(p.findings, checkImage(ref.String(), e.Digest.String(), have, want)...)
+		expect := want
+		if i < len(detected) && !detected[i].IsZero() {
+			expect = detected[i]
+		}
+		p.findings = append(p.findings, checkImage(ref.String(), e.Digest.String(), have, expect)...)
 		switch {
 		case !e.Platform.Complete():
 			p.findings = append(p.findings, fmt.Sprintf("%s child %s: index entry declares platform %s; fix it with set-image-platform %s", ref, e.Digest, e.Platform.Display(), ref))

@@ -128,9 +128,6 @@ func NewConfig(in Input) (*Config, error) {
 		}
 		c.Platform, c.Notices = pl, notices
 	}
-	if c.Auto {
-		return nil, &InputError{"platform", errors.New(`"auto" is not supported yet: give os/arch such as linux/amd64`)}
-	}
 
 	var full name.Tag
 	tag := strings.TrimSpace(in.Tag)

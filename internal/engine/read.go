@@ -41,14 +41,14 @@ type planned struct {
 // read fetches what ref is and plans the change. With copyAll (the target
 // is another repository) it also lists every blob and child manifest the
 // target needs.
-func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Config, copyAll bool) (*planned, error) {
+func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Config, copyAll bool, log Logger) (*planned, error) {
 	repo := ref.Context().RepositoryStr()
 	m, err := c.GetManifest(ctx, repo, ref.Identifier())
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
 	}
 	if plan.IsIndex(m.MediaType) {
-		return readIndex(ctx, c, ref, m, cfg, copyAll)
+		return readIndex(ctx, c, ref, m, cfg, copyAll, log)
 	}
 	pm, err := plan.ParseManifest(m.MediaType, m.Bytes)
 	if err != nil {
@@ -59,19 +59,25 @@ func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Conf
 		return nil, err
 	}
 	img := plan.Image{MediaType: m.MediaType, Manifest: m.Bytes, Digest: m.Digest, Config: cfgBytes}
+	want := cfg.Platform
+	if cfg.Auto {
+		if want, err = detectPlatform(ctx, c, repo, pm.Layers, log, ref.String()); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.Mode == Check {
 		have, err := patch.ReadPlatform(cfgBytes, nil)
 		if err != nil {
 			return nil, fmt.Errorf("reading platform of config %s: %w", pm.Config.Digest, err)
 		}
 		p := &planned{prev: m.Digest, digest: m.Digest, before: []platform.Platform{have}, after: []platform.Platform{have}}
-		p.findings = checkImage(ref.String(), "", have, cfg.Platform)
+		p.findings = checkImage(ref.String(), "", have, want)
 		return p, nil
 	}
-	if cfg.Platform.IsZero() {
+	if want.IsZero() {
 		return nil, &InputError{"platform", errors.New(`required in set mode for a single image: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
 	}
-	ch, err := plan.SetImage(img, pm, cfg.Platform, cfg.Overwrite)
+	ch, err := plan.SetImage(img, pm, want, cfg.Overwrite)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +114,7 @@ func fetchConfig(ctx context.Context, c *registry.Client, repo string, pm *plan.
 }
 
 // readIndex reads an index's children concurrently and plans the index.
-func readIndex(ctx context.Context, c *registry.Client, ref name.Reference, m *registry.Manifest, cfg *Config, copyAll bool) (*planned, error) {
+func readIndex(ctx context.Context, c *registry.Client, ref name.Reference, m *registry.Manifest, cfg *Config, copyAll bool, log Logger) (*planned, error) {
 	repo := ref.Context().RepositoryStr()
 	idx, err := plan.ParseIndex(m.MediaType, m.Digest, m.Bytes)
 	if err != nil {
@@ -134,10 +140,20 @@ func readIndex(ctx context.Context, c *registry.Client, ref name.Reference, m *r
 		return nil, err
 	}
 
-	if cfg.Mode == Check {
-		return checkIndex(ref, idx, children, cfg.Platform)
+	var detected []platform.Platform
+	if cfg.Auto {
+		need, err := needDetection(idx, children, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if detected, err = detectChildren(ctx, c, repo, idx, children, need, log); err != nil {
+			return nil, err
+		}
 	}
-	ic, err := plan.SetIndex(idx, children, cfg.Platform, cfg.Overwrite, nil)
+	if cfg.Mode == Check {
+		return checkIndex(ref, idx, children, cfg.Platform, detected)
+	}
+	ic, err := plan.SetIndex(idx, children, cfg.Platform, cfg.Overwrite, detected)
 	if err != nil {
 		return nil, err
 	}
@@ -196,4 +212,28 @@ func readChild(ctx context.Context, c *registry.Client, repo string, e plan.Entr
 		return nil, nil, fmt.Errorf("child %s: %w", e.Digest, err)
 	}
 	return &plan.Child{Image: plan.Image{MediaType: m.MediaType, Manifest: m.Bytes, Digest: m.Digest, Config: cfgBytes}, Manifest: pm}, nil, nil
+}
+
+// needDetection marks the image children whose binaries must be read: in
+// check mode all of them; in set mode those with no platform anywhere, and,
+// with overwrite, those whose entry and config disagree.
+func needDetection(idx *plan.Index, children []*plan.Child, cfg *Config) ([]bool, error) {
+	need := make([]bool, len(children))
+	for i, c := range children {
+		if c == nil {
+			continue
+		}
+		if cfg.Mode == Check {
+			need[i] = true
+			continue
+		}
+		have, err := patch.ReadPlatform(c.Image.Config, nil)
+		if err != nil {
+			return nil, fmt.Errorf("reading platform of child %s: %w", idx.Entries[i].Digest, err)
+		}
+		e := idx.Entries[i].Platform
+		need[i] = !have.Complete() && !e.Complete() ||
+			cfg.Overwrite && have.Complete() && e.Complete() && !platform.Same(have, e)
+	}
+	return need, nil
 }

@@ -80,7 +80,10 @@ func Markdown(cfg *Config, results []Result) string {
 	var b strings.Builder
 	if cfg.Mode == Check {
 		expected := "os and architecture set"
-		if !cfg.Platform.IsZero() {
+		switch {
+		case cfg.Auto:
+			expected = "what its binaries show"
+		case !cfg.Platform.IsZero():
 			expected = cfg.Platform.String()
 		}
 		b.WriteString("### set-image-platform check\n\n| image | declared platform | expected platform | verdict |\n|---|---|---|---|\n")

@@ -177,7 +177,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		return r
 	}
 	copyAll := !SameRepository(j.Source, j.Target)
-	p, err := read(ctx, src.c, j.Source, cfg, copyAll)
+	p, err := read(ctx, src.c, j.Source, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds)
 		return r
