@@ -30,8 +30,17 @@ func (s scrubber) text(t string) string {
 		t = strings.ReplaceAll(t, v, "***")
 	}
 	t = authHeader.ReplaceAllString(t, "$1 ***")
-	return urlUser.ReplaceAllString(t, "://***@")
+	t = urlUser.ReplaceAllString(t, "://***@")
+	// Cut long registry text only now: a cut made before scrubbing could
+	// split a secret and leave its first part unmatched.
+	if len(t) > maxMessage {
+		t = strings.ToValidUTF8(t[:maxMessage], "") + "…"
+	}
+	return t
 }
+
+// maxMessage bounds one message of registry text.
+const maxMessage = 1000
 
 // err returns err with a scrubbed message, still unwrapping to err.
 func (s scrubber) err(err error) error {

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -386,9 +387,10 @@ func sha256Hash(b []byte) v1.Hash {
 // mediaType field when the header is missing or generic.
 func mediaType(header string, body []byte) string {
 	mt, _, _ := mime.ParseMediaType(header)
-	if mt != "" && mt != "application/json" && mt != "application/octet-stream" && mt != "text/plain" {
+	if slices.Contains(ManifestTypes, mt) {
 		return mt
 	}
+	// A missing or generic (or wrong) Content-Type: the body says what it is.
 	var probe struct {
 		MediaType     string `json:"mediaType"`
 		SchemaVersion int    `json:"schemaVersion"`
@@ -452,7 +454,7 @@ func responseError(resp *http.Response) error {
 	if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
 		e.Code, e.Message = re.Errors[0].Code, re.Errors[0].Message
 	}
-	e.Message = oneLine(e.Message, 200)
+	e.Message = oneLine(e.Message, 4096)
 	return e
 }
 
