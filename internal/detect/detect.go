@@ -67,7 +67,11 @@ func (e *Evidence) String() string {
 	if len(kinds) > 0 {
 		kind = strings.Join(kinds, " and ")
 	}
-	s := fmt.Sprintf("%d %s files: ", e.Files, kind)
+	files := "files"
+	if e.Files == 1 {
+		files = "file"
+	}
+	s := fmt.Sprintf("%d %s %s: ", e.Files, kind, files)
 	switch {
 	case len(e.Counts) == 1 && !e.Platform.IsZero():
 		s += e.Platform.String()

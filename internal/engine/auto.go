@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/set-image-platform/set-image-platform/internal/detect"
+	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
@@ -26,17 +27,34 @@ func detectPlatform(ctx context.Context, c *registry.Client, repo string, layers
 	}
 	ev, err := detect.Detect(ctx, ls, detect.Options{})
 	if err != nil {
-		return platform.Platform{}, fmt.Errorf("detecting the platform of %s from its binaries: %w", what, err)
+		return platform.Platform{}, err
 	}
 	msg := fmt.Sprintf("%s: %s (read %s of %d layers)", what, ev, humanBytes(ev.BytesRead), ev.LayersRead)
 	if len(ev.Ignored) > 0 {
-		msg += "; ignored " + strings.Join(ev.Ignored, ", ")
+		msg += "; ignored " + strings.Join(ev.Ignored, "; ")
 	}
 	if len(ev.Notes) > 0 {
 		msg += "; " + strings.Join(ev.Notes, "; ")
 	}
 	log.Info(msg)
 	return ev.Platform, nil
+}
+
+// refine keeps what binaries cannot show: when the declared platform names
+// the same platform as the detected one, it stands as declared (an arm64
+// "v8" variant stays); else an OS version declared for the detected OS is
+// kept.
+func refine(detected, declared platform.Platform) platform.Platform {
+	if declared.Complete() && platform.Same(declared, detected) {
+		return declared
+	}
+	if declared.OS == detected.OS && detected.OSVersion == "" {
+		detected.OSVersion = declared.OSVersion
+	}
+	if declared.OS == detected.OS && declared.Architecture == detected.Architecture && detected.Variant == "" {
+		detected.Variant = declared.Variant
+	}
+	return detected
 }
 
 // detectChildren detects, concurrently, the platform of the index children
@@ -48,11 +66,19 @@ func detectChildren(ctx context.Context, c *registry.Client, repo string, idx *p
 		if !need[i] {
 			return nil
 		}
-		p, err := detectPlatform(ctx, c, repo, children[i].Manifest.Layers, log, "child "+idx.Entries[i].Digest.String())
+		what := "child " + idx.Entries[i].Digest.String()
+		p, err := detectPlatform(ctx, c, repo, children[i].Manifest.Layers, log, what)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		have, err := patch.ReadPlatform(children[i].Image.Config, nil)
+		if err != nil {
+			return fmt.Errorf("reading platform of %s: %w", what, err)
+		}
 		mu.Lock()
-		out[i] = p
+		out[i] = refine(p, have)
 		mu.Unlock()
-		return err
+		return nil
 	})
 	return out, err
 }

@@ -29,9 +29,17 @@ func checkImage(ref, child string, have, want platform.Platform) []string {
 }
 
 // checkIndex lists, per image child, a config without a platform, an entry
-// that disagrees with its config, and a platform that differs from want.
+// that disagrees with its config, and a platform that differs from want (or
+// from what the child's binaries show, with auto), each with the command
+// that fixes it where one does.
 func checkIndex(ref name.Reference, idx *plan.Index, children []*plan.Child, want platform.Platform, detected []platform.Platform) (*planned, error) {
 	p := &planned{prev: idx.Digest, digest: idx.Digest}
+	images := 0
+	for _, c := range children {
+		if c != nil {
+			images++
+		}
+	}
 	for i, c := range children {
 		if c == nil {
 			continue
@@ -46,12 +54,23 @@ func checkIndex(ref name.Reference, idx *plan.Index, children []*plan.Child, wan
 		if i < len(detected) && !detected[i].IsZero() {
 			expect = detected[i]
 		}
-		p.findings = append(p.findings, checkImage(ref.String(), e.Digest.String(), have, expect)...)
+		what := fmt.Sprintf("%s child %s", ref, e.Digest)
 		switch {
+		case !have.Complete() && e.Platform.Complete():
+			p.findings = append(p.findings, fmt.Sprintf("%s: config declares platform %s, its index entry %s; fix it with set-image-platform %s", what, have.Display(), e.Platform.Display(), ref))
+		case !have.Complete():
+			p.findings = append(p.findings, fmt.Sprintf("%s: neither config nor index entry declares a platform; fix it with set-image-platform --platform auto %s", what, ref))
 		case !e.Platform.Complete():
-			p.findings = append(p.findings, fmt.Sprintf("%s child %s: index entry declares platform %s; fix it with set-image-platform %s", ref, e.Digest, e.Platform.Display(), ref))
-		case have.Complete() && !platform.Same(have, e.Platform):
-			p.findings = append(p.findings, fmt.Sprintf("%s child %s: index entry says %s, config says %s; rebuild the image, or fix the wrong one", ref, e.Digest, e.Platform.Display(), have.Display()))
+			p.findings = append(p.findings, fmt.Sprintf("%s: index entry declares platform %s, its config %s; fix it with set-image-platform %s", what, e.Platform.Display(), have.Display(), ref))
+		case !platform.Same(have, e.Platform):
+			p.findings = append(p.findings, fmt.Sprintf("%s: index entry says %s, config says %s; fix it with set-image-platform --platform auto --overwrite %s", what, e.Platform.Display(), have.Display(), ref))
+		}
+		if have.Complete() && !expect.IsZero() && !platform.Same(have, expect) {
+			fix := "rebuild the image for the right platform"
+			if images == 1 {
+				fix = fmt.Sprintf("fix it with set-image-platform --platform %s --overwrite %s", expect, ref)
+			}
+			p.findings = append(p.findings, fmt.Sprintf("%s: declares platform %s, not %s; %s", what, have.Display(), expect, fix))
 		}
 	}
 	return p, nil

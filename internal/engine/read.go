@@ -59,17 +59,19 @@ func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Conf
 		return nil, err
 	}
 	img := plan.Image{MediaType: m.MediaType, Manifest: m.Bytes, Digest: m.Digest, Config: cfgBytes}
+	have, err := patch.ReadPlatform(cfgBytes, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading platform of config %s: %w", pm.Config.Digest, err)
+	}
 	want := cfg.Platform
 	if cfg.Auto {
-		if want, err = detectPlatform(ctx, c, repo, pm.Layers, log, ref.String()); err != nil {
+		found, err := detectPlatform(ctx, c, repo, pm.Layers, log, ref.String())
+		if err != nil {
 			return nil, err
 		}
+		want = refine(found, have)
 	}
 	if cfg.Mode == Check {
-		have, err := patch.ReadPlatform(cfgBytes, nil)
-		if err != nil {
-			return nil, fmt.Errorf("reading platform of config %s: %w", pm.Config.Digest, err)
-		}
 		p := &planned{prev: m.Digest, digest: m.Digest, before: []platform.Platform{have}, after: []platform.Platform{have}}
 		p.findings = checkImage(ref.String(), "", have, want)
 		return p, nil

@@ -1,0 +1,361 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// checkSetup is what a check fixture pushed as app:1.0.
+type checkSetup struct {
+	// layers are the digests of every layer blob of the image (children
+	// included).
+	layers []string
+	// wantErrors holds, per expected finding in order, substrings of its
+	// ::error:: besides the reference; none when the check must pass.
+	wantErrors [][]string
+	// wantPlatform is the platform output of a passing check.
+	wantPlatform string
+}
+
+// pushImage returns a fixture pushing im as app:1.0.
+func pushImage(im func(*testing.T) image, platform string, wantErrors ...[]string) func(*testing.T, *testRegistry) checkSetup {
+	return func(t *testing.T, reg *testRegistry) checkSetup {
+		i := im(t)
+		reg.push(t, "app:1.0", i)
+		return checkSetup{layers: i.layerDigests(), wantErrors: wantErrors, wantPlatform: platform}
+	}
+}
+
+// binChild is an image child of binImage for an index whose entry says
+// entry.
+func binChild(im image, entry string) indexChild {
+	return indexChild{kind: imageChild, im: im, platform: entry}
+}
+
+// suggestedFix returns the arguments of the set-image-platform invocation
+// an ::error:: line suggests, or nil.
+func suggestedFix(msg string) []string {
+	_, rest, ok := strings.Cut(msg, "set-image-platform ")
+	if !ok {
+		return nil
+	}
+	rest, _, _ = strings.Cut(rest, ";")
+	return strings.Fields(rest)
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	amd64Layer := func(t *testing.T) layer {
+		return binLayer(t, dockerLayer, executable("usr/local/bin/hello", testBinary(t, "hello-linux-amd64")))
+	}
+	arm64Layer := func(t *testing.T) layer {
+		return binLayer(t, ociZstdLayer, executable("app/server", testBinary(t, "hello-linux-arm64")))
+	}
+	for _, tc := range []struct {
+		name     string
+		fixture  func(*testing.T, *testRegistry) checkSetup
+		platform string
+		// fixable: each finding names a set-image-platform invocation;
+		// running them makes the same check pass.
+		fixable bool
+	}{{
+		name:     "platform missing, platform given",
+		fixture:  pushImage(func(t *testing.T) image { return packImage(t, 1) }, "", []string{"set-image-platform --platform linux/amd64 "}),
+		platform: "linux/amd64",
+		fixable:  true,
+	}, {
+		name:     "platform differs from the one given",
+		fixture:  pushImage(func(t *testing.T) image { return packImageWith(t, 1, `"architecture":"arm64","variant":"v8"`) }, "", []string{"linux/arm64/v8", "linux/amd64", "--overwrite"}),
+		platform: "linux/amd64",
+		fixable:  true,
+	}, {
+		name: "auto, declared matches binaries",
+		fixture: pushImage(func(t *testing.T) image {
+			return singleBinaryImage(t, "hello-linux-arm64", `"architecture":"arm64","os":"linux"`)
+		}, "linux/arm64"),
+		platform: "auto",
+	}, {
+		name: "auto, arm64/v8 declared, arm64 binaries",
+		fixture: pushImage(func(t *testing.T) image {
+			return singleBinaryImage(t, "hello-linux-arm64", `"architecture":"arm64","os":"linux","variant":"v8"`)
+		}, "linux/arm64/v8"),
+		platform: "auto",
+	}, {
+		name: "auto, declared amd64, arm64 binaries",
+		fixture: pushImage(func(t *testing.T) image {
+			return binImage(`"architecture":"amd64","os":"linux"`, arm64Layer(t))
+		}, "", []string{"linux/amd64", "linux/arm64", "--platform linux/arm64"}),
+		platform: "auto",
+		fixable:  true,
+	}, {
+		name:     "auto, nothing declared, buildpack image",
+		fixture:  pushImage(func(t *testing.T) image { return buildpackImage(t, `"architecture":"","os":"linux"`) }, "", []string{"--platform linux/amd64"}),
+		platform: "auto",
+		fixable:  true,
+	}, {
+		name: "auto, windows image with os.version",
+		fixture: pushImage(func(t *testing.T) image {
+			return binImage(`"architecture":"amd64","os":"windows","os.version":"10.0.20348.2849"`, binLayer(t, dockerLayer,
+				directory("Files"), dataFile("Files/app/hello.exe", testBinary(t, "hello-windows-amd64.exe"))))
+		}, "windows/amd64:10.0.20348.2849"),
+		platform: "auto",
+	}, {
+		name: "auto, scripts only",
+		fixture: pushImage(func(t *testing.T) image {
+			return binImage(`"architecture":"amd64","os":"linux"`, binLayer(t, dockerLayer, shellScript("usr/local/bin/run.sh")))
+		}, "", []string{"no ELF or PE executable", `"platform" explicitly`}),
+		platform: "auto",
+	}, {
+		name: "index, child configs lack the platform of their entries",
+		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
+			fx := buildxIndex(t)
+			reg.pushIndex(t, "app", "1.0", fx)
+			return checkSetup{layers: fx.layers(), wantErrors: [][]string{
+				{fx.children[0].im.manifestDigest()},
+				{fx.children[1].im.manifestDigest()},
+			}}
+		},
+		fixable: true,
+	}, {
+		name: "index, entry disagrees with config",
+		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
+			fx := buildxIndexOf(t, []indexChild{
+				binChild(binImage(`"architecture":"arm64","os":"linux"`, amd64Layer(t)), "linux/amd64"),
+				binChild(binImage(`"architecture":"arm64","os":"linux"`, arm64Layer(t)), "linux/arm64"),
+			})
+			reg.pushIndex(t, "app", "1.0", fx)
+			return checkSetup{layers: fx.layers(), wantErrors: [][]string{
+				{fx.children[0].im.manifestDigest(), "linux/amd64", "linux/arm64"},
+			}}
+		},
+		fixable: true,
+	}, {
+		name: "index, consistent",
+		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
+			amd := buildxChild(t, 1, `"architecture":"amd64",`, `"linux"`)
+			arm := buildxChild(t, 2, `"architecture":"arm64","variant":"v8",`, `"linux"`)
+			fx := buildxIndexOf(t, []indexChild{
+				{kind: imageChild, im: amd, platform: "linux/amd64"},
+				{kind: imageChild, im: arm, platform: "linux/arm64/v8"},
+				{kind: attestationChild, im: attestationFor(t, amd.manifestDigest()), describes: 0},
+				{kind: attestationChild, im: attestationFor(t, arm.manifestDigest()), describes: 1},
+			})
+			reg.pushIndex(t, "app", "1.0", fx)
+			return checkSetup{layers: fx.layers(), wantPlatform: "linux/amd64,linux/arm64/v8"}
+		},
+	}, {
+		name: "index, auto, declared matches binaries",
+		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
+			fx := buildxIndexOf(t, []indexChild{
+				binChild(binImage(`"architecture":"amd64","os":"linux"`, amd64Layer(t)), "linux/amd64"),
+				binChild(binImage(`"architecture":"arm64","os":"linux"`, arm64Layer(t)), "linux/arm64"),
+			})
+			reg.pushIndex(t, "app", "1.0", fx)
+			return checkSetup{layers: fx.layers(), wantPlatform: "linux/amd64,linux/arm64"}
+		},
+		platform: "auto",
+	}, {
+		name: "index, auto, a child's binaries differ from config and entry",
+		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
+			fx := buildxIndexOf(t, []indexChild{
+				binChild(binImage(`"architecture":"amd64","os":"linux"`, amd64Layer(t)), "linux/amd64"),
+				binChild(binImage(`"architecture":"amd64","os":"linux"`, arm64Layer(t)), "linux/amd64"),
+			})
+			reg.pushIndex(t, "app", "1.0", fx)
+			return checkSetup{layers: fx.layers(), wantErrors: [][]string{
+				{fx.children[1].im.manifestDigest(), "linux/amd64", "linux/arm64"},
+			}}
+		},
+		platform: "auto",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			setup := tc.fixture(t, reg)
+			old := reg.digestOf(t, "app:1.0")
+			ref := reg.ref("app:1.0")
+			inputs := map[string]string{"image": ref, "platform": tc.platform, "mode": "check"}
+
+			res := runAction(t, inputs)
+			reg.proxy.log(t, "requests of the check")
+			expectNoWrites(t, reg.proxy)
+			if tc.platform == "auto" {
+				expectLayersReadOnce(t, reg.proxy, setup.layers)
+			} else if got := reg.proxy.naming(setup.layers...); len(got) != 0 {
+				t.Errorf("requests naming a layer = %d, want 0:\n%s", len(got), formatRequests(got))
+			}
+			if got := reg.digestOf(t, "app:1.0"); got != old {
+				t.Errorf("app:1.0 = %s after the check, want %s", got, old)
+			}
+			expectGroup(t, res, ref)
+			if !strings.Contains(res.Summary, "| image | declared platform | expected platform | verdict |") {
+				t.Errorf("step summary lacks the check table header:\n%s", res.Summary)
+			}
+
+			if len(setup.wantErrors) == 0 {
+				expectExit(t, res, 0)
+				if errs := res.commandLines("error"); len(errs) != 0 {
+					t.Errorf("::error:: lines on a passing check: %q", errs)
+				}
+				expectOutputs(t, res, map[string]string{
+					"digest":          old,
+					"image":           reg.ref("app") + "@" + old,
+					"previous-digest": old,
+					"changed":         "false",
+					"platform":        setup.wantPlatform,
+				})
+				expectResults(t, res, []resultObject{{
+					"source": ref, "target": ref, "previous-digest": old, "digest": old, "changed": false, "platform": setup.wantPlatform,
+				}})
+				expectSummaryRow(t, res, ref, "passed")
+				return
+			}
+
+			expectExit(t, res, 1)
+			errs := res.commandLines("error")
+			if len(errs) != len(setup.wantErrors) {
+				t.Fatalf("::error:: lines = %d, want %d (one per finding): %q", len(errs), len(setup.wantErrors), errs)
+			}
+			for i, want := range setup.wantErrors {
+				for _, s := range append([]string{ref}, want...) {
+					if !strings.Contains(errs[i], s) {
+						t.Errorf("error %d %q does not mention %q", i+1, errs[i], s)
+					}
+				}
+			}
+			if rs := res.results(t); len(rs) != 1 || rs[0]["source"] != ref {
+				t.Errorf("results output = %v, want one object for %s", rs, ref)
+			}
+			expectSummaryRow(t, res, ref, "failed", "error")
+			if !tc.fixable {
+				return
+			}
+
+			// Each suggested invocation, run as printed, must fix what
+			// was found: the same check passes afterwards.
+			done := map[string]bool{}
+			for i, e := range errs {
+				args := suggestedFix(e)
+				if args == nil || args[len(args)-1] != ref {
+					t.Errorf("error %d names no set-image-platform invocation for %s: %q", i+1, ref, e)
+					continue
+				}
+				if key := strings.Join(args, " "); !done[key] {
+					done[key] = true
+					if fix := runCLI(t, args...); fix.ExitCode != 0 {
+						t.Errorf("suggested fix set-image-platform %s: exit %d:\n%s%s", key, fix.ExitCode, fix.Stdout, fix.Stderr)
+					}
+				}
+			}
+			reg.proxy.reset()
+			again := runAction(t, inputs)
+			expectNoWrites(t, reg.proxy)
+			if again.ExitCode != 0 {
+				t.Errorf("check after running the suggested fixes %q: exit %d, errors %q", keysOf(done), again.ExitCode, again.commandLines("error"))
+			}
+		})
+	}
+}
+
+// keysOf returns the keys of m.
+func keysOf(m map[string]bool) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// expectSummaryRow fails t unless the step summary has a table row for
+// ref whose verdict (last cell) starts with one of verdicts.
+func expectSummaryRow(t *testing.T, res Result, ref string, verdicts ...string) {
+	t.Helper()
+	for _, l := range strings.Split(res.Summary, "\n") {
+		cells := strings.Split(strings.Trim(l, "| "), " | ")
+		if len(cells) == 4 && cells[0] == ref {
+			for _, v := range verdicts {
+				if strings.HasPrefix(cells[3], v) {
+					return
+				}
+			}
+			t.Errorf("summary row for %s has verdict %q, want one starting with %q", ref, cells[3], verdicts)
+			return
+		}
+	}
+	t.Errorf("step summary has no 4-cell row for %s:\n%s", ref, res.Summary)
+}
+
+// TestCheckSeveral: every image is checked; the step fails when one fails,
+// and the outputs of the one that passed are written.
+func TestCheckSeveral(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, registryOptions{})
+	good := reg.push(t, "good:1.0", singleBinaryImage(t, "hello-linux-amd64", `"architecture":"amd64","os":"linux"`))
+	bad := binImage(`"architecture":"","os":"linux"`, binLayer(t, dockerLayer, executable("bin/app", testBinary(t, "hello-linux-riscv64"))))
+	reg.push(t, "bad:1.0", bad)
+	goodRef, badRef := reg.ref("good:1.0"), reg.ref("bad:1.0")
+
+	res := runAction(t, map[string]string{"image": goodRef + "\n" + badRef, "platform": "auto", "mode": "check"})
+	reg.proxy.log(t, "requests of the check")
+	expectExit(t, res, 1)
+	expectNoWrites(t, reg.proxy)
+	msg := expectOneError(t, res)
+	for _, want := range []string{badRef, "--platform linux/riscv64 " + badRef} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not mention %q", msg, want)
+		}
+	}
+	for name, want := range map[string][]string{
+		"digest":  {good, ""},
+		"changed": {"false", ""},
+	} {
+		if got := res.lines(name); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("output %s = %q, want %q", name, got, want)
+		}
+	}
+	rs := res.results(t)
+	if len(rs) != 2 || rs[0]["digest"] != good || rs[1]["error"] == nil {
+		t.Errorf("results = %v, want the digest of %s and an error for %s", rs, goodRef, badRef)
+	}
+	expectSummaryRow(t, res, goodRef, "passed")
+	expectSummaryRow(t, res, badRef, "failed")
+}
+
+// TestCheckCLI: --check fails and passes like the action, writes nothing,
+// and with --json prints the results alone on standard output.
+func TestCheckCLI(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, registryOptions{})
+	im := distrolessImage(t)
+	old := reg.push(t, "app:1.0", im)
+	ref := reg.ref("app:1.0")
+
+	res := runCLI(t, "--check", ref)
+	expectExit(t, res, 1)
+	if !strings.Contains(res.Stderr, ref) || !strings.Contains(res.Stderr, "set-image-platform --platform") {
+		t.Errorf("stderr does not name %s and the invocation that fixes it:\n%s", ref, res.Stderr)
+	}
+
+	res = runCLI(t, "--check", "--platform", "auto", "--json", ref)
+	expectExit(t, res, 1)
+	if !strings.Contains(res.Stderr, "--platform linux/arm64 "+ref) {
+		t.Errorf("stderr does not suggest --platform linux/arm64 %s:\n%s", ref, res.Stderr)
+	}
+	var got []resultObject
+	if err := json.Unmarshal([]byte(res.Stdout), &got); err != nil || len(got) != 1 || got[0]["source"] != ref {
+		t.Errorf("stdout is not the results array for %s (%v):\n%s", ref, err, res.Stdout)
+	}
+	expectNoWrites(t, reg.proxy)
+	expectLayersReadOnce(t, reg.proxy, im.layerDigests())
+
+	expectExit(t, runCLI(t, "--platform", "auto", ref), 0)
+	reg.proxy.reset()
+	res = runCLI(t, "--check", "--platform", "auto", ref)
+	expectExit(t, res, 0)
+	expectNoWrites(t, reg.proxy)
+	if got := reg.digestOf(t, "app:1.0"); got == old {
+		t.Errorf("app:1.0 still %s after set --platform auto", old)
+	}
+}
