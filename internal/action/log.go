@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
 )
@@ -21,17 +22,27 @@ func (l *logger) Warning(msg string) { l.gha.Warningf("%s", msg) }
 func (l *logger) Error(msg string)   { l.gha.Errorf("%s", msg) }
 
 // Info prints plain lines; a line that would start a workflow command is
-// indented so that text from inputs or registries cannot issue one.
+// defused so that text from inputs or registries cannot issue one.
 func (l *logger) Info(msg string) {
+	// The runner reads lines as .NET does: \r, \n and \r\n all end one.
+	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\r\n", "\n"), "\r", "\n")
 	for _, line := range strings.Split(msg, "\n") {
 		fmt.Fprintln(l.w, Escape(line))
 	}
 }
 
-// Escape keeps a plain log line from being read as a workflow command.
+// Escape keeps a plain log line from being read as a workflow command. The
+// runner trims leading white space before it looks for "::" (and for the
+// legacy "##["), so indenting is not enough: the marker itself is broken
+// up, visibly.
 func Escape(line string) string {
-	if strings.HasPrefix(strings.TrimLeft(line, " \t"), "::") {
-		return " " + line
+	trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
+	lead := line[:len(line)-len(trimmed)]
+	switch {
+	case strings.HasPrefix(trimmed, "::"):
+		return lead + ": :" + trimmed[2:]
+	case strings.HasPrefix(trimmed, "##["):
+		return lead + "# #[" + trimmed[3:]
 	}
 	return line
 }
