@@ -103,7 +103,13 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		base = transport.NewUserAgent(base, opts.UserAgent)
 	}
 	t, err := transport.NewWithContext(ctx, reg, auth, base, ss)
-	if err != nil {
+	var ph *PlainHTTPError
+	switch {
+	case errors.As(err, &ph):
+		// The ping tried https and http at once; the refusal of http is
+		// the part a person can act on.
+		return nil, fmt.Errorf("authenticating to %q: %w (over https: %v)", reg.Name(), ph, scrubError(err))
+	case err != nil:
 		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), scrubError(err))
 	}
 	return &Client{reg: reg, client: &http.Client{Transport: t}}, nil
