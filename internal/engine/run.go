@@ -81,7 +81,12 @@ func displayPlatforms(ps []platform.Platform) string {
 // maxParallel bounds concurrent requests per image.
 const maxParallel = 8
 
-// Run processes every job of cfg in order and returns one result each.
+// maxJobs bounds how many images are worked on at once.
+const maxJobs = 4
+
+// Run processes every job of cfg and returns one result each, in order.
+// Images are worked on concurrently; each one's log is held back and
+// printed in input order, so that groups never interleave.
 func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	scrub := newScrubber(cfg.Creds)
 	deps.Log = scrubLogger{Logger: deps.Log, s: scrub}
@@ -89,14 +94,36 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 		deps.Log.Notice(n)
 	}
 	clients := openClients(ctx, cfg, deps)
-	results := make([]Result, len(cfg.Jobs))
+	n := len(cfg.Jobs)
+	results := make([]Result, n)
+	logs := make([]*bufferLogger, n)
+	done := make([]chan struct{}, n)
+	sem := make(chan struct{}, maxJobs)
 	for i, j := range cfg.Jobs {
+		done[i] = make(chan struct{})
+		go func() {
+			defer close(done[i])
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			buf := &bufferLogger{}
+			jd := deps
+			jd.Log = buf
+			r := runJob(ctx, cfg, jd, clients, j)
+			r.Err = scrub.err(r.Err)
+			for k, f := range r.Findings {
+				r.Findings[k] = scrub.text(f)
+			}
+			results[i], logs[i] = r, buf
+		}()
+	}
+	for i, j := range cfg.Jobs {
+		<-done[i]
 		deps.Log.Group(j.Source.String())
-		r := runJob(ctx, cfg, deps, clients, j)
-		r.Err = scrub.err(r.Err)
-		for k, f := range r.Findings {
-			r.Findings[k] = scrub.text(f)
+		if n > 1 {
+			deps.Log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, j.Source))
 		}
+		logs[i].replay(deps.Log)
+		r := results[i]
 		switch {
 		case len(r.Findings) > 0:
 			deps.Log.Info(SummaryLine(r))
@@ -109,7 +136,6 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 			deps.Log.Info(SummaryLine(r))
 		}
 		deps.Log.EndGroup()
-		results[i] = r
 	}
 	return results
 }
