@@ -274,12 +274,29 @@ func (c *Client) OpenBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadC
 }
 
 // PushBlob uploads a blob in one monolithic PUT after opening the upload.
+// When body can seek, an upload that fails after the transport's own retries
+// (a session the registry lost, say) is started again from a clean POST.
 func (c *Client) PushBlob(ctx context.Context, repo string, d v1.Hash, size int64, body io.Reader) error {
-	loc, err := c.startUpload(ctx, repo, nil)
-	if err != nil {
-		return err
+	seeker, canRestart := body.(io.Seeker)
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		if attempt > 0 {
+			if !canRestart || ctx.Err() != nil {
+				break
+			}
+			if _, serr := seeker.Seek(0, io.SeekStart); serr != nil {
+				break
+			}
+		}
+		var loc string
+		if loc, err = c.startUpload(ctx, repo, nil); err != nil {
+			return err
+		}
+		if err = c.finishUpload(ctx, loc, d, size, body); err == nil {
+			return nil
+		}
 	}
-	return c.finishUpload(ctx, loc, d, size, body)
+	return err
 }
 
 // Mount asks the registry to mount blob d of repository from into repo. When

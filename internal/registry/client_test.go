@@ -1,0 +1,112 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+func hashOf(b []byte) v1.Hash {
+	s := sha256.Sum256(b)
+	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+}
+
+// newTestRegistry serves go-containerregistry's registry, with fault in
+// front of it when fault answers true.
+func newTestRegistry(t *testing.T, fault func(w http.ResponseWriter, r *http.Request) bool) *Client {
+	t.Helper()
+	reg := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fault != nil && fault(w, r) {
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	r, err := name.NewRegistry(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(context.Background(), r, []Scope{{Repository: "o/r", Push: true}}, Options{Keychain: authn.NewMultiKeychain()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestPushBlobRestartsALostUpload(t *testing.T) {
+	t.Parallel()
+	var puts, posts atomic.Int32
+	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		switch {
+		case r.Method == http.MethodPost:
+			posts.Add(1)
+		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && puts.Add(1) == 1:
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}`)
+			return true
+		}
+		return false
+	})
+	blob := []byte(`{"architecture":"amd64"}`)
+	d := hashOf(blob)
+	if err := c.PushBlob(context.Background(), "o/r", d, int64(len(blob)), bytes.NewReader(blob)); err != nil {
+		t.Fatalf("PushBlob() = %v, want the upload started again", err)
+	}
+	if posts.Load() != 2 || puts.Load() != 2 {
+		t.Errorf("PushBlob() made %d POSTs and %d PUTs, want 2 and 2", posts.Load(), puts.Load())
+	}
+	got, err := c.GetBlob(context.Background(), "o/r", d, 1<<20, "blob")
+	if err != nil || !bytes.Equal(got, blob) {
+		t.Errorf("GetBlob() = %q, %v; want %q", got, err, blob)
+	}
+}
+
+func TestGetManifestRefusesWrongDigest(t *testing.T) {
+	t.Parallel()
+	other := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}`)
+	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/manifests/") {
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			w.Write(other)
+			return true
+		}
+		return false
+	})
+	want := hashOf([]byte("something else"))
+	if _, err := c.GetManifest(context.Background(), "o/r", want.String()); err == nil || !strings.Contains(err.Error(), "digest mismatch") {
+		t.Errorf("GetManifest(%s) = %v, want a digest mismatch", want, err)
+	}
+}
+
+func TestGetManifestLimit(t *testing.T) {
+	t.Parallel()
+	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.Contains(r.URL.Path, "/manifests/") {
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			w.Write(bytes.Repeat([]byte(" "), int(MaxManifestSize)+10))
+			return true
+		}
+		return false
+	})
+	_, err := c.GetManifest(context.Background(), "o/r", "latest")
+	var tl *TooLargeError
+	if !errors.As(err, &tl) {
+		t.Errorf("GetManifest(huge) = %v, want a *TooLargeError", err)
+	}
+}
+
