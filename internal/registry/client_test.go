@@ -109,4 +109,3 @@ func TestGetManifestLimit(t *testing.T) {
 		t.Errorf("GetManifest(huge) = %v, want a *TooLargeError", err)
 	}
 }
-
