@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,7 +115,7 @@ type blobCopy struct {
 func copyBlob(ctx context.Context, src, dst *registry.Client, from, to name.Repository, b blobCopy) error {
 	repo := to.RepositoryStr()
 	if b.upload != nil {
-		if err := dst.PushBlob(ctx, repo, b.d, int64(len(b.upload)), bytesReader(b.upload)); err != nil {
+		if err := dst.PushBlob(ctx, repo, b.d, int64(len(b.upload)), bytes.NewReader(b.upload)); err != nil {
 			return fmt.Errorf("uploading config %s: %w", b.d, err)
 		}
 		return nil

@@ -1,17 +1,13 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // describe turns err into a message a person can act on: what failed for
 // which image, and what to do about it.
