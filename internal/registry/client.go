@@ -110,7 +110,7 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		// the part a person can act on.
 		return nil, fmt.Errorf("authenticating to %q: %w (over https: %v)", reg.Name(), ph, scrubError(err))
 	case err != nil:
-		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), scrubError(err))
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), fromTransport(scrubError(err)))
 	}
 	return &Client{reg: reg, client: &http.Client{Transport: t}}, nil
 }
@@ -500,4 +500,21 @@ func scrubError(err error) error {
 		}
 	}
 	return err
+}
+
+// fromTransport turns go-containerregistry's error for a refused token
+// exchange into an *Error, so that callers branch on one type.
+func fromTransport(err error) error {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return err
+	}
+	e := &Error{Method: http.MethodGet, Path: "(token)", StatusCode: te.StatusCode}
+	if te.Request != nil {
+		e.Method, e.Path = te.Request.Method, te.Request.URL.Path
+	}
+	if len(te.Errors) > 0 {
+		e.Code, e.Message = string(te.Errors[0].Code), oneLine(te.Errors[0].Message, 4096)
+	}
+	return e
 }

@@ -109,3 +109,29 @@ func TestGetManifestLimit(t *testing.T) {
 		t.Errorf("GetManifest(huge) = %v, want a *TooLargeError", err)
 	}
 }
+
+func TestOpenRefusedTokenIsAnError(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v2/":
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="test"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		case "/token":
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"errors":[{"code":"DENIED","message":"bad credentials"}]}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	reg, err := name.NewRegistry(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := fixedKeychain{&authn.Basic{Username: "u", Password: "wrong"}}
+	_, err = Open(context.Background(), reg, []Scope{{Repository: "o/r", Push: true}}, Options{Keychain: kc})
+	var re *Error
+	if !errors.As(err, &re) || !re.Unauthorized() || re.Code != "DENIED" {
+		t.Errorf("Open(refused token) = %v, want an unauthorized *Error with code DENIED", err)
+	}
+}
