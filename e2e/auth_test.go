@@ -8,13 +8,20 @@ import (
 	"testing"
 )
 
-func randomSecret(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 12)
+// randomSecret is a random password.
+func randomSecret(tb testing.TB) string {
+	tb.Helper()
+	return randomHex(tb, "pw-", 12)
+}
+
+// randomHex is prefix and n random bytes in hex.
+func randomHex(tb testing.TB, prefix string, n int) string {
+	tb.Helper()
+	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	return "pw-" + hex.EncodeToString(b)
+	return prefix + hex.EncodeToString(b)
 }
 
 func TestAuth(t *testing.T) {
@@ -36,9 +43,8 @@ func TestAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			secret := randomSecret(t)
-			reg := newRegistry(t, registryOptions{username: user, password: secret})
 			im := packImage(t, 1)
-			old := reg.push(t, "app:1.0", im)
+			reg, old := newAppRegistry(t, registryOptions{username: user, password: secret}, im)
 			ref := reg.ref("app:1.0")
 			password := tc.password(secret)
 
@@ -68,9 +74,7 @@ func TestAuth(t *testing.T) {
 				t.Errorf("error %q does not say that credentials (username and password) are needed", msg)
 			}
 			expectNoWrites(t, reg.proxy)
-			if got := reg.digestOf(t, "app:1.0"); got != old {
-				t.Errorf("app:1.0 = %s, want %s", got, old)
-			}
+			expectAt(t, reg, "app:1.0", old)
 		})
 	}
 }
@@ -134,9 +138,8 @@ func TestCLIAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			secret := randomSecret(t)
-			reg := newRegistry(t, registryOptions{username: user, password: secret})
 			im := packImage(t, 1)
-			old := reg.push(t, "app:1.0", im)
+			reg, old := newAppRegistry(t, registryOptions{username: user, password: secret}, im)
 
 			res := runCLIWith(t, tc.setup(reg, secret), tc.args(reg.ref("app:1.0"))...)
 			expectExit(t, res, 0)

@@ -3,17 +3,14 @@ package e2e
 import (
 	"archive/tar"
 	"compress/gzip"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,12 +20,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
-	"github.com/google/go-containerregistry/pkg/authn"
-
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 )
 
 // The benchmark's flags. Without -bench-table, TestBenchmarkTable runs its
@@ -47,12 +38,6 @@ const regctlModule = "github.com/regclient/regclient/cmd/regctl@v0.11.7"
 
 // benchUser is the user the token service knows.
 const benchUser = "bench"
-
-// benchPlatforms are the platforms of the 8-child index, in order.
-var benchPlatforms = []struct{ os, arch, variant string }{
-	{"linux", "amd64", ""}, {"linux", "arm64", "v8"}, {"linux", "arm", "v7"}, {"linux", "arm", "v6"},
-	{"linux", "386", ""}, {"linux", "ppc64le", ""}, {"linux", "s390x", ""}, {"linux", "riscv64", ""},
-}
 
 // benchFixture is one image to set the platform of, copied fresh for
 // every run of every tool.
@@ -75,7 +60,7 @@ var unknownConfigKeys = []string{"moby.buildkit.buildinfo.v1", "x.example.unknow
 func benchFixtures(t *testing.T, layerMB int) []*benchFixture {
 	t.Helper()
 	var children []image
-	for range benchPlatforms {
+	for range eightPlatforms {
 		children = append(children, buildxImage(t, 2))
 	}
 	return []*benchFixture{
@@ -134,42 +119,13 @@ func bigLayer(t *testing.T, file string, size int) layer {
 	return layer{blob: newBlob(ociLayer, []byte(gz.String())), diffID: "sha256:" + hex.EncodeToString(diff.Sum(nil))}
 }
 
-// benchIndex renders an OCI index of children with benchPlatforms.
+// benchIndex renders a compact OCI index of children with eightPlatforms.
 func benchIndex(children []image) []byte {
-	var entries []string
+	var cs []indexChild
 	for i, c := range children {
-		p := benchPlatforms[i]
-		plat := fmt.Sprintf(`{"architecture":%q,"os":%q`, p.arch, p.os)
-		if p.variant != "" {
-			plat += fmt.Sprintf(`,"variant":%q`, p.variant)
-		}
-		entries = append(entries, fmt.Sprintf(`{"mediaType":%q,"digest":%q,"size":%d,"platform":%s}}`,
-			c.manifestType, c.manifestDigest(), len(c.manifest()), plat))
+		cs = append(cs, indexChild{kind: imageChild, im: c, platform: eightPlatforms[i]})
 	}
-	return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"manifests":[%s]}`, ociIndex, strings.Join(entries, ",")))
-}
-
-// newBenchRegistry is newRegistry with the registry's filesystem storage
-// in a temporary directory instead of memory: the in-memory driver grows
-// its write buffer by each 32 KiB write, so uploading 100 MB through it
-// takes minutes, and disk keeps the large fixture out of memory.
-func newBenchRegistry(t *testing.T) *testRegistry {
-	t.Helper()
-	cfg := &configuration.Configuration{
-		Storage: configuration.Storage{
-			"filesystem": configuration.Parameters{"rootdirectory": t.TempDir()},
-			"delete":     configuration.Parameters{"enabled": true},
-			"maintenance": configuration.Parameters{"uploadpurging": map[any]any{
-				"enabled": false,
-			}},
-		},
-	}
-	cfg.Log.Level = "error"
-	cfg.Log.AccessLog.Disabled = true
-	cfg.HTTP.Secret = "e2e-bench-secret"
-	srv := httptest.NewServer(handlers.NewApp(context.Background(), cfg))
-	t.Cleanup(srv.Close)
-	return &testRegistry{host: strings.TrimPrefix(srv.URL, "http://"), proxy: newRecordingProxy(t, srv.URL), auth: authn.Anonymous}
+	return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"manifests":[%s]}`, ociIndex, buildxEntries(cs)))
 }
 
 // seedRepo holds every fixture's blobs; runs get their copies by mount.
@@ -253,14 +209,7 @@ func (f *benchFixture) indexProblems(t *testing.T, reg *testRegistry, repo strin
 	if m.mediaType != ociIndex {
 		return []string{"index replaced by a single image"}
 	}
-	var idx struct {
-		Manifests []struct {
-			Digest string `json:"digest"`
-		} `json:"manifests"`
-	}
-	if err := json.Unmarshal(m.body, &idx); err != nil {
-		t.Fatalf("decoding index %s: %v", m.digest, err)
-	}
+	idx := m.parse(t)
 	if len(idx.Manifests) != len(f.images) {
 		return []string{fmt.Sprintf("index has %d of %d children", len(idx.Manifests), len(f.images))}
 	}
@@ -269,7 +218,7 @@ func (f *benchFixture) indexProblems(t *testing.T, reg *testRegistry, repo strin
 	count := map[string]int{}
 	var problems []string
 	for i, e := range idx.Manifests {
-		for _, p := range imageProblems(t, reg, repo, reg.get(t, repo+"@"+e.Digest), f.images[i], benchPlatforms[i].arch) {
+		for _, p := range imageProblems(t, reg, repo, reg.get(t, repo+"@"+e.Digest), f.images[i], strings.Split(eightPlatforms[i], "/")[1]) {
 			if count[p] == 0 {
 				problems = append(problems, p)
 			}
@@ -399,7 +348,7 @@ func (e *benchEnv) run(t *testing.T, f *benchFixture, tool benchTool) measuremen
 	}
 	f.copyTo(t, e.reg, src)
 	home := t.TempDir()
-	env := []string{"HOME=" + home, "DOCKER_CONFIG=" + filepath.Join(home, ".docker"), "PATH=" + os.Getenv("PATH")}
+	env := shellEnv(home)
 	var args []string
 	srcRef, dstRef := e.reg.ref(src+":1.0"), e.reg.ref(dst+":1.0")
 	switch tool.name {
@@ -413,23 +362,22 @@ func (e *benchEnv) run(t *testing.T, f *benchFixture, tool benchTool) measuremen
 		if f.crossRepo {
 			tag = dstRef
 		}
-		env = append(env, oursEnv(t, home, map[string]string{
+		ours, _ := actionEnv(t, home, map[string]string{
 			"image": srcRef, "platform": platform, "tag": tag,
 			"username": benchUser, "password": e.password,
-		})...)
+		})
+		env = append(env, ours...)
 	case toolCrane:
-		e.writeDockerConfig(t, home)
+		e.dockerLogin(t, home)
 		args = []string{"mutate", "--set-platform", "linux/amd64", srcRef}
 		if f.crossRepo {
 			args = []string{"mutate", "--set-platform", "linux/amd64", "-t", dstRef, srcRef}
 		}
 	case toolRegctl:
-		e.writeDockerConfig(t, home)
-		set, cancel := e.command(tool.path, []string{"registry", "set", "--tls", "disabled", "--skip-check", e.reg.proxy.host}, env)
-		out, err := set.CombinedOutput()
-		cancel()
-		if err != nil {
-			return measurement{err: fmt.Errorf("regctl registry set: %w: %s", err, out)}
+		e.dockerLogin(t, home)
+		set := []string{"registry", "set", "--tls", "disabled", "--skip-check", e.reg.proxy.host}
+		if err := toolError(execTool(t, tool.path, set, env, nil)); err != nil {
+			return measurement{err: fmt.Errorf("regctl registry set: %w", err)}
 		}
 		args = []string{"image", "mod", srcRef, "--config-platform", "linux/amd64", "--replace"}
 		if f.crossRepo {
@@ -439,7 +387,7 @@ func (e *benchEnv) run(t *testing.T, f *benchFixture, tool benchTool) measuremen
 		t.Fatalf("unknown tool %q", tool.name)
 	}
 
-	m := e.measure(tool, args, env)
+	m := e.measure(t, tool, args, env)
 	if m.err != nil {
 		return m
 	}
@@ -453,24 +401,30 @@ func (e *benchEnv) run(t *testing.T, f *benchFixture, tool benchTool) measuremen
 }
 
 // measure runs tool once and records its requests and times.
-func (e *benchEnv) measure(tool benchTool, args, env []string) measurement {
+func (e *benchEnv) measure(t *testing.T, tool benchTool, args, env []string) measurement {
+	t.Helper()
 	e.reg.proxy.reset()
 	e.tokens.resetClock()
-	cmd, cancel := e.command(tool.path, args, env)
-	defer cancel()
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	err := cmd.Run()
+	res, err := execTool(t, tool.path, args, env, nil)
 	m := measurement{wall: time.Since(start), requests: e.reg.proxy.requests()}
 	if first := e.tokens.firstRequest(); !first.IsZero() {
 		// The gate sees a request after the proxy's delay.
 		m.startup = first.Sub(start) - e.latency
 	}
-	if err != nil {
-		m.err = fmt.Errorf("%s: %w\n%s", tool.name, err, lastLines(out.String(), 5))
+	if err := toolError(res, err); err != nil {
+		m.err = fmt.Errorf("%s: %w", tool.name, err)
 	}
 	return m
+}
+
+// toolError is err, or an error naming the exit code and the last lines
+// of output when the run failed.
+func toolError(res Result, err error) error {
+	if err == nil && res.ExitCode != 0 {
+		err = fmt.Errorf("exit %d\n%s", res.ExitCode, lastLines(res.Stdout+res.Stderr, 5))
+	}
+	return err
 }
 
 // runOursMany sets the platform of n fresh copies of the single image f
@@ -486,12 +440,11 @@ func (e *benchEnv) runOursMany(t *testing.T, f *benchFixture, n int) (measuremen
 		refs = append(refs, e.reg.ref(repo+":1.0"))
 	}
 	home := t.TempDir()
-	env := append([]string{"HOME=" + home, "DOCKER_CONFIG=" + filepath.Join(home, ".docker"), "PATH=" + os.Getenv("PATH")},
-		oursEnv(t, home, map[string]string{
-			"image": strings.Join(refs, "\n"), "platform": "linux/amd64",
-			"username": benchUser, "password": e.password,
-		})...)
-	m := e.measure(benchTool{name: toolOurs, path: binaryPath}, nil, env)
+	env, _ := actionEnv(t, home, map[string]string{
+		"image": strings.Join(refs, "\n"), "platform": "linux/amd64",
+		"username": benchUser, "password": e.password,
+	})
+	m := e.measure(t, benchTool{name: toolOurs, path: binaryPath}, nil, append(env, shellEnv(home)...))
 	var verdicts []string
 	if m.err == nil {
 		for _, repo := range repos {
@@ -501,50 +454,12 @@ func (e *benchEnv) runOursMany(t *testing.T, f *benchFixture, n int) (measuremen
 	return m, verdicts
 }
 
-// command runs path bounded by runTimeout; call cancel when it is done.
-func (e *benchEnv) command(path string, args, env []string) (cmd *exec.Cmd, cancel func()) {
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
-	cmd = exec.CommandContext(ctx, path, args...)
-	cmd.Env = env
-	cmd.Dir = filepath.Dir(path)
-	return cmd, cancel
-}
-
-// writeDockerConfig gives crane and regctl the credentials as
-// `docker login` stores them.
-func (e *benchEnv) writeDockerConfig(t *testing.T, home string) {
+// dockerLogin gives crane and regctl the credentials as `docker login`
+// stores them.
+func (e *benchEnv) dockerLogin(t *testing.T, home string) {
 	t.Helper()
-	dir := filepath.Join(home, ".docker")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
 	auth := base64.StdEncoding.EncodeToString([]byte(benchUser + ":" + e.password))
-	cfg := `{"auths":{"` + e.reg.proxy.host + `":{"auth":"` + auth + `"}}}`
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// oursEnv is the environment the runner gives the action: every input
-// (action.yml's defaults where inputs has none) and the runner's files.
-func oursEnv(t *testing.T, dir string, inputs map[string]string) []string {
-	t.Helper()
-	out := filepath.Join(dir, "github_output")
-	summary := filepath.Join(dir, "step_summary")
-	for _, f := range []string{out, summary} {
-		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := []string{"GITHUB_ACTIONS=true", "CI=true", "GITHUB_OUTPUT=" + out, "GITHUB_STEP_SUMMARY=" + summary, "RUNNER_TEMP=" + dir}
-	for name, def := range actionDefaults {
-		v, ok := inputs[name]
-		if !ok {
-			v = def
-		}
-		env = append(env, "INPUT_"+strings.ToUpper(name)+"="+v)
-	}
-	return env
+	writeDockerConfig(t, home, `{"auths":{"`+e.reg.proxy.host+`":{"auth":"`+auth+`"}}}`)
 }
 
 func lastLines(s string, n int) string {
@@ -638,7 +553,7 @@ func TestBenchmarkTable(t *testing.T) {
 					// suffer from sharing the machine.
 					t.Parallel()
 				}
-				reg := newBenchRegistry(t)
+				reg := newRegistry(t, registryOptions{onDisk: true})
 				f.seed(t, reg)
 				env := &benchEnv{reg: reg, password: randomSecret(t), latency: latency}
 				env.tokens = newTokenService(t, reg, benchUser, env.password)

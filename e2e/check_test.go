@@ -28,10 +28,40 @@ func pushImage(im func(*testing.T) image, platform string, wantErrors ...[]strin
 	}
 }
 
-// binChild is an image child of binImage for an index whose entry says
-// entry.
-func binChild(im image, entry string) indexChild {
-	return indexChild{kind: imageChild, im: im, platform: entry}
+// pushIndexOf returns a fixture pushing the index fx makes as app:1.0;
+// a nil findings means the check passes with platform.
+func pushIndexOf(fx func(*testing.T) indexFixture, platform string, findings func(indexFixture) [][]string) func(*testing.T, *testRegistry) checkSetup {
+	return func(t *testing.T, reg *testRegistry) checkSetup {
+		f := fx(t)
+		reg.pushIndex(t, "app", "1.0", f)
+		setup := checkSetup{layers: f.layers(), wantPlatform: platform}
+		if findings != nil {
+			setup.wantErrors = findings(f)
+		}
+		return setup
+	}
+}
+
+// binIndex makes a buildx index of two children, with amd64 and arm64
+// binaries, whose configs say the architectures archs and whose entries
+// say the platforms entries.
+func binIndex(archs, entries [2]string) func(*testing.T) indexFixture {
+	return func(t *testing.T) indexFixture {
+		var children []indexChild
+		for i, l := range []layer{helloLayer(t, "hello-linux-amd64"), serverLayer(t, "hello-linux-arm64")} {
+			im := binImage(`"architecture":"`+archs[i]+`","os":"linux"`, l)
+			children = append(children, indexChild{kind: imageChild, im: im, platform: entries[i]})
+		}
+		return buildxIndexOf(t, children)
+	}
+}
+
+// childFinding is one finding about child i of an index, whose ::error::
+// names its digest and holds each of also.
+func childFinding(i int, also ...string) func(indexFixture) [][]string {
+	return func(fx indexFixture) [][]string {
+		return [][]string{append([]string{fx.children[i].im.manifestDigest()}, also...)}
+	}
 }
 
 // suggestedFix returns the arguments of the set-image-platform invocation
@@ -47,12 +77,6 @@ func suggestedFix(msg string) []string {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	amd64Layer := func(t *testing.T) layer {
-		return binLayer(t, dockerLayer, executable("usr/local/bin/hello", testBinary(t, "hello-linux-amd64")))
-	}
-	arm64Layer := func(t *testing.T) layer {
-		return binLayer(t, ociZstdLayer, executable("app/server", testBinary(t, "hello-linux-arm64")))
-	}
 	for _, tc := range []struct {
 		name     string
 		fixture  func(*testing.T, *testRegistry) checkSetup
@@ -85,7 +109,7 @@ func TestCheck(t *testing.T) {
 	}, {
 		name: "auto, declared amd64, arm64 binaries",
 		fixture: pushImage(func(t *testing.T) image {
-			return binImage(`"architecture":"amd64","os":"linux"`, arm64Layer(t))
+			return binImage(`"architecture":"amd64","os":"linux"`, serverLayer(t, "hello-linux-arm64"))
 		}, "", []string{"linux/amd64", "linux/arm64", "--platform linux/arm64"}),
 		platform: "auto",
 		fixable:  true,
@@ -109,65 +133,33 @@ func TestCheck(t *testing.T) {
 		platform: "auto",
 	}, {
 		name: "index, child configs lack the platform of their entries",
-		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
-			fx := buildxIndex(t)
-			reg.pushIndex(t, "app", "1.0", fx)
-			return checkSetup{layers: fx.layers(), wantErrors: [][]string{
-				{fx.children[0].im.manifestDigest()},
-				{fx.children[1].im.manifestDigest()},
-			}}
-		},
+		fixture: pushIndexOf(buildxIndex, "", func(fx indexFixture) [][]string {
+			return [][]string{{fx.children[0].im.manifestDigest()}, {fx.children[1].im.manifestDigest()}}
+		}),
 		fixable: true,
 	}, {
-		name: "index, entry disagrees with config",
-		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
-			fx := buildxIndexOf(t, []indexChild{
-				binChild(binImage(`"architecture":"arm64","os":"linux"`, amd64Layer(t)), "linux/amd64"),
-				binChild(binImage(`"architecture":"arm64","os":"linux"`, arm64Layer(t)), "linux/arm64"),
-			})
-			reg.pushIndex(t, "app", "1.0", fx)
-			return checkSetup{layers: fx.layers(), wantErrors: [][]string{
-				{fx.children[0].im.manifestDigest(), "linux/amd64", "linux/arm64"},
-			}}
-		},
+		name:    "index, entry disagrees with config",
+		fixture: pushIndexOf(binIndex([2]string{"arm64", "arm64"}, [2]string{"linux/amd64", "linux/arm64"}), "", childFinding(0, "linux/amd64", "linux/arm64")),
 		fixable: true,
 	}, {
 		name: "index, consistent",
-		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
+		fixture: pushIndexOf(func(t *testing.T) indexFixture {
 			amd := buildxChild(t, 1, `"architecture":"amd64",`, `"linux"`)
 			arm := buildxChild(t, 2, `"architecture":"arm64","variant":"v8",`, `"linux"`)
-			fx := buildxIndexOf(t, []indexChild{
+			return buildxIndexOf(t, []indexChild{
 				{kind: imageChild, im: amd, platform: "linux/amd64"},
 				{kind: imageChild, im: arm, platform: "linux/arm64/v8"},
 				{kind: attestationChild, im: attestationFor(t, amd.manifestDigest()), describes: 0},
 				{kind: attestationChild, im: attestationFor(t, arm.manifestDigest()), describes: 1},
 			})
-			reg.pushIndex(t, "app", "1.0", fx)
-			return checkSetup{layers: fx.layers(), wantPlatform: "linux/amd64,linux/arm64/v8"}
-		},
+		}, "linux/amd64,linux/arm64/v8", nil),
 	}, {
-		name: "index, auto, declared matches binaries",
-		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
-			fx := buildxIndexOf(t, []indexChild{
-				binChild(binImage(`"architecture":"amd64","os":"linux"`, amd64Layer(t)), "linux/amd64"),
-				binChild(binImage(`"architecture":"arm64","os":"linux"`, arm64Layer(t)), "linux/arm64"),
-			})
-			reg.pushIndex(t, "app", "1.0", fx)
-			return checkSetup{layers: fx.layers(), wantPlatform: "linux/amd64,linux/arm64"}
-		},
+		name:     "index, auto, declared matches binaries",
+		fixture:  pushIndexOf(binIndex([2]string{"amd64", "arm64"}, [2]string{"linux/amd64", "linux/arm64"}), "linux/amd64,linux/arm64", nil),
 		platform: "auto",
 	}, {
-		name: "index, auto, a child's binaries differ from config and entry",
-		fixture: func(t *testing.T, reg *testRegistry) checkSetup {
-			fx := buildxIndexOf(t, []indexChild{
-				binChild(binImage(`"architecture":"amd64","os":"linux"`, amd64Layer(t)), "linux/amd64"),
-				binChild(binImage(`"architecture":"amd64","os":"linux"`, arm64Layer(t)), "linux/amd64"),
-			})
-			reg.pushIndex(t, "app", "1.0", fx)
-			return checkSetup{layers: fx.layers(), wantErrors: [][]string{
-				{fx.children[1].im.manifestDigest(), "linux/amd64", "linux/arm64"},
-			}}
-		},
+		name:     "index, auto, a child's binaries differ from config and entry",
+		fixture:  pushIndexOf(binIndex([2]string{"amd64", "amd64"}, [2]string{"linux/amd64", "linux/amd64"}), "", childFinding(1, "linux/amd64", "linux/arm64")),
 		platform: "auto",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,12 +175,10 @@ func TestCheck(t *testing.T) {
 			expectNoWrites(t, reg.proxy)
 			if tc.platform == "auto" {
 				expectLayersReadOnce(t, reg.proxy, setup.layers)
-			} else if got := reg.proxy.naming(setup.layers...); len(got) != 0 {
-				t.Errorf("requests naming a layer = %d, want 0:\n%s", len(got), formatRequests(got))
+			} else {
+				expectNotNamed(t, reg.proxy, setup.layers)
 			}
-			if got := reg.digestOf(t, "app:1.0"); got != old {
-				t.Errorf("app:1.0 = %s after the check, want %s", got, old)
-			}
+			expectAt(t, reg, "app:1.0", old)
 			expectGroup(t, res, ref)
 			if !strings.Contains(res.Summary, "| image | declared platform | expected platform | verdict |") {
 				t.Errorf("step summary lacks the check table header:\n%s", res.Summary)
@@ -196,19 +186,9 @@ func TestCheck(t *testing.T) {
 
 			if len(setup.wantErrors) == 0 {
 				expectExit(t, res, 0)
-				if errs := res.commandLines("error"); len(errs) != 0 {
-					t.Errorf("::error:: lines on a passing check: %q", errs)
-				}
-				expectOutputs(t, res, map[string]string{
-					"digest":          old,
-					"image":           reg.ref("app") + "@" + old,
-					"previous-digest": old,
-					"changed":         "false",
-					"platform":        setup.wantPlatform,
-				})
-				expectResults(t, res, []resultObject{{
-					"source": ref, "target": ref, "previous-digest": old, "digest": old, "changed": false, "platform": setup.wantPlatform,
-				}})
+				expectNoErrors(t, res)
+				expectOutputs(t, res, imageOutputs(reg.ref("app"), old, old, false, setup.wantPlatform))
+				expectResults(t, res, []resultObject{imageResult(ref, ref, old, old, false, setup.wantPlatform)})
 				expectSummaryRow(t, res, ref, "passed")
 				return
 			}
@@ -301,12 +281,7 @@ func TestCheckSeveral(t *testing.T) {
 	reg.proxy.log(t, "requests of the check")
 	expectExit(t, res, 1)
 	expectNoWrites(t, reg.proxy)
-	msg := expectOneError(t, res)
-	for _, want := range []string{badRef, "--platform linux/riscv64 " + badRef} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q does not mention %q", msg, want)
-		}
-	}
+	expectErrorMentions(t, res, badRef, "--platform linux/riscv64 "+badRef)
 	for name, want := range map[string][]string{
 		"digest":  {good, ""},
 		"changed": {"false", ""},
@@ -327,9 +302,8 @@ func TestCheckSeveral(t *testing.T) {
 // and with --json prints the results alone on standard output.
 func TestCheckCLI(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	im := distrolessImage(t)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
 	ref := reg.ref("app:1.0")
 
 	res := runCLI(t, "--check", ref)

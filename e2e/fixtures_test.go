@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -83,34 +79,15 @@ func (im image) layerDigests() []string {
 }
 
 // randomLayers returns n small gzipped tar layers with random content.
-func randomLayers(t *testing.T, n int, mediaType string) []layer {
-	t.Helper()
+func randomLayers(tb testing.TB, n int, mediaType string) []layer {
+	tb.Helper()
 	var ls []layer
 	for i := range n {
 		content := make([]byte, 2048)
 		if _, err := rand.Read(content); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
-		var tarBuf bytes.Buffer
-		tw := tar.NewWriter(&tarBuf)
-		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("layer%d/data.bin", i), Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(content); err != nil {
-			t.Fatal(err)
-		}
-		if err := tw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		var gzBuf bytes.Buffer
-		gw := gzip.NewWriter(&gzBuf)
-		if _, err := gw.Write(tarBuf.Bytes()); err != nil {
-			t.Fatal(err)
-		}
-		if err := gw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, layer{blob: newBlob(mediaType, gzBuf.Bytes()), diffID: sha256Digest(tarBuf.Bytes())})
+		ls = append(ls, binLayer(tb, mediaType, dataFile(fmt.Sprintf("layer%d/data.bin", i), content)))
 	}
 	return ls
 }
@@ -139,38 +116,31 @@ func packConfig(ls []layer, platformKeys string) []byte {
 
 // packImage is a Docker v2 image shaped like `pack buildpack package`
 // output: compact manifest, "architecture":"" in the config.
-func packImage(t *testing.T, nLayers int) image {
-	t.Helper()
-	return packImageWith(t, nLayers, `"architecture":""`)
+func packImage(tb testing.TB, nLayers int) image {
+	tb.Helper()
+	return packImageWith(tb, nLayers, `"architecture":""`)
 }
 
 // packImageWith is packImage whose config starts with platformKeys instead
 // of "architecture":"" (e.g. `"architecture":"arm64","variant":"v8"`);
 // "os" is "linux" further on.
-func packImageWith(t *testing.T, nLayers int, platformKeys string) image {
-	t.Helper()
-	ls := randomLayers(t, nLayers, dockerLayer)
+func packImageWith(tb testing.TB, nLayers int, platformKeys string) image {
+	tb.Helper()
+	ls := randomLayers(tb, nLayers, dockerLayer)
 	return image{
 		manifestType: dockerManifest,
 		config:       newBlob(dockerConfig, packConfig(ls, platformKeys)),
 		layers:       ls,
-		render: func(d string, size int, ls []layer) []byte {
-			var descs []string
-			for _, l := range ls {
-				descs = append(descs, fmt.Sprintf(`{"mediaType":%q,"size":%d,"digest":%q}`, l.mediaType, len(l.data), l.digest))
-			}
-			return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"size":%d,"digest":%q},"layers":[%s]}`,
-				dockerManifest, dockerConfig, size, d, strings.Join(descs, ",")))
-		},
+		render:       renderDockerManifest,
 	}
 }
 
 // buildxImage is an OCI image like `docker buildx build` pushes: indented
 // manifest with annotations; a config with sorted keys, buildkit's
 // buildinfo, an unknown key, no "architecture" and an empty "os".
-func buildxImage(t *testing.T, nLayers int) image {
-	t.Helper()
-	ls := randomLayers(t, nLayers, ociLayer)
+func buildxImage(tb testing.TB, nLayers int) image {
+	tb.Helper()
+	ls := randomLayers(tb, nLayers, ociLayer)
 	var hist []string
 	for i := range ls {
 		hist = append(hist, fmt.Sprintf(`{"created":"2024-05-01T10:00:0%dZ","created_by":"COPY app%d / # buildkit","comment":"buildkit.dockerfile.v0"}`, i%10, i))
@@ -207,33 +177,27 @@ func (r rawManifest) MediaType() (types.MediaType, error) { return types.MediaTy
 // push uploads im's blobs and manifest straight to the registry (not
 // through the proxy) at ref ("repo:tag" or "repo@digest") and returns the
 // manifest digest.
-func (r *testRegistry) push(t *testing.T, ref string, im image) string {
-	t.Helper()
-	parsed, err := name.ParseReference(r.direct(ref))
-	if err != nil {
-		t.Fatalf("parsing %q: %v", ref, err)
-	}
+func (r *testRegistry) push(tb testing.TB, ref string, im image) string {
+	tb.Helper()
+	parsed := r.parse(tb, ref)
 	blobs := []blob{im.config}
 	for _, l := range im.layers {
 		blobs = append(blobs, l.blob)
 	}
 	for _, b := range blobs {
 		if err := remote.WriteLayer(parsed.Context(), static.NewLayer(b.data, types.MediaType(b.mediaType)), remote.WithAuth(r.auth)); err != nil {
-			t.Fatalf("pushing blob %s to %s: %v", b.digest, ref, err)
+			tb.Fatalf("pushing blob %s to %s: %v", b.digest, ref, err)
 		}
 	}
-	return r.putManifest(t, ref, im.manifest(), im.manifestType)
+	return r.putManifest(tb, ref, im.manifest(), im.manifestType)
 }
 
 // putManifest puts raw manifest bytes at ref and returns their digest.
-func (r *testRegistry) putManifest(t *testing.T, ref string, body []byte, mediaType string) string {
-	t.Helper()
-	parsed, err := name.ParseReference(r.direct(ref))
-	if err != nil {
-		t.Fatalf("parsing %q: %v", ref, err)
-	}
+func (r *testRegistry) putManifest(tb testing.TB, ref string, body []byte, mediaType string) string {
+	tb.Helper()
+	parsed := r.parse(tb, ref)
 	if err := remote.Put(parsed, rawManifest{body: body, mediaType: mediaType}, remote.WithAuth(r.auth)); err != nil {
-		t.Fatalf("putting manifest %s: %v", ref, err)
+		tb.Fatalf("putting manifest %s: %v", ref, err)
 	}
 	return sha256Digest(body)
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"regexp"
 	"slices"
@@ -70,53 +69,6 @@ func expectNoInjectedCommands(t *testing.T, res Result, masks ...string) {
 	}
 }
 
-// outputEntry is one output as the runner reads GITHUB_OUTPUT.
-type outputEntry struct{ Name, Value string }
-
-// runnerOutputs parses a GITHUB_OUTPUT file the way the runner does on
-// Linux: lines end at \n; empty lines between entries are skipped;
-// "NAME=VALUE" when "=" comes before any "<<", else "NAME<<DELIMITER"
-// followed by the value's lines up to a line that is DELIMITER.
-func runnerOutputs(text string) ([]outputEntry, error) {
-	lines := strings.Split(text, "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	var out []outputEntry
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			out = append(out, outputEntry{line[:eq], line[eq+1:]})
-		case hd >= 0:
-			name, delim := line[:hd], line[hd+2:]
-			if name == "" || delim == "" {
-				return nil, errors.New("invalid line " + strconvQuote(line))
-			}
-			var val []string
-			closed := false
-			for i++; i < len(lines); i++ {
-				if lines[i] == delim {
-					closed = true
-					break
-				}
-				val = append(val, lines[i])
-			}
-			if !closed {
-				return nil, errors.New("no closing delimiter for " + name)
-			}
-			out = append(out, outputEntry{name, strings.Join(val, "\n")})
-		default:
-			return nil, errors.New("invalid line " + strconvQuote(line))
-		}
-	}
-	return out, nil
-}
-
 var digestLine = regexp.MustCompile(`^(sha256:[0-9a-f]{64})?$`)
 
 // expectSixOutputs fails t unless GITHUB_OUTPUT holds exactly the six
@@ -129,7 +81,7 @@ func expectSixOutputs(t *testing.T, res Result, images int) {
 	if images == 0 && res.OutputFile == "" {
 		return
 	}
-	entries, err := runnerOutputs(res.OutputFile)
+	entries, err := runnerOutputs(res.OutputFile, true)
 	if err != nil {
 		t.Fatalf("the runner would reject GITHUB_OUTPUT: %v\n%s", err, res.OutputFile)
 	}

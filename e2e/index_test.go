@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -70,12 +67,12 @@ func (fx indexFixture) platforms() string {
 
 // pushIndex pushes every child by digest, then the index at repo:tag, and
 // returns the index digest.
-func (r *testRegistry) pushIndex(t *testing.T, repo, tag string, fx indexFixture) string {
-	t.Helper()
+func (r *testRegistry) pushIndex(tb testing.TB, repo, tag string, fx indexFixture) string {
+	tb.Helper()
 	for _, c := range fx.children {
-		r.push(t, repo+"@"+c.im.manifestDigest(), c.im)
+		r.push(tb, repo+"@"+c.im.manifestDigest(), c.im)
 	}
-	return r.putManifest(t, repo+":"+tag, fx.body, fx.mediaType)
+	return r.putManifest(tb, repo+":"+tag, fx.body, fx.mediaType)
 }
 
 // indentJSON indents compact JSON as Go's json.MarshalIndent does, which is
@@ -87,39 +84,6 @@ func indentJSON(tb testing.TB, compact, indent string) []byte {
 		tb.Fatalf("indenting %s: %v", compact, err)
 	}
 	return b.Bytes()
-}
-
-// tarGzLayers returns n small gzipped tar layers with random content.
-func tarGzLayers(tb testing.TB, n int, mediaType string) []layer {
-	tb.Helper()
-	var ls []layer
-	for i := range n {
-		content := make([]byte, 1024)
-		if _, err := rand.Read(content); err != nil {
-			tb.Fatal(err)
-		}
-		var tarBuf bytes.Buffer
-		tw := tar.NewWriter(&tarBuf)
-		if err := tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("app/part%d", i), Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := tw.Write(content); err != nil {
-			tb.Fatal(err)
-		}
-		if err := tw.Close(); err != nil {
-			tb.Fatal(err)
-		}
-		var gzBuf bytes.Buffer
-		gw := gzip.NewWriter(&gzBuf)
-		if _, err := gw.Write(tarBuf.Bytes()); err != nil {
-			tb.Fatal(err)
-		}
-		if err := gw.Close(); err != nil {
-			tb.Fatal(err)
-		}
-		ls = append(ls, layer{blob: newBlob(mediaType, gzBuf.Bytes()), diffID: sha256Digest(tarBuf.Bytes())})
-	}
-	return ls
 }
 
 // renderOCIManifest renders an OCI manifest as buildx pushes it: two-space
@@ -150,7 +114,7 @@ func renderOCIManifest(configType string, layerAnnotations string) func(string, 
 // comma ("" leaves it out), osValue the raw value of "os".
 func buildxChild(tb testing.TB, nLayers int, arch, osValue string) image {
 	tb.Helper()
-	ls := tarGzLayers(tb, nLayers, ociLayer)
+	ls := randomLayers(tb, nLayers, ociLayer)
 	var hist []string
 	for i := range ls {
 		hist = append(hist, fmt.Sprintf(`{"created":"2025-03-04T10:21:0%dZ","created_by":"COPY part%d /app/ # buildkit","comment":"buildkit.dockerfile.v0"}`, i%10, i))
@@ -390,16 +354,6 @@ func spliceEntry(entry []byte, digest string, size int) []byte {
 	})
 }
 
-// membersOfPlatform returns the config members platform p stands for.
-func membersOfPlatform(p string) map[string]string {
-	parts := strings.Split(p, "/")
-	variant := ""
-	if len(parts) == 3 {
-		variant = parts[2]
-	}
-	return platformMembers(parts[0], parts[1], variant, "")
-}
-
 func unquote(t *testing.T, raw string) string {
 	t.Helper()
 	var s string
@@ -458,7 +412,7 @@ func expectIndexPatched(t *testing.T, reg *testRegistry, repo, ref string, fx in
 		if raw, _ := value(newMembers, "size"); raw != strconv.Itoa(len(child.body)) {
 			t.Errorf("entry %d size = %s, want %d (the child's manifest size)", i, raw, len(child.body))
 		}
-		expectPatched(t, reg, repo, repo+"@"+digests[i], c.im, membersOfPlatform(c.platform), nil)
+		expectPatched(t, reg, repo, repo+"@"+digests[i], c.im, platformMembers(c.platform), nil)
 		if oldPlatform, ok := value(oldMembers, "platform"); ok {
 			// The entry's platform stays: its bytes must be exactly the old
 			// ones with the new digest and size spliced in.
@@ -589,9 +543,8 @@ func TestSetIndex(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg := newRegistry(t, registryOptions{})
 			fx := tc.fixture(t)
-			old := reg.pushIndex(t, "app", "1.0", fx)
+			reg, old := newIndexRegistry(t, fx)
 			ref := reg.ref("app:1.0")
 			inputs := map[string]string{"image": ref, "platform": tc.platform}
 
@@ -603,17 +556,8 @@ func TestSetIndex(t *testing.T) {
 			if idx.digest == old {
 				t.Fatalf("app:1.0 still resolves to the source index %s", old)
 			}
-			want := map[string]string{
-				"digest":          idx.digest,
-				"image":           reg.ref("app") + "@" + idx.digest,
-				"previous-digest": old,
-				"changed":         "true",
-				"platform":        fx.platforms(),
-			}
-			expectOutputs(t, res, want)
-			expectResults(t, res, []resultObject{{
-				"source": ref, "target": ref, "previous-digest": old, "digest": idx.digest, "changed": true, "platform": fx.platforms(),
-			}})
+			expectOutputs(t, res, imageOutputs(reg.ref("app"), old, idx.digest, true, fx.platforms()))
+			expectResults(t, res, []resultObject{imageResult(ref, ref, old, idx.digest, true, fx.platforms())})
 			var changed []string
 			for i, c := range fx.children {
 				if c.configChanges {
@@ -623,9 +567,7 @@ func TestSetIndex(t *testing.T) {
 			expectIndexPushOrder(t, reg, "app", "1.0", idx, changed)
 			expectStaleAttestations(t, res, reg, fx, digests)
 			if tc.platform != "auto" {
-				if got := reg.proxy.naming(fx.layers()...); len(got) != 0 {
-					t.Errorf("requests naming a layer = %d, want 0:\n%s", len(got), formatRequests(got))
-				}
+				expectNotNamed(t, reg.proxy, fx.layers())
 			}
 			if len(changed) == 0 {
 				// Only the entries change: the children are already in
@@ -639,21 +581,16 @@ func TestSetIndex(t *testing.T) {
 			if !reg.exists(t, "app@"+old) {
 				t.Errorf("the source index app@%s is gone", old)
 			}
-			if errs := res.commandLines("error"); len(errs) != 0 {
-				t.Errorf("::error:: lines on success: %q", errs)
-			}
+			expectNoErrors(t, res)
 
 			// A second run finds every child consistent.
 			reg.proxy.reset()
 			second := runAction(t, inputs)
 			reg.proxy.log(t, "requests of the second run")
 			expectExit(t, second, 0)
-			want["previous-digest"], want["changed"] = idx.digest, "false"
-			expectOutputs(t, second, want)
+			expectOutputs(t, second, imageOutputs(reg.ref("app"), idx.digest, idx.digest, false, fx.platforms()))
 			expectNoWrites(t, reg.proxy)
-			if got := reg.digestOf(t, "app:1.0"); got != idx.digest {
-				t.Errorf("app:1.0 = %s after the second run, want %s", got, idx.digest)
-			}
+			expectAt(t, reg, "app:1.0", idx.digest)
 			if w := second.commandLines("warning"); len(w) != 0 {
 				t.Errorf("::warning:: lines on a run that changed nothing: %q", w)
 			}
@@ -686,13 +623,7 @@ func TestSetIndexOneImageChild(t *testing.T) {
 	expectExit(t, res, 0)
 
 	idx, digests := expectIndexPatched(t, reg, "app", "app:1.0", fx)
-	expectOutputs(t, res, map[string]string{
-		"digest":          idx.digest,
-		"image":           reg.ref("app") + "@" + idx.digest,
-		"previous-digest": old,
-		"changed":         "true",
-		"platform":        "linux/arm64/v8",
-	})
+	expectOutputs(t, res, imageOutputs(reg.ref("app"), old, idx.digest, true, "linux/arm64/v8"))
 	expectIndexPushOrder(t, reg, "app", "1.0", idx, digests[:1])
 	expectStaleAttestations(t, res, reg, fx, digests)
 	expectLayersUntouched(t, reg.proxy, img)
@@ -758,7 +689,7 @@ func TestSetIndexRefused(t *testing.T) {
 			body := `{"schemaVersion":1,"name":"app","tag":"1.0","architecture":"amd64","fsLayers":[{"blobSum":"sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"}],"history":[{"v1Compatibility":"{\"id\":\"e45a5af57b00862e5ef5782a9925979a02ba2b12dff832fd0991335f4a11e5c5\",\"architecture\":\"amd64\",\"os\":\"linux\"}"}],"signatures":[]}`
 			reg.push(t, "app:1.0", packImage(t, 1))
 			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
-				if r.URL.Path != "/v2/app/manifests/1.0" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+				if r.URL.Path != "/v2/app/manifests/1.0" || isWrite(r) {
 					return 0, nil, "", false
 				}
 				h := http.Header{}
@@ -797,9 +728,7 @@ func TestSetIndexRefused(t *testing.T) {
 				}
 			}
 			reg.proxy.inject(nil)
-			if got := reg.digestOf(t, "app:1.0"); got != old {
-				t.Errorf("app:1.0 = %s, want %s", got, old)
-			}
+			expectAt(t, reg, "app:1.0", old)
 			if v := res.Outputs["changed"]; v == "true" {
 				t.Errorf("output changed = %q on a refusal", v)
 			}
@@ -812,26 +741,17 @@ func TestSetIndexRefused(t *testing.T) {
 // attestations included, with blobs mounted, not uploaded.
 func TestSetIndexOtherRepository(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	fx := buildxIndex(t)
-	old := reg.pushIndex(t, "app", "1.0", fx)
+	reg, old := newIndexRegistry(t, fx)
 	target := reg.ref("mirror/app:1.0")
 
 	res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "tag": target})
 	reg.proxy.log(t, "requests of the run")
 	expectExit(t, res, 0)
 
-	if got := reg.digestOf(t, "app:1.0"); got != old {
-		t.Errorf("source tag app:1.0 = %s, want it left at %s", got, old)
-	}
+	expectAt(t, reg, "app:1.0", old)
 	idx, digests := expectIndexPatched(t, reg, "mirror/app", "mirror/app:1.0", fx)
-	expectOutputs(t, res, map[string]string{
-		"digest":          idx.digest,
-		"image":           reg.ref("mirror/app") + "@" + idx.digest,
-		"previous-digest": old,
-		"changed":         "true",
-		"platform":        fx.platforms(),
-	})
+	expectOutputs(t, res, imageOutputs(reg.ref("mirror/app"), old, idx.digest, true, fx.platforms()))
 	expectIndexPushOrder(t, reg, "mirror/app", "1.0", idx, digests[:2])
 	for i, d := range digests {
 		if !reg.exists(t, "mirror/app@"+d) {
@@ -860,29 +780,14 @@ func TestSetIndexOtherRepository(t *testing.T) {
 			moved = append(moved, c.im.config.digest)
 		}
 	}
-	for _, d := range moved {
-		mounted := false
-		for _, r := range reg.proxy.naming(d) {
-			switch {
-			case r.Method == "POST" && r.Path == "/v2/mirror/app/blobs/uploads/" &&
-				strings.Contains(r.Query, "mount="+d) && strings.Contains(r.Query, "from=app"):
-				mounted = true
-			case r.Method == "GET" || r.Method == "PATCH" || r.Method == "PUT":
-				t.Errorf("blob %s moved: %s", d, r)
-			}
-		}
-		if !mounted {
-			t.Errorf("blob %s: no POST /v2/mirror/app/blobs/uploads/?mount=%s&from=app", d, d)
-		}
-	}
+	expectMounted(t, reg.proxy, "mirror/app", "app", moved)
 }
 
 // TestCLIIndex: the command line takes a manifest list like the action.
 func TestCLIIndex(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	fx := manifestList(t)
-	old := reg.pushIndex(t, "app", "1.0", fx)
+	reg, old := newIndexRegistry(t, fx)
 	ref := reg.ref("app:1.0")
 
 	res := runCLI(t, "--json", ref)
@@ -890,16 +795,7 @@ func TestCLIIndex(t *testing.T) {
 	expectExit(t, res, 0)
 
 	idx, _ := expectIndexPatched(t, reg, "app", "app:1.0", fx)
-	var got []resultObject
-	if err := json.Unmarshal([]byte(res.Stdout), &got); err != nil {
-		t.Fatalf("stdout is not just a JSON array: %v\n%s", err, res.Stdout)
-	}
-	want := []resultObject{{
-		"source": ref, "target": ref, "previous-digest": old, "digest": idx.digest, "changed": true, "platform": "linux/arm/v7,linux/amd64",
-	}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("--json output mismatch (-want +got):\n%s", diff)
-	}
+	expectJSONStdout(t, res, []resultObject{imageResult(ref, ref, old, idx.digest, true, "linux/arm/v7,linux/amd64")})
 }
 
 // TestIndexAgainstCrane documents what `crane mutate --set-platform` does
@@ -936,9 +832,7 @@ func TestIndexAgainstCrane(t *testing.T) {
 	res := runAction(t, map[string]string{"image": ours.ref("app:1.0"), "platform": "linux/amd64"})
 	expectExit(t, res, 1)
 	expectNoWrites(t, ours.proxy)
-	if got := ours.digestOf(t, "app:1.0"); got != fx.digest() {
-		t.Errorf("app:1.0 = %s after a refused run, want %s", got, fx.digest())
-	}
+	expectAt(t, ours, "app:1.0", fx.digest())
 	// Ours, with the platform left empty: every child stays in the index.
 	res = runAction(t, map[string]string{"image": ours.ref("app:1.0")})
 	expectExit(t, res, 0)
@@ -986,13 +880,9 @@ func TestSetIndexOneChildEntryPlatform(t *testing.T) {
 			if idx.mediaType != ociIndex {
 				t.Errorf("app:1.0 media type = %q, want %q", idx.mediaType, ociIndex)
 			}
-			var parsed struct {
-				Manifests []struct {
-					Digest string `json:"digest"`
-				} `json:"manifests"`
-			}
-			if err := json.Unmarshal(idx.body, &parsed); err != nil || len(parsed.Manifests) != 1 {
-				t.Fatalf("new index %s: %v", idx.body, err)
+			parsed := idx.parse(t)
+			if len(parsed.Manifests) != 1 {
+				t.Fatalf("new index has %d entries, want 1:\n%s", len(parsed.Manifests), idx.body)
 			}
 			newChild := parsed.Manifests[0].Digest
 			if newChild == oldChild {
@@ -1002,14 +892,8 @@ func TestSetIndexOneChildEntryPlatform(t *testing.T) {
 			if want := oneChildIndex(newChild, len(childManifest.body)); !bytes.Equal(idx.body, want) {
 				t.Errorf("new index bytes:\n%s\nwant:\n%s", idx.body, want)
 			}
-			expectPatched(t, reg, "app", "app@"+newChild, child, platformMembers("linux", "amd64", "", ""), nil)
-			expectOutputs(t, res, map[string]string{
-				"digest":          idx.digest,
-				"image":           reg.ref("app") + "@" + idx.digest,
-				"previous-digest": oldIndex,
-				"changed":         "true",
-				"platform":        "linux/amd64",
-			})
+			expectPatched(t, reg, "app", "app@"+newChild, child, platformMembers("linux/amd64"), nil)
+			expectOutputs(t, res, imageOutputs(reg.ref("app"), oldIndex, idx.digest, true, "linux/amd64"))
 			expectLayersUntouched(t, reg.proxy, child)
 		})
 	}

@@ -151,20 +151,13 @@ func TestBadInputs(t *testing.T) {
 			res := runAction(t, tc.inputs(reg))
 			reg.proxy.log(t, "requests of the run")
 			expectExit(t, res, 1)
-			msg := expectOneError(t, res)
-			for _, want := range tc.wantInError(reg) {
-				if !strings.Contains(msg, want) {
-					t.Errorf("error %q does not mention %q", msg, want)
-				}
-			}
+			expectErrorMentions(t, res, tc.wantInError(reg)...)
 			if tc.judgedLocally {
 				expectNoRequests(t, reg.proxy)
 			} else {
 				expectNoWrites(t, reg.proxy)
 			}
-			if got := reg.digestOf(t, tag); got != before {
-				t.Errorf("%s = %s after the run, want %s", tag, got, before)
-			}
+			expectAt(t, reg, tag, before)
 		})
 	}
 }

@@ -51,7 +51,7 @@ func members(b []byte) ([]member, error) {
 }
 
 // mustMembers is members or a fatal error.
-func mustMembers(t *testing.T, what string, b []byte) []member {
+func mustMembers(t testing.TB, what string, b []byte) []member {
 	t.Helper()
 	m, err := members(b)
 	if err != nil {

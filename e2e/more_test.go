@@ -26,9 +26,8 @@ func TestCheckMode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg := newRegistry(t, registryOptions{})
 			im := packImageWith(t, 1, tc.keys)
-			old := reg.push(t, "app:1.0", im)
+			reg, old := newAppRegistry(t, registryOptions{}, im)
 			ref := reg.ref("app:1.0")
 
 			res := runAction(t, map[string]string{"image": ref, "platform": tc.platform, "mode": "check"})
@@ -36,27 +35,18 @@ func TestCheckMode(t *testing.T) {
 			expectExit(t, res, tc.wantExit)
 			expectNoWrites(t, reg.proxy)
 			expectLayersUntouched(t, reg.proxy, im)
-			if got := reg.digestOf(t, "app:1.0"); got != old {
-				t.Errorf("app:1.0 = %s, want %s", got, old)
-			}
+			expectAt(t, reg, "app:1.0", old)
 			if _, ok := res.Outputs["results"]; !ok {
 				t.Errorf("check mode wrote no results output")
 			}
 			if tc.wantExit == 0 {
-				if errs := res.commandLines("error"); len(errs) != 0 {
-					t.Errorf("::error:: lines on a passing check: %q", errs)
-				}
+				expectNoErrors(t, res)
 				if res.Outputs["digest"] != old || res.Outputs["changed"] != "false" {
 					t.Errorf("outputs digest=%q changed=%q, want %s and false", res.Outputs["digest"], res.Outputs["changed"], old)
 				}
 				return
 			}
-			msg := expectOneError(t, res)
-			for _, want := range append([]string{ref}, tc.wantInError...) {
-				if !strings.Contains(msg, want) {
-					t.Errorf("error %q does not mention %q", msg, want)
-				}
-			}
+			expectErrorMentions(t, res, append([]string{ref}, tc.wantInError...)...)
 		})
 	}
 }
@@ -65,18 +55,17 @@ func TestSetPlatformForms(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		platform   string
-		want       map[string]string
 		wantOutput string
 		// wantNotice: the value is an alias, normalized with a notice
 		// naming it and what it stands for.
 		wantNotice []string
 	}{
-		{platform: "linux/arm/v7", want: platformMembers("linux", "arm", "v7", ""), wantOutput: "linux/arm/v7"},
-		{platform: "linux/arm64/v8", want: platformMembers("linux", "arm64", "v8", ""), wantOutput: "linux/arm64/v8"},
-		{platform: "windows/amd64:10.0.17763.6659", want: platformMembers("windows", "amd64", "", "10.0.17763.6659"), wantOutput: "windows/amd64:10.0.17763.6659"},
-		{platform: "linux/x86_64", want: platformMembers("linux", "amd64", "", ""), wantOutput: "linux/amd64", wantNotice: []string{"x86_64", "amd64"}},
-		{platform: "linux/aarch64", want: platformMembers("linux", "arm64", "", ""), wantOutput: "linux/arm64", wantNotice: []string{"aarch64", "arm64"}},
-		{platform: "linux/armhf", want: platformMembers("linux", "arm", "v7", ""), wantOutput: "linux/arm/v7", wantNotice: []string{"armhf", "arm", "v7"}},
+		{platform: "linux/arm/v7", wantOutput: "linux/arm/v7"},
+		{platform: "linux/arm64/v8", wantOutput: "linux/arm64/v8"},
+		{platform: "windows/amd64:10.0.17763.6659", wantOutput: "windows/amd64:10.0.17763.6659"},
+		{platform: "linux/x86_64", wantOutput: "linux/amd64", wantNotice: []string{"x86_64", "amd64"}},
+		{platform: "linux/aarch64", wantOutput: "linux/arm64", wantNotice: []string{"aarch64", "arm64"}},
+		{platform: "linux/armhf", wantOutput: "linux/arm/v7", wantNotice: []string{"armhf", "arm", "v7"}},
 	} {
 		t.Run(tc.platform, func(t *testing.T) {
 			t.Parallel()
@@ -91,7 +80,7 @@ func TestSetPlatformForms(t *testing.T) {
 			if got := res.Outputs["platform"]; got != tc.wantOutput {
 				t.Errorf("platform output = %q, want %q", got, tc.wantOutput)
 			}
-			expectPatched(t, reg, "app", "app:1.0", im, tc.want, nil)
+			expectPatched(t, reg, "app", "app:1.0", im, platformMembers(tc.wantOutput), nil)
 			if tc.wantNotice != nil && !anyContainsAll(res.commandLines("notice"), tc.wantNotice) {
 				t.Errorf("no ::notice:: mentions all of %q: %q", tc.wantNotice, res.commandLines("notice"))
 			}
@@ -103,9 +92,8 @@ func TestSetPlatformForms(t *testing.T) {
 // retried, and the run succeeds.
 func TestRetries(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	im := packImage(t, 1)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
 	var mu sync.Mutex
 	failed := map[string]bool{}
 	reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
@@ -133,18 +121,17 @@ func TestRetries(t *testing.T) {
 	if newDigest == old || res.Outputs["digest"] != newDigest {
 		t.Errorf("app:1.0 = %s (was %s), digest output %q", newDigest, old, res.Outputs["digest"])
 	}
-	expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux", "amd64", "", ""), nil)
+	expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux/amd64"), nil)
 }
 
 // TestPushDenied: a 403 on every write fails the image with one error that
 // says a permission is missing.
 func TestPushDenied(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	im := packImage(t, 1)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
 	reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if !isWrite(r) {
 			return 0, nil, "", false
 		}
 		return http.StatusForbidden, http.Header{"Content-Type": {"application/json"}},
@@ -161,18 +148,15 @@ func TestPushDenied(t *testing.T) {
 	if lower := strings.ToLower(msg); !strings.Contains(msg, ref) || (!strings.Contains(lower, "permission") && !strings.Contains(lower, "push")) {
 		t.Errorf("error %q does not name %s and the missing push permission", msg, ref)
 	}
-	if got := reg.digestOf(t, "app:1.0"); got != old {
-		t.Errorf("app:1.0 = %s, want %s", got, old)
-	}
+	expectAt(t, reg, "app:1.0", old)
 }
 
 // TestCosignSignatureWarning: a cosign signature tag of the old digest is
 // reported in a ::warning:: and left in place.
 func TestCosignSignatureWarning(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	im := packImage(t, 1)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
 	sigTag := "sha256-" + strings.TrimPrefix(old, "sha256:") + ".sig"
 	sig := packImageWith(t, 1, `"architecture":"amd64"`)
 	sigDigest := reg.push(t, "app:"+sigTag, sig)
@@ -189,9 +173,7 @@ func TestCosignSignatureWarning(t *testing.T) {
 	if !warned {
 		t.Errorf("no ::warning:: names %s: %q", sigTag, res.commandLines("warning"))
 	}
-	if got := reg.digestOf(t, "app:"+sigTag); got != sigDigest {
-		t.Errorf("signature tag = %s, want it left at %s", got, sigDigest)
-	}
+	expectAt(t, reg, "app:"+sigTag, sigDigest)
 }
 
 // anyContainsAll reports whether one of lines contains every one of subs.

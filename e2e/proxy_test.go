@@ -33,7 +33,11 @@ func (r request) String() string {
 }
 
 // isWrite reports whether r may change registry state.
-func (r request) isWrite() bool { return r.Method != http.MethodGet && r.Method != http.MethodHead }
+func (r request) isWrite() bool { return isWriteMethod(r.Method) }
+
+// isWriteMethod reports whether a request with method may change
+// registry state.
+func isWriteMethod(method string) bool { return method != http.MethodGet && method != http.MethodHead }
 
 // names reports whether the path or query of r names any of digests.
 func (r request) names(digests ...string) bool {
@@ -75,23 +79,14 @@ func (p *recordingProxy) inject(f faultFunc) {
 	p.fault = f
 }
 
-func newRecordingProxy(t *testing.T, target string) *recordingProxy {
-	t.Helper()
+func newRecordingProxy(tb testing.TB, target string) *recordingProxy {
+	tb.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
-		t.Fatalf("parsing %q: %v", target, err)
+		tb.Fatalf("parsing %q: %v", target, err)
 	}
 	p := &recordingProxy{}
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(u)
-			// Keep the proxy's host so that the registry's upload
-			// locations lead back through the proxy.
-			pr.Out.Host = pr.In.Host
-		},
-		// A test that ends while the binary still talks is not news.
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
+	rp := newReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := &countingReader{r: r.Body}
 		if r.Body != nil {
@@ -125,9 +120,23 @@ func newRecordingProxy(t *testing.T, target string) *recordingProxy {
 		})
 		p.mu.Unlock()
 	}))
-	t.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	p.host = strings.TrimPrefix(srv.URL, "http://")
 	return p
+}
+
+// newReverseProxy forwards every request to target.
+func newReverseProxy(target *url.URL) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			// Keep the proxy's host so that the registry's upload
+			// locations lead back through the proxy.
+			pr.Out.Host = pr.In.Host
+		},
+		// A test that ends while the binary still talks is not news.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
 }
 
 func faultOf(f faultFunc, r *http.Request) (int, http.Header, string, bool) {
@@ -173,9 +182,9 @@ func (p *recordingProxy) naming(digests ...string) []request {
 }
 
 // log prints the recorded requests.
-func (p *recordingProxy) log(t *testing.T, title string) {
-	t.Helper()
-	t.Logf("%s:\n%s", title, formatRequests(p.requests()))
+func (p *recordingProxy) log(tb testing.TB, title string) {
+	tb.Helper()
+	tb.Logf("%s:\n%s", title, formatRequests(p.requests()))
 }
 
 func formatRequests(reqs []request) string {
@@ -190,18 +199,18 @@ func formatRequests(reqs []request) string {
 }
 
 // expectNoWrites fails t when the proxy saw anything but GET or HEAD.
-func expectNoWrites(t *testing.T, p *recordingProxy) {
-	t.Helper()
+func expectNoWrites(tb testing.TB, p *recordingProxy) {
+	tb.Helper()
 	if w := p.writes(); len(w) != 0 {
-		t.Errorf("write requests = %d, want 0:\n%s", len(w), formatRequests(w))
+		tb.Errorf("write requests = %d, want 0:\n%s", len(w), formatRequests(w))
 	}
 }
 
 // expectNoRequests fails t when the proxy saw any request.
-func expectNoRequests(t *testing.T, p *recordingProxy) {
-	t.Helper()
+func expectNoRequests(tb testing.TB, p *recordingProxy) {
+	tb.Helper()
 	if r := p.requests(); len(r) != 0 {
-		t.Errorf("requests = %d, want 0:\n%s", len(r), formatRequests(r))
+		tb.Errorf("requests = %d, want 0:\n%s", len(r), formatRequests(r))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/inmemory"
 )
 
@@ -29,20 +30,29 @@ type testRegistry struct {
 
 type registryOptions struct {
 	username, password string // htpasswd auth when set
+	// onDisk keeps the registry's storage in a temporary directory
+	// instead of memory: the in-memory driver grows its write buffer by
+	// each 32 KiB write, so uploading 100 MB through it takes minutes,
+	// and disk keeps large fixtures out of memory.
+	onDisk bool
 }
 
-// newRegistry starts a fresh registry and its proxy; both stop with t.
-func newRegistry(t *testing.T, opts registryOptions) *testRegistry {
-	t.Helper()
+// newRegistry starts a fresh registry and its proxy; both stop with tb.
+func newRegistry(tb testing.TB, opts registryOptions) *testRegistry {
+	tb.Helper()
 	cfg := &configuration.Configuration{
 		Storage: configuration.Storage{
-			"inmemory": configuration.Parameters{},
-			"delete":   configuration.Parameters{"enabled": true},
+			"delete": configuration.Parameters{"enabled": true},
 			"maintenance": configuration.Parameters{"uploadpurging": map[any]any{
 				"enabled": false,
 			}},
 		},
 		Catalog: configuration.Catalog{MaxEntries: 100},
+	}
+	if opts.onDisk {
+		cfg.Storage["filesystem"] = configuration.Parameters{"rootdirectory": tb.TempDir()}
+	} else {
+		cfg.Storage["inmemory"] = configuration.Parameters{}
 	}
 	cfg.Log.Level = "error"
 	cfg.Log.AccessLog.Disabled = true
@@ -51,11 +61,11 @@ func newRegistry(t *testing.T, opts registryOptions) *testRegistry {
 	if opts.username != "" {
 		hash, err := bcrypt.GenerateFromPassword([]byte(opts.password), bcrypt.MinCost)
 		if err != nil {
-			t.Fatalf("hashing password: %v", err)
+			tb.Fatalf("hashing password: %v", err)
 		}
-		path := filepath.Join(t.TempDir(), "htpasswd")
+		path := filepath.Join(tb.TempDir(), "htpasswd")
 		if err := os.WriteFile(path, []byte(fmt.Sprintf("%s:%s\n", opts.username, hash)), 0o600); err != nil {
-			t.Fatalf("writing htpasswd: %v", err)
+			tb.Fatalf("writing htpasswd: %v", err)
 		}
 		cfg.Auth = configuration.Auth{"htpasswd": configuration.Parameters{
 			"realm": "e2e",
@@ -65,9 +75,9 @@ func newRegistry(t *testing.T, opts registryOptions) *testRegistry {
 	}
 	app := handlers.NewApp(context.Background(), cfg)
 	srv := httptest.NewServer(app)
-	t.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
-	return &testRegistry{host: host, proxy: newRecordingProxy(t, srv.URL), auth: auth}
+	return &testRegistry{host: host, proxy: newRecordingProxy(tb, srv.URL), auth: auth}
 }
 
 // ref is a reference as the binary must write it: through the proxy.
@@ -75,3 +85,19 @@ func (r *testRegistry) ref(s string) string { return r.proxy.host + "/" + s }
 
 // direct is the same reference straight at the registry.
 func (r *testRegistry) direct(s string) string { return r.host + "/" + s }
+
+// newAppRegistry starts a registry with opts and pushes im to it as
+// app:1.0; it returns the registry and im's manifest digest.
+func newAppRegistry(tb testing.TB, opts registryOptions, im image) (*testRegistry, string) {
+	tb.Helper()
+	reg := newRegistry(tb, opts)
+	return reg, reg.push(tb, "app:1.0", im)
+}
+
+// newIndexRegistry starts a registry and pushes fx to it as app:1.0; it
+// returns the registry and the index digest.
+func newIndexRegistry(tb testing.TB, fx indexFixture) (*testRegistry, string) {
+	tb.Helper()
+	reg := newRegistry(tb, registryOptions{})
+	return reg, reg.pushIndex(tb, "app", "1.0", fx)
+}

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fakeGitHubToken is what the runner passes as github-token by default;
@@ -48,36 +52,50 @@ var actionDefaults = map[string]string{
 	"insecure":     "false",
 }
 
-// runAction runs the binary as the GitHub runner runs a container action:
-// no arguments, GITHUB_ACTIONS=true, every input as INPUT_<NAME> with the
-// name upper-cased and hyphens kept.
-func runAction(t *testing.T, inputs map[string]string, extraEnv ...string) Result {
-	t.Helper()
-	dir := t.TempDir()
-	home := filepath.Join(dir, "home")
-	runnerTemp := filepath.Join(dir, "runner-temp")
-	for _, d := range []string{home, runnerTemp} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	outputPath := filepath.Join(dir, "github_output")
-	summaryPath := filepath.Join(dir, "step_summary")
-	for _, f := range []string{outputPath, summaryPath} {
+// runAction runs the binary as the GitHub runner runs a container action
+// (see actionEnv) and logs what it left behind.
+func runAction(tb testing.TB, inputs map[string]string, extraEnv ...string) Result {
+	tb.Helper()
+	res := runActionQuiet(tb, inputs, extraEnv...)
+	tb.Logf("action run: %s", res)
+	return res
+}
+
+// runActionQuiet is runAction without the log, for benchmarks, whose logs
+// are always printed.
+func runActionQuiet(tb testing.TB, inputs map[string]string, extraEnv ...string) Result {
+	tb.Helper()
+	env, files := actionEnv(tb, tb.TempDir(), inputs)
+	env = append(append(env, shellEnv(tb.TempDir())...), extraEnv...)
+	res := execBinary(tb, nil, env, nil)
+	files.read(tb, &res)
+	return res
+}
+
+// runnerFiles are the files the runner gives a step.
+type runnerFiles struct{ output, summary string }
+
+// actionEnv returns the environment the runner gives a container action,
+// besides HOME and PATH: GITHUB_ACTIONS=true, RUNNER_TEMP dir, an empty
+// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY in dir, and every input as
+// INPUT_<NAME> with the name upper-cased and hyphens kept (action.yml's
+// default where inputs has none).
+func actionEnv(tb testing.TB, dir string, inputs map[string]string) ([]string, runnerFiles) {
+	tb.Helper()
+	files := runnerFiles{output: filepath.Join(dir, "github_output"), summary: filepath.Join(dir, "step_summary")}
+	for _, f := range []string{files.output, files.summary} {
 		if err := os.WriteFile(f, nil, 0o600); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	env := []string{
 		"GITHUB_ACTIONS=true",
 		"CI=true",
-		"GITHUB_OUTPUT=" + outputPath,
-		"GITHUB_STEP_SUMMARY=" + summaryPath,
+		"GITHUB_OUTPUT=" + files.output,
+		"GITHUB_STEP_SUMMARY=" + files.summary,
 		"GITHUB_ACTOR=octocat",
 		"GITHUB_REPOSITORY=octocat/hello",
-		"RUNNER_TEMP=" + runnerTemp,
-		"HOME=" + home,
-		"PATH=" + os.Getenv("PATH"),
+		"RUNNER_TEMP=" + dir,
 	}
 	for name, def := range actionDefaults {
 		v, ok := inputs[name]
@@ -88,34 +106,41 @@ func runAction(t *testing.T, inputs map[string]string, extraEnv ...string) Resul
 	}
 	for name := range inputs {
 		if _, ok := actionDefaults[name]; !ok {
-			t.Fatalf("runAction: unknown input %q", name)
+			tb.Fatalf("actionEnv: unknown input %q", name)
 		}
 	}
-	env = append(env, extraEnv...)
-	res := execBinary(t, nil, env, nil)
+	return env, files
+}
 
-	out, err := os.ReadFile(outputPath)
+// read puts the outputs and the step summary the run wrote into res.
+func (f runnerFiles) read(tb testing.TB, res *Result) {
+	tb.Helper()
+	out, err := os.ReadFile(f.output)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	res.OutputFile = string(out)
 	res.Outputs, err = parseOutputs(res.OutputFile)
 	if err != nil {
-		t.Errorf("parsing GITHUB_OUTPUT: %v\n%s", err, out)
+		tb.Errorf("parsing GITHUB_OUTPUT: %v\n%s", err, out)
 	}
-	summary, err := os.ReadFile(summaryPath)
+	summary, err := os.ReadFile(f.summary)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	res.Summary = string(summary)
-	t.Logf("action run: exit %d\n--- stdout ---\n%s--- stderr ---\n%s--- GITHUB_OUTPUT ---\n%s", res.ExitCode, res.Stdout, res.Stderr, res.OutputFile)
-	return res
+}
+
+// shellEnv is the environment of a person's shell in home: HOME,
+// DOCKER_CONFIG (home/.docker, which may not exist) and PATH.
+func shellEnv(home string) []string {
+	return []string{"HOME=" + home, "DOCKER_CONFIG=" + filepath.Join(home, ".docker"), "PATH=" + os.Getenv("PATH")}
 }
 
 // runCLI runs the binary as a person does, outside GitHub Actions.
-func runCLI(t *testing.T, args ...string) Result {
-	t.Helper()
-	return runCLIWith(t, cliSetup{}, args...)
+func runCLI(tb testing.TB, args ...string) Result {
+	tb.Helper()
+	return runCLIWith(tb, cliSetup{}, args...)
 }
 
 // cliSetup is what a person's shell holds besides the arguments.
@@ -125,67 +150,119 @@ type cliSetup struct {
 }
 
 // runCLIWith is runCLI with stdin and a docker config.
-func runCLIWith(t *testing.T, setup cliSetup, args ...string) Result {
-	t.Helper()
-	home := t.TempDir()
-	dockerDir := filepath.Join(home, ".docker")
+func runCLIWith(tb testing.TB, setup cliSetup, args ...string) Result {
+	tb.Helper()
+	home := tb.TempDir()
 	if setup.dockerConfig != "" {
-		if err := os.Mkdir(dockerDir, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dockerDir, "config.json"), []byte(setup.dockerConfig), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		writeDockerConfig(tb, home, setup.dockerConfig)
 	}
-	env := []string{
-		"HOME=" + home,
-		"DOCKER_CONFIG=" + dockerDir,
-		"PATH=" + os.Getenv("PATH"),
-	}
-	res := execBinary(t, args, env, strings.NewReader(setup.stdin))
-	t.Logf("cli run %q: exit %d\n--- stdout ---\n%s--- stderr ---\n%s", args, res.ExitCode, res.Stdout, res.Stderr)
+	res := execBinary(tb, args, shellEnv(home), strings.NewReader(setup.stdin))
+	tb.Logf("cli run %q: %s", args, res)
 	return res
 }
 
-func execBinary(t *testing.T, args, env []string, stdin *strings.Reader) Result {
-	t.Helper()
+// writeDockerConfig writes config as the config.json of shellEnv(home).
+func writeDockerConfig(tb testing.TB, home, config string) {
+	tb.Helper()
+	dir := filepath.Join(home, ".docker")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// execBinary runs the binary under test; see execTool.
+func execBinary(tb testing.TB, args, env []string, stdin io.Reader) Result {
+	tb.Helper()
+	res, err := execTool(tb, binaryPath, args, env, stdin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+// execTool runs the program at path in a fresh directory, bounded by
+// runTimeout; err says why it did not run or did not finish, and a
+// non-zero exit is only res.ExitCode.
+func execTool(tb testing.TB, path string, args, env []string, stdin io.Reader) (res Result, err error) {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binaryPath, args...)
+	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = env
-	cmd.Dir = t.TempDir()
-	if stdin != nil {
-		cmd.Stdin = stdin
-	}
+	cmd.Dir = tb.TempDir()
+	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	err = cmd.Run()
+	res = Result{Stdout: stdout.String(), Stderr: stderr.String()}
 	var exitErr *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
-		t.Fatalf("binary did not finish within %v\nstdout:\n%s\nstderr:\n%s", runTimeout, res.Stdout, res.Stderr)
+		return res, fmt.Errorf("%s did not finish within %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(path), runTimeout, res.Stdout, res.Stderr)
 	case errors.As(err, &exitErr):
 		res.ExitCode = exitErr.ExitCode()
 	case err != nil:
-		t.Fatalf("running binary: %v", err)
+		return res, fmt.Errorf("running %s: %w", filepath.Base(path), err)
 	}
-	return res
+	return res, nil
 }
 
-// parseOutputs reads a GITHUB_OUTPUT file: "name=value" lines and
-// "name<<DELIM" blocks ending with a line that is DELIM.
+// String is what a run left behind, for logs.
+func (r Result) String() string {
+	s := fmt.Sprintf("exit %d\n--- stdout ---\n%s--- stderr ---\n%s", r.ExitCode, r.Stdout, r.Stderr)
+	if r.OutputFile != "" {
+		s += "--- GITHUB_OUTPUT ---\n" + r.OutputFile
+	}
+	return s
+}
+
+// parseOutputs reads a GITHUB_OUTPUT file as runnerOutputs does, strictly:
+// no blank line between entries and no output written twice.
 func parseOutputs(s string) (map[string]string, error) {
+	entries, err := runnerOutputs(s, false)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
-	lines := strings.Split(s, "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
+	for _, e := range entries {
+		if _, dup := out[e.Name]; dup {
+			return nil, errors.New("output " + e.Name + " written twice")
+		}
+		out[e.Name] = e.Value
+	}
+	return out, nil
+}
+
+// outputEntry is one output as the runner reads GITHUB_OUTPUT.
+type outputEntry struct{ Name, Value string }
+
+// runnerOutputs parses a GITHUB_OUTPUT file the way the runner does on
+// Linux: lines end at \n; "NAME=VALUE" when "=" comes before any "<<",
+// else "NAME<<DELIMITER" followed by the value's lines up to a line that is
+// DELIMITER. Empty lines between entries, which the runner skips, are an
+// error unless skipBlank.
+func runnerOutputs(text string, skipBlank bool) ([]outputEntry, error) {
+	lines := strings.Split(text, "\n")
+	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
+	var out []outputEntry
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
-		if name, delim, ok := strings.Cut(line, "<<"); ok && !strings.Contains(name, "=") {
-			if delim == "" {
-				return nil, errors.New("empty heredoc delimiter for " + name)
+		if line == "" && skipBlank {
+			continue
+		}
+		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
+		switch {
+		case eq >= 0 && (hd < 0 || eq < hd):
+			out = append(out, outputEntry{line[:eq], line[eq+1:]})
+		case hd >= 0:
+			name, delim := line[:hd], line[hd+2:]
+			if name == "" || delim == "" {
+				return nil, errors.New("invalid line " + strconvQuote(line))
 			}
 			var val []string
 			closed := false
@@ -197,22 +274,12 @@ func parseOutputs(s string) (map[string]string, error) {
 				val = append(val, lines[i])
 			}
 			if !closed {
-				return nil, errors.New("unterminated value of " + name)
+				return nil, errors.New("no closing delimiter for " + name)
 			}
-			if _, dup := out[name]; dup {
-				return nil, errors.New("output " + name + " written twice")
-			}
-			out[name] = strings.Join(val, "\n")
-			continue
+			out = append(out, outputEntry{name, strings.Join(val, "\n")})
+		default:
+			return nil, errors.New("invalid line " + strconvQuote(line))
 		}
-		name, val, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, errors.New("malformed line " + strconvQuote(line))
-		}
-		if _, dup := out[name]; dup {
-			return nil, errors.New("output " + name + " written twice")
-		}
-		out[name] = val
 	}
 	return out, nil
 }
@@ -248,33 +315,89 @@ func (r Result) lines(name string) []string {
 type resultObject map[string]any
 
 // results parses the results output.
-func (r Result) results(t *testing.T) []resultObject {
-	t.Helper()
+func (r Result) results(tb testing.TB) []resultObject {
+	tb.Helper()
 	var got []resultObject
 	if err := json.Unmarshal([]byte(r.Outputs["results"]), &got); err != nil {
-		t.Fatalf("results output %q is not a JSON array of objects: %v", r.Outputs["results"], err)
+		tb.Fatalf("results output %q is not a JSON array of objects: %v", r.Outputs["results"], err)
 	}
 	return got
 }
 
 // expectExit fails t now when the exit code is not want.
-func expectExit(t *testing.T, r Result, want int) {
-	t.Helper()
+func expectExit(tb testing.TB, r Result, want int) {
+	tb.Helper()
 	if r.ExitCode != want {
-		t.Fatalf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.ExitCode, want, r.Stdout, r.Stderr)
+		tb.Fatalf("exit code = %d, want %d\nstdout:\n%s\nstderr:\n%s", r.ExitCode, want, r.Stdout, r.Stderr)
 	}
 }
 
 // expectOneError fails t unless exactly one ::error:: line was printed, and
 // returns it.
-func expectOneError(t *testing.T, r Result) string {
-	t.Helper()
+func expectOneError(tb testing.TB, r Result) string {
+	tb.Helper()
 	errs := r.commandLines("error")
 	if len(errs) != 1 {
-		t.Errorf("::error:: lines = %d, want 1: %q", len(errs), errs)
+		tb.Errorf("::error:: lines = %d, want 1: %q", len(errs), errs)
 		if len(errs) == 0 {
 			return ""
 		}
 	}
 	return errs[0]
+}
+
+// TestParseOutputs checks the one GITHUB_OUTPUT parser in both of its
+// modes: as the runner reads the file, and as strictly as runAction does.
+func TestParseOutputs(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, text string
+		want       map[string]string // nil: strict parsing fails
+		wantRunner []outputEntry     // nil: the runner rejects the file
+	}{{
+		name:       "value and heredoc",
+		text:       "digest=sha256:1\nplatform<<EOF\nlinux/amd64\n\nlinux/arm64\nEOF\n",
+		want:       map[string]string{"digest": "sha256:1", "platform": "linux/amd64\n\nlinux/arm64"},
+		wantRunner: []outputEntry{{"digest", "sha256:1"}, {"platform", "linux/amd64\n\nlinux/arm64"}},
+	}, {
+		name:       "= before <<",
+		text:       "a=b<<c\n",
+		want:       map[string]string{"a": "b<<c"},
+		wantRunner: []outputEntry{{"a", "b<<c"}},
+	}, {
+		name:       "blank line between entries",
+		text:       "a=1\n\nb=2\n",
+		wantRunner: []outputEntry{{"a", "1"}, {"b", "2"}},
+	}, {
+		name:       "written twice",
+		text:       "a=1\na=2\n",
+		wantRunner: []outputEntry{{"a", "1"}, {"a", "2"}},
+	}, {
+		name: "unterminated heredoc",
+		text: "a<<EOF\nvalue\n",
+	}, {
+		name: "line without = or <<",
+		text: "a\n",
+	}, {
+		name: "empty delimiter",
+		text: "a<<\n\n",
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseOutputs(tc.text)
+			if (err != nil) != (tc.want == nil) {
+				t.Errorf("parseOutputs(%q) error = %v, want error %v", tc.text, err, tc.want == nil)
+			}
+			if diff := cmp.Diff(tc.want, got); tc.want != nil && diff != "" {
+				t.Errorf("parseOutputs(%q) mismatch (-want +got):\n%s", tc.text, diff)
+			}
+			entries, err := runnerOutputs(tc.text, true)
+			if (err != nil) != (tc.wantRunner == nil) {
+				t.Errorf("runnerOutputs(%q, true) error = %v, want error %v", tc.text, err, tc.wantRunner == nil)
+			}
+			if diff := cmp.Diff(tc.wantRunner, entries); tc.wantRunner != nil && diff != "" {
+				t.Errorf("runnerOutputs(%q, true) mismatch (-want +got):\n%s", tc.text, diff)
+			}
+		})
+	}
 }

@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,13 +19,9 @@ import (
 const secretWindow = 10
 
 // randomToken is a random stand-in for a GitHub token.
-func randomToken(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 18)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return "ghs_" + hex.EncodeToString(b)
+func randomToken(tb testing.TB) string {
+	tb.Helper()
+	return randomHex(tb, "ghs_", 18)
 }
 
 // runnerLines splits output into lines as the runner reads them: at \n,
@@ -123,7 +115,7 @@ func echoFault(status int, match func(*http.Request) bool, msg func(auth string)
 	}
 }
 
-func isWrite(r *http.Request) bool { return r.Method != http.MethodGet && r.Method != http.MethodHead }
+func isWrite(r *http.Request) bool { return isWriteMethod(r.Method) }
 
 func isManifestPut(r *http.Request) bool {
 	return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/")
@@ -227,9 +219,8 @@ func TestSecretsNeverShown(t *testing.T) {
 			if tc.wrongPassword {
 				regPassword = randomSecret(t)
 			}
-			reg := newRegistry(t, registryOptions{username: user, password: regPassword})
 			im := packImage(t, 1)
-			old := reg.push(t, "app:1.0", im)
+			reg, old := newAppRegistry(t, registryOptions{username: user, password: regPassword}, im)
 			if tc.fault != nil {
 				reg.proxy.inject(tc.fault(pw, tok))
 			}
@@ -241,17 +232,13 @@ func TestSecretsNeverShown(t *testing.T) {
 			res, took := timed(t, inputs)
 			reg.proxy.log(t, "requests of the run")
 			expectExit(t, res, 1)
-			if msg := expectOneError(t, res); !strings.Contains(msg, tc.wantInError) {
-				t.Errorf("error %q does not mention %q", msg, tc.wantInError)
-			}
+			expectErrorMentions(t, res, tc.wantInError)
 			basic := base64.StdEncoding.EncodeToString([]byte(user + ":" + pw))
 			expectSecretsKept(t, res, []string{pw, tok}, []string{basic})
 			if took > 20*time.Second {
 				t.Errorf("run took %v, want under 20 s", took)
 			}
-			if got := reg.digestOf(t, "app:1.0"); got != old {
-				t.Errorf("app:1.0 = %s, want %s", got, old)
-			}
+			expectAt(t, reg, "app:1.0", old)
 		})
 	}
 }
@@ -263,9 +250,8 @@ func TestSecretsNeverShownCLI(t *testing.T) {
 	t.Parallel()
 	const user = "ci-bot"
 	pw := randomSecret(t)
-	reg := newRegistry(t, registryOptions{username: user, password: pw})
 	im := packImage(t, 1)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{username: user, password: pw}, im)
 	reg.proxy.inject(echoFault(http.StatusForbidden, isWrite, func(auth string) string {
 		return "denied " + auth + " " + pw
 	}))
@@ -289,9 +275,7 @@ func TestSecretsNeverShownCLI(t *testing.T) {
 	if took > 10*time.Second {
 		t.Errorf("run took %v, want under 10 s", took)
 	}
-	if got := reg.digestOf(t, "app:1.0"); got != old {
-		t.Errorf("app:1.0 = %s, want %s", got, old)
-	}
+	expectAt(t, reg, "app:1.0", old)
 }
 
 // egressTrap is an HTTP(S) proxy that forwards nothing. It records each
@@ -370,17 +354,12 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 				}
 			}
 			pw := randomSecret(t)
-			home := t.TempDir()
-			dockerDir := filepath.Join(home, ".docker")
-			env := []string{
-				"HOME=" + home,
-				"DOCKER_CONFIG=" + dockerDir,
-				"PATH=" + os.Getenv("PATH"),
-				"HTTP_PROXY=" + trap.url, "HTTPS_PROXY=" + trap.url,
-				"http_proxy=" + trap.url, "https_proxy=" + trap.url,
+			env := append(shellEnv(t.TempDir()),
+				"HTTP_PROXY="+trap.url, "HTTPS_PROXY="+trap.url,
+				"http_proxy="+trap.url, "https_proxy="+trap.url,
 				"NO_PROXY=", "no_proxy=",
 				stallEnv,
-			}
+			)
 			args := []string{"--platform", "linux/amd64", "--username", user, "--password-stdin"}
 			if tc.insecure {
 				args = append(args, "--insecure")
@@ -390,7 +369,7 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 			start := time.Now()
 			res := execBinary(t, args, env, strings.NewReader(pw+"\n"))
 			took := time.Since(start)
-			t.Logf("cli run %q: exit %d\n--- stdout ---\n%s--- stderr ---\n%s", args, res.ExitCode, res.Stdout, res.Stderr)
+			t.Logf("cli run %q: %s", args, res)
 			seen := trap.requests()
 			t.Logf("requests at the proxy: %+v", seen)
 			expectExit(t, res, 1)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -31,9 +32,8 @@ func TestSetSameRepository(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg := newRegistry(t, registryOptions{})
 			im := tc.image(t)
-			old := reg.push(t, "app:1.0", im)
+			reg, old := newAppRegistry(t, registryOptions{}, im)
 			ref := reg.ref("app:1.0")
 
 			res := runAction(t, map[string]string{"image": ref, "platform": "linux/amd64"})
@@ -44,26 +44,13 @@ func TestSetSameRepository(t *testing.T) {
 			if newDigest == old {
 				t.Fatalf("tag app:1.0 still resolves to the old digest %s", old)
 			}
-			expectOutputs(t, res, map[string]string{
-				"digest":          newDigest,
-				"image":           reg.ref("app") + "@" + newDigest,
-				"previous-digest": old,
-				"changed":         "true",
-				"platform":        "linux/amd64",
-			})
-			expectResults(t, res, []resultObject{{
-				"source":          ref,
-				"target":          ref,
-				"previous-digest": old,
-				"digest":          newDigest,
-				"changed":         true,
-				"platform":        "linux/amd64",
-			}})
+			expectOutputs(t, res, imageOutputs(reg.ref("app"), old, newDigest, true, "linux/amd64"))
+			expectResults(t, res, []resultObject{imageResult(ref, ref, old, newDigest, true, "linux/amd64")})
 			var exact []byte
 			if tc.exact != nil {
 				exact = tc.exact(im.config.data)
 			}
-			expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux", "amd64", "", ""), exact)
+			expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux/amd64"), exact)
 			expectLayersUntouched(t, reg.proxy, im)
 			expectPushOrder(t, reg, "app", "1.0")
 			if !reg.exists(t, "app@"+old) {
@@ -71,9 +58,7 @@ func TestSetSameRepository(t *testing.T) {
 			}
 			expectGroup(t, res, ref)
 			expectSummaryLine(t, res, ref, tc.before, "linux/amd64", old, newDigest)
-			if errs := res.commandLines("error"); len(errs) != 0 {
-				t.Errorf("::error:: lines on success: %q", errs)
-			}
+			expectNoErrors(t, res)
 		})
 	}
 }
@@ -93,45 +78,43 @@ func TestSetIdempotent(t *testing.T) {
 	reg.proxy.log(t, "requests of the second run")
 	expectExit(t, second, 0)
 	d := first.Outputs["digest"]
-	expectOutputs(t, second, map[string]string{
-		"digest":          d,
-		"image":           reg.ref("app") + "@" + d,
-		"previous-digest": d,
-		"changed":         "false",
-		"platform":        "linux/amd64",
-	})
+	expectOutputs(t, second, imageOutputs(reg.ref("app"), d, d, false, "linux/amd64"))
 	expectNoWrites(t, reg.proxy)
 	expectLayersUntouched(t, reg.proxy, im)
-	if got := reg.digestOf(t, "app:1.0"); got != d {
-		t.Errorf("app:1.0 = %s after the second run, want %s", got, d)
+	expectAt(t, reg, "app:1.0", d)
+}
+
+// runSetTagged pushes im as app:1.0 of src, runs the action on it with
+// platform linux/amd64 and tag, and checks what a run with a tag must do:
+// it succeeds, its outputs name the new digest of dstRepo:dstTag at dst, the
+// source tag stays, and the config there is patched. It returns the run.
+func runSetTagged(t *testing.T, src, dst *testRegistry, im image, tag, dstRepo, dstTag string) Result {
+	t.Helper()
+	old := src.push(t, "app:1.0", im)
+
+	res := runAction(t, map[string]string{"image": src.ref("app:1.0"), "platform": "linux/amd64", "tag": tag})
+	src.proxy.log(t, "requests to the source registry")
+	if dst != src {
+		dst.proxy.log(t, "requests to the target registry")
 	}
+	expectExit(t, res, 0)
+
+	newDigest := dst.digestOf(t, dstRepo+":"+dstTag)
+	expectOutputs(t, res, imageOutputs(dst.ref(dstRepo), old, newDigest, true, "linux/amd64"))
+	expectAt(t, src, "app:1.0", old)
+	expectPatched(t, dst, dstRepo, dstRepo+":"+dstTag, im, platformMembers("linux/amd64"), nil)
+	return res
 }
 
 func TestSetBareTag(t *testing.T) {
 	t.Parallel()
 	reg := newRegistry(t, registryOptions{})
 	im := packImage(t, 2)
-	old := reg.push(t, "app:1.0", im)
 
-	res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "tag": "fixed"})
-	reg.proxy.log(t, "requests of the run")
-	expectExit(t, res, 0)
-
-	newDigest := reg.digestOf(t, "app:fixed")
-	expectOutputs(t, res, map[string]string{
-		"digest":          newDigest,
-		"image":           reg.ref("app") + "@" + newDigest,
-		"previous-digest": old,
-		"changed":         "true",
-		"platform":        "linux/amd64",
-	})
-	if got := reg.digestOf(t, "app:1.0"); got != old {
-		t.Errorf("source tag app:1.0 = %s, want it left at %s", got, old)
-	}
+	res := runSetTagged(t, reg, reg, im, "fixed", "app", "fixed")
 	if rs := res.results(t); len(rs) != 1 || rs[0]["target"] != reg.ref("app:fixed") {
 		t.Errorf("results target = %v, want %q", rs, reg.ref("app:fixed"))
 	}
-	expectPatched(t, reg, "app", "app:fixed", im, platformMembers("linux", "amd64", "", ""), nil)
 	expectLayersUntouched(t, reg.proxy, im)
 }
 
@@ -139,43 +122,34 @@ func TestSetOtherRepository(t *testing.T) {
 	t.Parallel()
 	reg := newRegistry(t, registryOptions{})
 	im := packImage(t, 3)
-	old := reg.push(t, "app:1.0", im)
-	target := reg.ref("other/repo:t")
 
-	res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "tag": target})
-	reg.proxy.log(t, "requests of the run")
-	expectExit(t, res, 0)
-
-	newDigest := reg.digestOf(t, "other/repo:t")
-	expectOutputs(t, res, map[string]string{
-		"digest":          newDigest,
-		"image":           reg.ref("other/repo") + "@" + newDigest,
-		"previous-digest": old,
-		"changed":         "true",
-		"platform":        "linux/amd64",
-	})
-	if got := reg.digestOf(t, "app:1.0"); got != old {
-		t.Errorf("source tag app:1.0 = %s, want it left at %s", got, old)
-	}
+	runSetTagged(t, reg, reg, im, reg.ref("other/repo:t"), "other/repo", "t")
 	// Every layer arrives by cross-repository mount; none is read or
 	// uploaded.
-	for _, l := range im.layers {
+	expectMounted(t, reg.proxy, "other/repo", "app", im.layerDigests())
+	reg.validateImage(t, "other/repo:t")
+}
+
+// expectMounted fails t unless each of blobs arrived in repo by a
+// cross-repository mount from from, and none was read or uploaded.
+func expectMounted(t *testing.T, p *recordingProxy, repo, from string, blobs []string) {
+	t.Helper()
+	uploads := "/v2/" + repo + "/blobs/uploads/"
+	for _, d := range blobs {
 		mounted := false
-		for _, r := range reg.proxy.naming(l.digest) {
+		for _, r := range p.naming(d) {
 			switch {
-			case r.Method == "POST" && r.Path == "/v2/other/repo/blobs/uploads/" &&
-				strings.Contains(r.Query, "mount="+l.digest) && strings.Contains(r.Query, "from=app"):
+			case r.Method == "POST" && r.Path == uploads &&
+				strings.Contains(r.Query, "mount="+d) && strings.Contains(r.Query, "from="+from):
 				mounted = true
 			case r.Method == "GET" || r.Method == "PATCH" || r.Method == "PUT":
-				t.Errorf("layer %s moved: %s", l.digest, r)
+				t.Errorf("blob %s moved: %s", d, r)
 			}
 		}
 		if !mounted {
-			t.Errorf("layer %s: no POST /v2/other/repo/blobs/uploads/?mount=%s&from=app", l.digest, l.digest)
+			t.Errorf("blob %s: no POST %s?mount=%s&from=%s", d, uploads, d, from)
 		}
 	}
-	expectPatched(t, reg, "other/repo", "other/repo:t", im, platformMembers("linux", "amd64", "", ""), nil)
-	reg.validateImage(t, "other/repo:t")
 }
 
 func TestSetOtherRegistry(t *testing.T) {
@@ -183,26 +157,9 @@ func TestSetOtherRegistry(t *testing.T) {
 	src := newRegistry(t, registryOptions{})
 	dst := newRegistry(t, registryOptions{})
 	im := buildxImage(t, 3)
-	old := src.push(t, "app:1.0", im)
-	target := dst.ref("mirror/app:1.0-amd64")
 
-	res := runAction(t, map[string]string{"image": src.ref("app:1.0"), "platform": "linux/amd64", "tag": target})
-	src.proxy.log(t, "requests to the source registry")
-	dst.proxy.log(t, "requests to the target registry")
-	expectExit(t, res, 0)
-
-	newDigest := dst.digestOf(t, "mirror/app:1.0-amd64")
-	expectOutputs(t, res, map[string]string{
-		"digest":          newDigest,
-		"image":           dst.ref("mirror/app") + "@" + newDigest,
-		"previous-digest": old,
-		"changed":         "true",
-		"platform":        "linux/amd64",
-	})
+	res := runSetTagged(t, src, dst, im, dst.ref("mirror/app:1.0-amd64"), "mirror/app", "1.0-amd64")
 	expectNoWrites(t, src.proxy)
-	if got := src.digestOf(t, "app:1.0"); got != old {
-		t.Errorf("source tag = %s, want it left at %s", got, old)
-	}
 	// The notice names the other registry and what crosses over.
 	notices := res.commandLines("notice")
 	streamed := false
@@ -215,7 +172,6 @@ func TestSetOtherRegistry(t *testing.T) {
 	if !streamed {
 		t.Errorf("no ::notice:: names %s and says layers are streamed across; notices: %q", dst.proxy.host, notices)
 	}
-	expectPatched(t, dst, "mirror/app", "mirror/app:1.0-amd64", im, platformMembers("linux", "amd64", "", ""), nil)
 	dst.validateImage(t, "mirror/app:1.0-amd64")
 }
 
@@ -233,32 +189,21 @@ func TestSetAlreadyPlatform(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg := newRegistry(t, registryOptions{})
 			im := packImageWith(t, 2, `"architecture":"amd64"`)
-			old := reg.push(t, "app:1.0", im)
+			reg, old := newAppRegistry(t, registryOptions{}, im)
 			ref := reg.ref("app:1.0")
 
 			res := runAction(t, map[string]string{"image": ref, "platform": "linux/amd64", "tag": tc.tag})
 			reg.proxy.log(t, "requests of the run")
 			expectExit(t, res, 0)
-			expectOutputs(t, res, map[string]string{
-				"digest":          old,
-				"image":           reg.ref("app") + "@" + old,
-				"previous-digest": old,
-				"changed":         "false",
-				"platform":        "linux/amd64",
-			})
+			expectOutputs(t, res, imageOutputs(reg.ref("app"), old, old, false, "linux/amd64"))
 			expectLayersUntouched(t, reg.proxy, im)
-			if got := reg.digestOf(t, "app:1.0"); got != old {
-				t.Errorf("app:1.0 = %s, want %s", got, old)
-			}
+			expectAt(t, reg, "app:1.0", old)
 			if tc.wantTagged == "" {
 				expectNoWrites(t, reg.proxy)
 				return
 			}
-			if got := reg.digestOf(t, "app:"+tc.wantTagged); got != old {
-				t.Errorf("app:%s = %s, want the unchanged %s", tc.wantTagged, got, old)
-			}
+			expectAt(t, reg, "app:"+tc.wantTagged, old)
 			// Tagging the unchanged manifest needs its manifest only.
 			for _, w := range reg.proxy.writes() {
 				if w.Method != "PUT" || w.Path != "/v2/app/manifests/"+tc.wantTagged {
@@ -271,57 +216,37 @@ func TestSetAlreadyPlatform(t *testing.T) {
 
 func TestSetDifferentPlatformPresent(t *testing.T) {
 	t.Parallel()
-	t.Run("without overwrite", func(t *testing.T) {
-		t.Parallel()
-		reg := newRegistry(t, registryOptions{})
-		im := packImageWith(t, 2, `"architecture":"arm64","variant":"v8"`)
-		old := reg.push(t, "app:1.0", im)
-		ref := reg.ref("app:1.0")
+	for _, overwrite := range []bool{false, true} {
+		name := map[bool]string{false: "without overwrite", true: "with overwrite"}[overwrite]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			im := packImageWith(t, 2, `"architecture":"arm64","variant":"v8"`)
+			reg, old := newAppRegistry(t, registryOptions{}, im)
+			ref := reg.ref("app:1.0")
 
-		res := runAction(t, map[string]string{"image": ref, "platform": "linux/amd64"})
-		reg.proxy.log(t, "requests of the run")
-		expectExit(t, res, 1)
-		msg := expectOneError(t, res)
-		if !strings.Contains(msg, ref) || !strings.Contains(msg, "overwrite") {
-			t.Errorf("error %q does not name %q and suggest overwrite", msg, ref)
-		}
-		expectNoWrites(t, reg.proxy)
-		if got := reg.digestOf(t, "app:1.0"); got != old {
-			t.Errorf("app:1.0 = %s, want %s", got, old)
-		}
-	})
-	t.Run("with overwrite", func(t *testing.T) {
-		t.Parallel()
-		reg := newRegistry(t, registryOptions{})
-		im := packImageWith(t, 2, `"architecture":"arm64","variant":"v8"`)
-		old := reg.push(t, "app:1.0", im)
-		ref := reg.ref("app:1.0")
-
-		res := runAction(t, map[string]string{"image": ref, "platform": "linux/amd64", "overwrite": "true"})
-		reg.proxy.log(t, "requests of the run")
-		expectExit(t, res, 0)
-		newDigest := reg.digestOf(t, "app:1.0")
-		expectOutputs(t, res, map[string]string{
-			"digest":          newDigest,
-			"image":           reg.ref("app") + "@" + newDigest,
-			"previous-digest": old,
-			"changed":         "true",
-			"platform":        "linux/amd64",
+			res := runAction(t, map[string]string{"image": ref, "platform": "linux/amd64", "overwrite": fmt.Sprint(overwrite)})
+			reg.proxy.log(t, "requests of the run")
+			if !overwrite {
+				expectRefused(t, res, reg, "app:1.0", old, ref, "overwrite")
+				return
+			}
+			expectExit(t, res, 0)
+			newDigest := reg.digestOf(t, "app:1.0")
+			expectOutputs(t, res, imageOutputs(reg.ref("app"), old, newDigest, true, "linux/amd64"))
+			// The variant goes, as linux/amd64 has none; everything else
+			// keeps its bytes.
+			exact := bytes.Replace(im.config.data, []byte(`"architecture":"arm64","variant":"v8"`), []byte(`"architecture":"amd64"`), 1)
+			expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux/amd64"), exact)
+			expectSummaryLine(t, res, ref, "linux/arm64/v8", "linux/amd64", old, newDigest)
+			expectLayersUntouched(t, reg.proxy, im)
 		})
-		// The variant goes, as linux/amd64 has none; everything else
-		// keeps its bytes.
-		exact := bytes.Replace(im.config.data, []byte(`"architecture":"arm64","variant":"v8"`), []byte(`"architecture":"amd64"`), 1)
-		expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux", "amd64", "", ""), exact)
-		expectSummaryLine(t, res, ref, "linux/arm64/v8", "linux/amd64", old, newDigest)
-		expectLayersUntouched(t, reg.proxy, im)
-	})
+	}
 }
 
 func TestDryRun(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	im := packImage(t, 2)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
 	inputs := map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "dry-run": "true"}
 
 	dry := runAction(t, inputs)
@@ -329,9 +254,7 @@ func TestDryRun(t *testing.T) {
 	expectExit(t, dry, 0)
 	expectNoWrites(t, reg.proxy)
 	expectLayersUntouched(t, reg.proxy, im)
-	if got := reg.digestOf(t, "app:1.0"); got != old {
-		t.Errorf("app:1.0 = %s after the dry run, want %s", got, old)
-	}
+	expectAt(t, reg, "app:1.0", old)
 	if dry.Outputs["changed"] != "true" {
 		t.Errorf("dry run changed = %q, want true", dry.Outputs["changed"])
 	}
@@ -355,9 +278,8 @@ func TestDryRun(t *testing.T) {
 
 func TestDigestSource(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	im := packImage(t, 2)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
 	reg.putManifest(t, "app:latest", im.manifest(), im.manifestType)
 	before := reg.tags(t, "app")
 	ref := reg.ref("app@" + old)
@@ -370,17 +292,11 @@ func TestDigestSource(t *testing.T) {
 	if !strings.HasPrefix(newDigest, "sha256:") || newDigest == old {
 		t.Fatalf("digest output = %q, want a new sha256 digest", newDigest)
 	}
-	expectOutputs(t, res, map[string]string{
-		"digest":          newDigest,
-		"image":           reg.ref("app") + "@" + newDigest,
-		"previous-digest": old,
-		"changed":         "true",
-		"platform":        "linux/amd64",
-	})
+	expectOutputs(t, res, imageOutputs(reg.ref("app"), old, newDigest, true, "linux/amd64"))
 	if diff := cmp.Diff(before, reg.tags(t, "app")); diff != "" {
 		t.Errorf("tags moved (-before +after):\n%s", diff)
 	}
-	expectPatched(t, reg, "app", "app@"+newDigest, im, platformMembers("linux", "amd64", "", ""), nil)
+	expectPatched(t, reg, "app", "app@"+newDigest, im, platformMembers("linux/amd64"), nil)
 	for _, w := range reg.proxy.writes() {
 		if strings.Contains(w.Path, "/manifests/") && !strings.HasSuffix(w.Path, "/manifests/"+newDigest) {
 			t.Errorf("manifest written by other than its digest: %s", w)
@@ -390,9 +306,8 @@ func TestDigestSource(t *testing.T) {
 
 func TestStepSummary(t *testing.T) {
 	t.Parallel()
-	reg := newRegistry(t, registryOptions{})
 	im := packImageWith(t, 1, `"architecture":"arm64","variant":"v8"`)
-	old := reg.push(t, "app:1.0", im)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
 	ref := reg.ref("app:1.0")
 
 	res := runAction(t, map[string]string{"image": ref, "platform": "linux/amd64", "overwrite": "true"})

@@ -203,7 +203,7 @@ func requiredScopes(r *http.Request) []string {
 		return nil
 	}
 	s := "repository:" + repo
-	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+	if !isWrite(r) {
 		return []string{s + ":pull"}
 	}
 	return []string{s + ":pull", s + ":push"}
