@@ -93,6 +93,10 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if demo {
 		return Demo(ctx, env)
 	}
+	if len(images) == 0 {
+		fs.Usage()
+		return report(env, errors.New("no image given"))
+	}
 	if check {
 		in.Mode = engine.Check
 	}
