@@ -262,13 +262,10 @@ func TestContractREADME(t *testing.T) {
 		t.Errorf("README's Inputs table differs from action.yml (-want +got):\n%s", diff)
 	}
 
-	type outputRow struct{ Name, Description string }
-	var wantOut, gotOut []outputRow
-	for _, out := range meta.Outputs {
-		wantOut = append(wantOut, outputRow{out.Name, out.Description})
-	}
+	wantOut := meta.Outputs
+	var gotOut []actionOutput
 	for _, r := range readmeTable(t, "Outputs", 2) {
-		gotOut = append(gotOut, outputRow{r.name, r.cells[0]})
+		gotOut = append(gotOut, actionOutput{r.name, r.cells[0]})
 	}
 	if diff := cmp.Diff(wantOut, gotOut); diff != "" {
 		t.Errorf("README's Outputs table differs from action.yml (-want +got):\n%s", diff)
