@@ -56,8 +56,9 @@ func Run(ctx context.Context, env Env) error {
 		log.Error(err.Error())
 		return err
 	}
-	if env.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		gha.AddStepSummary(engine.Markdown(cfg, results))
+	if err := appendFile(env.Getenv("GITHUB_STEP_SUMMARY"), engine.Markdown(cfg, results)+"\n"); err != nil {
+		log.Error(fmt.Sprintf("writing the step summary: %v", err))
+		return err
 	}
 	for _, r := range results {
 		if r.Err != nil {

@@ -30,18 +30,27 @@ func WriteOutputs(path string, outputs map[string]string) error {
 			return err
 		}
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return fmt.Errorf("opening output file: %w", err)
-	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		f.Close()
-		return fmt.Errorf("writing output file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing output file: %w", err)
+	if err := appendFile(path, b.String()); err != nil {
+		return fmt.Errorf("writing outputs: %w", err)
 	}
 	return nil
+}
+
+// appendFile appends text to the runner's file at path (none when empty).
+// go-githubactions' file commands panic on a write error; this returns it.
+func appendFile(path, text string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func appendOutput(b *strings.Builder, name, value string) error {
