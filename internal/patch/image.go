@@ -28,11 +28,7 @@ var platformKeys = []string{keyArchitecture, keyOS, keyVariant, keyOSVersion}
 // or a key spelled in another case next to (or instead of) one of these, is
 // an error.
 func ReadPlatform(doc []byte, path Path) (platform.Platform, error) {
-	root, err := parseDocument(doc)
-	if err != nil {
-		return platform.Platform{}, err
-	}
-	obj, err := lookupObject(root, path)
+	_, obj, err := objectAt(doc, path)
 	if err != nil || obj == nil {
 		return platform.Platform{}, err
 	}
@@ -74,11 +70,7 @@ func SetPlatform(doc []byte, path Path, p platform.Platform) ([]byte, error) {
 			return nil, fmt.Errorf("setting platform %q at %s: %q is not valid UTF-8", p.String(), path, v)
 		}
 	}
-	root, err := parseDocument(doc)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := lookupObject(root, path)
+	root, obj, err := objectAt(doc, path)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +144,7 @@ func SetDescriptor(doc []byte, path Path, digest string, size int64) ([]byte, er
 	if size < 0 {
 		return nil, fmt.Errorf("setting descriptor at %s: negative size %d", path, size)
 	}
-	root, err := parseDocument(doc)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := lookupObject(root, path)
+	_, obj, err := objectAt(doc, path)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +179,15 @@ func SetDescriptor(doc []byte, path Path, digest string, size int64) ([]byte, er
 // lookupObject returns the object at path, nil if it is absent, and an error
 // if something else is there, or if an object along the path holds a key
 // that differs from the path's key only in case.
+// objectAt parses doc and finds the object at path (nil when absent).
+func objectAt(doc []byte, path Path) (root, obj *node, err error) {
+	if root, err = parseDocument(doc); err != nil {
+		return nil, nil, err
+	}
+	obj, err = lookupObject(root, path)
+	return root, obj, err
+}
+
 func lookupObject(root *node, path Path) (*node, error) {
 	cur := root
 	for i, el := range path {
