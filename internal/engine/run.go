@@ -202,7 +202,8 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		r.Err = describe(dst.err, j.Target, true, cfg.Creds)
 		return r
 	}
-	copyAll := !SameRepository(j.Source, j.Target)
+	// Only a write to another repository needs every blob and child listed.
+	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	p, err := read(ctx, src.c, j.Source, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds)
