@@ -20,10 +20,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
+// The media types `pack buildpack package` writes, as go-containerregistry
+// names them.
 const (
-	dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-	dockerConfig   = "application/vnd.docker.container.image.v1+json"
-	dockerLayer    = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+	dockerManifest = types.DockerManifestSchema2
+	dockerConfig   = types.DockerConfigJSON
+	dockerLayer    = types.DockerLayer
 )
 
 func main() {

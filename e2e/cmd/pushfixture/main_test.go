@@ -39,7 +39,7 @@ func TestRun(t *testing.T) {
 	if got := desc.Digest.String(); got != printed {
 		t.Errorf("printed digest = %s, want the pushed one %s", printed, got)
 	}
-	if got, want := string(desc.MediaType), dockerManifest; got != want {
+	if got, want := desc.MediaType, dockerManifest; got != want {
 		t.Errorf("manifest media type = %s, want %s", got, want)
 	}
 	img, err := desc.Image()
