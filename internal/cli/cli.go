@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime/debug"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/version"
 )
 
 // Env is what the command line reads and writes besides the registry.
@@ -60,7 +60,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 	var (
 		in            engine.Input
 		check, asJSON bool
-		demo, version bool
+		demo, showVersion bool
 		passwordStdin bool
 	)
 	fs.StringVar(&in.Platform, "platform", "", "platform to set, os/arch[/variant][:os.version]")
@@ -73,7 +73,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&passwordStdin, "password-stdin", false, "read the registry password from standard input")
 	fs.BoolVar(&asJSON, "json", false, "print only the results JSON array on standard output")
 	fs.BoolVar(&demo, "demo", false, "run against a registry started on loopback with a sample image")
-	fs.BoolVar(&version, "version", false, "print the version and exit")
+	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, usage)
 		fs.PrintDefaults()
@@ -86,8 +86,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if version {
-		fmt.Fprintln(env.Stdout, Version())
+	if showVersion {
+		fmt.Fprintln(env.Stdout, version.String())
 		return nil
 	}
 	if demo {
@@ -179,21 +179,6 @@ func readPassword(r io.Reader) (string, error) {
 func report(env Env, err error) error {
 	fmt.Fprintf(env.Stderr, "error: %v\n", err)
 	return err
-}
-
-// Version is the module version and VCS revision the binary was built from.
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "set-image-platform (unknown version)"
-	}
-	v := "set-image-platform " + bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" {
-			v += " (" + s.Value + ")"
-		}
-	}
-	return v
 }
 
 // logger prints plain lines: results to w, everything else to errw.
