@@ -8,7 +8,7 @@ import (
 const ghcr = "ghcr.io"
 
 // keychain resolves, in order: the username and password inputs for the
-// registries they are meant for; github-token for ghcr.io (as
+// one registry they are meant for; github-token for ghcr.io (as
 // go-containerregistry's pkg/authn/github does with GITHUB_TOKEN, but from
 // the input rather than the environment); then the fallback, normally the
 // docker config keychain (DOCKER_CONFIG, ~/.docker/config.json, helpers).
@@ -19,7 +19,7 @@ type keychain struct {
 
 func (k keychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
 	host := r.RegistryStr()
-	if k.creds.Username != "" && k.creds.Registries[host] {
+	if k.creds.appliesTo(host) {
 		return &authn.Basic{Username: k.creds.Username, Password: k.creds.Password}, nil
 	}
 	if host == ghcr && k.creds.GitHubToken != "" {

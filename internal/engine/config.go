@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,14 +66,23 @@ type Config struct {
 
 // Credentials are what the inputs give for authentication.
 type Credentials struct {
-	// Registries are where Username and Password apply: the target's
-	// registry when tag names another registry, else the images' registries.
-	Registries  map[string]bool
+	// Registry is the one registry where Username and Password apply: the
+	// target's when tag names another registry, else the images'. They go
+	// nowhere else, so that no other registry of a run can collect them.
+	Registry    string
 	Username    string
 	Password    string
 	GitHubToken string
 	GitHubActor string
 }
+
+// appliesTo reports whether Username and Password are for registry.
+func (c Credentials) appliesTo(registry string) bool {
+	return c.Username != "" && sameRegistry(c.Registry, registry)
+}
+
+// sameRegistry compares registry hosts, which are case-insensitive.
+func sameRegistry(a, b string) bool { return strings.EqualFold(a, b) }
 
 // Job is one image: where it is read and where the result goes.
 type Job struct {
@@ -103,6 +113,7 @@ func NewConfig(in Input) (*Config, error) {
 		opts = append(opts, name.Insecure)
 	}
 	var refs []name.Reference
+	seen := map[string]string{} // normalized source -> the line that named it first
 	for _, line := range in.Images {
 		s := strings.TrimSpace(line)
 		if s == "" {
@@ -112,6 +123,13 @@ func NewConfig(in Input) (*Config, error) {
 		if err != nil {
 			return nil, &InputError{"image", fmt.Errorf("parsing reference %q: %w", s, err)}
 		}
+		// The same image twice would be worked twice at once, racing to
+		// write the same tag; once is what was meant.
+		if first, ok := seen[refKey(ref)]; ok {
+			c.Notices = append(c.Notices, fmt.Sprintf("image %q names the same image as %q: it is worked once", s, first))
+			continue
+		}
+		seen[refKey(ref)] = s
 		refs = append(refs, ref)
 	}
 	if len(refs) == 0 {
@@ -126,7 +144,8 @@ func NewConfig(in Input) (*Config, error) {
 		if err != nil {
 			return nil, &InputError{"platform", err}
 		}
-		c.Platform, c.Notices = pl, notices
+		c.Platform = pl
+		c.Notices = append(c.Notices, notices...)
 	}
 
 	var full name.Tag
@@ -142,6 +161,7 @@ func NewConfig(in Input) (*Config, error) {
 		}
 		full = t
 	}
+	writers := map[string]string{} // normalized target tag -> the line whose image is written there
 	for _, ref := range refs {
 		j := Job{Source: ref, Target: ref}
 		switch {
@@ -150,23 +170,19 @@ func NewConfig(in Input) (*Config, error) {
 		case tag != "":
 			j.Target = full
 		}
+		// A tag holds one image: two sources written to it at once leave
+		// one of them there and report two digests for it. A digest
+		// target moves no tag, so it collides with nothing.
+		if t, ok := j.Target.(name.Tag); ok {
+			line := seen[refKey(ref)]
+			if other, ok := writers[refKey(t)]; ok {
+				return nil, &InputError{"tag", fmt.Errorf("images %q and %q would both be written to %s, which can hold only one of them: give them different tags, or work them in separate runs", other, line, t)}
+			}
+			writers[refKey(t)] = line
+		}
 		c.Jobs = append(c.Jobs, j)
 	}
 
-	c.Creds = Credentials{
-		Registries:  map[string]bool{},
-		Username:    in.Username,
-		Password:    in.Password,
-		GitHubToken: in.GitHubToken,
-		GitHubActor: in.GitHubActor,
-	}
-	if tag != "" && !bare && full.RegistryStr() != refs[0].Context().RegistryStr() {
-		c.Creds.Registries[full.RegistryStr()] = true
-	} else {
-		for _, ref := range refs {
-			c.Creds.Registries[ref.Context().RegistryStr()] = true
-		}
-	}
 	if (in.Username == "") != (in.Password == "") {
 		missing := "password"
 		if in.Username == "" {
@@ -174,7 +190,47 @@ func NewConfig(in Input) (*Config, error) {
 		}
 		return nil, &InputError{missing, errors.New("username and password go together: set both, or neither")}
 	}
+	c.Creds = Credentials{
+		Username:    in.Username,
+		Password:    in.Password,
+		GitHubToken: in.GitHubToken,
+		GitHubActor: in.GitHubActor,
+	}
+	switch regs := registries(refs); {
+	case in.Username == "":
+	case tag != "" && !bare:
+		// One image: its target's registry is where a password is needed
+		// (to push), whichever registry the source is on.
+		c.Creds.Registry = full.RegistryStr()
+	case len(regs) > 1:
+		return nil, &InputError{"username", fmt.Errorf("the images are on %d registries (%s), and username and password go to one registry only: list the images of each registry in a run of its own", len(regs), strings.Join(regs, ", "))}
+	default:
+		c.Creds.Registry = regs[0]
+	}
 	return c, nil
+}
+
+// refKey is ref normalized, for comparing references: the registry as
+// go-containerregistry resolves it (docker.io -> index.docker.io), in
+// lower case; the repository; and the tag (latest when none was given) or
+// the digest alone (a tag next to a digest is not what is read).
+func refKey(ref name.Reference) string {
+	sep := ":"
+	if _, ok := ref.(name.Digest); ok {
+		sep = "@"
+	}
+	return strings.ToLower(ref.Context().RegistryStr()) + "/" + ref.Context().RepositoryStr() + sep + ref.Identifier()
+}
+
+// registries returns the distinct registries of refs in order of first use.
+func registries(refs []name.Reference) []string {
+	var regs []string
+	for _, ref := range refs {
+		if !slices.ContainsFunc(regs, func(r string) bool { return sameRegistry(r, ref.Context().RegistryStr()) }) {
+			regs = append(regs, ref.Context().RegistryStr())
+		}
+	}
+	return regs
 }
 
 // SameRepository reports whether a and b name the same repository of the

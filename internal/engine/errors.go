@@ -25,7 +25,7 @@ func describe(err error, ref name.Reference, writing bool, creds Credentials) er
 		} else {
 			hint += ": use username and password of an account with push rights"
 		}
-	case errors.As(err, &re) && re.Unauthorized() && creds.Username != "" && creds.Registries[ref.Context().RegistryStr()]:
+	case errors.As(err, &re) && re.Unauthorized() && creds.appliesTo(ref.Context().RegistryStr()):
 		hint = fmt.Sprintf("; the registry refused the username and password given for %s: check them, and that the account can read the repository", ref.Context().Name())
 	case errors.As(err, &re) && re.Unauthorized():
 		hint = fmt.Sprintf("; the registry refused access to %s: set username and password", ref.Context().Name())
