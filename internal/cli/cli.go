@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/safetext"
 	"github.com/set-image-platform/set-image-platform/internal/version"
 )
 
@@ -58,10 +59,10 @@ func Run(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("set-image-platform", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var (
-		in            engine.Input
-		check, asJSON bool
+		in                engine.Input
+		check, asJSON     bool
 		demo, showVersion bool
-		passwordStdin bool
+		passwordStdin     bool
 	)
 	fs.StringVar(&in.Platform, "platform", "", "platform to set, os/arch[/variant][:os.version]")
 	fs.StringVar(&in.Tag, "tag", "", "where to push: a bare tag in the same repository, or a full reference")
@@ -177,18 +178,21 @@ func readPassword(r io.Reader) (string, error) {
 }
 
 func report(env Env, err error) error {
-	fmt.Fprintf(env.Stderr, "error: %v\n", err)
+	fmt.Fprintln(env.Stderr, "error: "+safetext.Line(err.Error()))
 	return err
 }
 
-// logger prints plain lines: results to w, everything else to errw.
+// logger prints plain lines: results to w, everything else to errw. Every
+// message may carry registry text: it is made one line with no control
+// character (safetext.Line), so that it can neither erase nor repaint what
+// the terminal shows.
 type logger struct {
 	w, errw io.Writer
 }
 
 func (l *logger) Group(string)       {}
 func (l *logger) EndGroup()          {}
-func (l *logger) Info(msg string)    { fmt.Fprintln(l.w, msg) }
-func (l *logger) Notice(msg string)  { fmt.Fprintln(l.errw, "notice: "+msg) }
-func (l *logger) Warning(msg string) { fmt.Fprintln(l.errw, "warning: "+msg) }
-func (l *logger) Error(msg string)   { fmt.Fprintln(l.errw, "error: "+msg) }
+func (l *logger) Info(msg string)    { fmt.Fprintln(l.w, safetext.Line(msg)) }
+func (l *logger) Notice(msg string)  { fmt.Fprintln(l.errw, "notice: "+safetext.Line(msg)) }
+func (l *logger) Warning(msg string) { fmt.Fprintln(l.errw, "warning: "+safetext.Line(msg)) }
+func (l *logger) Error(msg string)   { fmt.Fprintln(l.errw, "error: "+safetext.Line(msg)) }
