@@ -241,7 +241,7 @@ func TestAutoEvidenceFileNames(t *testing.T) {
 }
 
 // serveOn serves h at addr (host:port, port 0 for any) until t ends and
-// returns the address it listens on; ok is false when addr cannot be bound.
+// returns the address it listens on.
 func serveOn(t *testing.T, addr string, h http.Handler) (string, error) {
 	t.Helper()
 	l, err := net.Listen("tcp", addr)
