@@ -141,9 +141,36 @@ func TestEscape(t *testing.T) {
 		"  ::error::x":           "  : :error::x",
 		"\t##[error]x":           "\t# #[error]x",
 		"plain :: text":          "plain :: text",
+		"text ##[error]x":        "text # #[error]x",
 	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestLoggerOneLine: registry text with line breaks and terminal escapes
+// makes one line per message, with nothing the runner or a terminal acts
+// on.
+func TestLoggerOneLine(t *testing.T) {
+	t.Parallel()
+	const hostile = "x\r\n::error::evil\r##[error]evil\x1b[2K\u2028"
+	// The runner parses a line that starts with "::" as a command and
+	// looks no further for the legacy "##[" in it.
+	const escaped = `x\r\n::error::evil\r##[error]evil\x1b[2K\u2028`
+	gha, out := newAction(nil)
+	l := &logger{gha: gha, w: out}
+	l.Group("g " + hostile)
+	l.Info("i " + hostile)
+	l.Notice("n " + hostile)
+	l.Warning("w " + hostile)
+	l.Error("e " + hostile)
+	want := "::group::g " + escaped + "\n" +
+		"i " + strings.Replace(escaped, "##[", "# #[", 1) + "\n" +
+		"::notice::n " + escaped + "\n" +
+		"::warning::w " + escaped + "\n" +
+		"::error::e " + escaped + "\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("log mismatch (-want +got):\n%s", diff)
 	}
 }

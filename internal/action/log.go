@@ -7,44 +7,39 @@ import (
 	"unicode"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
 
-// logger writes engine logs as workflow commands.
+// logger writes engine logs as workflow commands. Every message may carry
+// registry text: it is made one line first (safetext.Line), so that it can
+// neither start a line of its own nor reach the runner as an escaped line
+// break (%0A) inside a command.
 type logger struct {
 	gha *githubactions.Action
 	w   io.Writer
 }
 
-func (l *logger) Group(title string) { l.gha.Group(oneLine(title)) }
+func (l *logger) Group(title string) { l.gha.Group(safetext.Line(title)) }
 func (l *logger) EndGroup()          { l.gha.EndGroup() }
-func (l *logger) Notice(msg string)  { l.gha.Noticef("%s", msg) }
-func (l *logger) Warning(msg string) { l.gha.Warningf("%s", msg) }
-func (l *logger) Error(msg string)   { l.gha.Errorf("%s", msg) }
+func (l *logger) Notice(msg string)  { l.gha.Noticef("%s", safetext.Line(msg)) }
+func (l *logger) Warning(msg string) { l.gha.Warningf("%s", safetext.Line(msg)) }
+func (l *logger) Error(msg string)   { l.gha.Errorf("%s", safetext.Line(msg)) }
 
-// Info prints plain lines; a line that would start a workflow command is
-// defused so that text from inputs or registries cannot issue one.
-func (l *logger) Info(msg string) {
-	// The runner reads lines as .NET does: \r, \n and \r\n all end one.
-	msg = strings.ReplaceAll(strings.ReplaceAll(msg, "\r\n", "\n"), "\r", "\n")
-	for _, line := range strings.Split(msg, "\n") {
-		fmt.Fprintln(l.w, Escape(line))
-	}
-}
+// Info prints a plain line, defused so that text from inputs or registries
+// cannot issue a workflow command.
+func (l *logger) Info(msg string) { fmt.Fprintln(l.w, Escape(safetext.Line(msg))) }
 
 // Escape keeps a plain log line from being read as a workflow command. The
-// runner trims leading white space before it looks for "::" (and for the
-// legacy "##["), so indenting is not enough: the marker itself is broken
-// up, visibly.
+// runner trims leading white space before it looks for "::", and finds the
+// legacy "##[" anywhere in a line, so indenting is not enough: the markers
+// themselves are broken up, visibly.
 func Escape(line string) string {
+	line = strings.ReplaceAll(line, "##[", "# #[")
 	trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
-	lead := line[:len(line)-len(trimmed)]
-	switch {
-	case strings.HasPrefix(trimmed, "::"):
+	if strings.HasPrefix(trimmed, "::") {
+		lead := line[:len(line)-len(trimmed)]
 		return lead + ": :" + trimmed[2:]
-	case strings.HasPrefix(trimmed, "##["):
-		return lead + "# #[" + trimmed[3:]
 	}
 	return line
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/safetext"
 	"github.com/set-image-platform/set-image-platform/internal/version"
 )
 
@@ -178,18 +179,21 @@ func readPassword(r io.Reader) (string, error) {
 }
 
 func report(env Env, err error) error {
-	fmt.Fprintf(env.Stderr, "error: %v\n", err)
+	fmt.Fprintln(env.Stderr, "error: "+safetext.Line(err.Error()))
 	return err
 }
 
-// logger prints plain lines: results to w, everything else to errw.
+// logger prints plain lines: results to w, everything else to errw. Every
+// message may carry registry text: it is made one line with no control
+// character (safetext.Line), so that it can neither erase nor repaint what
+// the terminal shows.
 type logger struct {
 	w, errw io.Writer
 }
 
 func (l *logger) Group(string)       {}
 func (l *logger) EndGroup()          {}
-func (l *logger) Info(msg string)    { fmt.Fprintln(l.w, msg) }
-func (l *logger) Notice(msg string)  { fmt.Fprintln(l.errw, "notice: "+msg) }
-func (l *logger) Warning(msg string) { fmt.Fprintln(l.errw, "warning: "+msg) }
-func (l *logger) Error(msg string)   { fmt.Fprintln(l.errw, "error: "+msg) }
+func (l *logger) Info(msg string)    { fmt.Fprintln(l.w, safetext.Line(msg)) }
+func (l *logger) Notice(msg string)  { fmt.Fprintln(l.errw, "notice: "+safetext.Line(msg)) }
+func (l *logger) Warning(msg string) { fmt.Fprintln(l.errw, "warning: "+safetext.Line(msg)) }
+func (l *logger) Error(msg string)   { fmt.Fprintln(l.errw, "error: "+safetext.Line(msg)) }

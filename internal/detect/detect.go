@@ -18,6 +18,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/set-image-platform/set-image-platform/internal/platform"
+	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
 
 // Layer is one layer to scan, in order from the base (index 0) to the top.
@@ -37,7 +38,9 @@ type Evidence struct {
 	// Counts holds the number of executables per platform string, e.g.
 	// "linux/amd64": 23.
 	Counts map[string]int
-	// Examples holds up to 3 example paths per platform string.
+	// Examples holds up to 3 example paths per platform string. Paths here
+	// and in Ignored are escaped with safetext.Line: file names come from
+	// the image and may hold line breaks or terminal escapes.
 	Examples map[string][]string
 	// Ignored says what was left out and why, e.g.
 	// "/usr/bin/qemu-aarch64-static (emulator, linux/arm64)" or
@@ -212,7 +215,7 @@ func (s *scanner) ignore(one, many, p string, listAll bool) {
 	}
 	k.n++
 	if len(k.examples) < maxExamples || (listAll && len(k.examples) < 10) {
-		k.examples = append(k.examples, p)
+		k.examples = append(k.examples, safetext.Line(p))
 	}
 }
 
@@ -470,7 +473,7 @@ func (s *scanner) count(f finding) {
 	key := f.info.platform.String()
 	s.ev.Counts[key]++
 	if len(s.ev.Examples[key]) < maxExamples {
-		s.ev.Examples[key] = append(s.ev.Examples[key], f.path)
+		s.ev.Examples[key] = append(s.ev.Examples[key], safetext.Line(f.path))
 	}
 	s.ev.formats[f.info.format]++
 	if !f.info.variantKnown {

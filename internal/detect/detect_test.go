@@ -73,6 +73,21 @@ func TestDetect(t *testing.T) {
 			LayersRead: 3,
 		},
 	}, {
+		name: "file names with line breaks and escapes",
+		layers: [][]entry{{
+			exe("bin/app\n::error::evil", amd64),
+			exe("bin/run\r## passed\x1b[2K", script),
+			symlink("bin/\u202elink", "app"),
+		}},
+		want: Evidence{
+			Platform:   linuxAMD64,
+			Counts:     map[string]int{"linux/amd64": 1},
+			Examples:   map[string][]string{"linux/amd64": {`/bin/app\n::error::evil`}},
+			Ignored:    []string{`/bin/run\r## passed\x1b[2K (script, #!)`, `/bin/\u202elink (symbolic link, not followed)`},
+			Files:      1,
+			LayersRead: 1,
+		},
+	}, {
 		name: "distroless image",
 		layers: [][]entry{
 			{file("etc/ssl/certs/ca-certificates.crt", 0o644, certs), file("etc/passwd", 0o644, []byte("nonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n"))},

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
 
 // SummaryLine is the one line per image the logs carry:
@@ -28,12 +30,14 @@ func JSON(results []Result) ([]byte, error) {
 	out := make([]ResultJSON, len(results))
 	for i, r := range results {
 		out[i] = ResultJSON{Source: r.Source, Target: r.Target}
+		// JSON escapes control characters, but jq -r and the like print
+		// them decoded: registry text is made safe here too.
 		if r.Err != nil {
-			out[i].Error = r.Err.Error()
+			out[i].Error = safetext.Line(r.Err.Error())
 			continue
 		}
 		out[i].PreviousDigest, out[i].Digest = r.PreviousDigest, r.Digest
-		out[i].Changed, out[i].Platform = r.Changed, Platforms(r.After)
+		out[i].Changed, out[i].Platform = r.Changed, safetext.Line(Platforms(r.After))
 	}
 	b, err := json.Marshal(out)
 	if err != nil {
@@ -58,7 +62,9 @@ func Outputs(results []Result) (map[string]string, error) {
 			}
 		}
 		for k, v := range row {
-			cols[k] = append(cols[k], v)
+			// A raw line break from registry text would shift every
+			// later image's line.
+			cols[k] = append(cols[k], safetext.Line(v))
 		}
 	}
 	out := map[string]string{}
@@ -95,24 +101,17 @@ func Markdown(cfg *Config, results []Result) string {
 			case r.Err != nil:
 				verdict = "error: " + r.Err.Error()
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", cell(r.Source), cell(displayPlatforms(r.Before)), cell(expected), cell(verdict))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", safetext.Cell(r.Source), safetext.Cell(displayPlatforms(r.Before)), safetext.Cell(expected), safetext.Cell(verdict))
 		}
 		return b.String()
 	}
 	b.WriteString("### set-image-platform\n\n| image | platform before | platform after | digest before | digest after | changed |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		if r.Err != nil {
-			fmt.Fprintf(&b, "| %s | | | | | failed: %s |\n", cell(r.Source), cell(r.Err.Error()))
+			fmt.Fprintf(&b, "| %s | | | | | failed: %s |\n", safetext.Cell(r.Source), safetext.Cell(r.Err.Error()))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", cell(r.Source), cell(displayPlatforms(r.Before)), cell(displayPlatforms(r.After)), r.PreviousDigest, r.Digest, r.Changed)
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", safetext.Cell(r.Source), safetext.Cell(displayPlatforms(r.Before)), safetext.Cell(displayPlatforms(r.After)), r.PreviousDigest, r.Digest, r.Changed)
 	}
 	return b.String()
-}
-
-// cell escapes text for a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\n", " ")
-	return strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(s)
 }

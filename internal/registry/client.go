@@ -21,6 +21,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
 
 // Size limits for what is read into memory.
@@ -82,6 +84,7 @@ type Scope struct {
 // Open pings reg, authenticates for the given repositories, and returns a
 // client for the whole run: one token exchange per registry.
 func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) (*Client, error) {
+	reg = withLoopbackScheme(reg)
 	kc := opts.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
@@ -477,14 +480,16 @@ func responseError(resp *http.Response) error {
 	if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
 		e.Code, e.Message = re.Errors[0].Code, re.Errors[0].Message
 	}
-	e.Message = oneLine(e.Message, 4096)
+	e.Code, e.Message = oneLine(e.Code, 256), oneLine(e.Message, 4096)
 	return e
 }
 
+// oneLine makes registry text one line of at most max bytes, with no
+// control character (the front doors escape it again when printing).
 func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = safetext.Line(strings.Join(strings.Fields(s), " "))
 	if len(s) > max {
-		s = s[:max] + "…"
+		s = strings.ToValidUTF8(s[:max], "") + "…"
 	}
 	return s
 }
@@ -514,7 +519,7 @@ func fromTransport(err error) error {
 		e.Method, e.Path = te.Request.Method, te.Request.URL.Path
 	}
 	if len(te.Errors) > 0 {
-		e.Code, e.Message = string(te.Errors[0].Code), oneLine(te.Errors[0].Message, 4096)
+		e.Code, e.Message = oneLine(string(te.Errors[0].Code), 256), oneLine(te.Errors[0].Message, 4096)
 	}
 	return e
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // PlainHTTPError is returned when a request would travel over plain HTTP to
@@ -25,6 +27,28 @@ func IsLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// withLoopbackScheme returns reg marked insecure when its host is loopback
+// by IsLoopback, so that go-containerregistry tries plain HTTP there too: on
+// its own it does so only for 127.0.0.1, lower-case "localhost:" and [::1],
+// and fails on 127.0.0.2, LOCALHOST or localhost without a port with "server
+// gave HTTP response to HTTPS client". Marking a registry insecure only
+// widens the schemes tried; policyTransport still refuses plain HTTP to
+// every host that is not loopback, token realms included.
+func withLoopbackScheme(reg name.Registry) name.Registry {
+	host := reg.RegistryStr()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !IsLoopback(host) {
+		return reg
+	}
+	r, err := name.NewRegistry(reg.RegistryStr(), name.Insecure)
+	if err != nil {
+		return reg
+	}
+	return r
 }
 
 // policyTransport refuses plain HTTP except to loopback hosts, or to any host

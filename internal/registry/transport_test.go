@@ -40,6 +40,16 @@ func TestPlainHTTPPolicy(t *testing.T) {
 		{"localhost:5000", false, true},
 		{"127.0.0.1:5000", false, true},
 		{"[::1]:5000", false, true},
+		// go-containerregistry alone falls back to plain HTTP for none
+		// of these loopback names; the tool's own rule decides.
+		{"127.0.0.2:5000", false, true},
+		{"127.0.0.1", false, true},
+		{"LOCALHOST:5000", false, true},
+		{"localhost", false, true},
+		{"LocalHost", false, true},
+		// go-containerregistry alone speaks plain HTTP to *.localhost,
+		// which the tool's rule does not count as loopback.
+		{"registry.localhost:5000", false, false},
 		{"10.1.2.3:5000", true, true},
 	}
 	for _, tt := range tests {
