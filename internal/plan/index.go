@@ -130,7 +130,7 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 	if !want.IsZero() && len(images) != 1 {
 		return nil, fmt.Errorf("a platform of %s for an index of %d images: leave platform empty to make each child consistent with its index entry, or point image at one child by digest", want, len(images))
 	}
-	var missing, disagree []string
+	var missing, disagree, invalid []string
 	newIdx := idx.Bytes
 	for _, i := range images {
 		e, c := idx.Entries[i], children[i]
@@ -163,9 +163,15 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 				missing = append(missing, e.Digest.String())
 				continue
 			}
+			if !target.Valid() {
+				// Copying a value that is not a name from the config to
+				// the entry, or back, would spread it.
+				invalid = append(invalid, fmt.Sprintf("%s (%s)", e.Digest, target.Display()))
+				continue
+			}
 		}
-		if !want.IsZero() || !found.IsZero() && target == found {
-			if e.Platform.Complete() && Conflicts(e.Platform, target) && !overwrite {
+		if !want.IsZero() || !found.IsZero() && target == found || !e.Platform.Valid() {
+			if !e.Platform.IsZero() && Conflicts(e.Platform, target) && !overwrite {
 				return nil, fmt.Errorf("index entry %s: %w", e.Digest, &ConflictError{Have: e.Platform, Want: target})
 			}
 		}
@@ -182,7 +188,9 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 			}
 			ic.Stale = append(ic.Stale, staleAttestations(idx, e.Digest)...)
 		}
-		if e.Platform != target && !(e.Platform.Complete() && platform.Same(e.Platform, target) && want.IsZero() && found.IsZero()) {
+		// An entry that already says target, or an equivalent platform
+		// (arm64 = arm64/v8), is left as it is.
+		if !(e.Platform.Complete() && e.Platform.Valid() && platform.Same(e.Platform, target)) {
 			if newIdx, err = patch.SetPlatform(newIdx, patch.Path{"manifests", i, "platform"}, target); err != nil {
 				return nil, fmt.Errorf("patching platform of index entry %d: %w", i, err)
 			}
@@ -190,6 +198,9 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 	}
 	if len(disagree) > 0 {
 		return nil, fmt.Errorf("index entries and child configs disagree: %s; set platform to auto with overwrite to settle it from the binaries, or fix the image", strings.Join(disagree, "; "))
+	}
+	if len(invalid) > 0 {
+		return nil, fmt.Errorf("children %s declare a platform that is not made of valid names (letters, digits, \".\", \"_\", \"-\"): set platform (with overwrite) to replace it, or fix the image", strings.Join(invalid, ", "))
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("neither the index entry nor the config gives a platform for children %s: set platform to auto to read it from their binaries, or set it on each child by digest", strings.Join(missing, ", "))
