@@ -115,7 +115,8 @@ type IndexChange struct {
 // child as read, or nil for an entry that is not an image. detected holds,
 // per entry, the platform its binaries show where it was detected (platform
 // auto): it fills children that have none, and with overwrite settles an
-// entry and a config that disagree.
+// entry and a config that disagree, or replaces fields that are not valid
+// names.
 func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite bool, detected []platform.Platform) (*IndexChange, error) {
 	ic := &IndexChange{PreviousDigest: idx.Digest, Digest: idx.Digest, MediaType: idx.MediaType, Bytes: idx.Bytes, Children: make([]*Change, len(idx.Entries))}
 	var images []int
@@ -145,7 +146,8 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 		target := want
 		if target.IsZero() {
 			switch {
-			case have.Complete() && e.Platform.Complete() && !platform.Same(have, e.Platform) && !found.IsZero() && overwrite:
+			case have.Complete() && e.Platform.Complete() && !platform.Same(have, e.Platform) && !found.IsZero() && overwrite,
+				(!have.Valid() || !e.Platform.Valid()) && !found.IsZero() && overwrite:
 				target = found
 			case have.Complete() && e.Platform.Complete():
 				if !platform.Same(have, e.Platform) {
@@ -200,7 +202,7 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 		return nil, fmt.Errorf("index entries and child configs disagree: %s; set platform to auto with overwrite to settle it from the binaries, or fix the image", strings.Join(disagree, "; "))
 	}
 	if len(invalid) > 0 {
-		return nil, fmt.Errorf("children %s declare a platform that is not made of valid names (letters, digits, \".\", \"_\", \"-\"): set platform (with overwrite) to replace it, or fix the image", strings.Join(invalid, ", "))
+		return nil, fmt.Errorf("children %s declare a platform that is not made of valid names (letters, digits, \".\", \"_\", \"-\"): set platform to auto with overwrite to replace it from the binaries, or fix the image", strings.Join(invalid, ", "))
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("neither the index entry nor the config gives a platform for children %s: set platform to auto to read it from their binaries, or set it on each child by digest", strings.Join(missing, ", "))

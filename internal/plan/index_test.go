@@ -210,6 +210,7 @@ func TestSetIndexDetected(t *testing.T) {
 	t.Parallel()
 	empty := child(t, "e", `"architecture":"","os":"",`)
 	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
+	bad := child(t, "b", `"architecture":"arm64\nlinux/amd64","os":"linux",`)
 	arm64 := mustPlatform(t, "linux/arm64")
 	tests := []struct {
 		name      string
@@ -221,6 +222,9 @@ func TestSetIndexDetected(t *testing.T) {
 		{"both missing, detected", makeIndex(t, entry(empty, "")), empty, false, false},
 		{"disagree, detected with overwrite", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd, true, false},
 		{"disagree, detected without overwrite", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd, false, true},
+		{"config invalid, detected with overwrite", makeIndex(t, entry(bad, "")), bad, true, false},
+		{"config invalid, detected without overwrite", makeIndex(t, entry(bad, "")), bad, false, true},
+		{"entry invalid, detected with overwrite", makeIndex(t, entry(empty, `,"platform":{"architecture":"arm64","os":"linux\u0000"}`)), empty, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
