@@ -32,17 +32,16 @@ func (l *logger) Info(msg string) {
 }
 
 // Escape keeps a plain log line from being read as a workflow command. The
-// runner trims leading white space before it looks for "::" (and for the
-// legacy "##["), so indenting is not enough: the marker itself is broken
-// up, visibly.
+// runner trims leading white space before it looks for "::", so indenting
+// is not enough: the marker itself is broken up, visibly. The legacy "##["
+// is found anywhere in a line (a quoted registry value puts it mid-line),
+// so every one is broken up.
 func Escape(line string) string {
+	line = strings.ReplaceAll(line, "##[", "# #[")
 	trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
 	lead := line[:len(line)-len(trimmed)]
-	switch {
-	case strings.HasPrefix(trimmed, "::"):
+	if strings.HasPrefix(trimmed, "::") {
 		return lead + ": :" + trimmed[2:]
-	case strings.HasPrefix(trimmed, "##["):
-		return lead + "# #[" + trimmed[3:]
 	}
 	return line
 }
