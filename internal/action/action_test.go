@@ -137,11 +137,12 @@ func TestWriteOutputsRefusesBadNames(t *testing.T) {
 func TestEscape(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"::set-output name=x::y": ": :set-output name=x::y",
-		"  ::error::x":           "  : :error::x",
-		"\t##[error]x":           "\t# #[error]x",
-		"plain :: text":          "plain :: text",
-		"text ##[error]x":        "text # #[error]x",
+		"::set-output name=x::y":    ": :set-output name=x::y",
+		"  ::error::x":              "  : :error::x",
+		"\t##[error]x":              "\t# #[error]x",
+		"plain :: text":             "plain :: text",
+		"text ##[error]x":           "text # #[error]x",
+		`linux/"amd64\n##[error]x"`: `linux/"amd64\n# #[error]x"`,
 	} {
 		if got := Escape(in); got != want {
 			t.Errorf("Escape(%q) = %q, want %q", in, got, want)

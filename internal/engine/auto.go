@@ -43,15 +43,15 @@ func detectPlatform(ctx context.Context, c *registry.Client, repo string, layers
 // refine keeps what binaries cannot show: when the declared platform names
 // the same platform as the detected one, it stands as declared (an arm64
 // "v8" variant stays); else an OS version declared for the detected OS is
-// kept.
+// kept. Fields that are not valid names are never kept.
 func refine(detected, declared platform.Platform) platform.Platform {
-	if declared.Complete() && platform.Same(declared, detected) {
+	if declared.Complete() && declared.Valid() && platform.Same(declared, detected) {
 		return declared
 	}
-	if declared.OS == detected.OS && detected.OSVersion == "" {
+	if declared.OS == detected.OS && detected.OSVersion == "" && platform.ValidField(declared.OSVersion) {
 		detected.OSVersion = declared.OSVersion
 	}
-	if declared.OS == detected.OS && declared.Architecture == detected.Architecture && detected.Variant == "" {
+	if declared.OS == detected.OS && declared.Architecture == detected.Architecture && detected.Variant == "" && platform.ValidField(declared.Variant) {
 		detected.Variant = declared.Variant
 	}
 	return detected

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -10,12 +11,16 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
-// checkImage lists what is wrong with one image's declared platform: an
-// empty os or architecture, or one that differs from want.
+// checkImage lists what is wrong with one image's declared platform: a
+// field that is not a valid name, an empty os or architecture, or one that
+// differs from want.
 func checkImage(ref, child string, have, want platform.Platform) []string {
 	what := ref
 	if child != "" {
 		what = fmt.Sprintf("%s child %s", ref, child)
+	}
+	if f := invalidFinding(what, "config", have, want, ref); f != "" {
+		return []string{f}
 	}
 	switch {
 	case !have.Complete() && !want.IsZero():
@@ -28,7 +33,24 @@ func checkImage(ref, child string, have, want platform.Platform) []string {
 	return nil
 }
 
-// checkIndex lists, per image child, a config without a platform, an entry
+// invalidFinding is the finding about a platform, declared by whose (config
+// or index entry), with fields that are not valid names, or "" when there
+// is none. The platform is shown quoted, as Display does.
+func invalidFinding(what, whose string, p, want platform.Platform, ref string) string {
+	bad := p.Invalid()
+	if len(bad) == 0 {
+		return ""
+	}
+	fix := "auto"
+	if !want.IsZero() {
+		fix = want.String()
+	}
+	return fmt.Sprintf(`%s: %s declares platform %s, whose %s is not a valid name (letters, digits, ".", "_", "-"); fix it with set-image-platform --platform %s --overwrite %s`,
+		what, whose, p.Display(), strings.Join(bad, " and "), fix, ref)
+}
+
+// checkIndex lists, per image child, a config or entry whose platform has a
+// field that is not a valid name, a config without a platform, an entry
 // that disagrees with its config, and a platform that differs from want (or
 // from what the child's binaries show, with auto), each with the command
 // that fixes it where one does.
@@ -55,6 +77,22 @@ func checkIndex(ref name.Reference, idx *plan.Index, children []*plan.Child, wan
 			expect = detected[i]
 		}
 		what := fmt.Sprintf("%s child %s", ref, e.Digest)
+		fix := expect
+		if images != 1 {
+			fix = platform.Platform{} // one platform does not fix several; auto does
+		}
+		invalid := false
+		for _, d := range []struct {
+			whose string
+			p     platform.Platform
+		}{{"config", have}, {"index entry", e.Platform}} {
+			if f := invalidFinding(what, d.whose, d.p, fix, ref.String()); f != "" {
+				p.findings, invalid = append(p.findings, f), true
+			}
+		}
+		if invalid {
+			continue
+		}
 		switch {
 		case !have.Complete() && e.Platform.Complete():
 			p.findings = append(p.findings, fmt.Sprintf("%s: config declares platform %s, its index entry %s; fix it with set-image-platform %s", what, have.Display(), e.Platform.Display(), ref))

@@ -218,7 +218,8 @@ func readChild(ctx context.Context, c *registry.Client, repo string, e plan.Entr
 
 // needDetection marks the image children whose binaries must be read: in
 // check mode all of them; in set mode those with no platform anywhere, and,
-// with overwrite, those whose entry and config disagree.
+// with overwrite, those whose entry and config disagree or declare a field
+// that is not a valid name.
 func needDetection(idx *plan.Index, children []*plan.Child, cfg *Config) ([]bool, error) {
 	need := make([]bool, len(children))
 	for i, c := range children {
@@ -235,7 +236,8 @@ func needDetection(idx *plan.Index, children []*plan.Child, cfg *Config) ([]bool
 		}
 		e := idx.Entries[i].Platform
 		need[i] = !have.Complete() && !e.Complete() ||
-			cfg.Overwrite && have.Complete() && e.Complete() && !platform.Same(have, e)
+			cfg.Overwrite && have.Complete() && e.Complete() && !platform.Same(have, e) ||
+			cfg.Overwrite && (!have.Valid() || !e.Valid())
 	}
 	return need, nil
 }

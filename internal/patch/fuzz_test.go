@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -195,6 +197,41 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("Validate(%q) = %v, but encoding/json accepts it", doc, err)
 		case valid && errors.Is(err, ErrNotObject) && bytes.HasPrefix(trimWS(doc), []byte("{")):
 			t.Fatalf("Validate(%q) = %v, but it is one object", doc, err)
+		}
+	})
+}
+
+// FuzzReadPlatformDisplay reads the platform of whatever config or index a
+// registry serves and checks that String and Display, which every log,
+// summary and output goes through, hold printable text only, and quote
+// exactly the fields that are not valid names.
+func FuzzReadPlatformDisplay(f *testing.F) {
+	addFixtureSeeds(f, func(doc []byte) {
+		f.Add(doc, false)
+		f.Add(doc, true)
+	})
+	f.Add([]byte(`{"architecture":"arm64\nlinux/amd64","os":"linux"}`), false)
+	f.Add([]byte(`{"architecture":"amd64\r\r## All images passed, merge away","os":"linux"}`), false)
+	f.Add([]byte(`{"architecture":"\u001b[2K\u001b[32mamd64","os":"li\u202enux","variant":"\u2028","os.version":"\ud800"}`), false)
+	f.Add([]byte("{\"manifests\":[{\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v7\\u0000\"}}]}"), true)
+	f.Fuzz(func(t *testing.T, doc []byte, entry bool) {
+		var path Path
+		if entry {
+			path = Path{"manifests", 0, "platform"}
+		}
+		p, err := ReadPlatform(doc, path)
+		if err != nil {
+			return
+		}
+		for _, s := range []string{p.String(), p.Display()} {
+			for _, r := range s {
+				if !strconv.IsPrint(r) {
+					t.Fatalf("ReadPlatform(%q) = %#v, which formats as %q, holding %U", doc, p, s, r)
+				}
+			}
+		}
+		if quoted := strings.ContainsRune(p.String(), '"'); quoted == p.Valid() {
+			t.Fatalf("ReadPlatform(%q) = %#v: String() = %q, Valid() = %t; want quotes exactly when invalid", doc, p, p.String(), p.Valid())
 		}
 	})
 }

@@ -150,7 +150,9 @@ func SetImage(img Image, m *Manifest, want platform.Platform, overwrite bool) (*
 		OldConfig:      m.Config,
 		Layers:         m.Layers,
 	}
-	if before == want {
+	if before.Valid() && platform.Same(before, want) {
+		// Already there, or equivalent (arm64 = arm64/v8): check mode
+		// passes it, so set mode leaves it, and its digest, alone.
 		return c, nil
 	}
 	if Conflicts(before, want) && !overwrite {
@@ -173,10 +175,13 @@ func SetImage(img Image, m *Manifest, want platform.Platform, overwrite bool) (*
 }
 
 // Conflicts reports whether have declares something that want would replace
-// rather than fill in: a different OS, architecture or OS version, or a
-// variant that is not just the implied default (arm64 "" and "v8" agree).
+// rather than fill in: a field that is not a valid name, a different OS,
+// architecture or OS version, or a variant that is not just the implied
+// default (arm64 "" and "v8" agree).
 func Conflicts(have, want platform.Platform) bool {
 	switch {
+	case !have.Valid():
+		return true
 	case have.OS != "" && have.OS != want.OS,
 		have.Architecture != "" && have.Architecture != want.Architecture,
 		have.OSVersion != "" && have.OSVersion != want.OSVersion:

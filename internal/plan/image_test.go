@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -91,14 +92,99 @@ func TestSetImageOverwrite(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Have.Architecture != "arm64" {
 		t.Fatalf("SetImage(arm64 image, linux/amd64, no overwrite) = %v, want a *ConflictError naming arm64", err)
 	}
-	// arm64 without variant is the same platform as arm64/v8: no overwrite
-	// needed, and the variant goes.
+	// arm64 without variant is the same platform as arm64/v8: already
+	// there, nothing to write.
 	c, err := SetImage(img, m, mustPlatform(t, "linux/arm64"), false)
 	if err != nil {
 		t.Fatalf("SetImage(arm64/v8 image, linux/arm64) = %v, want no error", err)
 	}
-	if p, _ := patch.ReadPlatform(c.Config, nil); p != mustPlatform(t, "linux/arm64") {
-		t.Errorf("SetImage(arm64/v8 image, linux/arm64) config platform = %v, want linux/arm64", p)
+	if c.Changed || c.ConfigChanged || c.Digest != img.Digest || !bytes.Equal(c.Config, img.Config) {
+		t.Errorf("SetImage(arm64/v8 image, linux/arm64) = changed %t, config changed %t, digest %s; want unchanged %s", c.Changed, c.ConfigChanged, c.Digest, img.Digest)
+	}
+}
+
+// imageWith makes an image whose config starts with the raw members
+// cfgPlatform, as a registry may serve it.
+func imageWith(t *testing.T, cfgPlatform string) (Image, *Manifest) {
+	t.Helper()
+	c := child(t, "x", cfgPlatform)
+	return c.Image, c.Manifest
+}
+
+func TestSetImageEquivalent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		config, want string
+		// after is the platform the image has afterwards.
+		after   string
+		changed bool
+	}{
+		{`"architecture":"arm64","os":"linux","variant":"v8",`, "linux/arm64", "linux/arm64/v8", false},
+		{`"architecture":"arm64","os":"linux",`, "linux/arm64/v8", "linux/arm64", false},
+		{`"architecture":"amd64","os":"linux",`, "linux/amd64/v1", "linux/amd64", false},
+		{`"architecture":"amd64","os":"linux","variant":"v1",`, "linux/amd64", "linux/amd64/v1", false},
+		{`"architecture":"arm64","os":"linux","variant":"v8",`, "linux/arm64/8", "linux/arm64/v8", false},
+		{`"architecture":"arm","os":"linux","variant":"v7",`, "linux/arm/7", "linux/arm/v7", false},
+		// Not equivalent: a missing arm variant is filled in.
+		{`"architecture":"arm","os":"linux",`, "linux/arm/v7", "linux/arm/v7", true},
+		{`"architecture":"amd64","os":"linux",`, "linux/amd64/v2", "linux/amd64/v2", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.config+tt.want, func(t *testing.T) {
+			t.Parallel()
+			img, m := imageWith(t, tt.config)
+			c, err := SetImage(img, m, mustPlatform(t, tt.want), false)
+			if err != nil {
+				t.Fatalf("SetImage(%s, %s) = %v, want no error", tt.config, tt.want, err)
+			}
+			if c.Changed != tt.changed || c.ConfigChanged != tt.changed {
+				t.Errorf("SetImage(%s, %s) = changed %t, config changed %t, want %t", tt.config, tt.want, c.Changed, c.ConfigChanged, tt.changed)
+			}
+			if !tt.changed && (c.Digest != img.Digest || !bytes.Equal(c.Manifest, img.Manifest) || !bytes.Equal(c.Config, img.Config)) {
+				t.Errorf("SetImage(%s, %s) = digest %s, want the image's own %s and bytes", tt.config, tt.want, c.Digest, img.Digest)
+			}
+			if got, _ := patch.ReadPlatform(c.Config, nil); got.String() != tt.after || c.After.String() != tt.after {
+				t.Errorf("SetImage(%s, %s) platform = %s (After %s), want %s", tt.config, tt.want, got, c.After, tt.after)
+			}
+		})
+	}
+}
+
+func TestSetImageInvalidFields(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		config, want string
+	}{
+		{`"architecture":"arm64\nlinux/amd64","os":"linux",`, "linux/arm64"},
+		{`"architecture":"amd64\r\r## All images passed","os":"linux",`, "linux/amd64"},
+		{`"architecture":"arm64","os":"linux","variant":"v8\u001b[2K",`, "linux/arm64"},
+		{`"architecture":"amd64","os":"linux ",`, "linux/amd64"},
+		{`"architecture":"amd64","os":"windows","os.version":"10.0/1",`, "windows/amd64"},
+		// Missing fields are filled in, but an invalid one next to them
+		// still needs overwrite.
+		{`"architecture":"","os":"linux","variant":"v8/",`, "linux/arm64/v8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.config, func(t *testing.T) {
+			t.Parallel()
+			img, m := imageWith(t, tt.config)
+			want := mustPlatform(t, tt.want)
+			_, err := SetImage(img, m, want, false)
+			var ce *ConflictError
+			if !errors.As(err, &ce) {
+				t.Fatalf("SetImage(%s, %s, no overwrite) = %v, want a *ConflictError", tt.config, tt.want, err)
+			}
+			if msg := err.Error(); strings.ContainsAny(msg, "\n\r\x1b") {
+				t.Errorf("SetImage(%s) error = %q, holds a control character", tt.config, msg)
+			}
+			c, err := SetImage(img, m, want, true)
+			if err != nil {
+				t.Fatalf("SetImage(%s, %s, overwrite) = %v, want no error", tt.config, tt.want, err)
+			}
+			if got, _ := patch.ReadPlatform(c.Config, nil); got != want || !c.Changed {
+				t.Errorf("SetImage(%s, %s, overwrite) = %#v, changed %t, want %#v, changed", tt.config, tt.want, got, c.Changed, want)
+			}
+		})
 	}
 }
 
@@ -117,6 +203,10 @@ func TestConflicts(t *testing.T) {
 		{"linux/amd64", "linux/arm64", true},
 		{"windows/amd64", "windows/amd64:10.0.17763.6659", false},
 		{"windows/amd64:10.0.20348.1", "windows/amd64:10.0.17763.6659", true},
+		// A field that is not a valid name is present and different.
+		{"linux/arm64\nlinux/amd64", "linux/arm64", true},
+		{"linux/arm64/v8\n", "linux/arm64", true},
+		{"linux /", "linux/amd64", true},
 	}
 	for _, tt := range tests {
 		have := platform.Platform{}

@@ -115,7 +115,8 @@ type IndexChange struct {
 // child as read, or nil for an entry that is not an image. detected holds,
 // per entry, the platform its binaries show where it was detected (platform
 // auto): it fills children that have none, and with overwrite settles an
-// entry and a config that disagree.
+// entry and a config that disagree, or replaces fields that are not valid
+// names.
 func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite bool, detected []platform.Platform) (*IndexChange, error) {
 	ic := &IndexChange{PreviousDigest: idx.Digest, Digest: idx.Digest, MediaType: idx.MediaType, Bytes: idx.Bytes, Children: make([]*Change, len(idx.Entries))}
 	var images []int
@@ -130,7 +131,7 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 	if !want.IsZero() && len(images) != 1 {
 		return nil, fmt.Errorf("a platform of %s for an index of %d images: leave platform empty to make each child consistent with its index entry, or point image at one child by digest", want, len(images))
 	}
-	var missing, disagree []string
+	var missing, disagree, invalid []string
 	newIdx := idx.Bytes
 	for _, i := range images {
 		e, c := idx.Entries[i], children[i]
@@ -145,7 +146,8 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 		target := want
 		if target.IsZero() {
 			switch {
-			case have.Complete() && e.Platform.Complete() && !platform.Same(have, e.Platform) && !found.IsZero() && overwrite:
+			case have.Complete() && e.Platform.Complete() && !platform.Same(have, e.Platform) && !found.IsZero() && overwrite,
+				(!have.Valid() || !e.Platform.Valid()) && !found.IsZero() && overwrite:
 				target = found
 			case have.Complete() && e.Platform.Complete():
 				if !platform.Same(have, e.Platform) {
@@ -163,9 +165,15 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 				missing = append(missing, e.Digest.String())
 				continue
 			}
+			if !target.Valid() {
+				// Copying a value that is not a name from the config to
+				// the entry, or back, would spread it.
+				invalid = append(invalid, fmt.Sprintf("%s (%s)", e.Digest, target.Display()))
+				continue
+			}
 		}
-		if !want.IsZero() || !found.IsZero() && target == found {
-			if e.Platform.Complete() && Conflicts(e.Platform, target) && !overwrite {
+		if !want.IsZero() || !found.IsZero() && target == found || !e.Platform.Valid() {
+			if !e.Platform.IsZero() && Conflicts(e.Platform, target) && !overwrite {
 				return nil, fmt.Errorf("index entry %s: %w", e.Digest, &ConflictError{Have: e.Platform, Want: target})
 			}
 		}
@@ -182,7 +190,9 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 			}
 			ic.Stale = append(ic.Stale, staleAttestations(idx, e.Digest)...)
 		}
-		if e.Platform != target && !(e.Platform.Complete() && platform.Same(e.Platform, target) && want.IsZero() && found.IsZero()) {
+		// An entry that already says target, or an equivalent platform
+		// (arm64 = arm64/v8), is left as it is.
+		if !(e.Platform.Complete() && e.Platform.Valid() && platform.Same(e.Platform, target)) {
 			if newIdx, err = patch.SetPlatform(newIdx, patch.Path{"manifests", i, "platform"}, target); err != nil {
 				return nil, fmt.Errorf("patching platform of index entry %d: %w", i, err)
 			}
@@ -190,6 +200,9 @@ func SetIndex(idx *Index, children []*Child, want platform.Platform, overwrite b
 	}
 	if len(disagree) > 0 {
 		return nil, fmt.Errorf("index entries and child configs disagree: %s; set platform to auto with overwrite to settle it from the binaries, or fix the image", strings.Join(disagree, "; "))
+	}
+	if len(invalid) > 0 {
+		return nil, fmt.Errorf("children %s declare a platform that is not made of valid names (letters, digits, \".\", \"_\", \"-\"): set platform to auto with overwrite to replace it from the binaries, or fix the image", strings.Join(invalid, ", "))
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("neither the index entry nor the config gives a platform for children %s: set platform to auto to read it from their binaries, or set it on each child by digest", strings.Join(missing, ", "))

@@ -210,6 +210,7 @@ func TestSetIndexDetected(t *testing.T) {
 	t.Parallel()
 	empty := child(t, "e", `"architecture":"","os":"",`)
 	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
+	bad := child(t, "b", `"architecture":"arm64\nlinux/amd64","os":"linux",`)
 	arm64 := mustPlatform(t, "linux/arm64")
 	tests := []struct {
 		name      string
@@ -221,6 +222,9 @@ func TestSetIndexDetected(t *testing.T) {
 		{"both missing, detected", makeIndex(t, entry(empty, "")), empty, false, false},
 		{"disagree, detected with overwrite", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd, true, false},
 		{"disagree, detected without overwrite", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd, false, true},
+		{"config invalid, detected with overwrite", makeIndex(t, entry(bad, "")), bad, true, false},
+		{"config invalid, detected without overwrite", makeIndex(t, entry(bad, "")), bad, false, true},
+		{"entry invalid, detected with overwrite", makeIndex(t, entry(empty, `,"platform":{"architecture":"arm64","os":"linux\u0000"}`)), empty, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,6 +243,97 @@ func TestSetIndexDetected(t *testing.T) {
 			entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
 			if cfgP != arm64 || entryP != arm64 {
 				t.Errorf("SetIndex(%s) config %v entry %v, want both %v", tt.name, cfgP, entryP, arm64)
+			}
+		})
+	}
+}
+
+// TestSetIndexEquivalent leaves an entry and a config that already say the
+// platform, or an equivalent one, byte for byte as they are.
+func TestSetIndexEquivalent(t *testing.T) {
+	t.Parallel()
+	arm64 := mustPlatform(t, "linux/arm64")
+	tests := []struct {
+		name, config, entry, want string
+		detected                  []platform.Platform
+	}{
+		{"entry arm64, config arm64/v8, set arm64", `"architecture":"arm64","os":"linux","variant":"v8",`, `{"architecture":"arm64","os":"linux"}`, "linux/arm64", nil},
+		{"entry arm64/v8, config arm64, set arm64", `"architecture":"arm64","os":"linux",`, `{"architecture":"arm64","os":"linux","variant":"v8"}`, "linux/arm64", nil},
+		{"entry arm64, config arm64, set arm64/v8", `"architecture":"arm64","os":"linux",`, `{"architecture":"arm64","os":"linux"}`, "linux/arm64/v8", nil},
+		{"entry amd64/v1, config amd64, set amd64", `"architecture":"amd64","os":"linux",`, `{"architecture":"amd64","os":"linux","variant":"v1"}`, "linux/amd64", nil},
+		{"entry arm64/v8, config arm64, consistent", `"architecture":"arm64","os":"linux",`, `{"architecture":"arm64","os":"linux","variant":"v8"}`, "", nil},
+		{"entry arm64/v8, config arm64, auto", `"architecture":"arm64","os":"linux",`, `{"architecture":"arm64","os":"linux","variant":"v8"}`, "", []platform.Platform{arm64}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := child(t, "a", tt.config)
+			idx := makeIndex(t, entry(c, `,"platform":`+tt.entry), attestation(c, 1))
+			var want platform.Platform
+			if tt.want != "" {
+				want = mustPlatform(t, tt.want)
+			}
+			ic, err := SetIndex(idx, []*Child{c, nil}, want, false, tt.detected)
+			if err != nil {
+				t.Fatalf("SetIndex(%s) = %v, want no error", tt.name, err)
+			}
+			if ic.Changed || ic.Digest != idx.Digest || !bytes.Equal(ic.Bytes, idx.Bytes) || ic.Children[0].Changed {
+				t.Errorf("SetIndex(%s) = changed %t (child %t), index:\n%s\nwant it unchanged:\n%s", tt.name, ic.Changed, ic.Children[0].Changed, ic.Bytes, idx.Bytes)
+			}
+		})
+	}
+}
+
+// TestSetIndexInvalidFields treats a platform field that is not a valid
+// name as present and different: never copied between entry and config,
+// replaced only with overwrite.
+func TestSetIndexInvalidFields(t *testing.T) {
+	t.Parallel()
+	const bad = `"arm64\nlinux/amd64"`
+	tests := []struct {
+		name, config, entry, want string
+		// fixed is the platform of config and entry with overwrite, ""
+		// when even overwrite does not settle it.
+		fixed string
+	}{
+		{"config invalid, entry missing, consistent", `"architecture":` + bad + `,"os":"linux",`, ``, "", ""},
+		{"config missing, entry invalid, consistent", `"os":"linux",`, `,"platform":{"architecture":` + bad + `,"os":"linux"}`, "", ""},
+		{"both the same invalid, consistent", `"architecture":` + bad + `,"os":"linux",`, `,"platform":{"architecture":` + bad + `,"os":"linux"}`, "", ""},
+		{"entry os invalid and incomplete, consistent", `"architecture":"amd64","os":"linux",`, `,"platform":{"os":"linux\r"}`, "", "linux/amd64"},
+		{"entry invalid, set", `"architecture":"arm64","os":"linux",`, `,"platform":{"architecture":` + bad + `,"os":"linux"}`, "linux/arm64", "linux/arm64"},
+		{"config invalid, set", `"architecture":` + bad + `,"os":"linux",`, `,"platform":{"architecture":"arm64","os":"linux"}`, "linux/arm64", "linux/arm64"},
+		{"entry variant invalid, set", `"architecture":"arm64","os":"linux",`, `,"platform":{"architecture":"arm64","os":"linux","variant":"v8\u001b"}`, "linux/arm64", "linux/arm64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := child(t, "a", tt.config)
+			idx := makeIndex(t, entry(c, tt.entry))
+			var want platform.Platform
+			if tt.want != "" {
+				want = mustPlatform(t, tt.want)
+			}
+			_, err := SetIndex(idx, []*Child{c}, want, false, nil)
+			if err == nil {
+				t.Fatalf("SetIndex(%s, no overwrite) = nil error, want one", tt.name)
+			}
+			if msg := err.Error(); !strings.Contains(msg, c.Image.Digest.String()) && !strings.Contains(msg, "overwrite") || strings.ContainsAny(msg, "\n\r\x1b") {
+				t.Errorf("SetIndex(%s) error = %q, want one naming the child or overwrite, without control characters", tt.name, msg)
+			}
+			ic, err := SetIndex(idx, []*Child{c}, want, true, nil)
+			if tt.fixed == "" {
+				if err == nil {
+					t.Errorf("SetIndex(%s, overwrite) = nil error, want one: nothing valid to settle it with", tt.name)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("SetIndex(%s, overwrite) = %v, want no error", tt.name, err)
+			}
+			cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
+			entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+			if cfgP.String() != tt.fixed || entryP.String() != tt.fixed {
+				t.Errorf("SetIndex(%s, overwrite) config %v entry %v, want both %s", tt.name, cfgP, entryP, tt.fixed)
 			}
 		})
 	}

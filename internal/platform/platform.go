@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,19 +16,15 @@ type Platform struct {
 }
 
 // String returns the canonical form "os/arch[/variant][:os.version]", or ""
-// for the zero Platform.
+// for the zero Platform. A field that is not a valid name (see Valid), as a
+// registry may serve, is quoted the way strconv.Quote does, so that the
+// result never holds a control character and cannot pass for another
+// platform, or for several.
 func (p Platform) String() string {
 	if p.IsZero() {
 		return ""
 	}
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	if p.OSVersion != "" {
-		s += ":" + p.OSVersion
-	}
-	return s
+	return p.format("")
 }
 
 // Display returns the form used in logs: "(none)" when every field is empty,
@@ -37,15 +34,65 @@ func (p Platform) Display() string {
 	if p.IsZero() {
 		return "(none)"
 	}
-	q := p
-	if q.OS == "" {
-		q.OS = "?"
-	}
-	if q.Architecture == "" {
-		q.Architecture = "?"
-	}
-	return q.String()
+	return p.format("?")
 }
+
+// format writes p with each field quoted unless valid, and an empty OS or
+// architecture written as empty.
+func (p Platform) format(empty string) string {
+	field := func(v string) string {
+		switch {
+		case v == "":
+			return empty
+		case ValidField(v):
+			return v
+		}
+		return strconv.Quote(v)
+	}
+	s := field(p.OS) + "/" + field(p.Architecture)
+	if p.Variant != "" {
+		s += "/" + field(p.Variant)
+	}
+	if p.OSVersion != "" {
+		s += ":" + field(p.OSVersion)
+	}
+	return s
+}
+
+// ValidField reports whether v, a non-empty value of a platform field, is a
+// valid name: ASCII letters, digits, ".", "_" and "-" only. Every real
+// os, architecture, variant and os.version is; anything else read from a
+// registry is invalid, whatever it looks like.
+func ValidField(v string) bool {
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Invalid returns the JSON keys ("os", "architecture", "variant",
+// "os.version") of the fields of p that are present but not valid names;
+// an empty field is missing, not invalid.
+func (p Platform) Invalid() []string {
+	var keys []string
+	for _, f := range []struct{ key, v string }{
+		{"os", p.OS}, {"architecture", p.Architecture}, {"variant", p.Variant}, {"os.version", p.OSVersion},
+	} {
+		if f.v != "" && !ValidField(f.v) {
+			keys = append(keys, f.key)
+		}
+	}
+	return keys
+}
+
+// Valid reports whether every present field of p is a valid name.
+func (p Platform) Valid() bool { return len(p.Invalid()) == 0 }
 
 // IsZero reports whether every field of p is empty.
 func (p Platform) IsZero() bool {
@@ -108,21 +155,28 @@ var osAliases = map[string]string{
 
 type archAlias struct{ arch, variant string }
 
+// archAliases are the names uname -m, Debian and vendors use.
 var archAliases = map[string]archAlias{
-	"x86_64":  {"amd64", ""},
-	"x86-64":  {"amd64", ""},
-	"aarch64": {"arm64", ""},
-	"armhf":   {"arm", "v7"},
-	"armel":   {"arm", "v6"},
-	"i386":    {"386", ""},
-	"i686":    {"386", ""},
+	"x86_64":   {"amd64", ""},
+	"x86-64":   {"amd64", ""},
+	"x64":      {"amd64", ""},
+	"aarch64":  {"arm64", ""},
+	"armhf":    {"arm", "v7"},
+	"armv7l":   {"arm", "v7"},
+	"armel":    {"arm", "v6"},
+	"armv6l":   {"arm", "v6"},
+	"i386":     {"386", ""},
+	"i686":     {"386", ""},
+	"ppc64el":  {"ppc64le", ""},
+	"mips64el": {"mips64le", ""},
 }
 
-// Parse parses "os/arch[/variant][:os.version]", normalizes the aliases and
-// upper case, and checks that Go supports the os/arch pair. The notices say
-// what was normalized, one per changed component, for the caller to print.
-// The variant and os.version are kept exactly as given. Errors are
-// *ParseError.
+// Parse parses "os/arch[/variant][:os.version]", normalizes the aliases,
+// upper case and the variant (see normalizeVariant), and checks that Go
+// supports the os/arch pair and that the variant and os.version are valid
+// names (see ValidField). The notices say what was normalized, one per
+// changed component, for the caller to print. The os.version is kept exactly
+// as given. Errors are *ParseError.
 func Parse(s string) (p Platform, notices []string, err error) {
 	p, notices, perr := parse(s, true)
 	if perr != nil {
@@ -229,22 +283,45 @@ func parse(s string, suggest bool) (Platform, []string, *ParseError) {
 		reason = fmt.Sprintf("os/arch pair %q is not one Go supports", normOS+"/"+normArch)
 	}
 	if reason != "" {
-		return fail(reason, func() string { return closestPair(normOS+"/"+normArch, variant, osVersion) })
+		return fail(reason, func() string { return closestPair(normOS, normArch, variant, osVersion) })
 	}
 
-	// The variant is kept as given, so "armhf/V7" stays V7, but it does not
-	// contradict the alias.
-	if aliasVariant != "" && variant != "" && !strings.EqualFold(variant, aliasVariant) {
+	if variant != "" {
+		if v := normalizeVariant(normArch, variant); v != variant {
+			notices = append(notices, fmt.Sprintf("normalized variant %q to %q", variant, v))
+			variant = v
+		}
+	}
+	if aliasVariant != "" && variant != "" && variant != aliasVariant {
 		// The explicit variant is the more precise statement (Raspbian's
 		// "armhf" is ARMv6, for one), so the suggestion keeps it.
 		return fail(
 			fmt.Sprintf("architecture %q means %s/%s, which contradicts variant %q", goarch, normArch, aliasVariant, variant),
 			func() string { return checked(normOS+"/"+normArch, variant, osVersion) })
 	}
+	for _, f := range []struct{ name, v string }{{"variant", variant}, {"os.version", osVersion}} {
+		if f.v != "" && !ValidField(f.v) {
+			return fail(fmt.Sprintf(`%s %q is not a valid name (letters, digits, ".", "_", "-")`, f.name, f.v), nil)
+		}
+	}
 	if variant == "" {
 		variant = aliasVariant
 	}
 	return Platform{OS: normOS, Architecture: normArch, Variant: variant, OSVersion: osVersion}, notices, nil
+}
+
+// normalizeVariant normalizes a variant as containerd does: lower case;
+// for arm, "5" to "8" mean "v5" to "v8"; for arm64, "8" and "v8.0" mean
+// "v8".
+func normalizeVariant(arch, variant string) string {
+	v := lowerASCII(variant)
+	switch {
+	case arch == "arm" && len(v) == 1 && '5' <= v[0] && v[0] <= '8':
+		return "v" + v
+	case arch == "arm64" && (v == "8" || v == "v8.0"):
+		return "v8"
+	}
+	return v
 }
 
 // bare explains a platform without "/" and suggests one: a known
@@ -265,14 +342,20 @@ func bare(word, osVersion string) (reason string, suggestion func() string) {
 		if n > maxFuzzyLen {
 			return ""
 		}
-		best, bestDist, bestIsOS := "", max(1, n/3)+1, false
+		hint := hintOf(lw)
+		best, bestDist, bestIsOS := "", fuzzyBound(lw)+1, false
+		if hint.specific() {
+			bestDist = n + 1 // any name of the family its spelling tells
+		}
 		// Architectures first: a bare word is more often one of them, and
 		// ties keep the first.
 		for _, c := range archWords() {
-			if d := distance(lw, c); d < bestDist {
+			a, v := resolveArch(c)
+			if d := distance(lw, c); d < bestDist && hint.allows(a, v) {
 				best, bestDist, bestIsOS = c, d, false
 			}
 		}
+		bestDist = min(bestDist, fuzzyBound(lw)+1)
 		for _, c := range osWords() {
 			if d := distance(lw, c); d < bestDist {
 				best, bestDist, bestIsOS = c, d, true
@@ -283,24 +366,44 @@ func bare(word, osVersion string) (reason string, suggestion func() string) {
 			return ""
 		case bestIsOS:
 			return forOS(best, osVersion)
-		default:
-			return forArch(best, "", osVersion)
 		}
+		return forArch(best, hint.armVariant(best), osVersion)
 	}
+}
+
+// fuzzyBound is the largest edit distance at which a name is taken for a
+// misspelling of word.
+func fuzzyBound(word string) int {
+	return max(1, utf8.RuneCountInString(word)/3)
+}
+
+// resolveArch returns the architecture and variant word stands for: itself,
+// or an alias's target.
+func resolveArch(word string) (arch, variant string) {
+	if a, ok := archAliases[word]; ok {
+		return a.arch, a.variant
+	}
+	return word, ""
+}
+
+// armVariant returns the variant the hint spells when archWord stands for
+// arm, else "": "armv5" means arm/v5 even when the nearest name is "arm".
+func (h archHint) armVariant(archWord string) string {
+	if a, _ := resolveArch(lowerASCII(archWord)); a == "arm" {
+		return h.variant
+	}
+	return ""
 }
 
 // forArch suggests a platform for an architecture given without an os:
 // linux when Go supports it there, else the first os that does.
 func forArch(arch, variant, osVersion string) string {
-	a := lowerASCII(arch)
-	if alias, ok := archAliases[a]; ok {
-		a = alias.arch
-		if variant == "" {
-			variant = alias.variant
-		}
+	a, v := resolveArch(lowerASCII(arch))
+	if variant == "" {
+		variant = v
 	}
 	if !isArch(a) {
-		return closestPair("linux/"+a, variant, osVersion)
+		return closestPair("linux", a, variant, osVersion)
 	}
 	goos := ""
 	for _, p := range knownPairs {
@@ -319,7 +422,7 @@ func forOS(goos, osVersion string) string {
 		o = alias
 	}
 	if !isOS(o) {
-		return closestPair(o+"/amd64", "", osVersion)
+		return closestPair(o, "amd64", "", osVersion)
 	}
 	arch := ""
 	for _, p := range knownPairs {
@@ -337,23 +440,47 @@ func forOS(goos, osVersion string) string {
 // quadratic; no valid name is nearly this long.
 const maxFuzzyLen = 64
 
-// closestPair returns the valid platform nearest to the os/arch pair by edit
-// distance over the valid pairs and their aliases, preferring linux on ties,
-// with variant and osVersion carried over.
-func closestPair(pair, variant, osVersion string) string {
-	if utf8.RuneCountInString(pair) > maxFuzzyLen {
+// closestPair returns the valid platform nearest to goos/goarch (lower
+// case, aliases resolved), with variant and osVersion carried over, or ""
+// when there is none worth naming. A known os or architecture is kept; an
+// unknown os must be a near miss of a valid one. An unknown architecture is
+// only replaced by one of the same family, word size and byte order as far
+// as its spelling tells (see hintOf), and must be a near miss unless its
+// family is plain. Candidates are ranked by edit distance over both parts,
+// alias spellings included, preferring linux on ties.
+func closestPair(goos, goarch, variant, osVersion string) string {
+	if utf8.RuneCountInString(goos)+utf8.RuneCountInString(goarch) > maxFuzzyLen {
 		return ""
 	}
+	hint := hintOf(goarch)
 	var best candidate
-	bestDist := -1
+	bestDist, bestArchDist := -1, 0
 	for _, c := range candidates() {
-		d := distance(pair, c.text)
+		osDist, archDist := distance(goos, c.osText), distance(goarch, c.archText)
+		switch {
+		case isOS(goos) && c.os != goos,
+			!isOS(goos) && osDist > fuzzyBound(goos),
+			isArch(goarch) && c.arch != goarch,
+			!isArch(goarch) && !hint.allows(c.arch, c.variant),
+			!isArch(goarch) && !hint.specific() && archDist > fuzzyBound(goarch):
+			continue
+		}
+		d := osDist + archDist
 		if bestDist < 0 || d < bestDist || (d == bestDist && c.os == "linux" && best.os != "linux") {
-			best, bestDist = c, d
+			best, bestDist, bestArchDist = c, d, archDist
 		}
 	}
+	if bestDist < 0 {
+		return ""
+	}
 	v := variant
-	if v == "" {
+	switch {
+	case v != "":
+	case best.arch == "arm" && hint.variant != "":
+		v = hint.variant
+	case bestArchDist <= fuzzyBound(goarch):
+		// The variant of an alias only when the word is a misspelling
+		// of it: "armhg" is armhf, but "aarch32" says no variant.
 		v = best.variant
 	}
 	return checked(best.os+"/"+best.arch, v, osVersion)
@@ -376,10 +503,10 @@ func versionSuffix(osVersion string) string {
 	return ":" + osVersion
 }
 
-// candidate is one spelling a suggestion may be matched against, with the
-// platform it stands for.
+// candidate is one spelling of a valid pair a suggestion may be matched
+// against, with the platform it stands for.
 type candidate struct {
-	text              string
+	osText, archText  string
 	os, arch, variant string
 }
 
@@ -388,17 +515,17 @@ type candidate struct {
 func candidates() []candidate {
 	var cs []candidate
 	for _, p := range knownPairs {
-		cs = append(cs, candidate{text: p.os + "/" + p.arch, os: p.os, arch: p.arch})
+		cs = append(cs, candidate{osText: p.os, archText: p.arch, os: p.os, arch: p.arch})
 	}
 	for _, p := range knownPairs {
 		for _, alias := range sortedKeys(osAliases) {
 			if osAliases[alias] == p.os {
-				cs = append(cs, candidate{text: alias + "/" + p.arch, os: p.os, arch: p.arch})
+				cs = append(cs, candidate{osText: alias, archText: p.arch, os: p.os, arch: p.arch})
 			}
 		}
 		for _, alias := range sortedKeys(archAliases) {
 			if a := archAliases[alias]; a.arch == p.arch {
-				cs = append(cs, candidate{text: p.os + "/" + alias, os: p.os, arch: p.arch, variant: a.variant})
+				cs = append(cs, candidate{osText: p.os, archText: alias, os: p.os, arch: p.arch, variant: a.variant})
 			}
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -29,11 +31,33 @@ func TestParse(t *testing.T) {
 		{"js/wasm", Platform{OS: "js", Architecture: "wasm"}, nil},
 		{"windows/amd64:10.0.17763.6659", Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763.6659"}, nil},
 		{"windows/arm64/v8:10.0.26100.1", Platform{OS: "windows", Architecture: "arm64", Variant: "v8", OSVersion: "10.0.26100.1"}, nil},
-		// The os.version is everything after the first ":".
-		{"linux/amd64:a:b/c", Platform{OS: "linux", Architecture: "amd64", OSVersion: "a:b/c"}, nil},
-		// A variant is kept exactly as given, case included.
-		{"linux/arm/V7", Platform{OS: "linux", Architecture: "arm", Variant: "V7"}, nil},
+		// A variant that is already normal is kept, even where it is
+		// implied.
 		{"linux/arm/whatever-1.0", Platform{OS: "linux", Architecture: "arm", Variant: "whatever-1.0"}, nil},
+		{"linux/amd64/v1", Platform{OS: "linux", Architecture: "amd64", Variant: "v1"}, nil},
+		{"linux/arm/v8", Platform{OS: "linux", Architecture: "arm", Variant: "v8"}, nil},
+
+		// Variants are normalized as containerd does.
+		{"linux/arm/V7", Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
+			[]string{`normalized variant "V7" to "v7"`}},
+		{"linux/arm/7", Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
+			[]string{`normalized variant "7" to "v7"`}},
+		{"linux/arm/5", Platform{OS: "linux", Architecture: "arm", Variant: "v5"},
+			[]string{`normalized variant "5" to "v5"`}},
+		{"linux/arm/8", Platform{OS: "linux", Architecture: "arm", Variant: "v8"},
+			[]string{`normalized variant "8" to "v8"`}},
+		{"linux/arm64/8", Platform{OS: "linux", Architecture: "arm64", Variant: "v8"},
+			[]string{`normalized variant "8" to "v8"`}},
+		{"linux/arm64/v8.0", Platform{OS: "linux", Architecture: "arm64", Variant: "v8"},
+			[]string{`normalized variant "v8.0" to "v8"`}},
+		{"linux/arm64/V8", Platform{OS: "linux", Architecture: "arm64", Variant: "v8"},
+			[]string{`normalized variant "V8" to "v8"`}},
+		{"linux/AMD64/V3", Platform{OS: "linux", Architecture: "amd64", Variant: "v3"},
+			[]string{`normalized architecture "AMD64" to "amd64"`, `normalized variant "V3" to "v3"`}},
+		// Digits alone are arm's and arm64's shorthand only.
+		{"linux/amd64/3", Platform{OS: "linux", Architecture: "amd64", Variant: "3"}, nil},
+		{"linux/arm/9", Platform{OS: "linux", Architecture: "arm", Variant: "9"}, nil},
+		{"linux/arm64/v8.2", Platform{OS: "linux", Architecture: "arm64", Variant: "v8.2"}, nil},
 
 		// Aliases.
 		{"linux/x86_64", Platform{OS: "linux", Architecture: "amd64"},
@@ -52,8 +76,22 @@ func TestParse(t *testing.T) {
 			[]string{`normalized architecture "armhf" to "arm"`}},
 		{"linux/armel/v6", Platform{OS: "linux", Architecture: "arm", Variant: "v6"},
 			[]string{`normalized architecture "armel" to "arm"`}},
-		{"linux/armhf/V7", Platform{OS: "linux", Architecture: "arm", Variant: "V7"},
-			[]string{`normalized architecture "armhf" to "arm"`}},
+		{"linux/armhf/V7", Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
+			[]string{`normalized architecture "armhf" to "arm"`, `normalized variant "V7" to "v7"`}},
+		{"linux/armhf/7", Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
+			[]string{`normalized architecture "armhf" to "arm"`, `normalized variant "7" to "v7"`}},
+		{"linux/x64", Platform{OS: "linux", Architecture: "amd64"},
+			[]string{`normalized architecture "x64" to "amd64"`}},
+		{"linux/armv7l", Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
+			[]string{`normalized architecture "armv7l" to "arm" variant "v7"`}},
+		{"linux/armv6l", Platform{OS: "linux", Architecture: "arm", Variant: "v6"},
+			[]string{`normalized architecture "armv6l" to "arm" variant "v6"`}},
+		{"linux/ARMV7L/V7", Platform{OS: "linux", Architecture: "arm", Variant: "v7"},
+			[]string{`normalized architecture "ARMV7L" to "arm"`, `normalized variant "V7" to "v7"`}},
+		{"linux/ppc64el", Platform{OS: "linux", Architecture: "ppc64le"},
+			[]string{`normalized architecture "ppc64el" to "ppc64le"`}},
+		{"linux/mips64el", Platform{OS: "linux", Architecture: "mips64le"},
+			[]string{`normalized architecture "mips64el" to "mips64le"`}},
 		{"linux/i386", Platform{OS: "linux", Architecture: "386"},
 			[]string{`normalized architecture "i386" to "386"`}},
 		{"linux/i686", Platform{OS: "linux", Architecture: "386"},
@@ -113,20 +151,57 @@ func TestParseErrors(t *testing.T) {
 		{"Linus/AMD64", `unknown os "Linus"`, "linux/amd64"},
 		{"linus/amd65", `unknown os "linus" and architecture "amd65"`, "linux/amd64"},
 		// "ppc64" is on aix, linux and openbsd: linux wins the tie.
-		{"lnx/ppc64", `unknown os "lnx"`, "linux/ppc64"},
-		// Pairs Go does not support.
-		{"windows/s390x", `os/arch pair "windows/s390x" is not one Go supports`, "windows/386"},
-		{"windows/arm", `os/arch pair "windows/arm" is not one Go supports`, "windows/arm64"},
-		{"darwin/386", `os/arch pair "darwin/386" is not one Go supports`, "darwin/amd64"},
-		// Edit distance is over the whole pair: "darwin/amd64" and
-		// "darwin/arm64" tie at 5, and the table's first wins.
-		{"macos/s390x", `os/arch pair "darwin/s390x" is not one Go supports`, "darwin/amd64"},
-		{"linux/wasm", `os/arch pair "linux/wasm" is not one Go supports`, "linux/arm"},
+		{"linx/ppc64", `unknown os "linx"`, "linux/ppc64"},
+		// An os far from every one is not guessed.
+		{"foo/amd64", `unknown os "foo"`, ""},
+		{"lnx/ppc64", `unknown os "lnx"`, ""},
+		// Pairs Go does not support: a known os and a known architecture
+		// are both kept, so there is nothing to suggest.
+		{"windows/s390x", `os/arch pair "windows/s390x" is not one Go supports`, ""},
+		{"windows/arm", `os/arch pair "windows/arm" is not one Go supports`, ""},
+		{"darwin/386", `os/arch pair "darwin/386" is not one Go supports`, ""},
+		{"macos/s390x", `os/arch pair "darwin/s390x" is not one Go supports`, ""},
+		{"linux/wasm", `os/arch pair "linux/wasm" is not one Go supports`, ""},
+		// An unknown architecture gets one of the same family, word size
+		// and byte order as far as its spelling tells, or none.
+		{"linux/armv7", `unknown architecture "armv7"`, "linux/arm/v7"},
+		{"linux/armv7hl", `unknown architecture "armv7hl"`, "linux/arm/v7"},
+		{"linux/armv6hf", `unknown architecture "armv6hf"`, "linux/arm/v6"},
+		{"linux/armv5l", `unknown architecture "armv5l"`, "linux/arm/v5"},
+		{"linux/armv5tel", `unknown architecture "armv5tel"`, "linux/arm/v5"},
+		{"linux/armv8l", `unknown architecture "armv8l"`, "linux/arm/v8"},
+		{"linux/aarch32", `unknown architecture "aarch32"`, "linux/arm"},
+		{"linux/arm64el", `unknown architecture "arm64el"`, "linux/arm64"},
+		{"linux/armbe", `unknown architecture "armbe"`, ""},
+		{"linux/x86", `unknown architecture "x86"`, "linux/386"},
+		{"linux/i586", `unknown architecture "i586"`, "linux/386"},
+		// x32 is amd64 with 32-bit pointers: neither 386 nor amd64.
+		{"linux/x32", `unknown architecture "x32"`, ""},
+		{"linux/x65", `unknown architecture "x65"`, "linux/amd64"},
+		{"linux/ppc64eb", `unknown architecture "ppc64eb"`, "linux/ppc64"},
+		{"linux/ppcle", `unknown architecture "ppcle"`, "linux/ppc64le"},
+		{"linux/powerpc64le", `unknown architecture "powerpc64le"`, "linux/ppc64le"},
+		{"linux/ppc64elf", `unknown architecture "ppc64elf"`, "linux/ppc64le"},
+		{"linux/mipsel", `unknown architecture "mipsel"`, "linux/mipsle"},
+		{"linux/mips64eb", `unknown architecture "mips64eb"`, "linux/mips64"},
+		{"linux/mips64ell", `unknown architecture "mips64ell"`, "linux/mips64le"},
+		{"linux/riscv", `unknown architecture "riscv"`, "linux/riscv64"},
+		{"linux/loongarch64", `unknown architecture "loongarch64"`, "linux/loong64"},
+		{"linux/sparc64", `unknown architecture "sparc64"`, ""},
+		{"linux/xyz", `unknown architecture "xyz"`, ""},
+		{"linux/amf64", `unknown architecture "amf64"`, "linux/amd64"},
 
 		// Alias and explicit variant that disagree: the explicit one is kept.
 		{"linux/armhf/v6", `architecture "armhf" means arm/v7, which contradicts variant "v6"`, "linux/arm/v6"},
 		{"linux/armel/v7", `architecture "armel" means arm/v6, which contradicts variant "v7"`, "linux/arm/v7"},
 		{"linux/armhf/v8:1.0", `architecture "armhf" means arm/v7, which contradicts variant "v8"`, "linux/arm/v8:1.0"},
+		{"linux/armv7l/6", `architecture "armv7l" means arm/v7, which contradicts variant "v6"`, "linux/arm/v6"},
+
+		// A variant or os.version must be a valid name, as it is when a
+		// registry serves it back.
+		{"linux/amd64:a:b/c", `os.version "a:b/c" is not a valid name (letters, digits, ".", "_", "-")`, ""},
+		{"linux/arm/v7+x", `variant "v7+x" is not a valid name (letters, digits, ".", "_", "-")`, ""},
+		{"windows/amd64:10.0\u00e9", "os.version \"10.0\u00e9\" is not a valid name (letters, digits, \".\", \"_\", \"-\")", ""},
 
 		// Missing os or architecture.
 		{"amd64", "missing os", "linux/amd64"},
@@ -142,6 +217,13 @@ func TestParseErrors(t *testing.T) {
 		{"ios", "missing architecture", "ios/amd64"},
 		{"amd65", `"amd65" is not os/arch[/variant]`, "linux/amd64"},
 		{"linus", `"linus" is not os/arch[/variant]`, "linux/amd64"},
+		{"x86", `"x86" is not os/arch[/variant]`, "linux/386"},
+		{"armv7", `"armv7" is not os/arch[/variant]`, "linux/arm/v7"},
+		{"armv5", `"armv5" is not os/arch[/variant]`, "linux/arm/v5"},
+		{"mipsel", `"mipsel" is not os/arch[/variant]`, "linux/mipsle"},
+		{"x64", "missing os", "linux/amd64"},
+		{"armv7l", "missing os", "linux/arm/v7"},
+		{"ppc64el", "missing os", "linux/ppc64le"},
 		{"auto", `"auto" is not os/arch[/variant]`, ""},
 		{"AUTO", `"AUTO" is not os/arch[/variant]`, ""},
 		{"latest", `"latest" is not os/arch[/variant]`, ""},
@@ -239,6 +321,16 @@ func TestStringDisplay(t *testing.T) {
 		{Platform{Architecture: "amd64"}, "/amd64", "?/amd64", false, false},
 		{Platform{Architecture: "arm", Variant: "v7"}, "/arm/v7", "?/arm/v7", false, false},
 		{Platform{OSVersion: "10.0"}, "/:10.0", "?/?:10.0", false, false},
+		// Fields that are not valid names, as a registry may serve them,
+		// are quoted: no raw control character, no second platform.
+		{Platform{OS: "linux", Architecture: "arm64\nlinux/amd64"}, `linux/"arm64\nlinux/amd64"`, `linux/"arm64\nlinux/amd64"`, false, true},
+		{Platform{OS: "linux", Architecture: "amd64\r\r## All images passed"}, `linux/"amd64\r\r## All images passed"`, `linux/"amd64\r\r## All images passed"`, false, true},
+		{Platform{Architecture: "\x1b[32mamd64"}, `/"\x1b[32mamd64"`, `?/"\x1b[32mamd64"`, false, false},
+		{Platform{OS: "linux", Architecture: "arm", Variant: "v7/x"}, `linux/arm/"v7/x"`, `linux/arm/"v7/x"`, false, true},
+		{Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0 \u202e1"}, `windows/amd64:"10.0 \u202e1"`, `windows/amd64:"10.0 \u202e1"`, false, true},
+		{Platform{OS: "li\xffnux", Architecture: "amd64"}, `"li\xffnux"/amd64`, `"li\xffnux"/amd64`, false, true},
+		// A "?" from a registry is not a missing field.
+		{Platform{OS: "linux", Architecture: "?"}, `linux/"?"`, `linux/"?"`, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantDisplay, func(t *testing.T) {
@@ -268,7 +360,7 @@ func TestRoundTrip(t *testing.T) {
 			{OS: k.os, Architecture: k.arch},
 			{OS: k.os, Architecture: k.arch, Variant: "v7"},
 			{OS: k.os, Architecture: k.arch, OSVersion: "10.0.17763.6659"},
-			{OS: k.os, Architecture: k.arch, Variant: "V8", OSVersion: "1:2/3"},
+			{OS: k.os, Architecture: k.arch, Variant: "v8.2", OSVersion: "1.2_3-4"},
 		} {
 			s := p.String()
 			got, notices, err := Parse(s)
@@ -278,6 +370,99 @@ func TestRoundTrip(t *testing.T) {
 			if p.Display() != s {
 				t.Errorf("%#v.Display() = %q, want %q", p, p.Display(), s)
 			}
+		}
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		p    Platform
+		want []string
+	}{
+		{Platform{}, nil},
+		{Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}, nil},
+		{Platform{OS: "Linux", Architecture: "x86_64", Variant: "V8.0", OSVersion: "10.0.17763.6659-x"}, nil},
+		{Platform{OS: "linux", Architecture: "arm64\nlinux/amd64"}, []string{"architecture"}},
+		{Platform{OS: "linux ", Architecture: "amd64", Variant: "v1\r", OSVersion: "1:2"}, []string{"os", "variant", "os.version"}},
+		{Platform{OS: "linux", Architecture: "arm", Variant: "v7/x"}, []string{"variant"}},
+		{Platform{OS: "l\u0131nux", Architecture: "amd64"}, []string{"os"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.p.String(), func(t *testing.T) {
+			t.Parallel()
+			got := tt.p.Invalid()
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("%#v.Invalid() mismatch (-want +got):\n%s", tt.p, diff)
+			}
+			if got, want := tt.p.Valid(), len(tt.want) == 0; got != want {
+				t.Errorf("%#v.Valid() = %v, want %v", tt.p, got, want)
+			}
+		})
+	}
+}
+
+func TestValidField(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		v    string
+		want bool
+	}{
+		{"amd64", true}, {"x86_64", true}, {"10.0.17763.6659", true}, {"v8-x_Y.0", true},
+		{"", false}, {"a b", false}, {"a/b", false}, {"a:b", false}, {"\"", false},
+		{"a\nb", false}, {"\x00", false}, {"\xff", false}, {"\u00e9", false}, {"\u200b", false},
+	} {
+		if got := ValidField(tt.v); got != tt.want {
+			t.Errorf("ValidField(%q) = %v, want %v", tt.v, got, tt.want)
+		}
+	}
+}
+
+// FuzzDisplay checks that whatever a registry serves in the platform
+// fields, String and Display hold printable text only, and change nothing
+// of a platform whose fields are valid.
+func FuzzDisplay(f *testing.F) {
+	f.Add("linux", "amd64", "", "")
+	f.Add("linux", "arm64\nlinux/amd64", "v8", "")
+	f.Add("", "amd64\r\r## All images passed", "", "")
+	f.Add("windows", "amd64", "", "10.0\u202e\x1b[2K")
+	f.Add("li\xffnux", "?", "\u2028", "\x00")
+	f.Fuzz(func(t *testing.T, goos, arch, variant, osVersion string) {
+		p := Platform{OS: goos, Architecture: arch, Variant: variant, OSVersion: osVersion}
+		for _, s := range []string{p.String(), p.Display()} {
+			if !utf8.ValidString(s) {
+				t.Fatalf("%#v formats as %q, not valid UTF-8", p, s)
+			}
+			for _, r := range s {
+				if !strconv.IsPrint(r) {
+					t.Fatalf("%#v formats as %q, which holds %U", p, s, r)
+				}
+			}
+		}
+		if p.Valid() && !strings.ContainsRune(p.String(), '"') {
+			return
+		}
+		if p.Valid() {
+			t.Fatalf("%#v.String() = %q: valid fields quoted", p, p.String())
+		}
+		if !strings.ContainsRune(p.String(), '"') {
+			t.Fatalf("%#v.String() = %q: invalid fields not quoted", p, p.String())
+		}
+	})
+}
+
+// TestArchInfos keeps archInfos complete: every architecture Go supports
+// has a family, a word size and a byte order.
+func TestArchInfos(t *testing.T) {
+	t.Parallel()
+	for _, k := range knownPairs {
+		if _, ok := archInfos[k.arch]; !ok {
+			t.Errorf("archInfos has no entry for %q", k.arch)
+		}
+	}
+	for alias, a := range archAliases {
+		if h := hintOf(alias); !h.allows(a.arch, a.variant) {
+			t.Errorf("hintOf(%q) = %+v, which does not allow its own target %v", alias, h, a)
 		}
 	}
 }
