@@ -121,7 +121,7 @@ func consume(t *testing.T, rep *report, c consumer, builders []string, ref func(
 	if len(refusals) == 0 {
 		return
 	}
-	rep.add(c.name, c.version(t), strings.ReplaceAll(c.command, "PLATFORM", "linux/arm64")+" (indexes by "+strings.Join(builders, ", ")+")",
+	rep.add(c.name, c.version(t), strings.NewReplacer("PLATFORM", "linux/arm64", "ARCH", "arm64").Replace(c.command)+" (indexes by "+strings.Join(builders, ", ")+")",
 		"refused: "+code(strings.ReplaceAll(refusals[len(arches)-1], ref("idx:"+builders[0]+"-unfixed"), "INDEX")), "picked the linux/arm64 child (linux/amd64 too)")
 }
 

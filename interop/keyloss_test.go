@@ -40,10 +40,12 @@ func keyLoss(t *testing.T, ts tools, rep *report, ref func(string) string) {
 	}
 	order, craneOrder := topKeys(t, before.config), topKeys(t, crane.config)
 	t.Logf("builder config keys: %s\ncrane's keys:         %s\ncrane dropped: %s", order, craneOrder, lost)
+	topLost := missing(order, craneOrder)
 	rep.add("crane", ts.version(t, "crane"),
 		"`crane mutate --set-platform linux/amd64 NAME` on a Docker-builder config with BuildKit's `moby.buildkit.buildinfo.v1`",
-		"-", fmt.Sprintf("dropped %d of %d keys (%s); top-level order %s became %s; set-image-platform changed only `architecture`",
-			len(lost), len(keyPaths(t, before.config)), code(strings.Join(lost, ", ")), code(strings.Join(order, ",")), code(strings.Join(craneOrder, ","))))
+		"-", fmt.Sprintf("dropped %s and %d nested keys (%d of %d keys); top-level order %s became %s; set-image-platform changed only `architecture`",
+			"`"+strings.Join(topLost, "`, `")+"`", len(lost)-len(topLost), len(lost), len(keyPaths(t, before.config)),
+			code(strings.Join(order, ",")), code(strings.Join(craneOrder, ","))))
 }
 
 // appLayer is a gzipped tar holding one file, and the tar itself.
