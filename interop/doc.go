@@ -1,0 +1,15 @@
+// Package interop drives set-image-platform together with the clients its
+// users run before and after it: pack publishes buildpack packages whose
+// architecture is empty, the tool fixes them, crane, regctl and podman put
+// them into indexes, and skopeo, regctl, docker and podman pick a platform
+// from those indexes.
+//
+// It is its own module, outside the default test run (`go test ./...` at the
+// root and in e2e/ do not reach it), because it builds pack, regctl and a
+// registry, starts a Docker engine, and takes minutes. Run it with
+//
+//	go -C interop test -count=1 -timeout 30m ./...
+//
+// It needs skopeo, podman, dockerd and the docker CLI on PATH; see
+// docs/interop.md for what it measured.
+package interop
