@@ -30,7 +30,9 @@ func JSON(results []Result) ([]byte, error) {
 		out[i] = ResultJSON{Source: r.Source, Target: r.Target}
 		if r.Err != nil {
 			out[i].Error = r.Err.Error()
-			continue
+			if !r.written() {
+				continue
+			}
 		}
 		out[i].PreviousDigest, out[i].Digest = r.PreviousDigest, r.Digest
 		out[i].Changed, out[i].Platform = r.Changed, Platforms(r.After)
@@ -43,12 +45,13 @@ func JSON(results []Result) ([]byte, error) {
 }
 
 // Outputs are the step outputs for results: one line per image for the
-// scalar ones (empty for an image that failed), and the results JSON.
+// scalar ones (empty for an image that failed before anything was written),
+// and the results JSON.
 func Outputs(results []Result) (map[string]string, error) {
 	cols := map[string][]string{}
 	for _, r := range results {
 		row := map[string]string{"digest": "", "image": "", "previous-digest": "", "changed": "", "platform": ""}
-		if r.Err == nil {
+		if r.Err == nil || r.written() {
 			row = map[string]string{
 				"digest":          r.Digest,
 				"image":           r.TargetRepository + "@" + r.Digest,

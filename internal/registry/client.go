@@ -105,7 +105,12 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 	}
 	t, err := transport.NewWithContext(ctx, reg, auth, base, ss)
 	var ph *PlainHTTPError
+	var se *StallError
 	switch {
+	case errors.As(err, &se):
+		// A stall is the part a person can act on, whichever scheme of
+		// the ping it happened to.
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), se)
 	case errors.As(err, &ph):
 		// The ping tried https and http at once; the refusal of http is
 		// the part a person can act on.

@@ -23,8 +23,25 @@ const DefaultHeaderTimeout = 15 * time.Second
 // transfer of a large layer.
 const DefaultStallTimeout = 60 * time.Second
 
-// ErrStalled is the cause of a request given up for lack of progress.
+// ErrStalled is the cause of a request given up for lack of progress: a
+// *StallError is one.
 var ErrStalled = errors.New("timed out")
+
+// StallError is a request given up because its answer or a body made no
+// progress for Timeout.
+type StallError struct {
+	Method, Path string
+	// Waiting is what did not come: response headers, or progress.
+	Waiting string
+	Timeout time.Duration
+}
+
+func (e *StallError) Error() string {
+	return fmt.Sprintf("%s %s: timed out: %s for %s", e.Method, e.Path, e.Waiting, e.Timeout)
+}
+
+// Is makes a StallError match ErrStalled.
+func (e *StallError) Is(target error) bool { return target == ErrStalled }
 
 // streamKey marks a request context as a blob stream.
 type streamKey struct{}
@@ -61,9 +78,9 @@ func newStallTransport(override time.Duration, next http.RoundTripper) *stallTra
 
 func (t *stallTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(r.Context())
-	w := &watchdog{cancel: cancel, timeout: t.header, what: "no response headers"}
+	w := &watchdog{cancel: cancel, timeout: t.header, method: r.Method, path: r.URL.Path, waiting: "no response headers"}
 	if r.Body != nil && isStream(r.Context()) {
-		w.timeout, w.what = t.progress, "no progress"
+		w.timeout, w.waiting = t.progress, "no progress"
 	}
 	w.timer = time.AfterFunc(w.timeout, w.fire)
 	req := r.WithContext(ctx)
@@ -75,7 +92,7 @@ func (t *stallTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		w.stop()
 		cancel(nil)
 		if cause := context.Cause(ctx); errors.Is(cause, ErrStalled) {
-			return nil, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, cause)
+			return nil, cause
 		}
 		return nil, err
 	}
@@ -88,15 +105,17 @@ type watchdog struct {
 	mu      sync.Mutex
 	timer   *time.Timer
 	timeout time.Duration
-	what    string // what the timeout waits for, for the error
-	cancel  context.CancelCauseFunc
-	stopped bool
+	// method, path and waiting (what the timeout waits for) are for the
+	// error.
+	method, path, waiting string
+	cancel                context.CancelCauseFunc
+	stopped               bool
 }
 
 func (w *watchdog) fire() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.cancel(fmt.Errorf("%w: %s for %s", ErrStalled, w.what, w.timeout))
+	w.cancel(&StallError{Method: w.method, Path: w.path, Waiting: w.waiting, Timeout: w.timeout})
 }
 
 func (w *watchdog) kick() {
@@ -108,9 +127,9 @@ func (w *watchdog) kick() {
 }
 
 // reset kicks the watchdog with another timeout from now on.
-func (w *watchdog) reset(timeout time.Duration, what string) {
+func (w *watchdog) reset(timeout time.Duration, waiting string) {
 	w.mu.Lock()
-	w.timeout, w.what = timeout, what
+	w.timeout, w.waiting = timeout, waiting
 	w.mu.Unlock()
 	w.kick()
 }

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // Timeouts of the stall tests: short, and far enough apart that a loaded
@@ -164,5 +167,25 @@ func TestHeadManifestWithoutDigestHeader(t *testing.T) {
 	}
 	if heads != 1 || gets != 1 {
 		t.Errorf("HeadManifest() made %d HEADs and %d GETs, want 1 and 1", heads, gets)
+	}
+}
+
+func TestOpenStalledPing(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	t.Cleanup(srv.Close)
+	reg, err := name.NewRegistry(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSleep := func(context.Context, time.Duration) error { return nil }
+	_, err = Open(context.Background(), reg, []Scope{{Repository: "o/r"}}, Options{Keychain: authn.NewMultiKeychain(), StallTimeout: testHeader, Sleep: noSleep})
+	if !errors.Is(err, ErrStalled) || !strings.Contains(err.Error(), "GET /v2/: timed out: no response headers for 100ms") {
+		t.Errorf("Open(stalled registry) = %v, want the stall of GET /v2/", err)
 	}
 }
