@@ -349,3 +349,44 @@ func TestEverythingStalls(t *testing.T) {
 	}
 	expectAt(t, reg, "app:1.0", old)
 }
+
+// TestIndexPutFailsAfterChildren: when the index PUT fails for good after
+// its new child manifests were pushed by digest, the error names those
+// children, each of which the registry holds, and the tag stays.
+func TestIndexPutFailsAfterChildren(t *testing.T) {
+	t.Parallel()
+	reg, old := newIndexRegistry(t, buildxIndex(t))
+	reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+		if r.Method == http.MethodPut && r.URL.Path == manifestPath("app", "1.0") {
+			return http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}}, `{"errors":[{"code":"MANIFEST_INVALID","message":"index refused"}]}`, true
+		}
+		return 0, nil, "", false
+	})
+	ref := reg.ref("app:1.0")
+
+	res := runAction(t, map[string]string{"image": ref})
+	reg.proxy.log(t, "requests of the run")
+	expectExit(t, res, 1)
+	msg := expectErrorMentions(t, res, ref, "400", "child manifests pushed by digest")
+	var pushed []string
+	for _, r := range reg.proxy.requests() {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.Path, "/v2/app/manifests/sha256:") && r.Status == http.StatusCreated {
+			pushed = append(pushed, strings.TrimPrefix(r.Path, "/v2/app/manifests/"))
+		}
+	}
+	if len(pushed) == 0 {
+		t.Fatalf("no child manifest was pushed: the case did not happen")
+	}
+	for _, d := range pushed {
+		if !strings.Contains(msg, d) {
+			t.Errorf("error %q does not name the child %s pushed by digest", msg, d)
+		}
+		if !reg.exists(t, "app@"+d) {
+			t.Errorf("child %s named in the error is not in the registry", d)
+		}
+	}
+	expectAt(t, reg, "app:1.0", old)
+	if res.Outputs["digest"] != "" {
+		t.Errorf("digest output = %q after a failed index push, want empty", res.Outputs["digest"])
+	}
+}

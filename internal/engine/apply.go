@@ -87,7 +87,7 @@ func childrenWritten(repo name.Repository, children []manifestPush) string {
 	for i, c := range children {
 		ds[i] = c.digest.String()
 	}
-	return fmt.Sprintf(" (the tag is unchanged; %s holds %d new child manifests by digest, which nothing refers to: %s)", repo.Name(), len(ds), strings.Join(ds, ", "))
+	return fmt.Sprintf(" (%s now holds %d child manifests pushed by digest before it, which nothing refers to yet: %s)", repo.Name(), len(ds), strings.Join(ds, ", "))
 }
 
 // WrittenError is a failure after the target's manifest was written: the
