@@ -35,6 +35,9 @@ type registryOptions struct {
 	// each 32 KiB write, so uploading 100 MB through it takes minutes,
 	// and disk keeps large fixtures out of memory.
 	onDisk bool
+	// allowURLs are patterns of the layer urls a manifest may carry (for
+	// non-distributable layers); Distribution accepts none by default.
+	allowURLs []string
 }
 
 // newRegistry starts a fresh registry and its proxy; both stop with tb.
@@ -54,6 +57,7 @@ func newRegistry(tb testing.TB, opts registryOptions) *testRegistry {
 	} else {
 		cfg.Storage["inmemory"] = configuration.Parameters{}
 	}
+	cfg.Validation.Manifests.URLs.Allow = opts.allowURLs
 	cfg.Log.Level = "error"
 	cfg.Log.AccessLog.Disabled = true
 	cfg.HTTP.Secret = "e2e-http-secret"

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,6 +23,13 @@ func apply(ctx context.Context, deps Deps, src, dst *registry.Client, j Job, p *
 	blobs := p.uploads
 	if from.Name() != to.Name() {
 		blobs = append(blobs, dedupe(p.copies)...)
+		if len(p.foreign) > 0 {
+			ds := make([]string, len(p.foreign))
+			for i, d := range p.foreign {
+				ds[i] = d.String()
+			}
+			deps.Log.Notice(fmt.Sprintf("%s: %d non-distributable (foreign) layers are not copied, as their manifest says clients fetch them from their urls: %s", to.Name(), len(ds), strings.Join(ds, ", ")))
+		}
 		if from.RegistryStr() != to.RegistryStr() {
 			var total int64
 			for _, b := range p.copies {
@@ -45,21 +53,69 @@ func apply(ctx context.Context, deps Deps, src, dst *registry.Client, j Job, p *
 		return err
 	}
 	ref := j.Target.Identifier()
-	if _, ok := j.Target.(name.Digest); ok {
+	_, byDigest := j.Target.(name.Digest)
+	if byDigest {
 		ref = p.digest.String()
 	}
 	if err := dst.PutManifest(ctx, to.RepositoryStr(), ref, p.top.bytes, p.top.mediaType); err != nil {
-		return fmt.Errorf("pushing manifest: %w", err)
+		return fmt.Errorf("pushing manifest: %w%s", err, childrenWritten(to, p.children))
+	}
+	// From here on the target holds the new manifest: a failure says so.
+	written := &WrittenError{Target: j.Target.String(), Digest: p.digest, ByDigest: byDigest}
+	if byDigest {
+		written.Target = to.Name()
 	}
 	got, err := dst.HeadManifest(ctx, to.RepositoryStr(), ref, p.top.mediaType)
-	if err != nil {
-		return fmt.Errorf("reading back %s: %w", ref, err)
-	}
-	if got != p.digest {
-		return fmt.Errorf("reading back %s: registry holds %s, pushed %s (another run may have moved the tag)", ref, got, p.digest)
+	switch {
+	case err != nil:
+		written.Err = err
+		return written
+	case got != p.digest:
+		written.Held = got
+		return written
 	}
 	return nil
 }
+
+// childrenWritten says which child manifests a failed top push left in repo
+// by digest, or nothing when there are none.
+func childrenWritten(repo name.Repository, children []manifestPush) string {
+	if len(children) == 0 {
+		return ""
+	}
+	ds := make([]string, len(children))
+	for i, c := range children {
+		ds[i] = c.digest.String()
+	}
+	return fmt.Sprintf(" (%s now holds %d child manifests pushed by digest before it, which nothing refers to yet: %s)", repo.Name(), len(ds), strings.Join(ds, ", "))
+}
+
+// WrittenError is a failure after the target's manifest was written: the
+// target holds Digest (or, when Held is set, held Digest until another
+// write moved it to Held). The result still reports what was written.
+type WrittenError struct {
+	// Target is the tag reference written, or the repository when the
+	// manifest was pushed by digest (ByDigest).
+	Target   string
+	Digest   v1.Hash
+	ByDigest bool
+	// Held is what the read-back found instead of Digest, if it succeeded.
+	Held v1.Hash
+	Err  error
+}
+
+func (e *WrittenError) Error() string {
+	verb := "now points at"
+	if e.ByDigest {
+		verb = "now holds"
+	}
+	if e.Err == nil {
+		return fmt.Sprintf("%s was written with %s but reads back as %s: another run may have moved the tag since", e.Target, e.Digest, e.Held)
+	}
+	return fmt.Sprintf("%s %s %s; reading it back failed: %v", e.Target, verb, e.Digest, e.Err)
+}
+
+func (e *WrittenError) Unwrap() error { return e.Err }
 
 // each runs f for 0..n-1 with at most maxParallel at once and returns the
 // first error; the others are cancelled.

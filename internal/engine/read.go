@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
@@ -32,6 +35,9 @@ type planned struct {
 	uploads []blobCopy
 	// copies are the source's blobs a target in another repository needs.
 	copies []blobCopy
+	// foreign are the non-distributable layers such a target refers to but
+	// does not get: clients fetch them from their urls.
+	foreign []v1.Hash
 	// children are child manifests to push by digest before the top one.
 	children []manifestPush
 	stale    []string
@@ -100,8 +106,29 @@ func (p *planned) addChild(ch *plan.Change, copyAll bool) {
 		p.copies = append(p.copies, blobCopy{d: ch.OldConfig.Digest, size: ch.OldConfig.Size})
 	}
 	for _, l := range ch.Layers {
-		p.copies = append(p.copies, blobCopy{d: l.Digest, size: l.Size})
+		p.addCopy(l)
 	}
+}
+
+// addCopy adds a blob of the source that a target in another repository
+// needs, unless it is non-distributable.
+func (p *planned) addCopy(b plan.Descriptor) {
+	if !distributable(b.MediaType) {
+		if !slices.Contains(p.foreign, b.Digest) {
+			p.foreign = append(p.foreign, b.Digest)
+		}
+		return
+	}
+	p.copies = append(p.copies, blobCopy{d: b.Digest, size: b.Size})
+}
+
+// distributable reports whether a blob of mediaType may be pushed to
+// another repository. Non-distributable (foreign) layers, such as those of
+// Windows base images, are fetched from their urls and not held by
+// registries; go-containerregistry knows all but the zstd variant of OCI's.
+func distributable(mediaType string) bool {
+	return types.MediaType(mediaType).IsDistributable() &&
+		!strings.HasPrefix(mediaType, "application/vnd.oci.image.layer.nondistributable.")
 }
 
 func fetchConfig(ctx context.Context, c *registry.Client, repo string, pm *plan.Manifest) ([]byte, error) {
@@ -178,7 +205,7 @@ func readIndex(ctx context.Context, c *registry.Client, ref name.Reference, m *r
 				return nil, fmt.Errorf("child %s: %w", o.Digest, err)
 			}
 			for _, b := range blobs {
-				p.copies = append(p.copies, blobCopy{d: b.Digest, size: b.Size})
+				p.addCopy(b)
 			}
 			p.children = append(p.children, manifestPush{digest: o.Digest, mediaType: o.MediaType, bytes: o.Bytes})
 		}

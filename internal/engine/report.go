@@ -34,7 +34,9 @@ func JSON(results []Result) ([]byte, error) {
 		// them decoded: registry text is made safe here too.
 		if r.Err != nil {
 			out[i].Error = safetext.Line(r.Err.Error())
-			continue
+			if !r.written() {
+				continue
+			}
 		}
 		out[i].PreviousDigest, out[i].Digest = r.PreviousDigest, r.Digest
 		out[i].Changed, out[i].Platform = r.Changed, safetext.Line(Platforms(r.After))
@@ -47,12 +49,13 @@ func JSON(results []Result) ([]byte, error) {
 }
 
 // Outputs are the step outputs for results: one line per image for the
-// scalar ones (empty for an image that failed), and the results JSON.
+// scalar ones (empty for an image that failed before anything was written),
+// and the results JSON.
 func Outputs(results []Result) (map[string]string, error) {
 	cols := map[string][]string{}
 	for _, r := range results {
 		row := map[string]string{"digest": "", "image": "", "previous-digest": "", "changed": "", "platform": ""}
-		if r.Err == nil {
+		if r.Err == nil || r.written() {
 			row = map[string]string{
 				"digest":          r.Digest,
 				"image":           r.TargetRepository + "@" + r.Digest,

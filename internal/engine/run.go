@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -53,7 +54,15 @@ type Result struct {
 	Before, After []platform.Platform
 	// Findings are what check mode found wrong, one per image or child.
 	Findings []string
-	Err      error
+	// Err is why the image failed. A *WrittenError means the target was
+	// written all the same: the digests above say what it holds.
+	Err error
+}
+
+// written reports whether the target was written although r failed.
+func (r Result) written() bool {
+	var we *WrittenError
+	return errors.As(r.Err, &we)
 }
 
 // Platforms joins platforms as the platform output does: "," between
@@ -242,6 +251,12 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		if err := apply(ctx, deps, src.c, dst.c, j, p); err != nil {
 			<-done
 			r.Err = describe(err, j.Target, true, cfg.Creds)
+			var we *WrittenError
+			if errors.As(err, &we) {
+				// It names the target and what it holds: the
+				// result keeps the digests written.
+				r.Err = we
+			}
 			return r
 		}
 	}

@@ -62,8 +62,9 @@ type Options struct {
 	UserAgent string
 	// Logf, when set, is told of each retry.
 	Logf func(format string, args ...any)
-	// StallTimeout gives up a request that makes no progress for this long
-	// (then retried); zero means DefaultStallTimeout.
+	// StallTimeout, when positive, replaces both DefaultHeaderTimeout and
+	// DefaultStallTimeout: a request is given up (then retried) when its
+	// answer or a body makes no progress for this long.
 	StallTimeout time.Duration
 	// Sleep waits between retries; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -107,7 +108,12 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 	}
 	t, err := transport.NewWithContext(ctx, reg, auth, base, ss)
 	var ph *PlainHTTPError
+	var se *StallError
 	switch {
+	case errors.As(err, &se):
+		// A stall is the part a person can act on, whichever scheme of
+		// the ping it happened to.
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), se)
 	case errors.As(err, &ph):
 		// The ping tried https and http at once; the refusal of http is
 		// the part a person can act on.
@@ -194,7 +200,9 @@ func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, 
 }
 
 // HeadManifest returns the digest the registry holds at ref, for the read-back
-// after a push.
+// after a push: from the Docker-Content-Digest header of a HEAD, or, when a
+// registry leaves that header out (the distribution spec says SHOULD), by
+// hashing the body of a GET.
 func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) (v1.Hash, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.url(repo, "manifests", ref), nil)
 	if err != nil {
@@ -209,11 +217,14 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) 
 	if resp.StatusCode != http.StatusOK {
 		return v1.Hash{}, responseError(resp)
 	}
-	h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest"))
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("reading back %s of %q: no digest in the answer: %w", ref, repo, err)
+	if h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest")); err == nil {
+		return h, nil
 	}
-	return h, nil
+	m, err := c.GetManifest(ctx, repo, ref)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return m.Digest, nil
 }
 
 // PutManifest pushes body with its media type to ref (a tag or a digest).
@@ -243,7 +254,7 @@ func (c *Client) GetBlob(ctx context.Context, repo string, d v1.Hash, limit int6
 }
 
 func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
-	rc, err := c.OpenBlob(ctx, repo, d)
+	rc, err := c.openBlob(ctx, repo, d)
 	if err != nil {
 		return nil, err
 	}
@@ -259,8 +270,13 @@ func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int6
 }
 
 // OpenBlob streams a blob. The caller closes it and checks the digest if it
-// needs to (an upload does, on the registry's side).
+// needs to (an upload does, on the registry's side). Once the answer has
+// begun, only a body without progress is given up.
 func (c *Client) OpenBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, error) {
+	return c.openBlob(asStream(ctx), repo, d)
+}
+
+func (c *Client) openBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "blobs", d.String()), nil)
 	if err != nil {
 		return nil, err
@@ -361,7 +377,7 @@ func (c *Client) finishUpload(ctx context.Context, location string, d v1.Hash, s
 	q := u.Query()
 	q.Set("digest", d.String())
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), body)
+	req, err := http.NewRequestWithContext(asStream(ctx), http.MethodPut, u.String(), body)
 	if err != nil {
 		return err
 	}

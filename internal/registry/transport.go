@@ -85,12 +85,8 @@ func baseTransport(opts Options) http.RoundTripper {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
-	timeout := opts.StallTimeout
-	if timeout <= 0 {
-		timeout = DefaultStallTimeout
-	}
 	return &retryTransport{
-		next:  &stallTransport{timeout: timeout, next: &policyTransport{insecure: opts.Insecure, next: base}},
+		next:  newStallTransport(opts.StallTimeout, &policyTransport{insecure: opts.Insecure, next: base}),
 		logf:  opts.Logf,
 		sleep: sleep,
 		now:   time.Now,
