@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -218,56 +219,60 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		r.Err = describe(err, j.Source, false, cfg.Creds)
 		return r
 	}
-	r.PreviousDigest, r.Digest = p.prev.String(), p.digest.String()
+	r.PreviousDigest, r.Digest = p.PreviousDigest.String(), p.Digest.String()
 	if _, ok := j.Target.(name.Digest); ok {
 		r.Target = r.TargetRepository + "@" + r.Digest
 	}
-	r.Before, r.After, r.Changed = p.before, p.after, p.changed
+	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
 	if cfg.Mode == Check {
-		r.Findings = p.findings
+		r.Findings = p.Findings
 		if len(r.Findings) > 0 {
 			r.Err = fmt.Errorf("%s: check failed: %s", j.Source, strings.Join(r.Findings, "; "))
 		}
 		return r
 	}
-	for _, s := range p.stale {
+	for _, s := range p.Stale {
 		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; it does not carry over: make the attestation again for the new digest", j.Source, s))
 	}
-	if !p.changed && sameTarget(j) {
+	if !p.Changed && sameTarget(j) {
 		return r
 	}
-	// What refers to the previous digest is looked up while the new one is
-	// written: the look-ups do not depend on the writes.
+	r.Err = write(ctx, cfg, deps, src.c, dst.c, j, p, copyAll)
+	return r
+}
+
+// write applies p (unless dry-run) while it looks up what refers to the
+// previous digest: the look-ups do not depend on the writes.
+func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Client, j Job, p *plan.Plan, copyAll bool) error {
 	var refs []string
 	var refsErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if p.changed {
-			refs, refsErr = src.c.Referrers(ctx, j.Source.Context().RepositoryStr(), p.prev)
+		if p.Changed {
+			refs, refsErr = src.Referrers(ctx, j.Source.Context().RepositoryStr(), p.PreviousDigest)
 		}
 	}()
 	if !cfg.DryRun {
-		if err := apply(ctx, deps, src.c, dst.c, j, p); err != nil {
+		if err := applyPlan(ctx, deps, src, dst, j, p, copyAll); err != nil {
 			<-done
-			r.Err = describe(err, j.Target, true, cfg.Creds)
 			var we *WrittenError
 			if errors.As(err, &we) {
 				// It names the target and what it holds: the
 				// result keeps the digests written.
-				r.Err = we
+				return we
 			}
-			return r
+			return describe(err, j.Target, true, cfg.Creds)
 		}
 	}
 	<-done
 	switch {
 	case refsErr != nil:
-		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.prev, refsErr))
+		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.PreviousDigest, refsErr))
 	case len(refs) > 0:
-		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.prev, p.digest, strings.Join(refs, ", ")))
+		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.PreviousDigest, p.Digest, strings.Join(refs, ", ")))
 	}
-	return r
+	return nil
 }
 
 // sameTarget reports whether the result goes back where it was read from.

@@ -3,8 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
@@ -34,16 +33,22 @@ const (
 // ManifestTypes are the media types asked for when reading a manifest: the
 // image and index types of OCI and Docker, and Docker schema 1 so that it can
 // be recognized and refused rather than converted by the registry.
-var ManifestTypes = []string{
-	"application/vnd.oci.image.manifest.v1+json",
-	"application/vnd.oci.image.index.v1+json",
-	"application/vnd.docker.distribution.manifest.v2+json",
-	"application/vnd.docker.distribution.manifest.list.v2+json",
-	"application/vnd.docker.distribution.manifest.v1+prettyjws",
-	"application/vnd.docker.distribution.manifest.v1+json",
+var ManifestTypes = []types.MediaType{
+	types.OCIManifestSchema1,
+	types.OCIImageIndex,
+	types.DockerManifestSchema2,
+	types.DockerManifestList,
+	types.DockerManifestSchema1Signed,
+	types.DockerManifestSchema1,
 }
 
-func joinTypes() string { return strings.Join(ManifestTypes, ", ") }
+func joinTypes() string {
+	s := make([]string, len(ManifestTypes))
+	for i, t := range ManifestTypes {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
 
 func sortStrings(s []string) []string {
 	sort.Strings(s)
@@ -135,7 +140,7 @@ func (c *Client) url(repo, kind, ref string) string {
 
 // Manifest is a manifest or index as the registry holds it.
 type Manifest struct {
-	MediaType string
+	MediaType types.MediaType
 	Bytes     []byte
 	Digest    v1.Hash
 }
@@ -185,7 +190,7 @@ func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, 
 	if err != nil {
 		return nil, err
 	}
-	d := sha256Hash(body)
+	d := digest(body)
 	if want, err := v1.NewHash(ref); err == nil && want != d {
 		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, repo, d, ErrDigestMismatch)
 	}
@@ -203,12 +208,12 @@ func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, 
 // after a push: from the Docker-Content-Digest header of a HEAD, or, when a
 // registry leaves that header out (the distribution spec says SHOULD), by
 // hashing the body of a GET.
-func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) (v1.Hash, error) {
+func (c *Client) HeadManifest(ctx context.Context, repo, ref string, mediaType types.MediaType) (v1.Hash, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.url(repo, "manifests", ref), nil)
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	req.Header.Set("Accept", mediaType)
+	req.Header.Set("Accept", string(mediaType))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return v1.Hash{}, scrubError(err)
@@ -228,12 +233,12 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) 
 }
 
 // PutManifest pushes body with its media type to ref (a tag or a digest).
-func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte, mediaType string) error {
+func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte, mediaType types.MediaType) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.url(repo, "manifests", ref), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", mediaType)
+	req.Header.Set("Content-Type", string(mediaType))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return scrubError(err)
@@ -242,8 +247,8 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte,
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return responseError(resp)
 	}
-	if h := resp.Header.Get("Docker-Content-Digest"); h != "" && h != sha256Hash(body).String() {
-		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, repo, h, sha256Hash(body), ErrDigestMismatch)
+	if h, sent := resp.Header.Get("Docker-Content-Digest"), digest(body); h != "" && h != sent.String() {
+		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, repo, h, sent, ErrDigestMismatch)
 	}
 	return nil
 }
@@ -263,7 +268,7 @@ func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int6
 	if err != nil {
 		return nil, err
 	}
-	if got := sha256Hash(body); got != d {
+	if got := digest(body); got != d {
 		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, repo, got, ErrDigestMismatch)
 	}
 	return body, nil
@@ -420,22 +425,23 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-func sha256Hash(b []byte) v1.Hash {
-	s := sha256.Sum256(b)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+// digest is the sha256 digest of b, which reading from memory cannot fail.
+func digest(b []byte) v1.Hash {
+	h, _, _ := v1.SHA256(bytes.NewReader(b))
+	return h
 }
 
 // mediaType takes the Content-Type without parameters, or the body's
 // mediaType field when the header is missing or generic.
-func mediaType(header string, body []byte) string {
+func mediaType(header string, body []byte) types.MediaType {
 	mt, _, _ := mime.ParseMediaType(header)
-	if slices.Contains(ManifestTypes, mt) {
-		return mt
+	if slices.Contains(ManifestTypes, types.MediaType(mt)) {
+		return types.MediaType(mt)
 	}
 	// A missing or generic (or wrong) Content-Type: the body says what it is.
 	var probe struct {
-		MediaType     string `json:"mediaType"`
-		SchemaVersion int    `json:"schemaVersion"`
+		MediaType     types.MediaType `json:"mediaType"`
+		SchemaVersion int             `json:"schemaVersion"`
 		Manifests     json.RawMessage
 		Config        json.RawMessage
 	}
@@ -446,11 +452,11 @@ func mediaType(header string, body []byte) string {
 	case probe.MediaType != "":
 		return probe.MediaType
 	case probe.SchemaVersion == 1:
-		return "application/vnd.docker.distribution.manifest.v1+json"
+		return types.DockerManifestSchema1
 	case probe.Manifests != nil:
-		return "application/vnd.oci.image.index.v1+json"
+		return types.OCIImageIndex
 	case probe.Config != nil:
-		return "application/vnd.oci.image.manifest.v1+json"
+		return types.OCIManifestSchema1
 	}
 	return ""
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Referrers names what refers to digest d of repo: manifests the OCI
@@ -53,7 +54,7 @@ func (c *Client) referrersAPI(ctx context.Context, repo string, d v1.Hash) ([]st
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json")
+	req.Header.Set("Accept", string(types.OCIImageIndex))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, scrubError(err)
