@@ -19,7 +19,7 @@ import (
 // needs, then child manifests by digest, then the top manifest at the
 // target, then a read-back of its digest. A failure before the last step
 // leaves the target's tag as it was.
-func applyPlan(ctx context.Context, deps Deps, src, dst *registry.Client, j Job, p *plan.Plan, copyAll bool) error {
+func applyPlan(ctx context.Context, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) error {
 	w, err := p.Writes(copyAll)
 	if err != nil {
 		return err
@@ -31,13 +31,13 @@ func applyPlan(ctx context.Context, deps Deps, src, dst *registry.Client, j Job,
 	}
 	blobs := w.Blobs(otherRepo)
 	if err := each(ctx, len(blobs), func(ctx context.Context, i int) error {
-		return copyBlob(ctx, src, dst, from, to, blobs[i])
+		return putBlob(ctx, src, dst, blobs[i])
 	}); err != nil {
 		return err
 	}
 	if err := each(ctx, len(w.Children), func(ctx context.Context, i int) error {
 		c := w.Children[i]
-		if err := dst.PutManifest(ctx, to.RepositoryStr(), c.Digest.String(), c.Bytes, c.MediaType); err != nil {
+		if err := dst.PutManifest(ctx, c.Digest.String(), c.Bytes, c.MediaType); err != nil {
 			return fmt.Errorf("pushing child manifest %s: %w", c.Digest, err)
 		}
 		return nil
@@ -63,14 +63,14 @@ func noticeCopies(log Logger, from, to name.Repository, w *plan.Writes) {
 }
 
 // pushTop writes the top manifest at the target and reads its digest back.
-func pushTop(ctx context.Context, dst *registry.Client, j Job, w *plan.Writes) error {
+func pushTop(ctx context.Context, dst *registry.Repository, j Job, w *plan.Writes) error {
 	to := j.Target.Context()
 	ref := j.Target.Identifier()
 	_, byDigest := j.Target.(name.Digest)
 	if byDigest {
 		ref = w.Top.Digest.String()
 	}
-	if err := dst.PutManifest(ctx, to.RepositoryStr(), ref, w.Top.Bytes, w.Top.MediaType); err != nil {
+	if err := dst.PutManifest(ctx, ref, w.Top.Bytes, w.Top.MediaType); err != nil {
 		return fmt.Errorf("pushing manifest: %w%s", err, childrenWritten(to, w.Children))
 	}
 	// From here on the target holds the new manifest: a failure says so.
@@ -78,7 +78,7 @@ func pushTop(ctx context.Context, dst *registry.Client, j Job, w *plan.Writes) e
 	if byDigest {
 		written.Target = to.Name()
 	}
-	got, err := dst.HeadManifest(ctx, to.RepositoryStr(), ref, w.Top.MediaType)
+	got, err := dst.HeadManifest(ctx, ref, w.Top.MediaType)
 	switch {
 	case err != nil:
 		written.Err = err
@@ -161,37 +161,13 @@ func each(ctx context.Context, n int, f func(context.Context, int) error) error 
 	return errors.Join(errs...)
 }
 
-func copyBlob(ctx context.Context, src, dst *registry.Client, from, to name.Repository, b plan.Blob) error {
-	repo := to.RepositoryStr()
-	if b.Upload != nil {
-		if err := dst.PushBlob(ctx, repo, b.Digest, int64(len(b.Upload)), bytes.NewReader(b.Upload)); err != nil {
-			return fmt.Errorf("uploading config %s: %w", b.Digest, err)
-		}
-		return nil
+// putBlob uploads a new blob, or copies one of the source.
+func putBlob(ctx context.Context, src, dst *registry.Repository, b plan.Blob) error {
+	if b.Upload == nil {
+		return dst.CopyBlob(ctx, src, v1.Descriptor{Digest: b.Digest, Size: b.Size})
 	}
-	var loc string
-	if from.RegistryStr() == to.RegistryStr() {
-		mounted, l, err := dst.Mount(ctx, repo, from.RepositoryStr(), b.Digest)
-		if err != nil {
-			return fmt.Errorf("mounting %s from %s: %w", b.Digest, from.RepositoryStr(), err)
-		}
-		if mounted {
-			return nil
-		}
-		loc = l
-	}
-	rc, err := src.OpenBlob(ctx, from.RepositoryStr(), b.Digest)
-	if err != nil {
-		return fmt.Errorf("reading blob %s: %w", b.Digest, err)
-	}
-	defer rc.Close()
-	if loc != "" {
-		err = dst.FinishUpload(ctx, loc, b.Digest, b.Size, rc)
-	} else {
-		err = dst.PushBlob(ctx, repo, b.Digest, b.Size, rc)
-	}
-	if err != nil {
-		return fmt.Errorf("copying blob %s: %w", b.Digest, err)
+	if err := dst.PushBlob(ctx, b.Digest, int64(len(b.Upload)), bytes.NewReader(b.Upload)); err != nil {
+		return fmt.Errorf("uploading config %s: %w", b.Digest, err)
 	}
 	return nil
 }

@@ -14,13 +14,13 @@ import (
 
 // detectPlatform reads the platform of an image from its binaries,
 // streaming its layers, and logs the evidence.
-func detectPlatform(ctx context.Context, c *registry.Client, repo string, layers []plan.Descriptor, log Logger, what string) (platform.Platform, error) {
+func detectPlatform(ctx context.Context, repo *registry.Repository, layers []plan.Descriptor, log Logger, what string) (platform.Platform, error) {
 	ls := make([]detect.Layer, len(layers))
 	for i, l := range layers {
 		ls[i] = detect.Layer{
 			Digest:    l.Digest.String(),
 			MediaType: string(l.MediaType),
-			Open:      func() (io.ReadCloser, error) { return c.OpenBlob(ctx, repo, l.Digest) },
+			Open:      func() (io.ReadCloser, error) { return repo.OpenBlob(ctx, l.Digest) },
 		}
 	}
 	ev, err := detect.Detect(ctx, ls, detect.Options{})
@@ -40,7 +40,7 @@ func detectPlatform(ctx context.Context, c *registry.Client, repo string, layers
 
 // detectTree reads, concurrently, the binaries of the images of the tree
 // the planner names, and records what they show on each.
-func detectTree(ctx context.Context, c *registry.Client, repo string, root *plan.Node, cfg *Config, log Logger, ref string) error {
+func detectTree(ctx context.Context, repo *registry.Repository, root *plan.Node, cfg *Config, log Logger, ref string) error {
 	nodes, err := plan.ToDetect(root, cfg.Mode == Check, cfg.Overwrite)
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func detectTree(ctx context.Context, c *registry.Client, repo string, root *plan
 		if n.Entry != nil {
 			what = "child " + n.Entry.Digest.String()
 		}
-		p, err := detectPlatform(ctx, c, repo, n.Manifest.Layers, log, what)
+		p, err := detectPlatform(ctx, repo, n.Manifest.Layers, log, what)
 		if err != nil {
 			if n.Entry != nil {
 				return fmt.Errorf("%s: %w", what, err)

@@ -15,14 +15,13 @@ import (
 // read reads the tree ref names, detects where the planner says, and plans
 // it. With copyAll (the target is another repository) it also reads what a
 // copy needs.
-func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
-	repo := ref.Context().RepositoryStr()
-	root, err := readTree(ctx, c, repo, ref.Identifier(), copyAll)
+func read(ctx context.Context, repo *registry.Repository, ref name.Reference, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
+	root, err := readTree(ctx, repo, ref.Identifier(), copyAll)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Auto {
-		if err := detectTree(ctx, c, repo, root, cfg, log, ref.String()); err != nil {
+		if err := detectTree(ctx, repo, root, cfg, log, ref.String()); err != nil {
 			return nil, err
 		}
 	}
@@ -38,8 +37,8 @@ func read(ctx context.Context, c *registry.Client, ref name.Reference, cfg *Conf
 
 // readTree reads the manifest at ref and, for an index, its children
 // concurrently; for images, their configs.
-func readTree(ctx context.Context, c *registry.Client, repo, ref string, copyAll bool) (*plan.Node, error) {
-	m, err := c.GetManifest(ctx, repo, ref)
+func readTree(ctx context.Context, repo *registry.Repository, ref string, copyAll bool) (*plan.Node, error) {
+	m, err := repo.GetManifest(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest: %w", err)
 	}
@@ -49,7 +48,7 @@ func readTree(ctx context.Context, c *registry.Client, repo, ref string, copyAll
 		if err != nil {
 			return nil, err
 		}
-		if img.Config, err = fetchConfig(ctx, c, repo, pm); err != nil {
+		if img.Config, err = fetchConfig(ctx, repo, pm); err != nil {
 			return nil, err
 		}
 		return plan.NewImage(img, pm, nil), nil
@@ -70,7 +69,7 @@ func readTree(ctx context.Context, c *registry.Client, repo, ref string, copyAll
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			children[i], errs[i] = readChild(ctx, c, repo, e)
+			children[i], errs[i] = readChild(ctx, repo, e)
 		})
 	}
 	wg.Wait()
@@ -82,8 +81,8 @@ func readTree(ctx context.Context, c *registry.Client, repo, ref string, copyAll
 
 // readChild reads one index entry: an image child with its config, or
 // another manifest kept as it is.
-func readChild(ctx context.Context, c *registry.Client, repo string, e *plan.Entry) (*plan.Node, error) {
-	m, err := c.GetManifest(ctx, repo, e.Digest.String())
+func readChild(ctx context.Context, repo *registry.Repository, e *plan.Entry) (*plan.Node, error) {
+	m, err := repo.GetManifest(ctx, e.Digest.String())
 	if err != nil {
 		return nil, fmt.Errorf("reading child %s: %w", e.Digest, err)
 	}
@@ -95,17 +94,17 @@ func readChild(ctx context.Context, c *registry.Client, repo string, e *plan.Ent
 	if pm == nil {
 		return plan.NewOther(img, e), nil
 	}
-	if img.Config, err = fetchConfig(ctx, c, repo, pm); err != nil {
+	if img.Config, err = fetchConfig(ctx, repo, pm); err != nil {
 		return nil, fmt.Errorf("child %s: %w", e.Digest, err)
 	}
 	return plan.NewImage(img, pm, e), nil
 }
 
-func fetchConfig(ctx context.Context, c *registry.Client, repo string, pm *plan.Manifest) ([]byte, error) {
+func fetchConfig(ctx context.Context, repo *registry.Repository, pm *plan.Manifest) ([]byte, error) {
 	if pm.Config.Size > registry.MaxConfigSize {
 		return nil, fmt.Errorf("reading config %s: %w", pm.Config.Digest, &registry.TooLargeError{What: "config", Limit: registry.MaxConfigSize})
 	}
-	b, err := c.GetBlob(ctx, repo, pm.Config.Digest, registry.MaxConfigSize, "config")
+	b, err := repo.GetBlob(ctx, pm.Config.Digest, registry.MaxConfigSize, "config")
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}

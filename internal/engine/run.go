@@ -214,7 +214,8 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	}
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
-	p, err := read(ctx, src.c, j.Source, cfg, copyAll, deps.Log)
+	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
+	p, err := read(ctx, from, j.Source, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds)
 		return r
@@ -237,20 +238,20 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if !p.Changed && sameTarget(j) {
 		return r
 	}
-	r.Err = write(ctx, cfg, deps, src.c, dst.c, j, p, copyAll)
+	r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
 	return r
 }
 
 // write applies p (unless dry-run) while it looks up what refers to the
 // previous digest: the look-ups do not depend on the writes.
-func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Client, j Job, p *plan.Plan, copyAll bool) error {
-	var refs []string
+func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) error {
+	var refs []registry.Referrer
 	var refsErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if p.Changed {
-			refs, refsErr = src.Referrers(ctx, j.Source.Context().RepositoryStr(), p.PreviousDigest)
+			refs, refsErr = src.Referrers(ctx, p.PreviousDigest)
 		}
 	}()
 	if !cfg.DryRun {
@@ -270,9 +271,29 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Clien
 	case refsErr != nil:
 		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.PreviousDigest, refsErr))
 	case len(refs) > 0:
-		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.PreviousDigest, p.Digest, strings.Join(refs, ", ")))
+		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.PreviousDigest, p.Digest, strings.Join(referrerNames(refs), ", ")))
 	}
 	return nil
+}
+
+// referrerNames names referrers for the warning, in sorted order: the
+// artifact type (or "referrer") and digest of what the referrers API
+// lists, the tag of what was found by tag.
+func referrerNames(refs []registry.Referrer) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		kind := r.ArtifactType
+		switch {
+		case r.FoundBy != registry.FoundByAPI:
+			out[i] = "cosign tag " + r.FoundBy
+			continue
+		case kind == "":
+			kind = "referrer"
+		}
+		out[i] = fmt.Sprintf("%s %s", kind, r.Digest)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // sameTarget reports whether the result goes back where it was read from.

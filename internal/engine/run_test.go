@@ -53,11 +53,11 @@ func pushImage(t *testing.T, ref name.Reference, seed string) {
 	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","size":%d,"digest":"%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"%s"}]}`,
 		types.DockerManifestSchema2, types.DockerConfigJSON, len(cfg), sha(cfg), len(layer), sha(layer)))
 	for _, b := range [][]byte{layer, cfg} {
-		if err := c.PushBlob(ctx, repo, sha(b), int64(len(b)), bytes.NewReader(b)); err != nil {
+		if err := c.Repo(repo).PushBlob(ctx, sha(b), int64(len(b)), bytes.NewReader(b)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.PutManifest(ctx, repo, ref.Identifier(), man, types.DockerManifestSchema2); err != nil {
+	if err := c.Repo(repo).PutManifest(ctx, ref.Identifier(), man, types.DockerManifestSchema2); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -50,10 +49,6 @@ func joinTypes() string {
 	return strings.Join(s, ", ")
 }
 
-func sortStrings(s []string) []string {
-	sort.Strings(s)
-	return s
-}
 
 // Options configure how clients reach a registry.
 type Options struct {
@@ -132,10 +127,25 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 // Registry returns the registry the client talks to.
 func (c *Client) Registry() name.Registry { return c.reg }
 
-func (c *Client) url(repo, kind, ref string) string {
+// Repository is a client bound to one repository of the registry, as
+// oras-go's Repository: it reads and writes manifests and blobs there and
+// copies blobs into it, mounting or streaming as it can.
+type Repository struct {
+	c    *Client
+	name string
+}
+
+// Repo returns the client of repository name (the path without the
+// registry) of c's registry.
+func (c *Client) Repo(name string) *Repository { return &Repository{c: c, name: name} }
+
+// Name returns the repository's path without the registry.
+func (r *Repository) Name() string { return r.name }
+
+func (r *Repository) url(kind, ref string) string {
 	// The scheme is settled by the transport after its ping (https unless
 	// the registry only spoke http and policy allowed it).
-	return fmt.Sprintf("https://%s/v2/%s/%s/%s", c.reg.RegistryStr(), repo, kind, ref)
+	return fmt.Sprintf("https://%s/v2/%s/%s/%s", r.c.reg.RegistryStr(), r.name, kind, ref)
 }
 
 // Manifest is a manifest or index as the registry holds it.
@@ -147,8 +157,8 @@ type Manifest struct {
 
 // GetManifest reads the manifest at ref (a tag or a digest) of repo. A body
 // cut short or stalled is read again from the start.
-func (c *Client) GetManifest(ctx context.Context, repo, ref string) (*Manifest, error) {
-	return retryRead(func() (*Manifest, error) { return c.getManifest(ctx, repo, ref) })
+func (r *Repository) GetManifest(ctx context.Context, ref string) (*Manifest, error) {
+	return retryRead(func() (*Manifest, error) { return r.getManifest(ctx, ref) })
 }
 
 // retryRead repeats a whole read whose body failed midway: the transport
@@ -172,13 +182,13 @@ type bodyError struct{ err error }
 func (e *bodyError) Error() string { return e.err.Error() }
 func (e *bodyError) Unwrap() error { return e.err }
 
-func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "manifests", ref), nil)
+func (r *Repository) getManifest(ctx context.Context, ref string) (*Manifest, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("manifests", ref), nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", joinTypes())
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return nil, scrubError(err)
 	}
@@ -192,14 +202,14 @@ func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, 
 	}
 	d := digest(body)
 	if want, err := v1.NewHash(ref); err == nil && want != d {
-		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, repo, d, ErrDigestMismatch)
+		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, r.name, d, ErrDigestMismatch)
 	}
 	if h := resp.Header.Get("Docker-Content-Digest"); strings.HasPrefix(h, "sha256:") && h != d.String() {
-		return nil, fmt.Errorf("manifest %s of %q: registry says %s, content is %s: %w", ref, repo, h, d, ErrDigestMismatch)
+		return nil, fmt.Errorf("manifest %s of %q: registry says %s, content is %s: %w", ref, r.name, h, d, ErrDigestMismatch)
 	}
 	mt := mediaType(resp.Header.Get("Content-Type"), body)
 	if mt == "" {
-		return nil, fmt.Errorf("reading manifest %s of %q: no media type in header or body", ref, repo)
+		return nil, fmt.Errorf("reading manifest %s of %q: no media type in header or body", ref, r.name)
 	}
 	return &Manifest{MediaType: mt, Bytes: body, Digest: d}, nil
 }
@@ -208,13 +218,13 @@ func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, 
 // after a push: from the Docker-Content-Digest header of a HEAD, or, when a
 // registry leaves that header out (the distribution spec says SHOULD), by
 // hashing the body of a GET.
-func (c *Client) HeadManifest(ctx context.Context, repo, ref string, mediaType types.MediaType) (v1.Hash, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.url(repo, "manifests", ref), nil)
+func (r *Repository) HeadManifest(ctx context.Context, ref string, mediaType types.MediaType) (v1.Hash, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, r.url("manifests", ref), nil)
 	if err != nil {
 		return v1.Hash{}, err
 	}
 	req.Header.Set("Accept", string(mediaType))
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return v1.Hash{}, scrubError(err)
 	}
@@ -225,7 +235,7 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref string, mediaType t
 	if h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest")); err == nil {
 		return h, nil
 	}
-	m, err := c.GetManifest(ctx, repo, ref)
+	m, err := r.GetManifest(ctx, ref)
 	if err != nil {
 		return v1.Hash{}, err
 	}
@@ -233,13 +243,13 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref string, mediaType t
 }
 
 // PutManifest pushes body with its media type to ref (a tag or a digest).
-func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte, mediaType types.MediaType) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.url(repo, "manifests", ref), bytes.NewReader(body))
+func (r *Repository) PutManifest(ctx context.Context, ref string, body []byte, mediaType types.MediaType) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, r.url("manifests", ref), bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", string(mediaType))
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return scrubError(err)
 	}
@@ -248,18 +258,18 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte,
 		return responseError(resp)
 	}
 	if h, sent := resp.Header.Get("Docker-Content-Digest"), digest(body); h != "" && h != sent.String() {
-		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, repo, h, sent, ErrDigestMismatch)
+		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, r.name, h, sent, ErrDigestMismatch)
 	}
 	return nil
 }
 
 // GetBlob reads a whole blob of at most limit bytes and checks its digest.
-func (c *Client) GetBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
-	return retryRead(func() ([]byte, error) { return c.getBlob(ctx, repo, d, limit, what) })
+func (r *Repository) GetBlob(ctx context.Context, d v1.Hash, limit int64, what string) ([]byte, error) {
+	return retryRead(func() ([]byte, error) { return r.getBlob(ctx, d, limit, what) })
 }
 
-func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
-	rc, err := c.openBlob(ctx, repo, d)
+func (r *Repository) getBlob(ctx context.Context, d v1.Hash, limit int64, what string) ([]byte, error) {
+	rc, err := r.openBlob(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +279,7 @@ func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int6
 		return nil, err
 	}
 	if got := digest(body); got != d {
-		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, repo, got, ErrDigestMismatch)
+		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, r.name, got, ErrDigestMismatch)
 	}
 	return body, nil
 }
@@ -277,16 +287,16 @@ func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int6
 // OpenBlob streams a blob. The caller closes it and checks the digest if it
 // needs to (an upload does, on the registry's side). Once the answer has
 // begun, only a body without progress is given up.
-func (c *Client) OpenBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, error) {
-	return c.openBlob(asStream(ctx), repo, d)
+func (r *Repository) OpenBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error) {
+	return r.openBlob(asStream(ctx), d)
 }
 
-func (c *Client) openBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "blobs", d.String()), nil)
+func (r *Repository) openBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("blobs", d.String()), nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return nil, scrubError(err)
 	}
@@ -300,7 +310,7 @@ func (c *Client) openBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadC
 // PushBlob uploads a blob in one monolithic PUT after opening the upload.
 // When body can seek, an upload that fails after the transport's own retries
 // (a session the registry lost, say) is started again from a clean POST.
-func (c *Client) PushBlob(ctx context.Context, repo string, d v1.Hash, size int64, body io.Reader) error {
+func (r *Repository) PushBlob(ctx context.Context, d v1.Hash, size int64, body io.Reader) error {
 	seeker, canRestart := body.(io.Seeker)
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
@@ -313,37 +323,53 @@ func (c *Client) PushBlob(ctx context.Context, repo string, d v1.Hash, size int6
 			}
 		}
 		var loc string
-		if loc, err = c.startUpload(ctx, repo, nil); err != nil {
+		if loc, err = r.startUpload(ctx, nil); err != nil {
 			return err
 		}
-		if err = c.finishUpload(ctx, loc, d, size, body); err == nil {
+		if err = r.finishUpload(ctx, loc, d, size, body); err == nil {
 			return nil
 		}
 	}
 	return err
 }
 
-// Mount asks the registry to mount blob d of repository from into repo. When
-// the registry declines (202), the returned upload location lets the caller
-// upload the blob instead; mounted is then false.
-func (c *Client) Mount(ctx context.Context, repo, from string, d v1.Hash) (mounted bool, location string, err error) {
-	q := url.Values{"mount": {d.String()}, "from": {from}}
-	loc, err := c.startUpload(ctx, repo, q)
-	if errors.Is(err, errMounted) {
-		return true, "", nil
+// CopyBlob makes blob desc of repository from (of this registry or
+// another) present here: a cross-repository mount on the same registry,
+// else (or when the registry declines the mount) the blob streamed from
+// one to the other.
+func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Descriptor) error {
+	var loc string
+	if from.c.reg.RegistryStr() == r.c.reg.RegistryStr() {
+		q := url.Values{"mount": {desc.Digest.String()}, "from": {from.name}}
+		l, err := r.startUpload(ctx, q)
+		switch {
+		case errors.Is(err, errMounted):
+			return nil
+		case err != nil:
+			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, from.name, err)
+		}
+		loc = l
 	}
-	return false, loc, err
-}
-
-// FinishUpload completes an upload opened by Mount.
-func (c *Client) FinishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
-	return c.finishUpload(ctx, location, d, size, body)
+	rc, err := from.OpenBlob(ctx, desc.Digest)
+	if err != nil {
+		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
+	}
+	defer rc.Close()
+	if loc != "" {
+		err = r.finishUpload(ctx, loc, desc.Digest, desc.Size, rc)
+	} else {
+		err = r.PushBlob(ctx, desc.Digest, desc.Size, rc)
+	}
+	if err != nil {
+		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
+	}
+	return nil
 }
 
 var errMounted = errors.New("mounted")
 
-func (c *Client) startUpload(ctx context.Context, repo string, q url.Values) (string, error) {
-	u := c.url(repo, "blobs", "uploads/")
+func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, error) {
+	u := r.url("blobs", "uploads/")
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -351,7 +377,7 @@ func (c *Client) startUpload(ctx context.Context, repo string, q url.Values) (st
 	if err != nil {
 		return "", err
 	}
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return "", scrubError(err)
 	}
@@ -362,19 +388,19 @@ func (c *Client) startUpload(ctx context.Context, repo string, q url.Values) (st
 		if q.Has("mount") {
 			return "", errMounted
 		}
-		return "", fmt.Errorf("opening upload to %q: registry answered 201 without a mount", repo)
+		return "", fmt.Errorf("opening upload to %q: registry answered 201 without a mount", r.name)
 	case http.StatusAccepted:
 	default:
 		return "", responseError(resp)
 	}
 	loc, err := resp.Location()
 	if err != nil {
-		return "", fmt.Errorf("opening upload to %q: no upload location: %w", repo, err)
+		return "", fmt.Errorf("opening upload to %q: no upload location: %w", r.name, err)
 	}
 	return loc.String(), nil
 }
 
-func (c *Client) finishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
+func (r *Repository) finishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
 	u, err := url.Parse(location)
 	if err != nil {
 		return fmt.Errorf("parsing upload location %q: %w", location, err)
@@ -388,7 +414,7 @@ func (c *Client) finishUpload(ctx context.Context, location string, d v1.Hash, s
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return scrubError(err)
 	}

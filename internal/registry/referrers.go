@@ -11,18 +11,32 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// Referrers names what refers to digest d of repo: manifests the OCI
-// referrers API lists, and cosign's sha256-<hex>.sig, .att and .sbom tags.
-// A registry without the referrers API is not an error. The four look-ups
-// run at once: they cost one round trip.
-func (c *Client) Referrers(ctx context.Context, repo string, d v1.Hash) ([]string, error) {
+// Referrer is a manifest that refers to Subject.
+type Referrer struct {
+	Subject, Digest v1.Hash
+	// MediaType and ArtifactType are what the referrers API lists; empty
+	// for a referrer found by tag.
+	MediaType, ArtifactType string
+	// FoundBy is FoundByAPI, or the tag (cosign's sha256-<hex>.sig, .att
+	// or .sbom) it was found at.
+	FoundBy string
+}
+
+// FoundByAPI marks referrers the OCI referrers API listed.
+const FoundByAPI = "referrers API"
+
+// Referrers lists what refers to digest d: manifests the OCI referrers API
+// lists, and cosign's sha256-<hex>.sig, .att and .sbom tags. A registry
+// without the referrers API is not an error. The four look-ups run at
+// once: they cost one round trip.
+func (r *Repository) Referrers(ctx context.Context, d v1.Hash) ([]Referrer, error) {
 	var (
 		mu   sync.Mutex
-		out  []string
+		out  []Referrer
 		errs []error
 		wg   sync.WaitGroup
 	)
-	add := func(s []string, err error) {
+	add := func(s []Referrer, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		out = append(out, s...)
@@ -30,13 +44,13 @@ func (c *Client) Referrers(ctx context.Context, repo string, d v1.Hash) ([]strin
 			errs = append(errs, err)
 		}
 	}
-	wg.Go(func() { add(c.referrersAPI(ctx, repo, d)) })
+	wg.Go(func() { add(r.referrersAPI(ctx, d)) })
 	for _, suffix := range []string{"sig", "att", "sbom"} {
 		tag := fmt.Sprintf("%s-%s.%s", d.Algorithm, d.Hex, suffix)
 		wg.Go(func() {
-			ok, err := c.exists(ctx, repo, tag)
+			ok, err := r.exists(ctx, tag)
 			if ok {
-				add([]string{fmt.Sprintf("cosign tag %s", tag)}, nil)
+				add([]Referrer{{Subject: d, FoundBy: tag}}, nil)
 			} else {
 				add(nil, err)
 			}
@@ -46,16 +60,16 @@ func (c *Client) Referrers(ctx context.Context, repo string, d v1.Hash) ([]strin
 	if len(errs) > 0 {
 		return out, errs[0]
 	}
-	return sortStrings(out), nil
+	return out, nil
 }
 
-func (c *Client) referrersAPI(ctx context.Context, repo string, d v1.Hash) ([]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "referrers", d.String()), nil)
+func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]Referrer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("referrers", d.String()), nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", string(types.OCIImageIndex))
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return nil, scrubError(err)
 	}
@@ -73,33 +87,30 @@ func (c *Client) referrersAPI(ctx context.Context, repo string, d v1.Hash) ([]st
 	}
 	var idx struct {
 		Manifests []struct {
-			Digest       string `json:"digest"`
-			ArtifactType string `json:"artifactType"`
+			MediaType    string  `json:"mediaType"`
+			Digest       v1.Hash `json:"digest"`
+			ArtifactType string  `json:"artifactType"`
 		} `json:"manifests"`
 	}
 	if err := json.Unmarshal(body, &idx); err != nil {
 		// A registry that answers 200 with something else has no API.
 		return nil, nil
 	}
-	var out []string
+	var out []Referrer
 	for _, m := range idx.Manifests {
-		kind := m.ArtifactType
-		if kind == "" {
-			kind = "referrer"
-		}
-		out = append(out, fmt.Sprintf("%s %s", kind, m.Digest))
+		out = append(out, Referrer{Subject: d, Digest: m.Digest, MediaType: m.MediaType, ArtifactType: m.ArtifactType, FoundBy: FoundByAPI})
 	}
 	return out, nil
 }
 
 // exists reports whether a manifest is at ref.
-func (c *Client) exists(ctx context.Context, repo, ref string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.url(repo, "manifests", ref), nil)
+func (r *Repository) exists(ctx context.Context, ref string) (bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, r.url("manifests", ref), nil)
 	if err != nil {
 		return false, err
 	}
 	req.Header.Set("Accept", joinTypes())
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return false, scrubError(err)
 	}
