@@ -3,13 +3,12 @@ package engine
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
@@ -131,34 +130,19 @@ func (e *WrittenError) Error() string {
 func (e *WrittenError) Unwrap() error { return e.Err }
 
 // each runs f for 0..n-1 with at most maxParallel at once and returns the
-// first error; the others are cancelled.
+// first error; the others are cancelled, and those not started yet skipped.
 func each(ctx context.Context, n int, f func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, maxParallel)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxParallel)
 	for i := range n {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if ctx.Err() != nil {
-				errs[i] = ctx.Err()
-				return
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			if err := f(ctx, i); err != nil {
-				errs[i] = err
-				cancel()
-			}
+			return f(ctx, i)
 		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 // putBlob uploads a new blob, or copies one of the source.

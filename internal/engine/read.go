@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
@@ -58,21 +58,21 @@ func readTree(ctx context.Context, repo *registry.Repository, ref string, copyAl
 		return nil, err
 	}
 	children := make([]*plan.Node, len(idx.Entries))
+	// Every child is read, so that the error names each one that failed.
 	errs := make([]error, len(idx.Entries))
-	sem := make(chan struct{}, maxParallel)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(maxParallel)
 	for i := range idx.Entries {
 		e := &idx.Entries[i]
 		if !plan.NeedsRead(*e, copyAll) {
 			continue
 		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			children[i], errs[i] = readChild(ctx, repo, e)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
@@ -107,27 +109,34 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	n := len(cfg.Jobs)
 	results := make([]Result, n)
 	logs := make([]*bufferLogger, n)
-	done := make([]chan struct{}, n)
-	sem := make(chan struct{}, maxJobs)
-	for i, j := range cfg.Jobs {
-		done[i] = make(chan struct{})
-		go func() {
-			defer close(done[i])
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			buf := &bufferLogger{}
-			jd := deps
-			jd.Log = buf
-			r := runJob(ctx, cfg, jd, clients, j)
-			r.Err = scrub.err(r.Err)
-			for k, f := range r.Findings {
-				r.Findings[k] = scrub.text(f)
-			}
-			results[i], logs[i] = r, buf
-		}()
+	// ready[i] is closed when image i is done, so that its log is printed
+	// as soon as those before it are.
+	ready := make([]chan struct{}, n)
+	for i := range ready {
+		ready[i] = make(chan struct{})
 	}
+	go func() {
+		var g errgroup.Group
+		g.SetLimit(maxJobs)
+		for i, j := range cfg.Jobs {
+			g.Go(func() error {
+				defer close(ready[i])
+				buf := &bufferLogger{}
+				jd := deps
+				jd.Log = buf
+				r := runJob(ctx, cfg, jd, clients, j)
+				r.Err = scrub.err(r.Err)
+				for k, f := range r.Findings {
+					r.Findings[k] = scrub.text(f)
+				}
+				results[i], logs[i] = r, buf
+				return nil
+			})
+		}
+		g.Wait()
+	}()
 	for i, j := range cfg.Jobs {
-		<-done[i]
+		<-ready[i]
 		deps.Log.Group(j.Source.String())
 		if n > 1 {
 			deps.Log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, j.Source))
@@ -174,17 +183,17 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 		add(j.Target.Context(), write)
 	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
-	out := make(map[string]clientResult, len(regs))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for host, reg := range regs {
+	hosts := slices.Sorted(maps.Keys(regs))
+	opened := make([]clientResult, len(hosts))
+	var g errgroup.Group
+	for i, host := range hosts {
 		var ss []registry.Scope
 		for repo, push := range scopes[host] {
 			ss = append(ss, registry.Scope{Repository: repo, Push: push})
 		}
 		sort.Slice(ss, func(a, b int) bool { return ss[a].Repository < ss[b].Repository })
-		wg.Go(func() {
-			c, err := registry.Open(ctx, reg, ss, registry.Options{
+		g.Go(func() error {
+			c, err := registry.Open(ctx, regs[host], ss, registry.Options{
 				Keychain:     kc,
 				Insecure:     cfg.Insecure,
 				Transport:    deps.Transport,
@@ -192,12 +201,15 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				Logf:         func(f string, a ...any) { deps.Log.Info(fmt.Sprintf(f, a...)) },
 				StallTimeout: cfg.StallTimeout,
 			})
-			mu.Lock()
-			out[host] = clientResult{c, err}
-			mu.Unlock()
+			opened[i] = clientResult{c, err}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
+	out := make(map[string]clientResult, len(hosts))
+	for i, host := range hosts {
+		out[host] = opened[i]
+	}
 	return out
 }
 
@@ -246,17 +258,17 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 // previous digest: the look-ups do not depend on the writes.
 func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) error {
 	var refs []registry.Referrer
-	var refsErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	var lookUp errgroup.Group
+	lookUp.Go(func() error {
+		var err error
 		if p.Changed {
-			refs, refsErr = src.Referrers(ctx, p.PreviousDigest)
+			refs, err = src.Referrers(ctx, p.PreviousDigest)
 		}
-	}()
+		return err
+	})
 	if !cfg.DryRun {
 		if err := applyPlan(ctx, deps, src, dst, j, p, copyAll); err != nil {
-			<-done
+			lookUp.Wait()
 			var we *WrittenError
 			if errors.As(err, &we) {
 				// It names the target and what it holds: the
@@ -266,8 +278,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 			return describe(err, j.Target, true, cfg.Creds)
 		}
 	}
-	<-done
-	switch {
+	switch refsErr := lookUp.Wait(); {
 	case refsErr != nil:
 		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.PreviousDigest, refsErr))
 	case len(refs) > 0:

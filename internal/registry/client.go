@@ -49,7 +49,6 @@ func joinTypes() string {
 	return strings.Join(s, ", ")
 }
 
-
 // Options configure how clients reach a registry.
 type Options struct {
 	// Keychain resolves credentials for the registry.
@@ -66,6 +65,9 @@ type Options struct {
 	// DefaultStallTimeout: a request is given up (then retried) when its
 	// answer or a body makes no progress for this long.
 	StallTimeout time.Duration
+	// MaxRequests bounds the requests in flight to the registry; zero
+	// means DefaultMaxRequests. A 429 lowers the bound for a while.
+	MaxRequests int
 	// Sleep waits between retries; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }

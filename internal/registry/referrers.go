@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // Referrer is a manifest that refers to Subject.
@@ -31,36 +32,29 @@ const FoundByAPI = "referrers API"
 // once: they cost one round trip.
 func (r *Repository) Referrers(ctx context.Context, d v1.Hash) ([]Referrer, error) {
 	var (
-		mu   sync.Mutex
-		out  []Referrer
-		errs []error
-		wg   sync.WaitGroup
+		mu  sync.Mutex
+		out []Referrer
+		g   errgroup.Group
 	)
-	add := func(s []Referrer, err error) {
+	add := func(s []Referrer, err error) error {
 		mu.Lock()
 		defer mu.Unlock()
 		out = append(out, s...)
-		if err != nil {
-			errs = append(errs, err)
-		}
+		return err
 	}
-	wg.Go(func() { add(r.referrersAPI(ctx, d)) })
+	g.Go(func() error { return add(r.referrersAPI(ctx, d)) })
 	for _, suffix := range []string{"sig", "att", "sbom"} {
 		tag := fmt.Sprintf("%s-%s.%s", d.Algorithm, d.Hex, suffix)
-		wg.Go(func() {
+		g.Go(func() error {
 			ok, err := r.exists(ctx, tag)
 			if ok {
-				add([]Referrer{{Subject: d, FoundBy: tag}}, nil)
-			} else {
-				add(nil, err)
+				return add([]Referrer{{Subject: d, FoundBy: tag}}, nil)
 			}
+			return err
 		})
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return out, errs[0]
-	}
-	return out, nil
+	err := g.Wait()
+	return out, err
 }
 
 func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]Referrer, error) {
