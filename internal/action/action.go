@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,10 +22,6 @@ type Env struct {
 	UserAgent string
 }
 
-// ErrFailed is returned when at least one image failed; the reasons were
-// already reported as ::error:: lines.
-var ErrFailed = errors.New("one or more images failed")
-
 // Run runs the action with inputs from env.Getenv.
 func Run(ctx context.Context, env Env) error {
 	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
@@ -46,8 +41,9 @@ func Run(ctx context.Context, env Env) error {
 		Keychain:  env.Keychain,
 		Log:       log,
 		UserAgent: env.UserAgent,
+		Words:     words,
 	})
-	outs, err := engine.Outputs(results)
+	outs, err := Outputs(results)
 	if err != nil {
 		log.Error(err.Error())
 		return err
@@ -56,16 +52,11 @@ func Run(ctx context.Context, env Env) error {
 		log.Error(err.Error())
 		return err
 	}
-	if err := appendFile(env.Getenv("GITHUB_STEP_SUMMARY"), engine.Markdown(cfg, results)+"\n"); err != nil {
+	if err := appendFile(env.Getenv("GITHUB_STEP_SUMMARY"), Markdown(cfg, results)+"\n"); err != nil {
 		log.Error(fmt.Sprintf("writing the step summary: %v", err))
 		return err
 	}
-	for _, r := range results {
-		if r.Err != nil {
-			return ErrFailed
-		}
-	}
-	return nil
+	return engine.Failed(results)
 }
 
 // ReadInputs reads every input once. Secrets are masked first, so that no
@@ -84,12 +75,9 @@ func ReadInputs(gha *githubactions.Action) (engine.Input, error) {
 	in.Platform = gha.GetInput("platform")
 	in.Tag = gha.GetInput("tag")
 	in.Username = gha.GetInput("username")
-	in.GitHubActor = gha.Getenv("GITHUB_ACTOR")
-	d, err := engine.ParseStallTimeout(gha.Getenv(engine.StallTimeoutEnv))
-	if err != nil {
+	if err := engine.FromEnv(gha.Getenv, &in); err != nil {
 		return in, err
 	}
-	in.StallTimeout = d
 	switch m := gha.GetInput("mode"); strings.ToLower(m) {
 	case "", "set":
 		in.Mode = engine.Set

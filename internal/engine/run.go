@@ -39,6 +39,8 @@ type Deps struct {
 	Keychain  authn.Keychain
 	Log       Logger
 	UserAgent string
+	// Words words hints; nil leaves them out.
+	Words Words
 }
 
 // Result is what happened to one image.
@@ -62,8 +64,8 @@ type Result struct {
 	Err error
 }
 
-// written reports whether the target was written although r failed.
-func (r Result) written() bool {
+// Written reports whether the target was written although r failed.
+func (r Result) Written() bool {
 	var we *WrittenError
 	return errors.As(r.Err, &we)
 }
@@ -78,8 +80,8 @@ func Platforms(ps []platform.Platform) string {
 	return strings.Join(s, ",")
 }
 
-// displayPlatforms joins platforms for logs, "(none)" and "?" included.
-func displayPlatforms(ps []platform.Platform) string {
+// DisplayPlatforms joins platforms for logs, "(none)" and "?" included.
+func DisplayPlatforms(ps []platform.Platform) string {
 	if len(ps) == 0 {
 		return platform.Platform{}.Display()
 	}
@@ -217,11 +219,11 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name()}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
-		r.Err = describe(src.err, j.Source, false, cfg.Creds)
+		r.Err = describe(src.err, j.Source, false, cfg.Creds, deps.Words)
 		return r
 	}
 	if dst.err != nil {
-		r.Err = describe(dst.err, j.Target, true, cfg.Creds)
+		r.Err = describe(dst.err, j.Target, true, cfg.Creds, deps.Words)
 		return r
 	}
 	// Only a write to another repository needs every blob and child listed.
@@ -229,7 +231,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
 	p, err := read(ctx, from, j.Source, cfg, copyAll, deps.Log)
 	if err != nil {
-		r.Err = describe(err, j.Source, false, cfg.Creds)
+		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
 		return r
 	}
 	r.PreviousDigest, r.Digest = p.PreviousDigest.String(), p.Digest.String()
@@ -275,7 +277,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 				// result keeps the digests written.
 				return we
 			}
-			return describe(err, j.Target, true, cfg.Creds)
+			return describe(err, j.Target, true, cfg.Creds, deps.Words)
 		}
 	}
 	switch refsErr := lookUp.Wait(); {

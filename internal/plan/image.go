@@ -74,13 +74,13 @@ func (e *UnsupportedError) Error() string {
 }
 
 // ConflictError refuses to replace a platform that is present and different
-// without overwrite.
+// without overwrite. The front door says how to allow it.
 type ConflictError struct {
 	Have, Want platform.Platform
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("the image already declares platform %s, not %s; set overwrite to replace it", e.Have.Display(), e.Want.String())
+	return fmt.Sprintf("the image already declares platform %s, not %s", e.Have.Display(), e.Want.String())
 }
 
 // Image is a single image as read from the registry.

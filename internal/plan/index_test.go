@@ -160,7 +160,7 @@ func TestSetIndexRefuses(t *testing.T) {
 		{"disagree", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Node{amd}, "", amd.Read.Digest.String()},
 		{"both missing", makeIndex(t, entry(empty, "")), []*Node{empty}, "", empty.Read.Digest.String()},
 		{"concrete platform for two images", makeIndex(t, entry(amd, ""), entry(arm, "")), []*Node{amd, arm}, "linux/amd64", "2 images"},
-		{"concrete platform against entry", makeIndex(t, entry(empty, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Node{empty}, "linux/amd64", "overwrite"},
+		{"concrete platform against entry", makeIndex(t, entry(empty, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Node{empty}, "linux/amd64", "already declares platform linux/arm64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
