@@ -40,7 +40,7 @@ func Run(ctx context.Context, env Env) error {
 		Keychain:  env.Keychain,
 		Log:       log,
 		UserAgent: env.UserAgent,
-		Words:     words,
+		Words:     words.Words,
 	})
 	outs, err := Outputs(results)
 	if err != nil {

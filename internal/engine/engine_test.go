@@ -258,4 +258,3 @@ func TestFailedAndFromEnv(t *testing.T) {
 		t.Errorf("FromEnv(stall 30s) = %v, %s; want 30s", err, in.StallTimeout)
 	}
 }
-

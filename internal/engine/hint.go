@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -102,4 +103,17 @@ func unauthorizedHint(re *registry.Error, ref name.Reference, writing bool, cred
 		return HintReadGitHub
 	}
 	return HintRead
+}
+
+// HintWords are a front door's words for each hint, "%s" standing for the
+// repository where it is named.
+type HintWords map[Hint]string
+
+// Words words h about repository; "" for a hint without words.
+func (w HintWords) Words(h Hint, repository string) string {
+	s := w[h]
+	if strings.Contains(s, "%s") {
+		return fmt.Sprintf(s, repository)
+	}
+	return s
 }

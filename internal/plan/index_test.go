@@ -71,6 +71,31 @@ func entries(t *testing.T, idx []byte) []json.RawMessage {
 	return v.Manifests
 }
 
+// firstChild returns the platforms the plan gives the first entry's config
+// and the entry itself.
+func firstChild(ic *Plan) (config, entry platform.Platform) {
+	config, _ = patch.ReadPlatform(ic.Children[0].Config, nil)
+	entry, _ = patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+	return config, entry
+}
+
+// settled checks that a plan failed if wantErr, else that it succeeded,
+// and returns its first child's platforms; ok says there is more to check.
+func settled(t *testing.T, what string, ic *Plan, err error, wantErr bool) (config, entry platform.Platform, ok bool) {
+	t.Helper()
+	switch {
+	case wantErr && err == nil:
+		t.Errorf("setIndexTree(%s) = nil error, want one", what)
+		return config, entry, false
+	case wantErr:
+		return config, entry, false
+	case err != nil:
+		t.Fatalf("setIndexTree(%s) = %v, want no error", what, err)
+	}
+	config, entry = firstChild(ic)
+	return config, entry, true
+}
+
 func TestSetIndexFillsConfigsFromEntries(t *testing.T) {
 	t.Parallel()
 	amd, arm := child(t, "a", `"architecture":"","os":"linux",`), child(t, "b", `"os":"linux",`)
@@ -185,8 +210,7 @@ func TestSetIndexConcreteOneChild(t *testing.T) {
 	if err != nil {
 		t.Fatalf("setIndexTree() = %v", err)
 	}
-	cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
-	entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+	cfgP, entryP := firstChild(ic)
 	if cfgP.String() != "linux/riscv64" || entryP.String() != "linux/riscv64" {
 		t.Errorf("setIndexTree(linux/riscv64) config %v entry %v, want both linux/riscv64", cfgP, entryP)
 	}
@@ -248,17 +272,10 @@ func TestSetIndexDetected(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ic, err := setIndexTree(tt.idx, []*Node{tt.c}, platform.Platform{}, tt.overwrite, []platform.Platform{arm64})
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("setIndexTree(%s) = nil error, want one", tt.name)
-				}
+			cfgP, entryP, ok := settled(t, tt.name, ic, err, tt.wantErr)
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatalf("setIndexTree(%s) = %v", tt.name, err)
-			}
-			cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
-			entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
 			if cfgP != arm64 || entryP != arm64 {
 				t.Errorf("setIndexTree(%s) config %v entry %v, want both %v", tt.name, cfgP, entryP, arm64)
 			}
@@ -339,17 +356,10 @@ func TestSetIndexInvalidFields(t *testing.T) {
 				t.Errorf("setIndexTree(%s) error = %q, want one naming the child or overwrite, without control characters", tt.name, msg)
 			}
 			ic, err := setIndexTree(idx, []*Node{c}, want, true, nil)
-			if tt.fixed == "" {
-				if err == nil {
-					t.Errorf("setIndexTree(%s, overwrite) = nil error, want one: nothing valid to settle it with", tt.name)
-				}
+			cfgP, entryP, ok := settled(t, tt.name+", overwrite", ic, err, tt.fixed == "")
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatalf("setIndexTree(%s, overwrite) = %v, want no error", tt.name, err)
-			}
-			cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
-			entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
 			if cfgP.String() != tt.fixed || entryP.String() != tt.fixed {
 				t.Errorf("setIndexTree(%s, overwrite) config %v entry %v, want both %s", tt.name, cfgP, entryP, tt.fixed)
 			}

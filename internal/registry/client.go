@@ -185,14 +185,9 @@ func (e *bodyError) Error() string { return e.err.Error() }
 func (e *bodyError) Unwrap() error { return e.err }
 
 func (r *Repository) getManifest(ctx context.Context, ref string) (*Manifest, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("manifests", ref), nil)
+	resp, err := r.do(ctx, http.MethodGet, r.url("manifests", ref), nil, "Accept", joinTypes())
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Accept", joinTypes())
-	resp, err := r.c.client.Do(req)
-	if err != nil {
-		return nil, scrubError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -221,14 +216,9 @@ func (r *Repository) getManifest(ctx context.Context, ref string) (*Manifest, er
 // registry leaves that header out (the distribution spec says SHOULD), by
 // hashing the body of a GET.
 func (r *Repository) HeadManifest(ctx context.Context, ref string, mediaType types.MediaType) (v1.Hash, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, r.url("manifests", ref), nil)
+	resp, err := r.do(ctx, http.MethodHead, r.url("manifests", ref), nil, "Accept", string(mediaType))
 	if err != nil {
 		return v1.Hash{}, err
-	}
-	req.Header.Set("Accept", string(mediaType))
-	resp, err := r.c.client.Do(req)
-	if err != nil {
-		return v1.Hash{}, scrubError(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -246,14 +236,9 @@ func (r *Repository) HeadManifest(ctx context.Context, ref string, mediaType typ
 
 // PutManifest pushes body with its media type to ref (a tag or a digest).
 func (r *Repository) PutManifest(ctx context.Context, ref string, body []byte, mediaType types.MediaType) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, r.url("manifests", ref), bytes.NewReader(body))
+	resp, err := r.do(ctx, http.MethodPut, r.url("manifests", ref), bytes.NewReader(body), "Content-Type", string(mediaType))
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", string(mediaType))
-	resp, err := r.c.client.Do(req)
-	if err != nil {
-		return scrubError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
@@ -294,13 +279,9 @@ func (r *Repository) OpenBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, er
 }
 
 func (r *Repository) openBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("blobs", d.String()), nil)
+	resp, err := r.do(ctx, http.MethodGet, r.url("blobs", d.String()), nil, "", "")
 	if err != nil {
 		return nil, err
-	}
-	resp, err := r.c.client.Do(req)
-	if err != nil {
-		return nil, scrubError(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
@@ -375,13 +356,9 @@ func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, err
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	resp, err := r.do(ctx, http.MethodPost, u, nil, "", "")
 	if err != nil {
 		return "", err
-	}
-	resp, err := r.c.client.Do(req)
-	if err != nil {
-		return "", scrubError(err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -572,4 +549,22 @@ func fromTransport(err error) error {
 		e.Code, e.Message = oneLine(string(te.Errors[0].Code), 256), oneLine(te.Errors[0].Message, 4096)
 	}
 	return e
+}
+
+// do sends a request to url with body (may be nil) and, unless header is
+// empty, that header set to value. Transport errors come back without
+// URL queries.
+func (r *Repository) do(ctx context.Context, method, url string, body io.Reader, header, value string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if header != "" {
+		req.Header.Set(header, value)
+	}
+	resp, err := r.c.client.Do(req)
+	if err != nil {
+		return nil, scrubError(err)
+	}
+	return resp, nil
 }

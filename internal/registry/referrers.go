@@ -58,14 +58,9 @@ func (r *Repository) Referrers(ctx context.Context, d v1.Hash) ([]Referrer, erro
 }
 
 func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]Referrer, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url("referrers", d.String()), nil)
+	resp, err := r.do(ctx, http.MethodGet, r.url("referrers", d.String()), nil, "Accept", string(types.OCIImageIndex))
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Accept", string(types.OCIImageIndex))
-	resp, err := r.c.client.Do(req)
-	if err != nil {
-		return nil, scrubError(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -99,14 +94,9 @@ func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]Referrer, e
 
 // exists reports whether a manifest is at ref.
 func (r *Repository) exists(ctx context.Context, ref string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, r.url("manifests", ref), nil)
+	resp, err := r.do(ctx, http.MethodHead, r.url("manifests", ref), nil, "Accept", joinTypes())
 	if err != nil {
 		return false, err
-	}
-	req.Header.Set("Accept", joinTypes())
-	resp, err := r.c.client.Do(req)
-	if err != nil {
-		return false, scrubError(err)
 	}
 	resp.Body.Close()
 	switch resp.StatusCode {
