@@ -48,7 +48,8 @@ Examples:
 
 Credentials are read like docker and crane read them (DOCKER_CONFIG,
 ~/.docker/config.json, credential helpers); --username with
---password-stdin overrides them; GITHUB_TOKEN is used for ghcr.io.
+--password-stdin overrides them; GITHUB_TOKEN (with GITHUB_ACTOR) is
+used for ghcr.io when the docker config has nothing for it.
 
 Exit status: 0 when every image succeeded (with --check: passed), 1 otherwise.
 `
@@ -58,10 +59,10 @@ func Run(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("set-image-platform", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var (
-		in            engine.Input
-		check, asJSON bool
+		in                engine.Input
+		check, asJSON     bool
 		demo, showVersion bool
-		passwordStdin bool
+		passwordStdin     bool
 	)
 	fs.StringVar(&in.Platform, "platform", "", "platform to set, os/arch[/variant][:os.version]")
 	fs.StringVar(&in.Tag, "tag", "", "where to push: a bare tag in the same repository, or a full reference")
@@ -108,8 +109,6 @@ func Run(ctx context.Context, args []string, env Env) error {
 		in.Password = p
 	}
 	in.Images = images
-	in.GitHubToken = env.Getenv("GITHUB_TOKEN")
-	in.GitHubActor = env.Getenv("GITHUB_ACTOR")
 	if in.StallTimeout, err = engine.ParseStallTimeout(env.Getenv(engine.StallTimeoutEnv)); err != nil {
 		return report(env, err)
 	}
