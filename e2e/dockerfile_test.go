@@ -180,9 +180,15 @@ func TestDockerfileBuilders(t *testing.T) {
 			"GOPROXY=file:///goproxy", "GOSUMDB=off", "GOTOOLCHAIN=local",
 		},
 		Cmd: []string{"/bin/sh"},
+		// The classic builder leaves the build stage behind as an untagged
+		// image; it inherits this label, by which the cleanup finds it.
+		Labels: map[string]string{"set-image-platform-e2e": id},
 	})
 	d.load(t, staticImage, staticRootfs(t), v1.Config{})
-	t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", goImage, staticImage) })
+	t.Cleanup(func() {
+		d.run(t, nil, nil, "image", "rm", "--force", goImage, staticImage)
+		d.run(t, nil, nil, "image", "prune", "--force", "--filter", "label=set-image-platform-e2e="+id)
+	})
 	dockerfile := standInDockerfile(t, goImage, staticImage)
 
 	for _, b := range []struct {
