@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -328,6 +329,20 @@ func TestContainer(t *testing.T) {
 		if got != want {
 			t.Errorf("pulled image = %q, want %q (the arm64 child's config)", got, want)
 		}
+	})
+	t.Run("start-up", func(t *testing.T) {
+		// The figure the README's start-up table rests on: the median
+		// wall time of five runs of a check, as docker run starts them.
+		var times []time.Duration
+		for range 5 {
+			t0 := time.Now()
+			res := e.runContainer(t, map[string]string{"image": "registry:5000/app:1.0", "mode": "check", "insecure": "true"})
+			times = append(times, time.Since(t0))
+			expectExit(t, res, 0)
+		}
+		slices.Sort(times)
+		size := d.must(t, "image", "inspect", "--format", "{{.Size}}", e.action)
+		t.Logf("action image %s bytes; docker run of a check: median %v of %v", size, times[2].Round(time.Millisecond), times)
 	})
 	t.Logf("container test took %v", time.Since(start).Round(time.Millisecond))
 }
