@@ -80,6 +80,7 @@ type engineRun struct {
 func newEngineRun(t *testing.T, d *dockerEngine) *engineRun {
 	t.Helper()
 	e := &engineRun{d: d, id: randomHex(t, "", 3)}
+	go registryBinary() // in parallel with releaseBinary: both compile cold on a fresh machine
 	e.action = "set-image-platform-e2e-" + e.id + ":action"
 	fs := staticRootfs(t)
 	fs.hostFile(t, "set-image-platform", once(t, releaseBinary))
