@@ -177,6 +177,7 @@ func (e *engineRun) runContainer(t *testing.T, inputs map[string]string) Result 
 		name := "INPUT_" + strings.ToUpper(strings.ReplaceAll(in.Name, " ", "_"))
 		env, names = append(env, name+"="+v), append(names, name)
 	}
+	nInputs := len(names)
 	runner := map[string]string{
 		"HOME":                "/github/home",
 		"GITHUB_ACTION":       "__run",
@@ -192,7 +193,7 @@ func (e *engineRun) runContainer(t *testing.T, inputs map[string]string) Result 
 	for name, v := range runner {
 		env, names = append(env, name+"="+v), append(names, name)
 	}
-	sort.Strings(names[len(inputs):])
+	sort.Strings(names[nInputs:]) // map order; the inputs keep action.yml's
 	args := []string{"run", "--name", "set-image-platform-e2e" + e.id + "_" + randomHex(t, "", 3), "--label", e.id,
 		"--workdir", "/github/workspace", "--rm"}
 	for _, n := range names {
