@@ -41,7 +41,7 @@ mkdir "$tmp/gocache" "$tmp/tmp"
 )
 
 status=0
-if ! diff <(cd "$tmp/first" && ls) <(cd "$tmp/second" && ls); then
+if ! diff <(cd "$tmp/first" && printf '%s\n' *) <(cd "$tmp/second" && printf '%s\n' *); then
 	echo "the two builds made different files" >&2
 	status=1
 fi
@@ -53,7 +53,7 @@ for f in "$tmp/first"/*; do
 	fi
 done
 [[ $status -eq 0 ]] || exit 1
-echo "the two builds are byte-identical: $(cd "$tmp/first" && ls | tr '\n' ' ')"
+echo "the two builds are byte-identical:" && (cd "$tmp/first" && printf '  %s\n' *)
 
 host="$(go env GOHOSTOS)_$(go env GOHOSTARCH)"
 archive="$tmp/first/set-image-platform_${version}_$host.tar.gz"

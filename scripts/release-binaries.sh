@@ -35,7 +35,7 @@ go build -o "$work/archive" ./scripts/archive
 # this machine), -buildvcs=false (no commit or dirty flag: the release moves
 # its tag to a commit that changes only action.yml), the baseline
 # instruction sets, no experiments, and the modules go.sum names.
-export CGO_ENABLED=0 GOAMD64=v1 GOARM64=v8.0 GOEXPERIMENT= GOFLAGS=-mod=readonly
+export CGO_ENABLED=0 GOAMD64=v1 GOARM64=v8.0 GOEXPERIMENT='' GOFLAGS=-mod=readonly
 ldflags="-s -w -X github.com/set-image-platform/set-image-platform/internal/version.version=$version"
 
 echo "$(go version), version $version"
