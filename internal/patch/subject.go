@@ -23,8 +23,11 @@ func PutManifestEntry(index, descriptor []byte) ([]byte, error) {
 		return nil, fmt.Errorf("reading descriptor: %w", err)
 	}
 	digest, ok, err := stringMember(descriptor, desc, "digest")
-	if err != nil || !ok {
-		return nil, fmt.Errorf("reading descriptor: no digest string: %v", err)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("reading descriptor: %w", err)
+	case !ok:
+		return nil, fmt.Errorf("reading descriptor: %w: no digest", ErrNotFound)
 	}
 	root, err := parseDocument(index)
 	if err != nil {

@@ -118,7 +118,7 @@ func TestFind(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		api      bool
-		fallback bool // a fallback tag lists the signature and the SBOM
+		fallback bool     // a fallback tag lists the signature and the SBOM
 		failPath string   // answered 500, %s the subject's hex
 		failed   []string // the lookups that could not be made, %s the subject's hex
 		drop     string   // the cosign tag the fault hides
