@@ -10,6 +10,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/version"
 )
 
 // Env is what the action reads and writes besides the registry.
@@ -26,6 +27,9 @@ func Run(ctx context.Context, env Env) error {
 	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
 	log := &logger{gha: gha, w: env.Stdout}
 	in, err := ReadInputs(gha)
+	// After the masks ReadInputs registers, which come first; before any
+	// error, so that every log says which build wrote it.
+	log.Info(version.String())
 	if err != nil {
 		log.Error(err.Error())
 		return err

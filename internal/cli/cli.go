@@ -46,7 +46,8 @@ Examples:
 Credentials are read like docker and crane read them (DOCKER_CONFIG,
 ~/.docker/config.json, credential helpers); --username with
 --password-stdin overrides them for one registry (the --tag registry, else
-the images' one); GITHUB_TOKEN is used for ghcr.io.
+the images' one); GITHUB_TOKEN (with GITHUB_ACTOR) is used for ghcr.io
+when the docker config has nothing for it.
 
 Exit status: 0 when every image succeeded (with --check: passed), 1 otherwise.
 `
@@ -106,7 +107,6 @@ func Run(ctx context.Context, args []string, env Env) error {
 		in.Password = p
 	}
 	in.Images = images
-	in.GitHubToken = env.Getenv("GITHUB_TOKEN")
 	if err := engine.FromEnv(env.Getenv, &in); err != nil {
 		return report(env, err)
 	}

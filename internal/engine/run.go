@@ -16,6 +16,7 @@ import (
 
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
 
@@ -259,7 +260,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 // write applies p (unless dry-run) while it looks up what refers to the
 // previous digest: the look-ups do not depend on the writes.
 func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) error {
-	var refs []registry.Referrer
+	var refs []referrers.Referrer
 	var lookUp errgroup.Group
 	lookUp.Go(func() error {
 		var err error
@@ -292,13 +293,13 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 // referrerNames names referrers for the warning, in sorted order: the
 // artifact type (or "referrer") and digest of what the referrers API
 // lists, the tag of what was found by tag.
-func referrerNames(refs []registry.Referrer) []string {
+func referrerNames(refs []referrers.Referrer) []string {
 	out := make([]string, len(refs))
 	for i, r := range refs {
 		kind := r.ArtifactType
 		switch {
-		case r.FoundBy != registry.FoundByAPI:
-			out[i] = "cosign tag " + r.FoundBy
+		case r.FoundBy == referrers.ByCosignTag:
+			out[i] = "cosign tag " + r.Tag
 			continue
 		case kind == "":
 			kind = "referrer"

@@ -10,45 +10,33 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
 )
-
-// Referrer is a manifest that refers to Subject.
-type Referrer struct {
-	Subject, Digest v1.Hash
-	// MediaType and ArtifactType are what the referrers API lists; empty
-	// for a referrer found by tag.
-	MediaType, ArtifactType string
-	// FoundBy is FoundByAPI, or the tag (cosign's sha256-<hex>.sig, .att
-	// or .sbom) it was found at.
-	FoundBy string
-}
-
-// FoundByAPI marks referrers the OCI referrers API listed.
-const FoundByAPI = "referrers API"
 
 // Referrers lists what refers to digest d: manifests the OCI referrers API
 // lists, and cosign's sha256-<hex>.sig, .att and .sbom tags. A registry
 // without the referrers API is not an error. The four look-ups run at
 // once: they cost one round trip.
-func (r *Repository) Referrers(ctx context.Context, d v1.Hash) ([]Referrer, error) {
+func (r *Repository) Referrers(ctx context.Context, d v1.Hash) ([]referrers.Referrer, error) {
 	var (
 		mu  sync.Mutex
-		out []Referrer
+		out []referrers.Referrer
 		g   errgroup.Group
 	)
-	add := func(s []Referrer, err error) error {
+	add := func(s []referrers.Referrer, err error) error {
 		mu.Lock()
 		defer mu.Unlock()
 		out = append(out, s...)
 		return err
 	}
 	g.Go(func() error { return add(r.referrersAPI(ctx, d)) })
-	for _, suffix := range []string{"sig", "att", "sbom"} {
+	for _, suffix := range referrers.CosignSuffixes {
 		tag := fmt.Sprintf("%s-%s.%s", d.Algorithm, d.Hex, suffix)
 		g.Go(func() error {
 			ok, err := r.exists(ctx, tag)
 			if ok {
-				return add([]Referrer{{Subject: d, FoundBy: tag}}, nil)
+				return add([]referrers.Referrer{{Subject: d, FoundBy: referrers.ByCosignTag, Tag: tag}}, nil)
 			}
 			return err
 		})
@@ -57,7 +45,7 @@ func (r *Repository) Referrers(ctx context.Context, d v1.Hash) ([]Referrer, erro
 	return out, err
 }
 
-func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]Referrer, error) {
+func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]referrers.Referrer, error) {
 	resp, err := r.do(ctx, http.MethodGet, r.url("referrers", d.String()), nil, "Accept", string(types.OCIImageIndex))
 	if err != nil {
 		return nil, err
@@ -85,9 +73,9 @@ func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]Referrer, e
 		// A registry that answers 200 with something else has no API.
 		return nil, nil
 	}
-	var out []Referrer
+	var out []referrers.Referrer
 	for _, m := range idx.Manifests {
-		out = append(out, Referrer{Subject: d, Digest: m.Digest, MediaType: m.MediaType, ArtifactType: m.ArtifactType, FoundBy: FoundByAPI})
+		out = append(out, referrers.Referrer{Subject: d, Digest: m.Digest, MediaType: m.MediaType, ArtifactType: m.ArtifactType, FoundBy: referrers.ByReferrersAPI})
 	}
 	return out, nil
 }
