@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,16 +134,9 @@ func run(t *testing.T, in Input) ([]Result, *lines) {
 func (r *lines) logged(subs ...string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, l := range r.l {
-		all := true
-		for _, s := range subs {
-			all = all && strings.Contains(l, s)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(r.l, func(l string) bool {
+		return !slices.ContainsFunc(subs, func(s string) bool { return !strings.Contains(l, s) })
+	})
 }
 
 func (r *lines) String() string {
