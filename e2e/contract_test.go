@@ -33,6 +33,7 @@ var (
 		{Name: "password", Default: ptr("")},
 		{Name: "github-token", Default: ptr("${{ github.token }}")},
 		{Name: "insecure", Default: ptr("false")},
+		{Name: "referrers", Default: ptr("warn")},
 	}
 	specOutputs = []string{"digest", "image", "previous-digest", "changed", "platform", "results"}
 )

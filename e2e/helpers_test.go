@@ -188,7 +188,7 @@ func imageOutputs(repo, previous, digest string, changed bool, platform string) 
 // succeeded.
 func imageResult(source, target, previous, digest string, changed bool, platform string) resultObject {
 	return resultObject{
-		"source": source, "target": target, "previous-digest": previous, "digest": digest, "changed": changed, "platform": platform,
+		"source": source, "target": target, "previous-digest": previous, "digest": digest, "changed": changed, "platform": platform, "referrers": []any{},
 	}
 }
 

@@ -50,6 +50,7 @@ var actionDefaults = map[string]string{
 	"password":     "",
 	"github-token": fakeGitHubToken,
 	"insecure":     "false",
+	"referrers":    "warn",
 }
 
 // runAction runs the binary as the GitHub runner runs a container action

@@ -50,6 +50,7 @@ var inputs = []InputSpec{
 	{Name: "password", Kind: Secret, set: func(in *engine.Input, v string) error { in.Password = v; return nil }},
 	{Name: "github-token", Default: "${{ github.token }}", Kind: Secret, set: func(in *engine.Input, v string) error { in.GitHubToken = v; return nil }},
 	{Name: "insecure", Default: "false", Kind: Bool, set: setBool(func(in *engine.Input) *bool { return &in.Insecure })},
+	{Name: "referrers", Default: "warn", Kind: Text, set: func(in *engine.Input, v string) error { in.Referrers = v; return nil }},
 }
 
 // Inputs returns the action's inputs in action.yml's order.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
 
@@ -76,5 +77,19 @@ func Markdown(cfg *engine.Config, results []engine.Result) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", safetext.Cell(r.Source), safetext.Cell(engine.DisplayPlatforms(r.Before)), safetext.Cell(engine.DisplayPlatforms(r.After)), r.PreviousDigest, r.Digest, r.Changed)
 	}
+	referrersMarkdown(&b, results)
 	return b.String()
+}
+
+// referrersMarkdown lists under the table what refers to the digests that
+// changed, when anything does.
+func referrersMarkdown(b *strings.Builder, results []engine.Result) {
+	head := "\n#### Signatures, attestations and other referrers of the previous digests\n\n| image | subject | referrer | kind | artifact type | found by |\n|---|---|---|---|---|---|\n"
+	for _, r := range results {
+		for _, ref := range r.Referrers {
+			b.WriteString(head)
+			head = ""
+			fmt.Fprintf(b, "| %s | `%s` | `%s` | %s | %s | %s |\n", safetext.Cell(r.Source), ref.Subject, ref.Digest, referrers.Classify(ref).Kind, safetext.Cell(ref.ArtifactType), ref.FoundBy)
+		}
+	}
 }

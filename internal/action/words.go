@@ -13,4 +13,5 @@ var words = engine.HintWords{
 	engine.HintRead:        "; the registry refused access to %s: set username and password",
 	engine.HintNotFound:    "; check the reference, and that the credentials can see the repository",
 	engine.HintOverwrite:   "; set overwrite to replace it",
+	engine.HintReferrers:   "; or set referrers to carry to move the unsigned ones, or to warn to write all the same",
 }

@@ -68,6 +68,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&in.Overwrite, "overwrite", false, "replace a platform that is already present and different")
 	fs.BoolVar(&in.DryRun, "dry-run", false, "compute and report the result, push nothing")
 	fs.BoolVar(&in.Insecure, "insecure", false, "allow plain HTTP and unverified TLS")
+	fs.StringVar(&in.Referrers, "referrers", "warn", "what to do about signatures, attestations and SBOMs of a digest that changes: warn, fail or carry")
 	fs.StringVar(&in.Username, "username", "", "registry user (with --password-stdin)")
 	fs.BoolVar(&passwordStdin, "password-stdin", false, "read the registry password from standard input")
 	fs.BoolVar(&asJSON, "json", false, "print only the results JSON array on standard output")

@@ -13,4 +13,5 @@ var words = engine.HintWords{
 	engine.HintRead:        "; the registry refused access to %s: log in, or pass --username and --password-stdin",
 	engine.HintNotFound:    "; check the reference, and that the credentials can see the repository",
 	engine.HintOverwrite:   "; pass --overwrite to replace it",
+	engine.HintReferrers:   "; or pass --referrers carry to move the unsigned ones, or --referrers warn to write all the same",
 }

@@ -43,6 +43,8 @@ type Input struct {
 	Password    string
 	GitHubToken string
 	GitHubActor string
+	// Referrers is warn, fail or carry; empty is warn.
+	Referrers string
 	// StallTimeout bounds a request without progress; zero is the default.
 	StallTimeout time.Duration
 }
@@ -60,6 +62,7 @@ type Config struct {
 	DryRun    bool
 	Insecure  bool
 	Creds     Credentials
+	Referrers ReferrerPolicy
 	// StallTimeout bounds a request without progress; zero is the default.
 	StallTimeout time.Duration
 }
@@ -117,6 +120,9 @@ func NewConfig(in Input) (*Config, error) {
 		return nil, err
 	}
 	if err := c.parsePlatform(in.Platform); err != nil {
+		return nil, err
+	}
+	if c.Referrers, err = ParseReferrerPolicy(in.Referrers); err != nil {
 		return nil, err
 	}
 	t, err := parseTag(in.Tag, len(refs), opts)

@@ -38,6 +38,8 @@ const (
 	HintNotFound
 	// HintOverwrite: a different platform is declared; allow replacing it.
 	HintOverwrite
+	// HintReferrers: referrers fail refused an orphaning change.
+	HintReferrers
 )
 
 // Words words a hint about repository (a full repository name) for a front
@@ -76,7 +78,10 @@ func hintFor(err error, ref name.Reference, writing bool, creds Credentials) Hin
 	var re *registry.Error
 	var ph *registry.PlainHTTPError
 	var ce *plan.ConflictError
+	var oe *OrphanError
 	switch {
+	case errors.As(err, &oe):
+		return HintReferrers
 	case errors.As(err, &ph):
 		return HintInsecure
 	case errors.As(err, &ce):

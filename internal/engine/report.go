@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
 
@@ -22,14 +23,34 @@ type ResultJSON struct {
 	Digest         string `json:"digest,omitempty"`
 	Changed        bool   `json:"changed"`
 	Platform       string `json:"platform"`
-	Error          string `json:"error,omitempty"`
+	// Referrers is never null: a pipeline iterates it.
+	Referrers []ReferrerJSON `json:"referrers"`
+	Error     string         `json:"error,omitempty"`
+}
+
+// ReferrerJSON is one element of a result's referrers.
+type ReferrerJSON struct {
+	Subject      string `json:"subject"`
+	Digest       string `json:"digest"`
+	MediaType    string `json:"mediaType"`
+	ArtifactType string `json:"artifactType"`
+	FoundBy      string `json:"found-by"`
+}
+
+// referrersJSON renders rs, the registry's text made safe.
+func referrersJSON(rs []referrers.Referrer) []ReferrerJSON {
+	out := make([]ReferrerJSON, len(rs))
+	for i, r := range rs {
+		out[i] = ReferrerJSON{r.Subject.String(), r.Digest.String(), safetext.Line(r.MediaType), safetext.Line(r.ArtifactType), r.FoundBy}
+	}
+	return out
 }
 
 // JSON renders the results output: an array in input order.
 func JSON(results []Result) ([]byte, error) {
 	out := make([]ResultJSON, len(results))
 	for i, r := range results {
-		out[i] = ResultJSON{Source: r.Source, Target: r.Target}
+		out[i] = ResultJSON{Source: r.Source, Target: r.Target, Referrers: referrersJSON(r.Referrers)}
 		// JSON escapes control characters, but jq -r and the like print
 		// them decoded: registry text is made safe here too.
 		if r.Err != nil {

@@ -60,6 +60,10 @@ type Result struct {
 	Before, After []platform.Platform
 	// Findings are what check mode found wrong, one per image or child.
 	Findings []string
+	// Referrers are what refers to the digests that changed (the image's,
+	// or an index's and its changed children's), found before or while
+	// writing.
+	Referrers []referrers.Referrer
 	// Err is why the image failed. A *WrittenError means the target was
 	// written all the same: the digests above say what it holds.
 	Err error
@@ -253,61 +257,55 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if !p.Changed && sameTarget(j) {
 		return r
 	}
-	r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
+	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
 	return r
 }
 
 // write applies p (unless dry-run) while it looks up what refers to the
-// previous digest: the look-ups do not depend on the writes.
-func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) error {
-	var refs []referrers.Referrer
-	var lookUp errgroup.Group
-	lookUp.Go(func() error {
-		var err error
-		if p.Changed {
-			refs, err = src.Referrers(ctx, p.PreviousDigest)
-		}
-		return err
+// digests that change: the lookups do not depend on the writes. With
+// referrers fail they come first, and a referrer found writes nothing. It
+// returns the referrers found.
+func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) ([]referrers.Referrer, error) {
+	subs := changedSubjects(p)
+	// Carried artifacts stay in the repository they are in.
+	carry := cfg.Referrers == CarryReferrers && SameRepository(j.Source, j.Target)
+	var l lookups
+	var lookUps errgroup.Group
+	lookUps.Go(func() error {
+		l = lookUp(ctx, src.ReferrerSource(), subs, carry)
+		return nil
 	})
+	if cfg.Referrers == FailOnReferrers {
+		lookUps.Wait()
+		if err := l.errOrphans(); err != nil {
+			return l.all(), describe(err, j.Source, false, cfg.Creds, deps.Words)
+		}
+	}
 	if !cfg.DryRun {
 		if err := applyPlan(ctx, deps, src, dst, j, p, copyAll); err != nil {
-			lookUp.Wait()
+			lookUps.Wait()
 			var we *WrittenError
 			if errors.As(err, &we) {
 				// It names the target and what it holds: the
 				// result keeps the digests written.
-				return we
+				return l.all(), we
 			}
-			return describe(err, j.Target, true, cfg.Creds, deps.Words)
+			return l.all(), describe(err, j.Target, true, cfg.Creds, deps.Words)
 		}
 	}
-	switch refsErr := lookUp.Wait(); {
-	case refsErr != nil:
-		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.PreviousDigest, refsErr))
-	case len(refs) > 0:
-		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.PreviousDigest, p.Digest, strings.Join(referrerNames(refs), ", ")))
+	lookUps.Wait()
+	if w := lookupWarning(j.Source.String(), l.failed); w != "" {
+		deps.Log.Warning(w)
 	}
-	return nil
-}
-
-// referrerNames names referrers for the warning, in sorted order: the
-// artifact type (or "referrer") and digest of what the referrers API
-// lists, the tag of what was found by tag.
-func referrerNames(refs []referrers.Referrer) []string {
-	out := make([]string, len(refs))
-	for i, r := range refs {
-		kind := r.ArtifactType
-		switch {
-		case r.FoundBy == referrers.ByCosignTag:
-			out[i] = "cosign tag " + r.Tag
-			continue
-		case kind == "":
-			kind = "referrer"
+	if carry {
+		carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun)
+	}
+	for _, s := range l.subjects {
+		if w := orphanWarning(j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun); w != "" {
+			deps.Log.Warning(w)
 		}
-		out[i] = fmt.Sprintf("%s %s", kind, r.Digest)
 	}
-	sort.Strings(out)
-	return out
+	return l.all(), nil
 }
 
 // sameTarget reports whether the result goes back where it was read from.

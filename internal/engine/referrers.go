@@ -1,0 +1,286 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/set-image-platform/set-image-platform/internal/plan"
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
+)
+
+// ReferrerPolicy is what a run does about the referrers (signatures,
+// attestations, SBOMs, other artifacts) of a digest that changes.
+type ReferrerPolicy int
+
+// The policies, as the referrers input names them.
+const (
+	// WarnReferrers names them in a warning.
+	WarnReferrers ReferrerPolicy = iota
+	// FailOnReferrers looks them up before writing, and writes nothing
+	// when any would be orphaned.
+	FailOnReferrers
+	// CarryReferrers re-points the unsigned ones to the new digest.
+	CarryReferrers
+)
+
+var policyNames = []string{"warn", "fail", "carry"}
+
+func (p ReferrerPolicy) String() string { return policyNames[p] }
+
+// ParseReferrerPolicy reads the referrers input; empty is warn.
+func ParseReferrerPolicy(s string) (ReferrerPolicy, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	if v == "" {
+		return WarnReferrers, nil
+	}
+	if i := slices.Index(policyNames, v); i >= 0 {
+		return ReferrerPolicy(i), nil
+	}
+	return 0, &InputError{"referrers", fmt.Errorf("unknown value %q: want warn, fail or carry", s)}
+}
+
+// subject is a digest that changes: an image's, an index's or an index
+// child's. Size is the size of the new manifest, for a carried subject.
+type subject struct {
+	Old, New v1.Hash
+	Size     int64
+	Child    bool
+}
+
+// changedSubjects lists the digests p changes: the top one and each
+// changed child's.
+func changedSubjects(p *plan.Plan) []subject {
+	if !p.Changed {
+		return nil
+	}
+	out := []subject{{Old: p.PreviousDigest, New: p.Digest, Size: int64(len(p.Bytes))}}
+	for _, ch := range p.Children {
+		if ch != nil && ch.Changed {
+			out = append(out, subject{Old: ch.PreviousDigest, New: ch.Digest, Size: int64(len(ch.Manifest)), Child: true})
+		}
+	}
+	return out
+}
+
+// subjectReferrers is what the lookups found for one subject: every
+// referrer, and those carry may move.
+type subjectReferrers struct {
+	subject
+	found referrers.Found
+	carry []referrers.Referrer
+}
+
+// lookups is what refers to every changed digest, and what could not be
+// checked.
+type lookups struct {
+	subjects []subjectReferrers
+	failed   []error
+}
+
+// all is every referrer found, subject by subject.
+func (l lookups) all() []referrers.Referrer {
+	var out []referrers.Referrer
+	for _, s := range l.subjects {
+		out = append(out, s.found.Referrers...)
+	}
+	return out
+}
+
+// lookUp finds the referrers of each subject in src, all at once. With
+// carry it also decides which may move: a referrer that may is looked up
+// in turn, as one with referrers of its own stays. A lookup that fails
+// keeps what the others found.
+func lookUp(ctx context.Context, src referrers.Source, subs []subject, carry bool) lookups {
+	l := lookups{subjects: make([]subjectReferrers, len(subs))}
+	failed := make([][]error, len(subs))
+	var g errgroup.Group
+	for i, s := range subs {
+		g.Go(func() error {
+			l.subjects[i], failed[i] = lookUpOne(ctx, src, s, carry)
+			return nil
+		})
+	}
+	g.Wait()
+	l.failed = slices.Concat(failed...)
+	return l
+}
+
+func lookUpOne(ctx context.Context, src referrers.Source, s subject, carry bool) (subjectReferrers, []error) {
+	out := subjectReferrers{subject: s}
+	var failed []error
+	var err error
+	if out.found, err = referrers.Find(ctx, src, s.Old); err != nil {
+		failed = append(failed, err)
+	}
+	if !carry {
+		return out, failed
+	}
+	for _, r := range out.found.Referrers {
+		if !referrers.CanCarry(r, false) {
+			continue
+		}
+		own, err := referrers.Find(ctx, src, r.Digest)
+		if err != nil {
+			// Whether it has referrers of its own is not known: it stays.
+			failed = append(failed, err)
+			continue
+		}
+		if referrers.CanCarry(r, len(own.Referrers) > 0) {
+			out.carry = append(out.carry, r)
+		}
+	}
+	return out, failed
+}
+
+// lookupWarning names what could not be checked, or "" when everything was.
+func lookupWarning(source string, failed []error) string {
+	if len(failed) == 0 {
+		return ""
+	}
+	msgs := make([]string, len(failed))
+	for i, e := range failed {
+		msgs[i] = e.Error()
+	}
+	return fmt.Sprintf("%s: %s; signatures, attestations and SBOMs found there may be orphaned by the new digest too", source, strings.Join(msgs, "; "))
+}
+
+// OrphanError is the failure of referrers fail: the change would orphan
+// Referrers, or could not make sure it would not (Failed). Nothing was
+// written.
+type OrphanError struct {
+	Referrers []referrers.Referrer
+	Failed    []error
+}
+
+func (e *OrphanError) Error() string {
+	var parts []string
+	if n := len(e.Referrers); n > 0 {
+		parts = append(parts, fmt.Sprintf("the new digest would orphan %s: %s", count(n, "referrer"), strings.Join(describeReferrers(e.Referrers), ", ")))
+	}
+	for _, f := range e.Failed {
+		parts = append(parts, f.Error())
+	}
+	return "nothing written: " + strings.Join(parts, "; ") + "; sign, attest or attach " + them(len(e.Referrers)) + " again after the change"
+}
+
+// count is n and noun, in the plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// them is the pronoun for n things.
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// describeReferrers names each referrer: its kind in words, its digest and
+// how it was found.
+func describeReferrers(rs []referrers.Referrer) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = fmt.Sprintf("%s %s (%s)", referrers.Classify(r).Kind, r.Digest, foundBy(r))
+	}
+	return out
+}
+
+// foundBy says in words where r was found.
+func foundBy(r referrers.Referrer) string {
+	switch r.FoundBy {
+	case referrers.ByReferrersAPI:
+		return "referrers API"
+	case referrers.ByFallbackTag:
+		return "fallback tag " + referrers.FallbackTag(r.Subject)
+	}
+	return "cosign tag " + r.Tag
+}
+
+// remakes are the commands that make rs again for ref, each once, in order.
+func remakes(rs []referrers.Referrer, ref string) []string {
+	var out []string
+	for _, r := range rs {
+		if c := referrers.Remake(referrers.Classify(r), ref); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// staying are the referrers of s that do not move to the new digest.
+func (s subjectReferrers) staying() []referrers.Referrer {
+	return slices.DeleteFunc(slices.Clone(s.found.Referrers), func(r referrers.Referrer) bool {
+		return slices.ContainsFunc(s.carry, func(c referrers.Referrer) bool { return c.Digest == r.Digest })
+	})
+}
+
+// orphanWarning says which referrers of s stay behind and how to make them
+// again for repository@new; "" when none does.
+func orphanWarning(source, repository string, s subjectReferrers, dryRun bool) string {
+	rs := s.staying()
+	if len(rs) == 0 {
+		return ""
+	}
+	what := "of the previous digest " + s.Old.String()
+	if s.Child {
+		what = "of child " + s.Old.String()
+	}
+	verb := "do not carry over"
+	switch {
+	case dryRun:
+		verb = "would not carry over"
+	case len(rs) == 1:
+		verb = "does not carry over"
+	}
+	prefix := ""
+	if dryRun {
+		prefix = "dry run: "
+	}
+	msg := fmt.Sprintf("%s%s: %s %s %s to %s: %s", prefix, source, count(len(rs), "referrer"), what, verb, s.New, strings.Join(describeReferrers(rs), ", "))
+	if cmds := remakes(rs, referrers.NewRef(repository, s.New)); len(cmds) > 0 {
+		return msg + "; make " + them(len(rs)) + " again for the new digest: " + strings.Join(cmds, "; ")
+	}
+	return msg + "; sign, attest or attach " + them(len(rs)) + " again for the new digest"
+}
+
+// carryAll re-points each subject's carriable referrers to its new digest
+// in dst and says what moved; what could not move is a warning.
+func carryAll(ctx context.Context, deps Deps, dst referrers.Target, source string, l lookups, dryRun bool) {
+	for _, s := range l.subjects {
+		if len(s.carry) == 0 {
+			continue
+		}
+		if dryRun {
+			deps.Log.Notice(fmt.Sprintf("dry run: %s: would carry %s of %s over to %s: %s", source, count(len(s.carry), "referrer"), s.Old, s.New, strings.Join(describeReferrers(s.carry), ", ")))
+			continue
+		}
+		moved, err := referrers.Carry(ctx, dst, s.carry, s.New, s.Size, s.found.API)
+		if len(moved) > 0 {
+			names := make([]string, len(moved))
+			for i, m := range moved {
+				names[i] = fmt.Sprintf("%s %s, now %s (%s)", referrers.Classify(m).Kind, s.carry[i].Digest, m.Digest, foundBy(m))
+			}
+			deps.Log.Notice(fmt.Sprintf("%s: carried %s of %s over to %s: %s", source, count(len(moved), "referrer"), s.Old, s.New, strings.Join(names, ", ")))
+		}
+		if err != nil {
+			deps.Log.Warning(fmt.Sprintf("%s: could not carry %s of %s over to %s: %v", source, count(len(s.carry)-len(moved), "referrer"), s.Old, s.New, err))
+		}
+	}
+}
+
+// errOrphans reports whether l would orphan anything, or could not tell.
+func (l lookups) errOrphans() error {
+	if all := l.all(); len(all) > 0 || len(l.failed) > 0 {
+		return &OrphanError{Referrers: all, Failed: l.failed}
+	}
+	return nil
+}
