@@ -194,7 +194,8 @@ func TestRunReferrersWarning(t *testing.T) {
 	if results[0].Err != nil {
 		t.Fatal(results[0].Err)
 	}
-	if !rec.logged("warning: ", "1 referrer of the previous digest "+d.String(), "does not carry over", "signature ", "(cosign tag "+sig+")", "cosign sign --key <key> ") {
+	if !rec.logged("warning: ", "1 referrer of the previous digest "+d.String(), "does not carry over", "(1 signature, ", "cosign sign --key <key> ") ||
+		!rec.logged("info: ", "signature ", "(cosign tag "+sig+")") {
 		t.Errorf("Run() logged no warning naming the cosign tag %s:\n%s", sig, rec)
 	}
 	if rs := results[0].Referrers; len(rs) != 1 || rs[0].Tag != sig || rs[0].Subject != d {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -137,16 +138,18 @@ func lookUpOne(ctx context.Context, src referrers.Source, s subject, carry bool)
 	return out, failed
 }
 
-// lookupWarning names what could not be checked, or "" when everything was.
-func lookupWarning(source string, failed []error) string {
-	if len(failed) == 0 {
-		return ""
+// warnLookups names what could not be checked, one warning per lookup.
+func warnLookups(log Logger, source string, failed []error) {
+	for _, e := range failed {
+		var ie *referrers.IncompleteError
+		if !errors.As(e, &ie) {
+			log.Warning(fmt.Sprintf("%s: %v", source, e))
+			continue
+		}
+		for _, l := range ie.Lookups {
+			log.Warning(fmt.Sprintf("%s: could not check %s for referrers of %s: %v; what it lists may be orphaned by the new digest too", source, l.What, ie.Subject, l.Err))
+		}
 	}
-	msgs := make([]string, len(failed))
-	for i, e := range failed {
-		msgs[i] = e.Error()
-	}
-	return fmt.Sprintf("%s: %s; signatures, attestations and SBOMs found there may be orphaned by the new digest too", source, strings.Join(msgs, "; "))
 }
 
 // OrphanError is the failure of referrers fail: the change would orphan
@@ -160,12 +163,49 @@ type OrphanError struct {
 func (e *OrphanError) Error() string {
 	var parts []string
 	if n := len(e.Referrers); n > 0 {
-		parts = append(parts, fmt.Sprintf("the new digest would orphan %s: %s", count(n, "referrer"), strings.Join(describeReferrers(e.Referrers), ", ")))
+		parts = append(parts, fmt.Sprintf("the new digest would orphan %s (%s, listed above and in results)", count(n, "referrer"), kinds(e.Referrers)))
 	}
-	for _, f := range e.Failed {
-		parts = append(parts, f.Error())
+	if n := lookupCount(e.Failed); n > 0 {
+		parts = append(parts, fmt.Sprintf("%s could not be checked (warned above)", count(n, "lookup")))
 	}
 	return "nothing written: " + strings.Join(parts, "; ") + "; sign, attest or attach " + them(len(e.Referrers)) + " again after the change"
+}
+
+// lookupCount is how many lookups failed.
+func lookupCount(failed []error) int {
+	n := 0
+	for _, e := range failed {
+		var ie *referrers.IncompleteError
+		if errors.As(e, &ie) {
+			n += len(ie.Lookups)
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// kindNouns are the kinds in words, in the order kinds counts them.
+var kindNouns = []struct {
+	kind referrers.Kind
+	noun string
+}{{referrers.Signature, "signature"}, {referrers.Attestation, "attestation"}, {referrers.SBOM, "SBOM"}, {referrers.Other, "other artifact"}}
+
+// kinds counts rs by kind, in words: "2 signatures, 1 SBOM".
+func kinds(rs []referrers.Referrer) string {
+	var out []string
+	for _, k := range kindNouns {
+		n := 0
+		for _, r := range rs {
+			if referrers.Classify(r).Kind == k.kind {
+				n++
+			}
+		}
+		if n > 0 {
+			out = append(out, count(n, k.noun))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // count is n and noun, in the plural unless n is 1.
@@ -184,14 +224,12 @@ func them(n int) string {
 	return "them"
 }
 
-// describeReferrers names each referrer: its kind in words, its digest and
-// how it was found.
-func describeReferrers(rs []referrers.Referrer) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = fmt.Sprintf("%s %s (%s)", referrers.Classify(r).Kind, r.Digest, foundBy(r))
+// listReferrers logs one line per referrer: its kind in words, its digest
+// and how it was found. A warning would be cut: it holds one message.
+func listReferrers(log Logger, rs []referrers.Referrer) {
+	for _, r := range rs {
+		log.Info(fmt.Sprintf("  %s %s (%s)", referrers.Classify(r).Kind, r.Digest, foundBy(r)))
 	}
-	return out
 }
 
 // foundBy says in words where r was found.
@@ -223,13 +261,18 @@ func (s subjectReferrers) staying() []referrers.Referrer {
 	})
 }
 
-// orphanWarning says which referrers of s stay behind and how to make them
-// again for repository@new; "" when none does.
-func orphanWarning(source, repository string, s subjectReferrers, dryRun bool) string {
+// warnOrphans says which referrers of s stay behind and how to make them
+// again for repository@new, then lists them.
+func warnOrphans(log Logger, source, repository string, s subjectReferrers, dryRun bool) {
 	rs := s.staying()
 	if len(rs) == 0 {
-		return ""
+		return
 	}
+	log.Warning(orphanWarning(source, repository, s, rs, dryRun))
+	listReferrers(log, rs)
+}
+
+func orphanWarning(source, repository string, s subjectReferrers, rs []referrers.Referrer, dryRun bool) string {
 	what := "of the previous digest " + s.Old.String()
 	if s.Child {
 		what = "of child " + s.Old.String()
@@ -245,7 +288,7 @@ func orphanWarning(source, repository string, s subjectReferrers, dryRun bool) s
 	if dryRun {
 		prefix = "dry run: "
 	}
-	msg := fmt.Sprintf("%s%s: %s %s %s to %s: %s", prefix, source, count(len(rs), "referrer"), what, verb, s.New, strings.Join(describeReferrers(rs), ", "))
+	msg := fmt.Sprintf("%s%s: %s %s %s to %s (%s, listed below and in results)", prefix, source, count(len(rs), "referrer"), what, verb, s.New, kinds(rs))
 	if cmds := remakes(rs, referrers.NewRef(repository, s.New)); len(cmds) > 0 {
 		return msg + "; make " + them(len(rs)) + " again for the new digest: " + strings.Join(cmds, "; ")
 	}
@@ -260,16 +303,16 @@ func carryAll(ctx context.Context, deps Deps, dst referrers.Target, source strin
 			continue
 		}
 		if dryRun {
-			deps.Log.Notice(fmt.Sprintf("dry run: %s: would carry %s of %s over to %s: %s", source, count(len(s.carry), "referrer"), s.Old, s.New, strings.Join(describeReferrers(s.carry), ", ")))
+			deps.Log.Notice(fmt.Sprintf("dry run: %s: would carry %s of %s over to %s", source, count(len(s.carry), "referrer"), s.Old, s.New))
+			listReferrers(deps.Log, s.carry)
 			continue
 		}
 		moved, err := referrers.Carry(ctx, dst, s.carry, s.New, s.Size, s.found.API)
 		if len(moved) > 0 {
-			names := make([]string, len(moved))
+			deps.Log.Notice(fmt.Sprintf("%s: carried %s of %s over to %s", source, count(len(moved), "referrer"), s.Old, s.New))
 			for i, m := range moved {
-				names[i] = fmt.Sprintf("%s %s, now %s (%s)", referrers.Classify(m).Kind, s.carry[i].Digest, m.Digest, foundBy(m))
+				deps.Log.Info(fmt.Sprintf("  %s %s, now %s (%s)", referrers.Classify(m).Kind, s.carry[i].Digest, m.Digest, foundBy(m)))
 			}
-			deps.Log.Notice(fmt.Sprintf("%s: carried %s of %s over to %s: %s", source, count(len(moved), "referrer"), s.Old, s.New, strings.Join(names, ", ")))
 		}
 		if err != nil {
 			deps.Log.Warning(fmt.Sprintf("%s: could not carry %s of %s over to %s: %v", source, count(len(s.carry)-len(moved), "referrer"), s.Old, s.New, err))

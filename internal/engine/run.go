@@ -278,6 +278,8 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	if cfg.Referrers == FailOnReferrers {
 		lookUps.Wait()
 		if err := l.errOrphans(); err != nil {
+			warnLookups(deps.Log, j.Source.String(), l.failed)
+			listReferrers(deps.Log, l.all())
 			return l.all(), describe(err, j.Source, false, cfg.Creds, deps.Words)
 		}
 	}
@@ -294,16 +296,12 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 		}
 	}
 	lookUps.Wait()
-	if w := lookupWarning(j.Source.String(), l.failed); w != "" {
-		deps.Log.Warning(w)
-	}
+	warnLookups(deps.Log, j.Source.String(), l.failed)
 	if carry {
 		carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun)
 	}
 	for _, s := range l.subjects {
-		if w := orphanWarning(j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun); w != "" {
-			deps.Log.Warning(w)
-		}
+		warnOrphans(deps.Log, j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun)
 	}
 	return l.all(), nil
 }

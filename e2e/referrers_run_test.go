@@ -1,0 +1,332 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
+)
+
+// referrerCase is an image with referrers, pushed to a registry: what a run
+// must name in results and in its warnings.
+type referrerCase struct {
+	ref, old string
+	// want are the referrers results must list, in any order.
+	want []resultObject
+	// words are, per referrer digest, the kind a warning names it by.
+	words map[string]string
+	fx    referrerFixture
+	im    image
+}
+
+// pushImageWithReferrers pushes a single image whose platform is missing as
+// app:1.0, with every kind of referrer pushReferrers makes.
+func pushImageWithReferrers(t *testing.T, reg *testRegistry, fallback bool) referrerCase {
+	t.Helper()
+	im := buildxImage(t, 1)
+	old := reg.push(t, "app:1.0", im)
+	fx := pushReferrers(t, reg, "app", old, len(im.manifest()), fallback)
+	c := referrerCase{ref: reg.ref("app:1.0"), old: old, fx: fx, im: im, words: map[string]string{}}
+	c.add(fx)
+	return c
+}
+
+// pushIndexWithReferrers pushes an index as app:1.0 whose first child
+// changes, with every kind of referrer on that child and a cosign
+// signature on the index itself.
+func pushIndexWithReferrers(t *testing.T, reg *testRegistry, fallback bool) referrerCase {
+	t.Helper()
+	idx := buildxIndex(t)
+	old := reg.pushIndex(t, "app", "1.0", idx)
+	child := idx.children[0].im
+	fx := pushReferrers(t, reg, "app", child.manifestDigest(), len(child.manifest()), fallback)
+	c := referrerCase{ref: reg.ref("app:1.0"), old: old, fx: fx, words: map[string]string{}}
+	c.add(fx)
+	sig := reg.push(t, "app:"+referrers.FallbackTag(hashOf(t, old))+".sig", cosignTagImage(simpleSigning, `{"critical":{"of":"the index"}}`))
+	c.want = append(c.want, referrerObject(old, sig, ociConfig, referrers.ByCosignTag))
+	c.words[sig] = "signature"
+	return c
+}
+
+// add adds what fx pushed for its subject: not the readme's own signature,
+// which refers to the readme.
+func (c *referrerCase) add(fx referrerFixture) {
+	for _, r := range wantReferrers(fx) {
+		c.want = append(c.want, referrerObject(fx.subject, r.Digest, r.ArtifactType, r.FoundBy))
+	}
+	for d, w := range map[string]string{fx.sig: "signature", fx.att: "attestation", fx.sbom: "SBOM", fx.readme: "other", fx.sigTag: "signature", fx.attTag: "attestation"} {
+		c.words[d] = w
+	}
+}
+
+func referrerObject(subject, digest, artifactType, foundBy string) resultObject {
+	return resultObject{"subject": subject, "digest": digest, "mediaType": ociManifest, "artifactType": artifactType, "found-by": foundBy}
+}
+
+// expectReferrers fails t unless result lists exactly want, each once.
+func expectReferrers(t *testing.T, result resultObject, want []resultObject) {
+	t.Helper()
+	list, ok := result["referrers"].([]any)
+	if !ok {
+		t.Fatalf("result %v has no referrers list", result)
+	}
+	var got []resultObject
+	for _, r := range list {
+		m, _ := r.(map[string]any)
+		got = append(got, m)
+	}
+	byDigest := func(a, b resultObject) int { return strings.Compare(a["digest"].(string), b["digest"].(string)) }
+	want = slices.Clone(want)
+	slices.SortFunc(want, byDigest)
+	slices.SortFunc(got, byDigest)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results referrers (-want +got):\n%s", diff)
+	}
+}
+
+// orphanWarnings are the ::warning:: lines that name referrers left behind.
+func orphanWarnings(res Result) []string {
+	var out []string
+	for _, w := range res.commandLines("warning") {
+		if strings.Contains(w, "carry over to") {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// expectNamedInLog fails t unless the log names each digest once, after
+// its kind in words.
+func expectNamedInLog(t *testing.T, res Result, words map[string]string) {
+	t.Helper()
+	for d, kind := range words {
+		if n := strings.Count(res.Stdout, d); n != 1 {
+			t.Errorf("the log names %s %d times, want once:\n%s", d, n, res.Stdout)
+		}
+		if !strings.Contains(res.Stdout, kind+" "+d) {
+			t.Errorf("the log does not call %s a %s:\n%s", d, kind, res.Stdout)
+		}
+	}
+}
+
+func TestRunNamesReferrers(t *testing.T) {
+	t.Parallel()
+	for _, rr := range referrerRegistries {
+		for _, shape := range []struct {
+			name, platform string
+			push           func(*testing.T, *testRegistry, bool) referrerCase
+		}{{"single image", "linux/amd64", pushImageWithReferrers}, {"index whose child changes", "", pushIndexWithReferrers}} {
+			t.Run(rr.name+"/"+shape.name, func(t *testing.T) {
+				t.Parallel()
+				reg := rr.start(t)
+				c := shape.push(t, reg, rr.fallback)
+				res := runAction(t, map[string]string{"image": c.ref, "platform": shape.platform})
+				expectExit(t, res, 0)
+				expectNoErrors(t, res)
+				expectReferrers(t, res.results(t)[0], c.want)
+				expectNamedInLog(t, res, c.words)
+				newDigest := res.Outputs["digest"]
+				all := strings.Join(orphanWarnings(res), "\n")
+				if !strings.Contains(all, "cosign sign --key <key> "+reg.ref("app@")) || !strings.Contains(all, "--type https://slsa.dev/provenance/v1") {
+					t.Errorf("warnings give no cosign commands for %s:\n%s", newDigest, all)
+				}
+				if strings.Contains(all, c.fx.readmeSig) {
+					t.Errorf("warnings name the readme's own signature %s, which refers to the readme:\n%s", c.fx.readmeSig, all)
+				}
+				for d := range c.words {
+					if !strings.Contains(res.Summary, d) {
+						t.Errorf("job summary does not list referrer %s:\n%s", d, res.Summary)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestRunReferrersFailWritesNothing(t *testing.T) {
+	t.Parallel()
+	for _, rr := range referrerRegistries {
+		t.Run(rr.name, func(t *testing.T) {
+			t.Parallel()
+			reg := rr.start(t)
+			c := pushImageWithReferrers(t, reg, rr.fallback)
+			reg.proxy.reset()
+			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "fail"})
+			expectErrorMentions(t, res, "nothing written", "would orphan 6 referrers (2 signatures, 2 attestations, 1 SBOM, 1 other artifact", "set referrers to")
+			expectNamedInLog(t, res, c.words)
+			expectExit(t, res, 1)
+			expectNoWrites(t, reg.proxy)
+			expectAt(t, reg, "app:1.0", c.old)
+			expectReferrers(t, res.results(t)[0], c.want)
+		})
+	}
+	t.Run("nothing to orphan", func(t *testing.T) {
+		t.Parallel()
+		reg := newRegistry(t, registryOptions{})
+		old := reg.push(t, "app:1.0", buildxImage(t, 1))
+		res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "referrers": "fail"})
+		expectExit(t, res, 0)
+		if reg.digestOf(t, "app:1.0") == old {
+			t.Errorf("app:1.0 still at %s: referrers fail refused an image nothing refers to", old)
+		}
+	})
+}
+
+// listedFor reads what refers to subject in repo app of reg, as a client
+// does: the referrers API, or the fallback tag.
+func listedFor(t *testing.T, reg *testRegistry, subject string, fallback bool) []string {
+	t.Helper()
+	path := "/v2/app/referrers/" + subject
+	if fallback {
+		path = "/v2/app/manifests/" + referrers.FallbackTag(hashOf(t, subject))
+	}
+	req, err := http.NewRequest(http.MethodGet, "http://"+reg.host+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", ociIndex)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %s: %s", path, resp.Status, body)
+	}
+	var idx struct {
+		Manifests []struct{ Digest string } `json:"manifests"`
+	}
+	if err := json.Unmarshal(body, &idx); err != nil {
+		t.Fatalf("GET %s: %v: %s", path, err, body)
+	}
+	var out []string
+	for _, m := range idx.Manifests {
+		out = append(out, m.Digest)
+	}
+	return out
+}
+
+func TestRunReferrersCarry(t *testing.T) {
+	t.Parallel()
+	for _, rr := range referrerRegistries {
+		t.Run(rr.name, func(t *testing.T) {
+			t.Parallel()
+			reg := rr.start(t)
+			c := pushImageWithReferrers(t, reg, rr.fallback)
+			reg.proxy.reset()
+			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "carry"})
+			expectExit(t, res, 0)
+			expectNoErrors(t, res)
+			newDigest := res.Outputs["digest"]
+			newSize := len(reg.get(t, "app@"+newDigest).body)
+			carried := strings.Replace(string(c.fx.sbomImage.manifest()), c.old, newDigest, 1)
+			carried = strings.Replace(carried, `"size":`+strconv.Itoa(c.fx.subjectSize)+`}`, `"size":`+strconv.Itoa(newSize)+`}`, 1)
+			carriedDigest := sha256Digest([]byte(carried))
+			if got := listedFor(t, reg, newDigest, rr.fallback); !slices.Equal(got, []string{carriedDigest}) {
+				t.Errorf("referrers of the new digest %s = %v, want the carried SBOM %s alone", newDigest, got, carriedDigest)
+			}
+			// The image's config and manifest, the SBOM, and on a registry
+			// without the API the new fallback tag: nothing else.
+			var puts []string
+			for _, w := range reg.proxy.writes() {
+				if w.Method == http.MethodPut && strings.Contains(w.Path, "/manifests/") {
+					puts = append(puts, w.Path[strings.LastIndex(w.Path, "/")+1:])
+				}
+			}
+			wantPuts := []string{"1.0", carriedDigest}
+			if rr.fallback {
+				wantPuts = append(wantPuts, referrers.FallbackTag(hashOf(t, newDigest)))
+			}
+			slices.Sort(puts)
+			slices.Sort(wantPuts)
+			if diff := cmp.Diff(wantPuts, puts); diff != "" {
+				t.Errorf("manifests written (-want +got):\n%s\nall requests:\n%s", diff, formatRequests(reg.proxy.requests()))
+			}
+			words := c.words
+			delete(words, c.fx.sbom)
+			expectNamedInLog(t, res, words)
+			if !anyContainsAll(res.commandLines("notice"), []string{"carried 1 referrer of " + c.old + " over to " + newDigest}) || !strings.Contains(res.Stdout, "SBOM "+c.fx.sbom+", now "+carriedDigest) {
+				t.Errorf("no notice says the SBOM %s was carried as %s:\n%s", c.fx.sbom, carriedDigest, res.Stdout)
+			}
+			expectReferrers(t, res.results(t)[0], c.want)
+		})
+	}
+}
+
+func TestRunReferrersLookupFailureWarns(t *testing.T) {
+	t.Parallel()
+	for _, rr := range referrerRegistries {
+		t.Run(rr.name, func(t *testing.T) {
+			t.Parallel()
+			reg := rr.start(t)
+			c := pushImageWithReferrers(t, reg, rr.fallback)
+			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/manifests/"+c.fx.sigTagName) {
+					return http.StatusInternalServerError, nil, `{"errors":[{"code":"UNKNOWN","message":"proxy broke"}]}`, true
+				}
+				return 0, nil, "", false
+			})
+			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64"})
+			expectExit(t, res, 0)
+			expectNoErrors(t, res)
+			if !anyContainsAll(res.commandLines("warning"), []string{"could not check cosign tag " + c.fx.sigTagName, "500"}) {
+				t.Errorf("no ::warning:: names the cosign tag %s that could not be checked:\n%s", c.fx.sigTagName, res.Stdout)
+			}
+			want := slices.DeleteFunc(slices.Clone(c.want), func(r resultObject) bool { return r["digest"] == c.fx.sigTag })
+			expectReferrers(t, res.results(t)[0], want)
+			delete(c.words, c.fx.sigTag)
+			expectNamedInLog(t, res, c.words)
+		})
+	}
+}
+
+func TestRunReferrersDryRun(t *testing.T) {
+	t.Parallel()
+	for _, policy := range []string{"warn", "carry"} {
+		t.Run(policy, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			c := pushImageWithReferrers(t, reg, true)
+			reg.proxy.reset()
+			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": policy, "dry-run": "true"})
+			expectExit(t, res, 0)
+			expectNoWrites(t, reg.proxy)
+			ws := orphanWarnings(res)
+			if len(ws) != 1 || !strings.Contains(ws[0], "dry run: ") || !strings.Contains(ws[0], "would not carry over") {
+				t.Errorf("warnings = %q, want one saying the referrers would not carry over, in a dry run", ws)
+			}
+			carried := anyContainsAll(res.commandLines("notice"), []string{"dry run: ", "would carry 1 referrer"}) && strings.Contains(res.Stdout, "  SBOM "+c.fx.sbom)
+			if carried != (policy == "carry") {
+				t.Errorf("a notice says the SBOM would be carried: %t, want %t:\n%s", carried, policy == "carry", res.Stdout)
+			}
+			expectReferrers(t, res.results(t)[0], c.want)
+		})
+	}
+}
+
+func TestReferrersInputError(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, registryOptions{})
+	reg.push(t, "app:1.0", buildxImage(t, 1))
+	t.Run("action", func(t *testing.T) {
+		res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "referrers": "keep"})
+		expectExit(t, res, 1)
+		expectErrorMentions(t, res, "referrers", `"keep"`, "warn, fail or carry")
+	})
+	t.Run("command line", func(t *testing.T) {
+		res := runCLI(t, "--referrers", "keep", "--platform", "linux/amd64", reg.ref("app:1.0"))
+		expectExit(t, res, 1)
+		if !strings.Contains(res.Stderr, `"keep"`) || !strings.Contains(res.Stderr, "warn, fail or carry") {
+			t.Errorf("stderr does not name the bad value and the good ones:\n%s", res.Stderr)
+		}
+	})
+	expectNoRequests(t, reg.proxy)
+}
