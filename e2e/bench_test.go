@@ -821,8 +821,8 @@ func explainRequests(reqs []request) string {
 			why = "token exchange, every scope of the run at once"
 		case strings.Contains(r.Path, "/referrers/"):
 			why = "referrers API: what refers to the old digest"
-		case r.Method == http.MethodHead && strings.Contains(r.Path, "/manifests/sha256-"):
-			why = "cosign tag look-up (.sig/.att/.sbom) for the old digest"
+		case strings.Contains(r.Path, "/manifests/sha256-"):
+			why = "fallback tag (sha256-<hex>) or cosign tag (.sig/.att/.sbom) look-up for the old digest"
 		case r.Method == http.MethodGet && strings.Contains(r.Path, "/manifests/"):
 			why = "read the manifest"
 		case r.Method == http.MethodGet && strings.Contains(r.Path, "/blobs/"):
