@@ -388,12 +388,12 @@ func TestCosignSignatureWarning(t *testing.T) {
 	expectExit(t, res, 0)
 	warned := false
 	for _, w := range res.commandLines("warning") {
-		if strings.Contains(w, sigTag) {
+		if strings.Contains(w, "(1 signature, listed below") && strings.Contains(res.Stdout, "signature "+sigDigest+" (cosign tag "+sigTag+")") {
 			warned = true
 		}
 	}
 	if !warned {
-		t.Errorf("no ::warning:: names %s: %q", sigTag, res.commandLines("warning"))
+		t.Errorf("no ::warning:: names the signature at %s:\n%s", sigTag, res.Stdout)
 	}
 	expectAt(t, reg, "app:"+sigTag, sigDigest)
 }
