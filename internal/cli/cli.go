@@ -123,7 +123,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 		Keychain:  env.Keychain,
 		Log:       &logger{w: logw, errw: env.Stderr},
 		UserAgent: env.UserAgent,
-		Words:     words.Words,
+		Words:     words,
 	})
 	if asJSON {
 		b, err := engine.JSON(results)

@@ -58,8 +58,11 @@ type Result struct {
 	// Before and After are the image's platform, or an index's image
 	// children's platforms in index order.
 	Before, After []platform.Platform
-	// Findings are what check mode found wrong, one per image or child.
+	// Findings are what check mode found wrong, one per image or child,
+	// worded by the front door (Deps.Words).
 	Findings []string
+	// DryRun says nothing was written: Changed is what a run would change.
+	DryRun bool
 	// Err is why the image failed. A *WrittenError means the target was
 	// written all the same: the digests above say what it holds.
 	Err error
@@ -217,7 +220,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 }
 
 func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job) Result {
-	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name()}
+	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
 		r.Err = describe(src.err, j.Source, false, cfg.Creds, deps.Words)
@@ -241,10 +244,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	}
 	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
 	if cfg.Mode == Check {
-		r.Findings = p.Findings
-		if len(r.Findings) > 0 {
-			r.Err = fmt.Errorf("%s: check failed: %s", j.Source, strings.Join(r.Findings, "; "))
-		}
+		r.Findings, r.Err = findings(j.Source.String(), p.Findings, deps.Words)
 		return r
 	}
 	for _, s := range p.Stale {
@@ -255,6 +255,28 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	}
 	r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
 	return r
+}
+
+// findings words check mode's findings about ref, each naming what it is
+// about, and the error that lists them naming ref once.
+func findings(ref string, fs []plan.Finding, words Words) ([]string, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	lines := make([]string, len(fs))
+	short := make([]string, len(fs))
+	for i, f := range fs {
+		what := f.Problem
+		if w := words.FixText(f.Fix); w != "" {
+			what += "; " + w
+		}
+		lines[i] = f.Subject(ref) + ": " + what
+		short[i] = what
+		if f.Child != "" {
+			short[i] = "child " + f.Child + ": " + what
+		}
+	}
+	return lines, fmt.Errorf("%s: check failed: %s", ref, strings.Join(short, "; "))
 }
 
 // write applies p (unless dry-run) while it looks up what refers to the
