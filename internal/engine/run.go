@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	}()
 	for i, j := range cfg.Jobs {
 		<-ready[i]
-		deps.Log.Group(j.Source.String())
+		deps.Log.Group(DryRunPrefix(results[i], false) + j.Source.String())
 		if n > 1 {
 			deps.Log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, j.Source))
 		}
@@ -248,7 +248,11 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		return r
 	}
 	for _, s := range p.Stale {
-		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; it does not carry over: make the attestation again for the new digest", j.Source, s))
+		carry := "it does not carry over"
+		if cfg.DryRun {
+			carry = "dry run: it would not carry over"
+		}
+		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s: make the attestation again for the new digest", j.Source, s, carry))
 	}
 	if !p.Changed && sameTarget(j) {
 		return r
