@@ -204,7 +204,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				Insecure:     cfg.Insecure,
 				Transport:    deps.Transport,
 				UserAgent:    deps.UserAgent,
-				Logf:         func(f string, a ...any) { deps.Log.Info(fmt.Sprintf(f, a...)) },
+				Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
 				StallTimeout: cfg.StallTimeout,
 			})
 			opened[i] = clientResult{c, err}
@@ -230,6 +230,8 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		r.Err = describe(dst.err, j.Target, true, cfg.Creds, deps.Words)
 		return r
 	}
+	// Retries go to this image's log, which is printed in its group.
+	ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(j.Source.String() + ": " + fmt.Sprintf(f, a...)) })
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())

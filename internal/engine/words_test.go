@@ -2,7 +2,11 @@ package engine
 
 import (
 	"errors"
+	"net"
+	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/set-image-platform/set-image-platform/internal/plan"
@@ -59,5 +63,53 @@ func TestFixTextWithoutWords(t *testing.T) {
 	t.Parallel()
 	if got := (Words{}).FixText(plan.Fix{Auto: true, Why: "w", Otherwise: "o"}); got != "" {
 		t.Errorf("Words{}.FixText(auto) = %q, want \"\"", got)
+	}
+}
+
+// TestRunRetryLinesInGroup: a retry is logged inside the image's group,
+// naming the image.
+func TestRunRetryLinesInGroup(t *testing.T) {
+	t.Parallel()
+	var failed atomic.Bool
+	reg := newTestRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/manifests/") && r.Method == http.MethodGet && failed.CompareAndSwap(false, true) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	reg.image("img", "1", `"architecture":"amd64","os":"linux",`)
+	failed.Store(false)
+	ref := reg.ref("img:1")
+	results, rec := run(t, Input{Images: []string{ref}, Mode: Check})
+	if results[0].Err != nil {
+		t.Fatalf("Run(check, one 503) = %v", results[0].Err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	group := slices.Index(rec.l, "group: "+ref)
+	retry := slices.IndexFunc(rec.l, func(l string) bool { return strings.HasPrefix(l, "info: "+ref+": retrying GET ") })
+	end := slices.Index(rec.l, "endgroup: ")
+	if group < 0 || retry < group || end < retry {
+		t.Errorf("Run(check, one 503) logged the retry at %d, its group from %d to %d, want it inside, naming the image:\n%s", retry, group, end, strings.Join(rec.l, "\n"))
+	}
+}
+
+// TestRunLoopbackHint: nothing answering at a loopback address gets the
+// door's words for it, after what happened over https and http.
+func TestRunLoopbackHint(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	results, _ := run(t, Input{Images: []string{addr + "/app:1"}, Mode: Check})
+	var he *HintedError
+	if !errors.As(results[0].Err, &he) || he.Hint != HintLoopback || !strings.Contains(he.Error(), "over http: ") {
+		t.Errorf("Run(nothing at %s) = %v, want a *HintedError with HintLoopback saying what happened over each scheme", addr, results[0].Err)
 	}
 }
