@@ -63,29 +63,41 @@ func TestMessagesSpeakTheDoorsLanguage(t *testing.T) {
 		// could be tried.
 		json string
 	}{{
-		name:   "check finding",
-		setup:  func(t *testing.T, reg *testRegistry) string { reg.push(t, "app:1.0", packImage(t, 1)); return reg.ref("app:1.0") },
+		name: "check finding",
+		setup: func(t *testing.T, reg *testRegistry) string {
+			reg.push(t, "app:1.0", packImage(t, 1))
+			return reg.ref("app:1.0")
+		},
 		inputs: map[string]string{"mode": "check", "platform": "linux/amd64"},
 		args:   []string{"--check", "--platform", "linux/amd64"},
 		action: []string{"fix it by running this action with `mode: set`, `platform: linux/amd64`"},
 		cli:    []string{"fix it with set-image-platform --platform linux/amd64 "},
 	}, {
-		name:   "platform present and different",
-		setup:  func(t *testing.T, reg *testRegistry) string { reg.push(t, "app:1.0", packImageWith(t, 1, `"architecture":"arm64"`)); return reg.ref("app:1.0") },
+		name: "platform present and different",
+		setup: func(t *testing.T, reg *testRegistry) string {
+			reg.push(t, "app:1.0", packImageWith(t, 1, `"architecture":"arm64"`))
+			return reg.ref("app:1.0")
+		},
 		inputs: map[string]string{"platform": "linux/amd64"},
 		args:   []string{"--platform", "linux/amd64"},
 		action: []string{"set `overwrite: true` to replace it"},
 		cli:    []string{"pass --overwrite to replace it"},
 	}, {
-		name:   "one platform for an index of two",
-		setup:  func(t *testing.T, reg *testRegistry) string { reg.pushIndex(t, "app", "1.0", buildxIndex(t)); return reg.ref("app:1.0") },
+		name: "one platform for an index of two",
+		setup: func(t *testing.T, reg *testRegistry) string {
+			reg.pushIndex(t, "app", "1.0", buildxIndex(t))
+			return reg.ref("app:1.0")
+		},
 		inputs: map[string]string{"platform": "linux/amd64"},
 		args:   []string{"--platform", "linux/amd64"},
 		action: []string{"for an index of 2 images; leave `platform` empty to make each child consistent with its index entry, or name one child by digest"},
 		cli:    []string{"for an index of 2 images; leave out --platform to make each child consistent with its index entry, or name one child by digest"},
 	}, {
-		name:   "no platform for a single image",
-		setup:  func(t *testing.T, reg *testRegistry) string { reg.push(t, "app:1.0", packImage(t, 1)); return reg.ref("app:1.0") },
+		name: "no platform for a single image",
+		setup: func(t *testing.T, reg *testRegistry) string {
+			reg.push(t, "app:1.0", packImage(t, 1))
+			return reg.ref("app:1.0")
+		},
 		action: []string{": input platform: required for a single image"},
 		cli:    []string{": --platform: required for a single image"},
 	}, {
@@ -140,7 +152,9 @@ func TestMessagesPlainHTTP(t *testing.T) {
 		d    door
 	}{
 		{"action, plain HTTP refused", door{
-			run:   func(t *testing.T) Result { return runAction(t, map[string]string{"image": lookalike, "platform": "linux/amd64"}, proxied...) },
+			run: func(t *testing.T) Result {
+				return runAction(t, map[string]string{"image": lookalike, "platform": "linux/amd64"}, proxied...)
+			},
 			want:  []string{"refusing plain HTTP", "set `insecure: true` if this registry really speaks plain HTTP"},
 			never: actionNever,
 		}},
@@ -150,7 +164,9 @@ func TestMessagesPlainHTTP(t *testing.T) {
 			never: cliNever,
 		}},
 		{"action, nothing at localhost", door{
-			run: func(t *testing.T) Result { return runAction(t, map[string]string{"image": local, "platform": "linux/amd64"}) },
+			run: func(t *testing.T) Result {
+				return runAction(t, map[string]string{"image": local, "platform": "linux/amd64"})
+			},
 			want: []string{"over https: ", "over http: ", "connection refused",
 				"localhost (or any loopback address) is the container itself", "by its label instead, such as registry:5000"},
 			never: actionNever,
