@@ -64,15 +64,28 @@ func childFinding(i int, also ...string) func(indexFixture) [][]string {
 	}
 }
 
-// suggestedFix returns the arguments of the set-image-platform invocation
-// an ::error:: line suggests, or nil.
-func suggestedFix(msg string) []string {
-	_, rest, ok := strings.Cut(msg, "set-image-platform ")
+// suggestedInputs returns the inputs of the run of the action an ::error::
+// line suggests ("fix it by running this action with `mode: set`,
+// `platform: linux/amd64`"; "`platform` empty" is platform ""), or nil.
+func suggestedInputs(msg string) map[string]string {
+	_, rest, ok := strings.Cut(msg, "fix it by running this action with ")
 	if !ok {
 		return nil
 	}
 	rest, _, _ = strings.Cut(rest, ";")
-	return strings.Fields(rest)
+	in := map[string]string{}
+	for _, item := range strings.Split(rest, ", ") {
+		if item == "`platform` empty" {
+			in["platform"] = ""
+			continue
+		}
+		k, v, ok := strings.Cut(strings.Trim(item, "`"), ": ")
+		if !ok {
+			return nil
+		}
+		in[k] = v
+	}
+	return in
 }
 
 func TestCheck(t *testing.T) {
@@ -81,17 +94,17 @@ func TestCheck(t *testing.T) {
 		name     string
 		fixture  func(*testing.T, *testRegistry) checkSetup
 		platform string
-		// fixable: each finding names a set-image-platform invocation;
+		// fixable: each finding names the inputs of a run of the action;
 		// running them makes the same check pass.
 		fixable bool
 	}{{
 		name:     "platform missing, platform given",
-		fixture:  pushImage(func(t *testing.T) image { return packImage(t, 1) }, "", []string{"set-image-platform --platform linux/amd64 "}),
+		fixture:  pushImage(func(t *testing.T) image { return packImage(t, 1) }, "", []string{"fix it by running this action with `mode: set`, `platform: linux/amd64`"}),
 		platform: "linux/amd64",
 		fixable:  true,
 	}, {
 		name:     "platform differs from the one given",
-		fixture:  pushImage(func(t *testing.T) image { return packImageWith(t, 1, `"architecture":"arm64","variant":"v8"`) }, "", []string{"linux/arm64/v8", "linux/amd64", "--overwrite"}),
+		fixture:  pushImage(func(t *testing.T) image { return packImageWith(t, 1, `"architecture":"arm64","variant":"v8"`) }, "", []string{"linux/arm64/v8", "linux/amd64", "`overwrite: true`"}),
 		platform: "linux/amd64",
 		fixable:  true,
 	}, {
@@ -110,12 +123,12 @@ func TestCheck(t *testing.T) {
 		name: "auto, declared amd64, arm64 binaries",
 		fixture: pushImage(func(t *testing.T) image {
 			return binImage(`"architecture":"amd64","os":"linux"`, serverLayer(t, "hello-linux-arm64"))
-		}, "", []string{"linux/amd64", "linux/arm64", "--platform linux/arm64"}),
+		}, "", []string{"linux/amd64", "linux/arm64", "`platform: linux/arm64`"}),
 		platform: "auto",
 		fixable:  true,
 	}, {
 		name:     "auto, nothing declared, buildpack image",
-		fixture:  pushImage(func(t *testing.T) image { return buildpackImage(t, `"architecture":"","os":"linux"`) }, "", []string{"--platform linux/amd64"}),
+		fixture:  pushImage(func(t *testing.T) image { return buildpackImage(t, `"architecture":"","os":"linux"`) }, "", []string{"`platform: linux/amd64`"}),
 		platform: "auto",
 		fixable:  true,
 	}, {
@@ -213,19 +226,21 @@ func TestCheck(t *testing.T) {
 				return
 			}
 
-			// Each suggested invocation, run as printed, must fix what
-			// was found: the same check passes afterwards.
+			// Each suggested run of the action, with the inputs it
+			// names, must fix what was found: the same check passes
+			// afterwards.
 			done := map[string]bool{}
 			for i, e := range errs {
-				args := suggestedFix(e)
-				if args == nil || args[len(args)-1] != ref {
-					t.Errorf("error %d names no set-image-platform invocation for %s: %q", i+1, ref, e)
+				in := suggestedInputs(e)
+				if in == nil || in["mode"] != "set" {
+					t.Errorf("error %d names no run of the action in set mode: %q", i+1, e)
 					continue
 				}
-				if key := strings.Join(args, " "); !done[key] {
+				in["image"] = ref
+				if key := fmt.Sprint(in); !done[key] {
 					done[key] = true
-					if fix := runCLI(t, args...); fix.ExitCode != 0 {
-						t.Errorf("suggested fix set-image-platform %s: exit %d:\n%s%s", key, fix.ExitCode, fix.Stdout, fix.Stderr)
+					if fix := runAction(t, in); fix.ExitCode != 0 {
+						t.Errorf("suggested fix %s: exit %d:\n%s", key, fix.ExitCode, fix.Stdout)
 					}
 				}
 			}
@@ -281,7 +296,7 @@ func TestCheckSeveral(t *testing.T) {
 	reg.proxy.log(t, "requests of the check")
 	expectExit(t, res, 1)
 	expectNoWrites(t, reg.proxy)
-	expectErrorMentions(t, res, badRef, "--platform linux/riscv64 "+badRef)
+	expectErrorMentions(t, res, badRef, "`platform: linux/riscv64`")
 	for name, want := range map[string][]string{
 		"digest":  {good, ""},
 		"changed": {"false", ""},

@@ -133,7 +133,7 @@ func TestInvalidPlatformFieldCheck(t *testing.T) {
 
 				res := runAction(t, map[string]string{"image": ref, "platform": platform, "mode": "check"})
 				expectExit(t, res, 1)
-				expectErrorMentions(t, res, ref, arch.shown, "architecture is not a valid name", "--overwrite")
+				expectErrorMentions(t, res, ref, arch.shown, "architecture is not a valid name", "`overwrite: true`")
 				expectNoWrites(t, reg.proxy)
 				expectAt(t, reg, "app:1.0", old)
 				expectNoRawLineBreaks(t, res, 1)

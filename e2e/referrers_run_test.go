@@ -159,7 +159,7 @@ func TestRunReferrersFailWritesNothing(t *testing.T) {
 			c := pushImageWithReferrers(t, reg, rr.fallback)
 			reg.proxy.reset()
 			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "fail"})
-			expectErrorMentions(t, res, "nothing written", "would orphan 6 referrers (2 signatures, 2 attestations, 1 SBOM, 1 other artifact", "set referrers to")
+			expectErrorMentions(t, res, "nothing written", "would orphan 6 referrers (2 signatures, 2 attestations, 1 SBOM, 1 other artifact", "`referrers: carry`")
 			expectNamedInLog(t, res, c.words)
 			expectExit(t, res, 1)
 			expectNoWrites(t, reg.proxy)

@@ -44,7 +44,7 @@ func Run(ctx context.Context, env Env) error {
 		Keychain:  env.Keychain,
 		Log:       log,
 		UserAgent: env.UserAgent,
-		Words:     words.Words,
+		Words:     words,
 	})
 	outs, err := Outputs(results)
 	if err != nil {

@@ -69,13 +69,24 @@ func Markdown(cfg *engine.Config, results []engine.Result) string {
 		}
 		return b.String()
 	}
-	b.WriteString("### set-image-platform\n\n| image | platform before | platform after | digest before | digest after | changed |\n|---|---|---|---|---|---|\n")
+	title := "### set-image-platform\n\n"
+	if cfg.DryRun {
+		title = "### set-image-platform dry run\n\nNothing was pushed: the table says what a run would change.\n\n"
+	}
+	b.WriteString(title + "| image | platform before | platform after | digest before | digest after | changed |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		if r.Err != nil {
 			fmt.Fprintf(&b, "| %s | | | | | failed: %s |\n", safetext.Cell(r.Source), safetext.Cell(r.Err.Error()))
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", safetext.Cell(r.Source), safetext.Cell(engine.DisplayPlatforms(r.Before)), safetext.Cell(engine.DisplayPlatforms(r.After)), r.PreviousDigest, r.Digest, r.Changed)
+		changed := fmt.Sprint(r.Changed)
+		if r.DryRun {
+			changed = "dry run: would change"
+			if !r.Changed {
+				changed = "dry run: unchanged"
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %s |\n", safetext.Cell(r.Source), safetext.Cell(engine.DisplayPlatforms(r.Before)), safetext.Cell(engine.DisplayPlatforms(r.After)), r.PreviousDigest, r.Digest, changed)
 	}
 	referrersMarkdown(&b, results)
 	return b.String()

@@ -2,6 +2,7 @@ package action
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,5 +50,16 @@ func TestOutputsAfterAWrite(t *testing.T) {
 				t.Errorf("Outputs(%s) mismatch (-want +got):\n%s", tc.name, diff)
 			}
 		})
+	}
+}
+
+func TestMarkdownDryRun(t *testing.T) {
+	t.Parallel()
+	r := engine.Result{Source: "r.test/app:1", PreviousDigest: "sha256:1", Digest: "sha256:2", Changed: true, DryRun: true}
+	got := Markdown(&engine.Config{DryRun: true}, []engine.Result{r})
+	for _, want := range []string{"### set-image-platform dry run\n", "Nothing was pushed", "| dry run: would change |"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Markdown(dry run) = %q, want it to hold %q", got, want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -80,6 +81,14 @@ func Run(ctx context.Context, args []string, env Env) error {
 		fmt.Fprint(env.Stderr, examples)
 	}
 	images, err := parseInterspersed(fs, args)
+	// With --json, standard output is a JSON array whatever happens: an
+	// empty one when no image was worked on; the error goes to standard
+	// error.
+	results := []engine.Result{}
+	jsonOut := asJSON || err != nil && (slices.Contains(args, "--json") || slices.Contains(args, "-json"))
+	if jsonOut && !showVersion && !demo && !errors.Is(err, flag.ErrHelp) {
+		defer func() { printJSON(env, results) }()
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -119,21 +128,24 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if asJSON {
 		logw = env.Stderr
 	}
-	results := engine.Run(ctx, cfg, engine.Deps{
+	results = engine.Run(ctx, cfg, engine.Deps{
 		Transport: env.Transport,
 		Keychain:  env.Keychain,
 		Log:       &logger{w: logw, errw: env.Stderr},
 		UserAgent: env.UserAgent,
-		Words:     words.Words,
+		Words:     words,
 	})
-	if asJSON {
-		b, err := engine.JSON(results)
-		if err != nil {
-			return report(env, err)
-		}
-		fmt.Fprintf(env.Stdout, "%s\n", b)
-	}
 	return engine.Failed(results)
+}
+
+// printJSON prints results as the JSON array --json promises.
+func printJSON(env Env, results []engine.Result) {
+	b, err := engine.JSON(results)
+	if err != nil {
+		report(env, err)
+		b = []byte("[]")
+	}
+	fmt.Fprintf(env.Stdout, "%s\n", b)
 }
 
 // parseInterspersed lets flags come after images, as users type them.
@@ -170,7 +182,12 @@ func readPassword(r io.Reader) (string, error) {
 	return p, nil
 }
 
+// report prints err on standard error, an input named as its flag.
 func report(env Env, err error) error {
+	var ie *engine.InputError
+	if errors.As(err, &ie) {
+		ie.As = flagName(ie.Input)
+	}
 	fmt.Fprintln(env.Stderr, "error: "+safetext.Line(err.Error()))
 	return err
 }

@@ -30,7 +30,7 @@ func Demo(ctx context.Context, env Env) error {
 		return report(env, err)
 	}
 	fmt.Fprintf(env.Stdout, "$ set-image-platform --platform linux/amd64 %s\n", reg.Ref)
-	results := engine.Run(ctx, cfg, engine.Deps{Transport: env.Transport, Keychain: authn.DefaultKeychain, Log: &logger{w: env.Stdout, errw: env.Stdout}, Words: words.Words})
+	results := engine.Run(ctx, cfg, engine.Deps{Transport: env.Transport, Keychain: authn.DefaultKeychain, Log: &logger{w: env.Stdout, errw: env.Stdout}, Words: words})
 	if err := engine.Failed(results); err != nil {
 		return err
 	}

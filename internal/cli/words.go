@@ -1,10 +1,19 @@
 package cli
 
-import "github.com/set-image-platform/set-image-platform/internal/engine"
+import (
+	"strings"
 
-// words words the core's hints in the command line's terms: its flags and
-// the environment it reads credentials from. A %s stands for the repository.
-var words = engine.HintWords{
+	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/plan"
+)
+
+// words words what the core decides in the command line's terms: its
+// flags and the environment it reads credentials from, never the action's
+// inputs.
+var words = engine.Words{Hints: hints, Fix: fix, Input: flagName}
+
+// hints word the core's hints. A %s stands for the repository.
+var hints = engine.HintWords{
 	engine.HintInsecure:    "; pass --insecure if this registry really speaks plain HTTP",
 	engine.HintPushGitHub:  "; the credentials may not push to %s: set GITHUB_TOKEN to a token with write:packages (in a workflow, give the job `permissions: packages: write`), and make sure the package grants this repository write access",
 	engine.HintPush:        "; the credentials may not push to %s: log in, or pass --username and --password-stdin, with an account that has push rights",
@@ -14,4 +23,42 @@ var words = engine.HintWords{
 	engine.HintNotFound:    "; check the reference, and that the credentials can see the repository",
 	engine.HintOverwrite:   "; pass --overwrite to replace it",
 	engine.HintReferrers:   "; or pass --referrers carry to move the unsigned ones, or --referrers warn to write all the same",
+	engine.HintLoopback:    "; nothing answers there: check that the registry runs and listens on that port",
+}
+
+// fix words a fix with the flags that make it: the ones to pass for a
+// refusal, the whole command for a check finding.
+func fix(f plan.Fix) string {
+	var flags []string
+	switch {
+	case f.Auto:
+		flags = append(flags, "--platform auto")
+	case f.Any:
+		flags = append(flags, "--platform <os/arch>")
+	case !f.Platform.IsZero():
+		flags = append(flags, "--platform "+f.Platform.String())
+	}
+	if f.Overwrite {
+		flags = append(flags, "--overwrite")
+	}
+	switch {
+	case f.Ref != "":
+		return "fix it with set-image-platform " + strings.Join(append(flags, f.Ref), " ")
+	case f.Clear:
+		return "leave out --platform"
+	}
+	return "pass " + strings.Join(flags, " ")
+}
+
+// flagName names an input as the command line takes it.
+func flagName(input string) string {
+	switch input {
+	case "image":
+		return "IMAGE"
+	case "password":
+		return "--password-stdin"
+	case engine.StallTimeoutEnv:
+		return input
+	}
+	return "--" + input
 }

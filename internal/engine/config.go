@@ -100,9 +100,17 @@ type Job struct {
 type InputError struct {
 	Input string
 	Err   error
+	// As is how the front door names the input ("--tag", Words.Input);
+	// empty says "input NAME".
+	As string
 }
 
-func (e *InputError) Error() string { return fmt.Sprintf("input %s: %v", e.Input, e.Err) }
+func (e *InputError) Error() string {
+	if e.As != "" {
+		return fmt.Sprintf("%s: %v", e.As, e.Err)
+	}
+	return fmt.Sprintf("input %s: %v", e.Input, e.Err)
+}
 func (e *InputError) Unwrap() error { return e.Err }
 
 // tagRE is the grammar of a bare tag in the distribution spec.
@@ -150,7 +158,7 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		}
 		ref, err := name.ParseReference(s, opts...)
 		if err != nil {
-			return nil, nil, &InputError{"image", fmt.Errorf("parsing reference %q: %w", s, err)}
+			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err)}
 		}
 		// The same image twice would be worked twice at once, racing to
 		// write the same tag; once is what was meant.
@@ -162,7 +170,7 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		refs = append(refs, ref)
 	}
 	if len(refs) == 0 {
-		return nil, nil, &InputError{"image", errors.New("no image given: set it to a reference such as ghcr.io/owner/name:tag")}
+		return nil, nil, &InputError{Input: "image", Err: errors.New("no image given: set it to a reference such as ghcr.io/owner/name:tag")}
 	}
 	return refs, seen, nil
 }
@@ -175,7 +183,7 @@ func (c *Config) parsePlatform(s string) error {
 	case p != "":
 		pl, notices, err := platform.Parse(p)
 		if err != nil {
-			return &InputError{"platform", err}
+			return &InputError{Input: "platform", Err: err}
 		}
 		c.Platform = pl
 		c.Notices = append(c.Notices, notices...)
@@ -198,10 +206,10 @@ func parseTag(s string, images int, opts []name.Option) (tagInput, error) {
 	}
 	full, err := name.NewTag(t.tag, append(opts, name.StrictValidation)...)
 	if err != nil {
-		return t, &InputError{"tag", fmt.Errorf("parsing %q: want a bare tag such as fixed, or a full reference such as ghcr.io/owner/name:tag: %w", t.tag, err)}
+		return t, &InputError{Input: "tag", Err: fmt.Errorf("parsing %q: want a bare tag such as fixed, or a full reference such as ghcr.io/owner/name:tag: %w", t.tag, err)}
 	}
 	if images > 1 {
-		return t, &InputError{"tag", fmt.Errorf("%q is a full reference, which takes one image, not %d: use a bare tag to tag each image in its own repository", t.tag, images)}
+		return t, &InputError{Input: "tag", Err: fmt.Errorf("%q is a full reference, which takes one image, not %d: use a bare tag to tag each image in its own repository", t.tag, images)}
 	}
 	t.full = full
 	return t, nil
@@ -225,7 +233,7 @@ func (t tagInput) jobs(refs []name.Reference, lines map[string]string) ([]Job, e
 		if tag, ok := j.Target.(name.Tag); ok {
 			line := lines[refKey(ref)]
 			if other, ok := writers[refKey(tag)]; ok {
-				return nil, &InputError{"tag", fmt.Errorf("images %q and %q would both be written to %s, which can hold only one of them: give them different tags, or work them in separate runs", other, line, tag)}
+				return nil, &InputError{Input: "tag", Err: fmt.Errorf("images %q and %q would both be written to %s, which can hold only one of them: give them different tags, or work them in separate runs", other, line, tag)}
 			}
 			writers[refKey(tag)] = line
 		}
@@ -242,7 +250,7 @@ func credentials(in Input, refs []name.Reference, t tagInput) (Credentials, erro
 		if in.Username == "" {
 			missing = "username"
 		}
-		return Credentials{}, &InputError{missing, errors.New("username and password go together: set both, or neither")}
+		return Credentials{}, &InputError{Input: missing, Err: errors.New("username and password go together: set both, or neither")}
 	}
 	c := Credentials{
 		Username:    in.Username,
@@ -257,7 +265,7 @@ func credentials(in Input, refs []name.Reference, t tagInput) (Credentials, erro
 		// (to push), whichever registry the source is on.
 		c.Registry = t.full.RegistryStr()
 	case len(regs) > 1:
-		return Credentials{}, &InputError{"username", fmt.Errorf("the images are on %d registries (%s), and username and password go to one registry only: list the images of each registry in a run of its own", len(regs), strings.Join(regs, ", "))}
+		return Credentials{}, &InputError{Input: "username", Err: fmt.Errorf("the images are on %d registries (%s), and username and password go to one registry only: list the images of each registry in a run of its own", len(regs), strings.Join(regs, ", "))}
 	default:
 		c.Registry = regs[0]
 	}
@@ -306,7 +314,7 @@ func ParseStallTimeout(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, &InputError{StallTimeoutEnv, fmt.Errorf("parsing duration %q: want a positive Go duration such as 30s", s)}
+		return 0, &InputError{Input: StallTimeoutEnv, Err: fmt.Errorf("parsing duration %q: want a positive Go duration such as 30s", s)}
 	}
 	return d, nil
 }

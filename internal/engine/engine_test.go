@@ -79,7 +79,7 @@ func TestRunCheckFindings(t *testing.T) {
 		want                  string
 	}{
 		{"image lacks architecture", "img:1", "", "lacks an os or architecture"},
-		{"image lacks architecture, platform given", "img:1", "linux/amd64", "--platform linux/amd64"},
+		{"image lacks architecture, platform given", "img:1", "linux/amd64", "fix platform linux/amd64"},
 		{"index configs lack platforms", "idx:1", "", "its index entry linux/amd64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,7 +217,7 @@ func TestRunAuto(t *testing.T) {
 		t.Errorf("Run(auto) logged no evidence:\n%s", rec)
 	}
 	check, rec := run(t, Input{Images: []string{reg.ref("img:1")}, Platform: "auto", Mode: Check})
-	if !strings.Contains(strings.Join(check[0].Findings, "\n"), "--platform linux/arm64") {
+	if !strings.Contains(strings.Join(check[0].Findings, "\n"), "fix platform linux/arm64") {
 		t.Errorf("Run(check auto) = findings %q, want the fix with linux/arm64\n%s", check[0].Findings, rec)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
 
@@ -118,7 +119,23 @@ func helloLayer(t *testing.T, platform string) []byte {
 	return gzipTar(t, "usr/bin/hello", b)
 }
 
-// run runs the engine on in with hints worded as "; hint <n> <repo>".
+// testWords word hints as "; hint <n> <repo>", fixes as "fix platform
+// <p> overwrite <bool> ref <ref>" and inputs as "flag <name>".
+var testWords = func() Words {
+	hw := HintWords{}
+	for h := NoHint + 1; h <= HintFix; h++ {
+		hw[h] = fmt.Sprintf("; hint %d %%s", h)
+	}
+	return Words{
+		Hints: hw,
+		Fix: func(f plan.Fix) string {
+			return fmt.Sprintf("fix platform %s overwrite %t ref %s", f.Platform, f.Overwrite, f.Ref)
+		},
+		Input: func(name string) string { return "flag " + name },
+	}
+}()
+
+// run runs the engine on in with testWords.
 func run(t *testing.T, in Input) ([]Result, *lines) {
 	t.Helper()
 	cfg, err := NewConfig(in)
@@ -126,8 +143,7 @@ func run(t *testing.T, in Input) ([]Result, *lines) {
 		t.Fatalf("NewConfig(%+v) = %v", in, err)
 	}
 	rec := &lines{}
-	words := func(h Hint, repo string) string { return fmt.Sprintf("; hint %d %s", h, repo) }
-	return Run(context.Background(), cfg, Deps{Log: rec, Words: words}), rec
+	return Run(context.Background(), cfg, Deps{Log: rec, Words: testWords}), rec
 }
 
 // logged reports whether a line of rec holds every sub.

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -40,11 +41,45 @@ const (
 	HintOverwrite
 	// HintReferrers: referrers fail refused an orphaning change.
 	HintReferrers
+	// HintLoopback: nothing answered at a loopback address, which inside a
+	// container is the container itself.
+	HintLoopback
+	// HintFix: the plan was refused; HintedError.Fix says what makes it go.
+	HintFix
 )
 
-// Words words a hint about repository (a full repository name) for a front
-// door: text appended to the failure's message, starting with "; ".
-type Words func(h Hint, repository string) string
+// Words are a front door's words for what the core decides. The zero
+// Words words nothing: hints and fixes are left out, inputs are named
+// "input NAME".
+type Words struct {
+	// Hints word each hint, appended to the failure's message.
+	Hints HintWords
+	// Fix words the inputs of a fix (a refusal's or a check finding's):
+	// "set platform: auto", or with Ref, the run that fixes a finding.
+	// Why and Otherwise follow; Rebuild needs no words of the door.
+	Fix func(f plan.Fix) string
+	// Input names an input in an *InputError ("--tag").
+	Input func(name string) string
+}
+
+// FixText words f: the door's inputs, then what they do and what else fixes
+// it; "" without words.
+func (w Words) FixText(f plan.Fix) string {
+	switch {
+	case f.Rebuild:
+		return "rebuild the image for the right platform"
+	case w.Fix == nil:
+		return ""
+	}
+	s := w.Fix(f)
+	if f.Why != "" {
+		s += " " + f.Why
+	}
+	if f.Otherwise != "" {
+		s += ", or " + f.Otherwise
+	}
+	return s
+}
 
 // HintedError is a failure with what to do about it, worded by the front
 // door.
@@ -52,7 +87,9 @@ type HintedError struct {
 	Err        error
 	Hint       Hint
 	Repository string
-	words      string
+	// Fix is what makes a refused plan go, with HintFix.
+	Fix   plan.Fix
+	words string
 }
 
 func (e *HintedError) Error() string { return e.Err.Error() + e.words }
@@ -61,15 +98,25 @@ func (e *HintedError) Unwrap() error { return e.Err }
 // describe turns err into a message a person can act on: what failed for
 // which image, and what to do about it.
 func describe(err error, ref name.Reference, writing bool, creds Credentials, words Words) error {
+	var ie *InputError
+	if errors.As(err, &ie) && words.Input != nil {
+		ie.As = words.Input(ie.Input)
+	}
 	err = fmt.Errorf("%s: %w", ref, err)
 	h := hintFor(err, ref, writing, creds)
 	if h == NoHint {
 		return err
 	}
 	he := &HintedError{Err: err, Hint: h, Repository: ref.Context().Name()}
-	if words != nil {
-		he.words = words(h, he.Repository)
+	var re *plan.RefusalError
+	if h == HintFix && errors.As(err, &re) {
+		he.Fix = re.Fix
+		if w := words.FixText(re.Fix); w != "" {
+			he.words = "; " + w
+		}
+		return he
 	}
+	he.words = words.Hints.Words(h, he.Repository)
 	return he
 }
 
@@ -79,6 +126,8 @@ func hintFor(err error, ref name.Reference, writing bool, creds Credentials) Hin
 	var ph *registry.PlainHTTPError
 	var ce *plan.ConflictError
 	var oe *OrphanError
+	var rf *plan.RefusalError
+	var op *net.OpError
 	switch {
 	case errors.As(err, &oe):
 		return HintReferrers
@@ -86,12 +135,25 @@ func hintFor(err error, ref name.Reference, writing bool, creds Credentials) Hin
 		return HintInsecure
 	case errors.As(err, &ce):
 		return HintOverwrite
+	case errors.As(err, &rf):
+		return HintFix
+	case errors.As(err, &op) && op.Op == "dial" && loopback(ref):
+		return HintLoopback
 	case errors.As(err, &re) && re.Unauthorized():
 		return unauthorizedHint(re, ref, writing, creds)
 	case errors.As(err, &re) && re.NotFound():
 		return HintNotFound
 	}
 	return NoHint
+}
+
+// loopback reports whether ref's registry is on a loopback address.
+func loopback(ref name.Reference) bool {
+	host := ref.Context().RegistryStr()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return registry.IsLoopback(host)
 }
 
 // unauthorizedHint is the hint when the registry refused access to ref.

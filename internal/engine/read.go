@@ -30,7 +30,7 @@ func read(ctx context.Context, repo *registry.Repository, ref name.Reference, cf
 	}
 	p, err := plan.Set(root, cfg.Platform, cfg.Overwrite)
 	if errors.Is(err, plan.ErrNoPlatform) {
-		return nil, &InputError{"platform", errors.New(`required in set mode for a single image: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
+		return nil, &InputError{Input: "platform", Err: errors.New(`required for a single image: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
 	}
 	return p, err
 }

@@ -42,7 +42,7 @@ func ParseReferrerPolicy(s string) (ReferrerPolicy, error) {
 	if i := slices.Index(policyNames, v); i >= 0 {
 		return ReferrerPolicy(i), nil
 	}
-	return 0, &InputError{"referrers", fmt.Errorf("unknown value %q: want warn, fail or carry", s)}
+	return 0, &InputError{Input: "referrers", Err: fmt.Errorf("unknown value %q: want warn, fail or carry", s)}
 }
 
 // subject is a digest that changes: an image's, an index's or an index

@@ -10,9 +10,26 @@ import (
 )
 
 // SummaryLine is the one line per image the logs carry:
-// "ref  before -> after  old digest -> new digest".
+// "ref  before -> after  old digest -> new digest", or "ref  platform
+// digest  unchanged"; in a dry run it starts "dry run: would change " (or
+// "dry run: "), as nothing was pushed.
 func SummaryLine(r Result) string {
-	return fmt.Sprintf("%s  %s -> %s  %s -> %s", r.Source, DisplayPlatforms(r.Before), DisplayPlatforms(r.After), r.PreviousDigest, r.Digest)
+	if !r.Changed {
+		return DryRunPrefix(r, false) + fmt.Sprintf("%s  %s  %s  unchanged", r.Source, DisplayPlatforms(r.After), r.Digest)
+	}
+	return DryRunPrefix(r, true) + fmt.Sprintf("%s  %s -> %s  %s -> %s", r.Source, DisplayPlatforms(r.Before), DisplayPlatforms(r.After), r.PreviousDigest, r.Digest)
+}
+
+// DryRunPrefix starts what is said about r in a dry run: "dry run: would
+// change " when it would change, else "dry run: "; "" when not a dry run.
+func DryRunPrefix(r Result, change bool) string {
+	switch {
+	case !r.DryRun:
+		return ""
+	case change:
+		return "dry run: would change "
+	}
+	return "dry run: "
 }
 
 // ResultJSON is one element of the results output.

@@ -58,12 +58,15 @@ type Result struct {
 	// Before and After are the image's platform, or an index's image
 	// children's platforms in index order.
 	Before, After []platform.Platform
-	// Findings are what check mode found wrong, one per image or child.
+	// Findings are what check mode found wrong, one per image or child,
+	// worded by the front door (Deps.Words).
 	Findings []string
 	// Referrers are what refers to the digests that changed (the image's,
 	// or an index's and its changed children's), found before or while
 	// writing.
 	Referrers []referrers.Referrer
+	// DryRun says nothing was written: Changed is what a run would change.
+	DryRun bool
 	// Err is why the image failed. A *WrittenError means the target was
 	// written all the same: the digests above say what it holds.
 	Err error
@@ -144,7 +147,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	}()
 	for i, j := range cfg.Jobs {
 		<-ready[i]
-		deps.Log.Group(j.Source.String())
+		deps.Log.Group(DryRunPrefix(results[i], false) + j.Source.String())
 		if n > 1 {
 			deps.Log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, j.Source))
 		}
@@ -205,7 +208,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				Insecure:     cfg.Insecure,
 				Transport:    deps.Transport,
 				UserAgent:    deps.UserAgent,
-				Logf:         func(f string, a ...any) { deps.Log.Info(fmt.Sprintf(f, a...)) },
+				Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
 				StallTimeout: cfg.StallTimeout,
 			})
 			opened[i] = clientResult{c, err}
@@ -221,7 +224,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 }
 
 func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job) Result {
-	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name()}
+	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
 		r.Err = describe(src.err, j.Source, false, cfg.Creds, deps.Words)
@@ -231,6 +234,8 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		r.Err = describe(dst.err, j.Target, true, cfg.Creds, deps.Words)
 		return r
 	}
+	// Retries go to this image's log, which is printed in its group.
+	ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(j.Source.String() + ": " + fmt.Sprintf(f, a...)) })
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
@@ -245,20 +250,43 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	}
 	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
 	if cfg.Mode == Check {
-		r.Findings = p.Findings
-		if len(r.Findings) > 0 {
-			r.Err = fmt.Errorf("%s: check failed: %s", j.Source, strings.Join(r.Findings, "; "))
-		}
+		r.Findings, r.Err = findings(j.Source.String(), p.Findings, deps.Words)
 		return r
 	}
 	for _, s := range p.Stale {
-		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; it does not carry over: make the attestation again for the new digest", j.Source, s))
+		carry := "it does not carry over"
+		if cfg.DryRun {
+			carry = "dry run: it would not carry over"
+		}
+		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s: make the attestation again for the new digest", j.Source, s, carry))
 	}
 	if !p.Changed && sameTarget(j) {
 		return r
 	}
 	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
 	return r
+}
+
+// findings words check mode's findings about ref, each naming what it is
+// about, and the error that lists them naming ref once.
+func findings(ref string, fs []plan.Finding, words Words) ([]string, error) {
+	if len(fs) == 0 {
+		return nil, nil
+	}
+	lines := make([]string, len(fs))
+	short := make([]string, len(fs))
+	for i, f := range fs {
+		what := f.Problem
+		if w := words.FixText(f.Fix); w != "" {
+			what += "; " + w
+		}
+		lines[i] = f.Subject(ref) + ": " + what
+		short[i] = what
+		if f.Child != "" {
+			short[i] = "child " + f.Child + ": " + what
+		}
+	}
+	return lines, fmt.Errorf("%s: check failed: %s", ref, strings.Join(short, "; "))
 }
 
 // write applies p (unless dry-run) while it looks up what refers to the

@@ -50,7 +50,10 @@ func setIndex(root *Node, want platform.Platform, overwrite bool) (*Plan, error)
 		return nil, errors.New("the index has no image children")
 	}
 	if !want.IsZero() && len(images) != 1 {
-		return nil, fmt.Errorf("a platform of %s for an index of %d images: leave platform empty to make each child consistent with its index entry, or point image at one child by digest", want, len(images))
+		return nil, &RefusalError{
+			Problem: fmt.Sprintf("a platform of %s for an index of %d images", want, len(images)),
+			Fix:     Fix{Clear: true, Why: "to make each child consistent with its index entry", Otherwise: "name one child by digest"},
+		}
 	}
 	p := unchanged(root)
 	p.Children = make([]*Change, len(root.Children))
@@ -162,11 +165,20 @@ type refusals struct{ missing, disagree, invalid []string }
 func (r *refusals) err() error {
 	switch {
 	case len(r.disagree) > 0:
-		return fmt.Errorf("index entries and child configs disagree: %s; set platform to auto with overwrite to settle it from the binaries, or fix the image", strings.Join(r.disagree, "; "))
+		return &RefusalError{
+			Problem: "index entries and child configs disagree: " + strings.Join(r.disagree, "; "),
+			Fix:     Fix{Auto: true, Overwrite: true, Why: "to settle it from the binaries", Otherwise: "fix the image"},
+		}
 	case len(r.invalid) > 0:
-		return fmt.Errorf("children %s declare a platform that is not made of valid names (letters, digits, \".\", \"_\", \"-\"): set platform to auto with overwrite to replace it from the binaries, or fix the image", strings.Join(r.invalid, ", "))
+		return &RefusalError{
+			Problem: fmt.Sprintf(`the platform of %s is not made of valid names (letters, digits, ".", "_", "-")`, children(r.invalid, ", ")),
+			Fix:     Fix{Auto: true, Overwrite: true, Why: "to replace it from the binaries", Otherwise: "fix the image"},
+		}
 	case len(r.missing) > 0:
-		return fmt.Errorf("neither the index entry nor the config gives a platform for children %s: set platform to auto to read it from their binaries, or set it on each child by digest", strings.Join(r.missing, ", "))
+		return &RefusalError{
+			Problem: "neither the index entry nor the config gives a platform for " + children(r.missing, ", "),
+			Fix:     Fix{Auto: true, Why: "to read it from the binaries", Otherwise: "set it on each child by digest"},
+		}
 	}
 	return nil
 }

@@ -174,7 +174,7 @@ type Plan struct {
 	// Stale names attestations that describe a child digest that changed.
 	Stale []string
 	// Findings are what check mode found wrong.
-	Findings []string
+	Findings []Finding
 	root     *Node
 }
 

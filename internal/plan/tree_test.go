@@ -27,26 +27,29 @@ func TestCheck(t *testing.T) {
 	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
 	empty := child(t, "e", `"architecture":"","os":"linux",`)
 	bad := child(t, "b", `"architecture":"amd64\u0000","os":"linux",`)
+	arm64 := mustPlatform(t, "linux/arm64")
+	idxAmd := tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"amd64","os":"linux"}`)), amd)
 	for _, tc := range []struct {
 		name string
 		root *Node
 		want string
-		// wantFindings are substrings of the findings, one each.
-		wantFindings []string
+		// wantFindings hold a substring of each finding's problem, and
+		// its fix; the child is the root's first image child (if any).
+		wantFindings []Finding
 	}{
 		{"image passes", amd, "linux/amd64", nil},
-		{"image lacks architecture", empty, "", []string{"lacks an os or architecture; fix it with set-image-platform --platform <os/arch> r"}},
-		{"image differs", amd, "linux/arm64", []string{"not linux/arm64; fix it with set-image-platform --platform linux/arm64 --overwrite r"}},
-		{"image field not a name", bad, "", []string{"is not a valid name"}},
-		{"index consistent", tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"amd64","os":"linux"}`)), amd), "", nil},
-		{"index config lacks platform", tree(makeIndex(t, entry(empty, `,"platform":{"architecture":"amd64","os":"linux"}`)), empty), "", []string{"its index entry linux/amd64; fix it with set-image-platform r"}},
-		{"index neither", tree(makeIndex(t, entry(empty, "")), empty), "", []string{"neither config nor index entry"}},
-		{"index entry lacks platform", tree(makeIndex(t, entry(amd, "")), amd), "", []string{"index entry declares platform (none)"}},
-		{"index disagrees", tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd), "", []string{"index entry says linux/arm64, config says linux/amd64"}},
-		{"index differs from want", tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"amd64","os":"linux"}`)), amd), "linux/arm64", []string{"declares platform linux/amd64, not linux/arm64; fix it"}},
+		{"image lacks architecture", empty, "", []Finding{{Problem: "lacks an os or architecture", Fix: Fix{Any: true, Ref: "r"}}}},
+		{"image differs", amd, "linux/arm64", []Finding{{Problem: "not linux/arm64", Fix: Fix{Platform: arm64, Overwrite: true, Ref: "r"}}}},
+		{"image field not a name", bad, "", []Finding{{Problem: "is not a valid name", Fix: Fix{Auto: true, Overwrite: true, Ref: "r"}}}},
+		{"index consistent", idxAmd, "", nil},
+		{"index config lacks platform", tree(makeIndex(t, entry(empty, `,"platform":{"architecture":"amd64","os":"linux"}`)), empty), "", []Finding{{Problem: "its index entry linux/amd64", Fix: Fix{Ref: "r"}}}},
+		{"index neither", tree(makeIndex(t, entry(empty, "")), empty), "", []Finding{{Problem: "neither config nor index entry", Fix: Fix{Auto: true, Ref: "r"}}}},
+		{"index entry lacks platform", tree(makeIndex(t, entry(amd, "")), amd), "", []Finding{{Problem: "index entry declares platform (none)", Fix: Fix{Ref: "r"}}}},
+		{"index disagrees", tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), amd), "", []Finding{{Problem: "index entry says linux/arm64, config says linux/amd64", Fix: Fix{Auto: true, Overwrite: true, Ref: "r"}}}},
+		{"index differs from want", idxAmd, "linux/arm64", []Finding{{Problem: "declares platform linux/amd64, not linux/arm64", Fix: Fix{Platform: arm64, Overwrite: true, Ref: "r"}}}},
 		{"index of two differs from want", tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"amd64","os":"linux"}`), entry(empty, `,"platform":{"architecture":"amd64","os":"linux"}`)), amd, empty), "linux/arm64",
-			[]string{"rebuild the image for the right platform", "its index entry linux/amd64"}},
-		{"index entry field not a name", tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"amd64","os":"linux\u0000"}`)), amd), "", []string{"index entry declares platform"}},
+			[]Finding{{Problem: "not linux/arm64", Fix: Fix{Rebuild: true}}, {Problem: "its index entry linux/amd64", Fix: Fix{Ref: "r"}}}},
+		{"index entry field not a name", tree(makeIndex(t, entry(amd, `,"platform":{"architecture":"amd64","os":"linux\u0000"}`)), amd), "", []Finding{{Problem: "index entry declares platform", Fix: Fix{Auto: true, Overwrite: true, Ref: "r"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -59,11 +62,15 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("Check(%s) = %v", tc.name, err)
 			}
 			if len(p.Findings) != len(tc.wantFindings) {
-				t.Fatalf("Check(%s) = findings %q, want %d", tc.name, p.Findings, len(tc.wantFindings))
+				t.Fatalf("Check(%s) = findings %+v, want %d", tc.name, p.Findings, len(tc.wantFindings))
 			}
 			for i, w := range tc.wantFindings {
-				if !strings.Contains(p.Findings[i], w) {
-					t.Errorf("Check(%s) finding %d = %q, want it to hold %q", tc.name, i, p.Findings[i], w)
+				got := p.Findings[i]
+				if !strings.Contains(got.Problem, w.Problem) || strings.Contains(got.Problem, "set-image-platform") {
+					t.Errorf("Check(%s) finding %d problem = %q, want it to hold %q and name no command", tc.name, i, got.Problem, w.Problem)
+				}
+				if diff := cmp.Diff(w.Fix, got.Fix); diff != "" {
+					t.Errorf("Check(%s) finding %d fix (-want +got):\n%s", tc.name, i, diff)
 				}
 			}
 			if p.Changed || p.Digest != tc.root.Read.Digest {

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -116,14 +117,43 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		// A stall is the part a person can act on, whichever scheme of
 		// the ping it happened to.
 		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), se)
+	case pingAttempts(err) != nil:
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), pingAttempts(err))
 	case errors.As(err, &ph):
-		// The ping tried https and http at once; the refusal of http is
-		// the part a person can act on.
-		return nil, fmt.Errorf("authenticating to %q: %w (over https: %v)", reg.Name(), ph, scrubError(err))
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), ph)
 	case err != nil:
 		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), fromTransport(scrubError(err)))
 	}
 	return &Client{reg: reg, client: &http.Client{Transport: t}}, nil
+}
+
+// AttemptsError is a ping that tried https and plain HTTP, both failing:
+// it says what happened at each.
+type AttemptsError struct{ HTTPS, HTTP error }
+
+func (e *AttemptsError) Error() string {
+	return fmt.Sprintf("tried https and http: over https: %v; over http: %v", e.HTTPS, e.HTTP)
+}
+
+func (e *AttemptsError) Unwrap() []error { return []error{e.HTTPS, e.HTTP} }
+
+// pingAttempts splits the error of go-containerregistry's ping that tried
+// https and http at once (a slice of errors of an unexported type, https
+// first) into an *AttemptsError; nil for any other error.
+func pingAttempts(err error) *AttemptsError {
+	v := reflect.ValueOf(err)
+	if err == nil || v.Kind() != reflect.Slice || v.Len() != 2 {
+		return nil
+	}
+	var errs [2]error
+	for i := range errs {
+		e, ok := v.Index(i).Interface().(error)
+		if !ok || e == nil {
+			return nil
+		}
+		errs[i] = fromTransport(scrubError(e))
+	}
+	return &AttemptsError{HTTPS: errs[0], HTTP: errs[1]}
 }
 
 // Registry returns the registry the client talks to.

@@ -62,14 +62,32 @@ func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		}
-		if t.logf != nil {
-			t.logf("retrying %s %s in %s (attempt %d of %d): %s", r.Method, r.URL.Path, wait.Round(10*time.Millisecond), attempt+1, maxAttempts, why)
+		if logf := logfFor(r.Context(), t.logf); logf != nil {
+			logf("retrying %s %s in %s (attempt %d of %d): %s", r.Method, r.URL.Path, wait.Round(10*time.Millisecond), attempt+1, maxAttempts, why)
 		}
 		if err := t.sleep(r.Context(), wait); err != nil {
 			return nil, err
 		}
 		waited += wait
 	}
+}
+
+// logfKey is the context key of WithLogf.
+type logfKey struct{}
+
+// WithLogf returns ctx whose requests tell their retries to logf rather
+// than to the client's Options.Logf: one image's retries go to that
+// image's log, named as the image.
+func WithLogf(ctx context.Context, logf func(format string, args ...any)) context.Context {
+	return context.WithValue(ctx, logfKey{}, logf)
+}
+
+// logfFor is the WithLogf of ctx, else def.
+func logfFor(ctx context.Context, def func(format string, args ...any)) func(format string, args ...any) {
+	if f, ok := ctx.Value(logfKey{}).(func(format string, args ...any)); ok {
+		return f
+	}
+	return def
 }
 
 // attempt sends req once within the limiter, and tells it how the registry

@@ -16,7 +16,7 @@ import (
 type PlainHTTPError struct{ Host string }
 
 func (e *PlainHTTPError) Error() string {
-	return fmt.Sprintf("refusing plain HTTP to %q: only loopback registries are reached over HTTP unless insecure is set", e.Host)
+	return fmt.Sprintf("refusing plain HTTP to %q: only loopback registries are reached over plain HTTP unless it is allowed", e.Host)
 }
 
 // IsLoopback reports whether host (without port) names this machine:
