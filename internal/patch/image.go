@@ -189,23 +189,10 @@ func objectAt(doc []byte, path Path) (root, obj *node, err error) {
 }
 
 func lookupObject(root *node, path Path) (*node, error) {
-	cur := root
-	for i, el := range path {
-		if key, ok := el.(string); ok && cur.kind == kindObject {
-			if err := checkCase(cur, key); err != nil {
-				return nil, fmt.Errorf("following path %s at element %d: %w", path, i, err)
-			}
-		}
-		next, err := child(cur, el)
-		if err != nil {
-			return nil, fmt.Errorf("following path %s at element %d: %w", path, i, err)
-		}
-		if next == nil {
-			return nil, nil
-		}
-		cur = next
+	n, err := walk(root, path, true)
+	if err != nil || n == nil {
+		return nil, err
 	}
-	n := cur
 	if n.kind != kindObject {
 		return nil, fmt.Errorf("reading %s: %w: it is a %s", path, ErrNotObject, n.kind)
 	}

@@ -84,10 +84,17 @@ func Get(doc []byte, path Path) (raw []byte, ok bool, err error) {
 
 // lookup walks path from root. It returns nil and no error when a member or
 // element along the path is missing.
-func lookup(root *node, path Path) (*node, error) {
+func lookup(root *node, path Path) (*node, error) { return walk(root, path, false) }
+
+// walk follows path from root; with strictCase an object along the way that
+// holds a key differing from the path's only in case is an error.
+func walk(root *node, path Path, strictCase bool) (*node, error) {
 	cur := root
 	for i, el := range path {
 		next, err := child(cur, el)
+		if key, ok := el.(string); err == nil && ok && strictCase && cur.kind == kindObject {
+			err = checkCase(cur, key)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("following path %s at element %d: %w", path, i, err)
 		}
