@@ -1,0 +1,171 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Limits of a tag listing.
+const (
+	// TagsPageSize is the n asked for per page. Registries may answer with
+	// fewer (GHCR and Docker Hub cap pages) and say so with a Link.
+	TagsPageSize = 1000
+	// MaxTagsPages bounds the pages followed, so that a registry whose
+	// Link never ends cannot keep a run going: 1,000 pages of 1,000 tags
+	// is more than any repository a run can work.
+	MaxTagsPages = 1000
+	// maxTagsPageSize bounds one page's body: 1,000 tags of at most 128
+	// bytes, quoted, with room to spare.
+	maxTagsPageSize int64 = 4 << 20
+)
+
+// Doer sends one request. An *http.Client with the registry's
+// authenticating transport is one; so is a per-repository client.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// TagsRefusedError is a registry's refusal of GET /v2/<name>/tags/list,
+// so that a caller can say a tag pattern cannot be expanded there, with
+// the status. It wraps the *Error of the answer.
+type TagsRefusedError struct {
+	Repository string
+	Err        *Error
+}
+
+func (e *TagsRefusedError) Error() string {
+	return fmt.Sprintf("listing the tags of %q: the registry refused with %d %s: %v", e.Repository, e.Err.StatusCode, http.StatusText(e.Err.StatusCode), e.Err)
+}
+
+func (e *TagsRefusedError) Unwrap() error { return e.Err }
+
+// StatusCode is the status the registry answered.
+func (e *TagsRefusedError) StatusCode() int { return e.Err.StatusCode }
+
+// ErrTagsPagination is wrapped by errors of a Link header that cannot be
+// followed: to another host, unparseable, or past MaxTagsPages.
+var ErrTagsPagination = errors.New("bad tag list pagination")
+
+// ListTags lists every tag of repo (a repository path such as "org/app")
+// at base (the registry's scheme and host, "https://ghcr.io"), asking for
+// TagsPageSize tags a page and following the Link rel="next" header, as
+// the distribution spec has it. A Link may be relative or absolute; one
+// to another host is refused, since the credentials of the run must not
+// follow it. The scheme stays base's: the transport decides it.
+func ListTags(ctx context.Context, d Doer, base *url.URL, repo string) ([]string, error) {
+	next := &url.URL{Scheme: base.Scheme, Host: base.Host, Path: "/v2/" + repo + "/tags/list"}
+	next.RawQuery = url.Values{"n": {strconv.Itoa(TagsPageSize)}}.Encode()
+	var tags []string
+	seen := map[string]bool{}
+	for page := 0; next != nil; page++ {
+		if page == MaxTagsPages {
+			return nil, fmt.Errorf("listing the tags of %q: more than %d pages: %w", repo, MaxTagsPages, ErrTagsPagination)
+		}
+		got, link, err := tagsPage(ctx, d, next, repo)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range got {
+			// A registry paging by offset while tags are pushed can
+			// repeat one; a tag is worked once.
+			if !seen[t] {
+				seen[t] = true
+				tags = append(tags, t)
+			}
+		}
+		if next, err = nextPage(next, link); err != nil {
+			return nil, fmt.Errorf("listing the tags of %q: %w", repo, err)
+		}
+	}
+	return tags, nil
+}
+
+// tagsPage reads one page at u: its tags and its Link header.
+func tagsPage(ctx context.Context, d Doer, u *url.URL, repo string) ([]string, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := d.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("listing the tags of %q: %w", repo, scrubError(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var re *Error
+		errors.As(responseError(resp), &re)
+		return nil, "", &TagsRefusedError{Repository: repo, Err: re}
+	}
+	body, err := readLimited(resp.Body, maxTagsPageSize, "tag list")
+	if err != nil {
+		return nil, "", fmt.Errorf("listing the tags of %q: %w", repo, err)
+	}
+	var list struct {
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, "", fmt.Errorf("listing the tags of %q: parsing the answer: %w", repo, err)
+	}
+	return list.Tags, resp.Header.Get("Link"), nil
+}
+
+// nextPage resolves the rel="next" target of link against cur; nil when
+// there is none.
+func nextPage(cur *url.URL, link string) (*url.URL, error) {
+	target, ok := nextLink(link)
+	if !ok {
+		return nil, nil
+	}
+	u, err := cur.Parse(target)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the next page %q: %w", target, ErrTagsPagination)
+	}
+	if !strings.EqualFold(u.Host, cur.Host) {
+		return nil, fmt.Errorf("the next page %q is on another host than %q: %w", target, cur.Host, ErrTagsPagination)
+	}
+	u.Scheme, u.User, u.Fragment = cur.Scheme, nil, ""
+	if *u == *cur {
+		return nil, fmt.Errorf("the next page %q is the page itself: %w", target, ErrTagsPagination)
+	}
+	return u, nil
+}
+
+// nextLink finds the target of rel="next" in a Link header value, which
+// may list several links: `<a>; rel="prev", </v2/r/tags/list?n=2&last=b>; rel="next"`.
+func nextLink(header string) (string, bool) {
+	for header != "" {
+		start := strings.IndexByte(header, '<')
+		end := strings.IndexByte(header, '>')
+		if start < 0 || end < start {
+			return "", false
+		}
+		target := header[start+1 : end]
+		params := header[end+1:]
+		// The link's parameters run to the next link (a comma before
+		// the next '<').
+		rest := ""
+		if i := strings.IndexByte(params, '<'); i >= 0 {
+			params, rest = params[:i], params[i:]
+		}
+		for _, p := range strings.Split(params, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(p), ",")), "=")
+			if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
+				continue
+			}
+			for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(v), `"`)) {
+				if strings.EqualFold(rel, "next") {
+					return target, true
+				}
+			}
+		}
+		header = rest
+	}
+	return "", false
+}
