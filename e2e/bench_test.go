@@ -159,7 +159,7 @@ func (f *benchFixture) copyTo(t *testing.T, reg *testRegistry, repo string) {
 	}
 }
 
-func mountBlob(t *testing.T, reg *testRegistry, repo, digest string) {
+func mountBlob(t testing.TB, reg *testRegistry, repo, digest string) {
 	t.Helper()
 	u := fmt.Sprintf("http://%s/v2/%s/blobs/uploads/?mount=%s&from=%s", reg.host, repo, url.QueryEscape(digest), url.QueryEscape(seedRepo))
 	resp, err := http.Post(u, "", nil)
@@ -456,7 +456,7 @@ func (e *benchEnv) runOursMany(t *testing.T, f *benchFixture, n int) (measuremen
 
 // dockerLogin gives crane and regctl the credentials as `docker login`
 // stores them.
-func (e *benchEnv) dockerLogin(t *testing.T, home string) {
+func (e *benchEnv) dockerLogin(t testing.TB, home string) {
 	t.Helper()
 	auth := base64.StdEncoding.EncodeToString([]byte(benchUser + ":" + e.password))
 	writeDockerConfig(t, home, `{"auths":{"`+e.reg.proxy.host+`":{"auth":"`+auth+`"}}}`)
@@ -753,7 +753,7 @@ func reportBinary(t *testing.T) {
 
 // buildRegctl builds regctl from source with the go command; a failure
 // becomes the tool's buildErr.
-func buildRegctl(t *testing.T) benchTool {
+func buildRegctl(t testing.TB) benchTool {
 	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command("go", "install", regctlModule)
