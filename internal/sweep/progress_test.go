@@ -39,6 +39,14 @@ func (r *lines) Info(msg string) {
 	r.l = append(r.l, msg)
 }
 
+// newTestProgress is a Progress of total images on a fake clock at the
+// epoch, logging to the returned lines.
+func newTestProgress(total int, throttled func() int) (*Progress, *fakeClock, *lines) {
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	log := &lines{}
+	return NewProgress(total, log, clock.now, throttled), clock, log
+}
+
 func TestUseProgress(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[int]bool{0: false, 1: false, 50: false, 51: true, 1000: true} {
@@ -50,10 +58,8 @@ func TestUseProgress(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Unix(0, 0)}
-	var log lines
 	var throttled atomic.Int64
-	p := NewProgress(60, &log, clock.now, func() int { return int(throttled.Load()) })
+	p, clock, log := newTestProgress(60, func() int { return int(throttled.Load()) })
 
 	p.Done(false, false)
 	p.Done(true, false)
@@ -80,9 +86,7 @@ func TestProgress(t *testing.T) {
 
 func TestProgressFinishSaysTheLastCounts(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Unix(0, 0)}
-	var log lines
-	p := NewProgress(51, &log, clock.now, nil)
+	p, _, log := newTestProgress(51, nil)
 	p.Done(true, false)
 	p.Finish()
 	if diff := cmp.Diff([]string{"progress: 1/51 images, 1 changed, 0 failed, 0 answers 429 (rate limited)"}, log.l); diff != "" {
@@ -94,9 +98,7 @@ func TestProgressFinishSaysTheLastCounts(t *testing.T) {
 // -race).
 func TestProgressConcurrent(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: time.Unix(0, 0)}
-	var log lines
-	p := NewProgress(400, &log, clock.now, nil)
+	p, clock, log := newTestProgress(400, nil)
 	var wg sync.WaitGroup
 	for i := range 400 {
 		wg.Go(func() {
