@@ -115,3 +115,17 @@ func parseBounded(input, s string, def, hi int, why string) (int, error) {
 	}
 	return n, nil
 }
+
+// WorkOf makes the units of Shards from digest groups: each group's
+// references, costed by Cost.
+func WorkOf[T any](groups []Group[T], ref func(T) string) []Work {
+	ws := make([]Work, 0, len(groups))
+	for _, g := range groups {
+		w := Work{Cost: Cost(len(g.Items))}
+		for _, it := range g.Items {
+			w.Refs = append(w.Refs, ref(it))
+		}
+		ws = append(ws, w)
+	}
+	return ws
+}

@@ -188,3 +188,18 @@ func TestCheckShardsAndConcurrency(t *testing.T) {
 		t.Errorf("CheckConcurrency(0) = nil, want an error")
 	}
 }
+
+// TestWorkOfGroups goes from tags and digests to the matrix: tags sharing
+// a digest land in one shard.
+func TestWorkOfGroups(t *testing.T) {
+	t.Parallel()
+	items := []tagged{{"r:a", "sha256:1"}, {"r:b", "sha256:2"}, {"r:c", "sha256:1"}, {"r:d", "sha256:3"}}
+	work := WorkOf(ByDigest(items, func(x tagged) string { return x.digest }), func(x tagged) string { return x.tag })
+	want := []Work{{Refs: []string{"r:a", "r:c"}, Cost: Cost(2)}, {Refs: []string{"r:b"}, Cost: Cost(1)}, {Refs: []string{"r:d"}, Cost: Cost(1)}}
+	if diff := cmp.Diff(want, work); diff != "" {
+		t.Fatalf("WorkOf() (-want +got):\n%s", diff)
+	}
+	if got, want := Matrix(Shards(work, 2)), `["r:a\nr:c","r:b\nr:d"]`; got != want {
+		t.Errorf("Matrix(Shards(WorkOf(), 2)) = %s, want %s", got, want)
+	}
+}
