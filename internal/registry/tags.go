@@ -54,8 +54,9 @@ var ErrTagsPagination = errors.New("bad tag list pagination")
 
 // ListTags lists every tag of repo (a repository path such as "org/app")
 // at base (the registry's scheme and host, "https://ghcr.io"), asking for
-// TagsPageSize tags a page and following the Link rel="next" header, as
-// the distribution spec has it. A Link may be relative or absolute; one
+// TagsPageSize tags a page (or, when the registry refuses that n with 400,
+// its own page size) and following the Link rel="next" header, as the
+// distribution spec has it. A Link may be relative or absolute; one
 // to another host is refused, since the credentials of the run must not
 // follow it. The scheme stays base's: the transport decides it.
 func ListTags(ctx context.Context, d Doer, base *url.URL, repo string) ([]string, error) {
@@ -68,6 +69,14 @@ func ListTags(ctx context.Context, d Doer, base *url.URL, repo string) ([]string
 			return nil, fmt.Errorf("listing the tags of %q: more than %d pages: %w", repo, MaxTagsPages, ErrTagsPagination)
 		}
 		got, link, err := tagsPage(ctx, d, next, repo)
+		var te *TagsRefusedError
+		if page == 0 && errors.As(err, &te) && te.StatusCode() == http.StatusBadRequest {
+			// Registries older than the spec's pagination refuse an n
+			// above their maximum (PAGINATION_NUMBER_INVALID); without
+			// n they answer with all tags or their own pages.
+			next.RawQuery = ""
+			got, link, err = tagsPage(ctx, d, next, repo)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -218,6 +218,7 @@ func TestListTagsRefused(t *testing.T) {
 	}{
 		{http.StatusNotFound, `{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}`, []string{`"o/r"`, "404 Not Found", "NAME_UNKNOWN"}},
 		{http.StatusMethodNotAllowed, ``, []string{"405 Method Not Allowed"}},
+		{http.StatusBadRequest, `{"errors":[{"code":"UNSUPPORTED"}]}`, []string{"400 Bad Request", "UNSUPPORTED"}},
 		{http.StatusUnauthorized, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, []string{"401 Unauthorized", "authentication required"}},
 	}
 	for _, tt := range tests {
@@ -242,6 +243,32 @@ func TestListTagsRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestListTagsWithoutN asks again without n when a registry refuses it,
+// as Distribution before v3 does for an n above its maximum.
+func TestListTagsWithoutN(t *testing.T) {
+	t.Parallel()
+	var queries []string
+	u := serveTags(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		queries = append(queries, r.URL.RawQuery)
+		if r.URL.Query().Has("n") {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"errors":[{"code":"PAGINATION_NUMBER_INVALID","message":"invalid number of results requested"}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"tags":["a","b"]}`)
+	}))
+	got, err := ListTags(context.Background(), http.DefaultClient, u, "o/r")
+	if err != nil {
+		t.Fatalf("ListTags() error = %v", err)
+	}
+	if diff := cmp.Diff([]string{"a", "b"}, got); diff != "" {
+		t.Errorf("ListTags() (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"n=1000", ""}, queries); diff != "" {
+		t.Errorf("ListTags() queries (-want +got):\n%s", diff)
 	}
 }
 
