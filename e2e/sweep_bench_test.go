@@ -6,9 +6,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -16,11 +18,13 @@ import (
 
 // The sweep benchmark's flags: the issue's repository by default.
 var (
-	sweepTags    = flag.Int("sweep-tags", 1000, "BenchmarkSweep: tags of the repository")
-	sweepDigests = flag.Int("sweep-digests", 300, "BenchmarkSweep: distinct digests the tags point at")
-	sweepEmpty   = flag.Int("sweep-empty", 100, "BenchmarkSweep: digests whose config has an empty architecture")
-	sweepTimeout = flag.Duration("sweep-timeout", 30*time.Minute, "BenchmarkSweep: how long one sweep may take")
-	sweepRegctl  = flag.Bool("sweep-regctl", true, "BenchmarkSweep: build regctl and run its loops too")
+	sweepTags      = flag.Int("sweep-tags", 1000, "BenchmarkSweep: tags of the repository")
+	sweepDigests   = flag.Int("sweep-digests", 300, "BenchmarkSweep: distinct digests the tags point at")
+	sweepEmpty     = flag.Int("sweep-empty", 100, "BenchmarkSweep: digests whose config has an empty architecture")
+	sweepTimeout   = flag.Duration("sweep-timeout", 30*time.Minute, "BenchmarkSweep: how long one sweep may take")
+	sweepRegctl    = flag.Bool("sweep-regctl", true, "BenchmarkSweep: build regctl and run its loops too")
+	sweepStorm     = flag.Bool("sweep-storm", true, "BenchmarkSweep: run set-image-platform in a 429 storm too")
+	sweepStormLoop = flag.Bool("sweep-storm-loop", false, "BenchmarkSweep: run the crane xargs -P 4 loop in the 429 storm too (slow: crane backs off for seconds)")
 )
 
 // sweepFixture is a repository of many tags over fewer digests, the first
@@ -142,6 +146,32 @@ type sweepContender struct {
 	command func(repo string) (path string, args []string)
 	// setup prepares home (credentials, tool config) before each run.
 	setup func(tb testing.TB, e *benchEnv, home string) error
+	// ours marks set-image-platform, which sweeps the tag pattern
+	// repo:* given as the image input.
+	ours bool
+	// storm makes the registry answer 429 with Retry-After: 1 to one
+	// registry request in five, as GHCR does past its rate limit.
+	storm bool
+}
+
+// inStorm is c run in a 429 storm.
+func inStorm(c sweepContender) sweepContender {
+	c.name += ", 429 storm"
+	c.storm = true
+	return c
+}
+
+// stormFault answers every fifth registry request (not token exchanges)
+// with 429 and hands the rest to the token service.
+func (e *benchEnv) stormFault() faultFunc {
+	var n atomic.Int64
+	return func(r *http.Request) (int, http.Header, string, bool) {
+		if strings.HasPrefix(r.URL.Path, "/v2/") && n.Add(1)%5 == 0 {
+			h := http.Header{"Retry-After": {"1"}, "Content-Type": {"application/json"}}
+			return http.StatusTooManyRequests, h, `{"errors":[{"code":"TOOMANYREQUESTS","message":"retry-after: 1s, allowed: 2000/minute"}]}`, true
+		}
+		return e.tokens.serve(r)
+	}
 }
 
 // loopContender is the loop users write around tool: list the tags, then
@@ -199,7 +229,7 @@ func (e *benchEnv) sweep(tb testing.TB, repo string, c sweepContender) sweepRun 
 	if err := c.setup(tb, e, home); err != nil {
 		return sweepRun{measurement: measurement{err: fmt.Errorf("%s: setting up: %w", c.name, err)}}
 	}
-	if c.name == toolOurs {
+	if c.ours {
 		ours, _ := actionEnv(tb, home, map[string]string{
 			"image": e.reg.ref(repo + ":*"), "platform": "linux/amd64",
 			"username": benchUser, "password": e.password,
@@ -207,11 +237,15 @@ func (e *benchEnv) sweep(tb testing.TB, repo string, c sweepContender) sweepRun 
 		env = append(env, ours...)
 	}
 	path, args := c.command(e.reg.ref(repo))
+	if c.storm {
+		e.reg.proxy.inject(e.stormFault())
+		defer e.reg.proxy.inject(e.tokens.serve)
+	}
 	e.reg.proxy.reset()
 	start := time.Now()
 	res, rss, err := execLong(tb, path, args, env)
 	run := sweepRun{measurement: measurement{wall: time.Since(start), requests: e.reg.proxy.requests()}, maxRSS: rss}
-	if c.name == toolOurs && res.ExitCode != 0 && strings.Contains(res.Stdout+res.Stderr, "parsing reference") {
+	if c.ours && res.ExitCode != 0 && strings.Contains(res.Stdout+res.Stderr, "parsing reference") {
 		run.skipped = "set-image-platform does not take tag patterns yet (issue 13): its half of the sweep is skipped until the sweep is wired"
 		return run
 	}
@@ -270,17 +304,25 @@ func BenchmarkSweep(b *testing.B) {
 	reg.proxy.setLatency(env.latency)
 
 	crane := benchTool{name: toolCrane, path: cranePath}
-	contenders := []sweepContender{{
+	ours := sweepContender{
 		name:    toolOurs,
+		ours:    true,
 		command: func(string) (string, []string) { return binaryPath, nil },
 		setup:   func(testing.TB, *benchEnv, string) error { return nil },
-	}, loopContender(crane, 1), loopContender(crane, 4)}
+	}
+	contenders := []sweepContender{ours, loopContender(crane, 1), loopContender(crane, 4)}
 	var regctlErr error
 	if *sweepRegctl {
 		regctl := buildRegctl(b)
 		if regctlErr = regctl.buildErr; regctlErr == nil {
 			contenders = append(contenders, loopContender(regctl, 1), loopContender(regctl, 4))
 		}
+	}
+	if *sweepStorm {
+		contenders = append(contenders, inStorm(ours))
+	}
+	if *sweepStormLoop {
+		contenders = append(contenders, inStorm(loopContender(crane, 4)))
 	}
 
 	results := map[string]sweepRun{}
@@ -328,22 +370,23 @@ func sweepTable(f *sweepFixture, contenders []sweepContender, results map[string
 	all, toMove := f.tagCount()
 	fmt.Fprintf(&s, "sweep of %d tags over %d digests (%d lacking the architecture, %d tags to move), %v per request; floor %d requests\n\n",
 		all, len(f.images), f.empty, toMove, latency, f.floor())
-	s.WriteString("| contender | requests | token exchanges | wall | max RSS | result |\n|---|--:|--:|--:|--:|---|\n")
+	s.WriteString("| contender | requests | token exchanges | 429 answers | wall | max RSS | result |\n|---|--:|--:|--:|--:|--:|---|\n")
 	for _, c := range contenders {
 		r, ok := results[c.name]
 		switch {
 		case !ok:
-			fmt.Fprintf(&s, "| %s | | | | | did not run |\n", c.name)
+			fmt.Fprintf(&s, "| %s | | | | | | did not run |\n", c.name)
 		case r.skipped != "":
-			fmt.Fprintf(&s, "| %s | | | | | %s |\n", c.name, r.skipped)
+			fmt.Fprintf(&s, "| %s | | | | | | %s |\n", c.name, r.skipped)
 		case r.err != nil:
-			fmt.Fprintf(&s, "| %s | | | | | %s |\n", c.name, oneLine(r.err.Error()))
+			fmt.Fprintf(&s, "| %s | | | | | | %s |\n", c.name, oneLine(r.err.Error()))
 		default:
-			fmt.Fprintf(&s, "| %s | %d | %d | %v | %.0f MiB | %s |\n", c.name, len(r.requests), r.tokens(), r.wall.Round(time.Millisecond), float64(r.maxRSS)/(1<<20), r.verdict)
+			throttled := r.count(func(q request) bool { return q.Status == http.StatusTooManyRequests })
+			fmt.Fprintf(&s, "| %s | %d | %d | %d | %v | %.0f MiB | %s |\n", c.name, len(r.requests), r.tokens(), throttled, r.wall.Round(time.Millisecond), float64(r.maxRSS)/(1<<20), r.verdict)
 		}
 	}
 	if regctlErr != nil {
-		fmt.Fprintf(&s, "| regctl | | | | | does not build here: %s |\n", oneLine(regctlErr.Error()))
+		fmt.Fprintf(&s, "| regctl | | | | | | does not build here: %s |\n", oneLine(regctlErr.Error()))
 	}
 	ours, ok := results[toolOurs]
 	if !ok || ours.skipped != "" || ours.verdict != "ok" {
