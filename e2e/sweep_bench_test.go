@@ -59,7 +59,12 @@ func newSweepFixture(tb testing.TB, tags, digests, empty int) *sweepFixture {
 		f.digest = append(f.digest, im.manifestDigest())
 	}
 	for t := range tags {
-		f.tags[t%digests] = append(f.tags[t%digests], fmt.Sprintf("v%d.%d.%d", t/100, t/10%10, t%10))
+		// Round robin from the last image, so that the images to fix
+		// have the smaller share when tags do not divide evenly (3 tags
+		// each of the issue's 1,000 over 300; 4 would put the floor
+		// above a fifth of the crane loop's requests).
+		i := digests - 1 - t%digests
+		f.tags[i] = append(f.tags[i], fmt.Sprintf("v%d.%d.%d", t/100, t/10%10, t%10))
 	}
 	return f
 }
@@ -409,4 +414,32 @@ func sweepTable(f *sweepFixture, contenders []sweepContender, results map[string
 	}
 	target("max RSS MiB", float64(ours.maxRSS)/(1<<20), 100, 1)
 	return s.String()
+}
+
+// TestSweepFixture holds the benchmark's fixture to the issue's shape:
+// 1,000 distinct tags over 300 distinct digests, 100 to fix.
+func TestSweepFixture(t *testing.T) {
+	t.Parallel()
+	f := newSweepFixture(t, 1000, 300, 100)
+	tags, digests := map[string]bool{}, map[string]bool{}
+	for i, ts := range f.tags {
+		digests[f.digest[i]] = true
+		for _, tag := range ts {
+			tags[tag] = true
+		}
+	}
+	all, toMove := f.tagCount()
+	if len(tags) != 1000 || all != 1000 || len(digests) != 300 || toMove != 300 {
+		t.Errorf("sweep fixture has %d distinct of %d tags, %d digests, %d tags to move; want 1000, 1000, 300, 300", len(tags), all, len(digests), toMove)
+	}
+	if got, want := f.floor(), 1000+300+100+2*300; got != want {
+		t.Errorf("floor() = %d, want %d", got, want)
+	}
+	for i, im := range f.images {
+		ms := mustMembers(t, "config", im.config.data)
+		arch, _ := value(ms, "architecture")
+		if want := map[bool]string{true: `""`, false: `"amd64"`}[i < f.empty]; arch != want {
+			t.Fatalf("image %d has architecture %s, want %s", i, arch, want)
+		}
+	}
 }
