@@ -10,9 +10,12 @@
 
 # Build stage: runs on the build machine's platform and cross-compiles a
 # static binary (no cgo) for the target platform, so a multi-platform build
-# needs no emulated compiler. TARGETOS and TARGETARCH are set by BuildKit;
-# empty (a builder without them) means the build machine's own.
-FROM --platform=$BUILDPLATFORM golang:1.26-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS build
+# needs no emulated compiler. BUILDPLATFORM, TARGETOS and TARGETARCH are set
+# by BuildKit. The classic builder (older engines on self-hosted runners)
+# leaves them empty: `linux` then names the build machine's own platform,
+# and empty TARGETOS and TARGETARCH build for it too.
+ARG BUILDPLATFORM
+FROM --platform=${BUILDPLATFORM:-linux} golang:1.26-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d AS build
 ARG TARGETOS
 ARG TARGETARCH
 WORKDIR /src
@@ -20,8 +23,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# VERSION is the release tag that `--version` prints and the action logs;
+# release builds pass it (--build-arg VERSION=v1.2.3). Empty: "(devel)".
+ARG VERSION
 RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-	go build -trimpath -ldflags="-s -w" -o /set-image-platform .
+	go build -trimpath \
+	-ldflags="-s -w -X github.com/set-image-platform/set-image-platform/internal/version.version=$VERSION" \
+	-o /set-image-platform .
 
 # distroless/static carries CA certificates for HTTPS registries and nothing
 # else: no shell, no package manager.

@@ -7,6 +7,7 @@ require (
 	github.com/google/go-containerregistry v0.22.1
 	github.com/klauspost/compress v1.19.2
 	github.com/sethvargo/go-githubactions v1.4.0
+	golang.org/x/sync v0.22.0
 )
 
 require (

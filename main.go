@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/authn/github"
 
 	"github.com/set-image-platform/set-image-platform/internal/action"
 	"github.com/set-image-platform/set-image-platform/internal/cli"
@@ -24,10 +25,15 @@ func main() {
 	}
 }
 
+// cliKeychain is crane's order: the docker config, then GITHUB_TOKEN (with
+// GITHUB_ACTOR) for ghcr.io, as workflow `run:` steps provide. The action
+// takes its github-token from its input instead.
+var cliKeychain = authn.NewMultiKeychain(authn.DefaultKeychain, github.Keychain)
+
 func run(ctx context.Context, args []string) error {
 	ua := "set-image-platform"
 	if len(args) == 0 && os.Getenv("GITHUB_ACTIONS") == "true" {
 		return action.Run(ctx, action.Env{Getenv: os.Getenv, Stdout: os.Stdout, Keychain: authn.DefaultKeychain, UserAgent: ua})
 	}
-	return cli.Run(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Keychain: authn.DefaultKeychain, UserAgent: ua})
+	return cli.Run(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Keychain: cliKeychain, UserAgent: ua})
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -151,4 +152,31 @@ func TestCLIAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPushDenied: a 403 on every write fails the image with one error that
+// says a permission is missing.
+func TestPushDenied(t *testing.T) {
+	t.Parallel()
+	im := packImage(t, 1)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
+	reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+		if !isWrite(r) {
+			return 0, nil, "", false
+		}
+		return http.StatusForbidden, http.Header{"Content-Type": {"application/json"}},
+			`{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`, true
+	})
+	ref := reg.ref("app:1.0")
+
+	res := runAction(t, map[string]string{"image": ref, "platform": "linux/amd64"})
+	reg.proxy.log(t, "requests of the run")
+	expectExit(t, res, 1)
+	msg := expectOneError(t, res)
+	// What is missing is the right to push (a token permission on
+	// ghcr.io).
+	if lower := strings.ToLower(msg); !strings.Contains(msg, ref) || (!strings.Contains(lower, "permission") && !strings.Contains(lower, "push")) {
+		t.Errorf("error %q does not name %s and the missing push permission", msg, ref)
+	}
+	expectAt(t, reg, "app:1.0", old)
 }

@@ -333,3 +333,47 @@ func TestCheckCLI(t *testing.T) {
 		t.Errorf("app:1.0 still %s after set --platform auto", old)
 	}
 }
+
+func TestCheckMode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		keys     string // platform keys of the pack config; "os" is "linux"
+		platform string
+		wantExit int
+		// wantInError are substrings of the single ::error:: besides
+		// the image reference.
+		wantInError []string
+	}{
+		{name: "platform missing", keys: `"architecture":""`, wantExit: 1},
+		{name: "platform missing, platform given", keys: `"architecture":""`, platform: "linux/amd64", wantExit: 1},
+		{name: "platform differs", keys: `"architecture":"arm64","variant":"v8"`, platform: "linux/amd64", wantExit: 1, wantInError: []string{"arm64", "amd64"}},
+		{name: "platform matches", keys: `"architecture":"amd64"`, platform: "linux/amd64"},
+		{name: "platform present, none given", keys: `"architecture":"arm64","variant":"v8"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			im := packImageWith(t, 1, tc.keys)
+			reg, old := newAppRegistry(t, registryOptions{}, im)
+			ref := reg.ref("app:1.0")
+
+			res := runAction(t, map[string]string{"image": ref, "platform": tc.platform, "mode": "check"})
+			reg.proxy.log(t, "requests of the run")
+			expectExit(t, res, tc.wantExit)
+			expectNoWrites(t, reg.proxy)
+			expectLayersUntouched(t, reg.proxy, im)
+			expectAt(t, reg, "app:1.0", old)
+			if _, ok := res.Outputs["results"]; !ok {
+				t.Errorf("check mode wrote no results output")
+			}
+			if tc.wantExit == 0 {
+				expectNoErrors(t, res)
+				if res.Outputs["digest"] != old || res.Outputs["changed"] != "false" {
+					t.Errorf("outputs digest=%q changed=%q, want %s and false", res.Outputs["digest"], res.Outputs["changed"], old)
+				}
+				return
+			}
+			expectErrorMentions(t, res, append([]string{ref}, tc.wantInError...)...)
+		})
+	}
+}

@@ -1,22 +1,19 @@
 package e2e
 
 import (
-	"fmt"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/set-image-platform/set-image-platform/internal/action"
 )
 
 // The contract's names: workflows and scripts of users depend on them, so
@@ -272,216 +269,27 @@ func TestContractREADME(t *testing.T) {
 	}
 }
 
-// TestContractInputsRead checks that the action's code reads every input
-// action.yml declares, and no other: an input never read is silently
-// ignored, one not declared is always empty.
+// TestContractInputsRead checks that the inputs the action reads (its
+// table, which ReadInputs reads and no other) are action.yml's, with the
+// same defaults: an input never read is silently ignored, one not declared
+// is always empty.
 func TestContractInputsRead(t *testing.T) {
 	t.Parallel()
-	read, err := inputsRead(filepath.Join("..", "internal", "action"))
-	if err != nil {
-		t.Fatal(err)
+	var got []actionInput
+	for _, s := range action.Inputs() {
+		in := actionInput{Name: s.Name, Required: s.Required}
+		if !s.Required {
+			in.Default = ptr(s.Default)
+		}
+		got = append(got, in)
 	}
-	got := slices.Sorted(maps.Keys(read))
-	want := readActionYAML(t).inputNames()
-	sort.Strings(want)
+	var want []actionInput
+	for _, in := range readActionYAML(t).Inputs {
+		in.Description = ""
+		want = append(want, in)
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("inputs read by GetInput in internal/action differ from action.yml's (-want +got):\n%s", diff)
-	}
-}
-
-// inputsRead parses the non-test Go files of dir and returns the input
-// names passed to GetInput, with where each is read. A name is a string
-// literal, or a loop variable (or a field of one) ranging over a literal
-// list; anything else is an error, so that the check cannot pass by not
-// seeing a read.
-func inputsRead(dir string) (map[string][]string, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil {
-		return nil, err
-	}
-	fset := token.NewFileSet()
-	read := map[string][]string{}
-	var errs []string
-	for _, path := range files {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return nil, fmt.Errorf("parsing %s: %w", path, err)
-		}
-		var stack []ast.Node
-		ast.Inspect(f, func(n ast.Node) bool {
-			if n == nil {
-				stack = stack[:len(stack)-1]
-				return true
-			}
-			stack = append(stack, n)
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
-				return true
-			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok || sel.Sel.Name != "GetInput" {
-				return true
-			}
-			pos := fset.Position(call.Pos()).String()
-			if len(call.Args) != 1 {
-				errs = append(errs, pos+": GetInput with "+strconv.Itoa(len(call.Args))+" arguments")
-				return true
-			}
-			names, err := stringValues(call.Args[0], stack)
-			if err != nil {
-				errs = append(errs, pos+": "+err.Error())
-				return true
-			}
-			for _, name := range names {
-				read[name] = append(read[name], pos)
-			}
-			return true
-		})
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("reading GetInput arguments:\n%s", strings.Join(errs, "\n"))
-	}
-	if len(read) == 0 {
-		return nil, fmt.Errorf("no GetInput call found in %s", dir)
-	}
-	return read, nil
-}
-
-// stringValues returns the strings that e can hold: a string literal, a
-// loop variable ranging over a literal list of strings, or a field of a
-// loop variable ranging over a literal list of structs. stack holds the
-// nodes enclosing e, outermost first.
-func stringValues(e ast.Expr, stack []ast.Node) ([]string, error) {
-	var loopVar, field string
-	switch e := e.(type) {
-	case *ast.BasicLit:
-		if e.Kind != token.STRING {
-			return nil, fmt.Errorf("argument %s is not a string", e.Value)
-		}
-		s, err := strconv.Unquote(e.Value)
-		return []string{s}, err
-	case *ast.Ident:
-		loopVar = e.Name
-	case *ast.SelectorExpr:
-		x, ok := e.X.(*ast.Ident)
-		if !ok {
-			return nil, fmt.Errorf("argument %s is not a literal or a loop variable's field", syntaxName(e))
-		}
-		loopVar, field = x.Name, e.Sel.Name
-	default:
-		return nil, fmt.Errorf("argument of type %s is not a literal or a loop variable", syntaxName(e))
-	}
-	for i := len(stack) - 1; i >= 0; i-- {
-		r, ok := stack[i].(*ast.RangeStmt)
-		if !ok {
-			continue
-		}
-		if v, ok := r.Value.(*ast.Ident); !ok || v.Name != loopVar {
-			continue
-		}
-		list, ok := r.X.(*ast.CompositeLit)
-		if !ok {
-			return nil, fmt.Errorf("loop variable %s ranges over something other than a literal list", loopVar)
-		}
-		return listValues(list, field)
-	}
-	return nil, fmt.Errorf("%s is not a loop variable over a literal list", loopVar)
-}
-
-// listValues returns the strings of a literal list: its elements, or the
-// named field of each struct element.
-func listValues(list *ast.CompositeLit, field string) ([]string, error) {
-	index := -1
-	if field != "" {
-		arr, ok := list.Type.(*ast.ArrayType)
-		if !ok {
-			return nil, fmt.Errorf("list of field %s is not a slice or array literal", field)
-		}
-		st, ok := arr.Elt.(*ast.StructType)
-		if !ok {
-			return nil, fmt.Errorf("list of field %s does not hold struct literals", field)
-		}
-		n := 0
-		for _, f := range st.Fields.List {
-			for _, name := range f.Names {
-				if name.Name == field {
-					index = n
-				}
-				n++
-			}
-		}
-		if index < 0 {
-			return nil, fmt.Errorf("struct has no field %s", field)
-		}
-	}
-	var out []string
-	for _, elt := range list.Elts {
-		v := elt
-		if field != "" {
-			lit, ok := elt.(*ast.CompositeLit)
-			if !ok {
-				return nil, fmt.Errorf("element of type %s is not a struct literal", syntaxName(elt))
-			}
-			v = nil
-			for j, fe := range lit.Elts {
-				if kv, ok := fe.(*ast.KeyValueExpr); ok {
-					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == field {
-						v = kv.Value
-					}
-				} else if j == index {
-					v = fe
-				}
-			}
-			if v == nil {
-				return nil, fmt.Errorf("element without field %s", field)
-			}
-		}
-		s, err := stringValues(v, nil)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s...)
-	}
-	return out, nil
-}
-
-// syntaxName names e's syntax for error messages.
-func syntaxName(e ast.Expr) string { return fmt.Sprintf("%T", e) }
-
-func TestInputsReadFollowsLoops(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		src     string
-		want    []string
-		wantErr bool
-	}{
-		{"literal", `gha.GetInput("image")`, []string{"image"}, false},
-		{"strings", `for _, n := range []string{"a", "b"} { gha.GetInput(n) }`, []string{"a", "b"}, false},
-		{"positional field", `for _, b := range []struct{ name string; dst *bool }{{"x", nil}, {"y", nil}} { gha.GetInput(b.name) }`, []string{"x", "y"}, false},
-		{"keyed field", `for _, b := range []struct{ dst *bool; name string }{{name: "z"}} { gha.GetInput(b.name) }`, []string{"z"}, false},
-		{"variable", `n := "a"; gha.GetInput(n)`, nil, true},
-		{"call", `gha.GetInput(strings.ToLower("A"))`, nil, true},
-		{"range over a variable", `l := []string{"a"}; for _, n := range l { gha.GetInput(n) }`, nil, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			src := "package p\n\nfunc f() {\n" + tc.src + "\n}\n"
-			if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			read, err := inputsRead(dir)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("inputsRead(%q) error = %v, want error %v", tc.src, err, tc.wantErr)
-			}
-			if diff := cmp.Diff(tc.want, slices.Sorted(maps.Keys(read))); diff != "" {
-				t.Errorf("inputsRead(%q) names (-want +got):\n%s", tc.src, diff)
-			}
-		})
+		t.Errorf("inputs the action reads differ from action.yml's (-want +got):\n%s", diff)
 	}
 }
 

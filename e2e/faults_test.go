@@ -732,3 +732,39 @@ func TestFaultRedirectKeepsCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestRetries: a 503 on reading and a 429 with Retry-After on pushing are
+// retried, and the run succeeds.
+func TestRetries(t *testing.T) {
+	t.Parallel()
+	im := packImage(t, 1)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
+	var mu sync.Mutex
+	failed := map[string]bool{}
+	reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		isManifest := strings.Contains(r.URL.Path, "/manifests/")
+		switch {
+		case r.Method == http.MethodGet && isManifest && !failed["get"]:
+			failed["get"] = true
+			return http.StatusServiceUnavailable, nil, "try later", true
+		case r.Method == http.MethodPut && isManifest && !failed["put"]:
+			failed["put"] = true
+			return http.StatusTooManyRequests, http.Header{"Retry-After": {"1"}}, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`, true
+		}
+		return 0, nil, "", false
+	})
+
+	res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64"})
+	reg.proxy.log(t, "requests of the run")
+	expectExit(t, res, 0)
+	if !failed["get"] || !failed["put"] {
+		t.Errorf("faults injected = %v, want both a GET and a PUT of a manifest", failed)
+	}
+	newDigest := reg.digestOf(t, "app:1.0")
+	if newDigest == old || res.Outputs["digest"] != newDigest {
+		t.Errorf("app:1.0 = %s (was %s), digest output %q", newDigest, old, res.Outputs["digest"])
+	}
+	expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux/amd64"), nil)
+}

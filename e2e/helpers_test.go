@@ -260,3 +260,17 @@ func expectJSONStdout(t testing.TB, res Result, want []resultObject) {
 		t.Errorf("--json output mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// anyContainsAll reports whether one of lines contains every one of subs.
+func anyContainsAll(lines, subs []string) bool {
+	for _, l := range lines {
+		all := true
+		for _, s := range subs {
+			all = all && strings.Contains(l, s)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}

@@ -335,3 +335,65 @@ func TestStepSummary(t *testing.T) {
 		t.Errorf("step summary has no Markdown table header separator:\n%s", res.Summary)
 	}
 }
+
+func TestSetPlatformForms(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		platform   string
+		wantOutput string
+		// wantNotice: the value is an alias, normalized with a notice
+		// naming it and what it stands for.
+		wantNotice []string
+	}{
+		{platform: "linux/arm/v7", wantOutput: "linux/arm/v7"},
+		{platform: "linux/arm64/v8", wantOutput: "linux/arm64/v8"},
+		{platform: "windows/amd64:10.0.17763.6659", wantOutput: "windows/amd64:10.0.17763.6659"},
+		{platform: "linux/x86_64", wantOutput: "linux/amd64", wantNotice: []string{"x86_64", "amd64"}},
+		{platform: "linux/aarch64", wantOutput: "linux/arm64", wantNotice: []string{"aarch64", "arm64"}},
+		{platform: "linux/armhf", wantOutput: "linux/arm/v7", wantNotice: []string{"armhf", "arm", "v7"}},
+	} {
+		t.Run(tc.platform, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			// os "" and no architecture: any os/arch may be set.
+			im := buildxImage(t, 1)
+			reg.push(t, "app:1.0", im)
+
+			res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": tc.platform})
+			reg.proxy.log(t, "requests of the run")
+			expectExit(t, res, 0)
+			if got := res.Outputs["platform"]; got != tc.wantOutput {
+				t.Errorf("platform output = %q, want %q", got, tc.wantOutput)
+			}
+			expectPatched(t, reg, "app", "app:1.0", im, platformMembers(tc.wantOutput), nil)
+			if tc.wantNotice != nil && !anyContainsAll(res.commandLines("notice"), tc.wantNotice) {
+				t.Errorf("no ::notice:: mentions all of %q: %q", tc.wantNotice, res.commandLines("notice"))
+			}
+		})
+	}
+}
+
+// TestCosignSignatureWarning: a cosign signature tag of the old digest is
+// reported in a ::warning:: and left in place.
+func TestCosignSignatureWarning(t *testing.T) {
+	t.Parallel()
+	im := packImage(t, 1)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
+	sigTag := "sha256-" + strings.TrimPrefix(old, "sha256:") + ".sig"
+	sig := packImageWith(t, 1, `"architecture":"amd64"`)
+	sigDigest := reg.push(t, "app:"+sigTag, sig)
+
+	res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64"})
+	reg.proxy.log(t, "requests of the run")
+	expectExit(t, res, 0)
+	warned := false
+	for _, w := range res.commandLines("warning") {
+		if strings.Contains(w, sigTag) {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no ::warning:: names %s: %q", sigTag, res.commandLines("warning"))
+	}
+	expectAt(t, reg, "app:"+sigTag, sigDigest)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,5 +174,29 @@ func TestLoggerOneLine(t *testing.T) {
 		"::error::e " + escaped + "\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("log mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestReadInputsReadsTheTable checks that ReadInputs asks the runner for
+// exactly the inputs of the table that action.yml is held to.
+func TestReadInputsReadsTheTable(t *testing.T) {
+	t.Parallel()
+	var asked []string
+	getenv := func(k string) string {
+		if name, ok := strings.CutPrefix(k, "INPUT_"); ok {
+			asked = append(asked, strings.ToLower(name))
+		}
+		return ""
+	}
+	gha := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(&bytes.Buffer{}))
+	if _, err := ReadInputs(gha); err != nil {
+		t.Fatalf("ReadInputs() = %v, want no error", err)
+	}
+	var want []string
+	for _, s := range Inputs() {
+		want = append(want, s.Name)
+	}
+	if diff := cmp.Diff(slices.Sorted(slices.Values(want)), slices.Sorted(slices.Values(asked))); diff != "" {
+		t.Errorf("ReadInputs() asked for inputs (-want +got):\n%s", diff)
 	}
 }

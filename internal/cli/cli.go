@@ -27,10 +27,6 @@ type Env struct {
 	UserAgent      string
 }
 
-// ErrFailed is returned when at least one image failed; the reasons were
-// already printed.
-var ErrFailed = errors.New("one or more images failed")
-
 const usage = `Usage: set-image-platform [flags] IMAGE...
 
 Sets the platform (os/arch[/variant][:os.version]) of container images in
@@ -50,7 +46,8 @@ Examples:
 Credentials are read like docker and crane read them (DOCKER_CONFIG,
 ~/.docker/config.json, credential helpers); --username with
 --password-stdin overrides them for one registry (the --tag registry, else
-the images' one); GITHUB_TOKEN is used for ghcr.io.
+the images' one); GITHUB_TOKEN (with GITHUB_ACTOR) is used for ghcr.io
+when the docker config has nothing for it.
 
 Exit status: 0 when every image succeeded (with --check: passed), 1 otherwise.
 `
@@ -110,9 +107,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 		in.Password = p
 	}
 	in.Images = images
-	in.GitHubToken = env.Getenv("GITHUB_TOKEN")
-	in.GitHubActor = env.Getenv("GITHUB_ACTOR")
-	if in.StallTimeout, err = engine.ParseStallTimeout(env.Getenv(engine.StallTimeoutEnv)); err != nil {
+	if err := engine.FromEnv(env.Getenv, &in); err != nil {
 		return report(env, err)
 	}
 	cfg, err := engine.NewConfig(in)
@@ -128,6 +123,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 		Keychain:  env.Keychain,
 		Log:       &logger{w: logw, errw: env.Stderr},
 		UserAgent: env.UserAgent,
+		Words:     words.Words,
 	})
 	if asJSON {
 		b, err := engine.JSON(results)
@@ -136,12 +132,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 		}
 		fmt.Fprintf(env.Stdout, "%s\n", b)
 	}
-	for _, r := range results {
-		if r.Err != nil {
-			return ErrFailed
-		}
-	}
-	return nil
+	return engine.Failed(results)
 }
 
 // parseInterspersed lets flags come after images, as users type them.

@@ -1,151 +1,43 @@
 package cli
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"log"
-	"net"
-	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/set-image-platform/set-image-platform/internal/demo"
 	"github.com/set-image-platform/set-image-platform/internal/engine"
-	"github.com/set-image-platform/set-image-platform/internal/patch"
-	"github.com/set-image-platform/set-image-platform/internal/plan"
-	"github.com/set-image-platform/set-image-platform/internal/platform"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
 
-// Demo starts a registry on loopback, pushes an image whose config says
-// "architecture": "" as `pack buildpack package` makes them, sets
-// linux/amd64 on it and prints the config's platform before and after.
+// Demo starts the demo registry, sets linux/amd64 on its sample image and
+// prints the config's platform before and after.
 func Demo(ctx context.Context, env Env) error {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return report(env, fmt.Errorf("starting demo registry: %w", err))
-	}
-	srv := &http.Server{Handler: ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))}
-	go srv.Serve(l)
-	defer srv.Close()
-
-	ref, err := name.ParseReference(l.Addr().String() + "/demo/buildpack:0.0.1")
+	reg, err := demo.Start(ctx, env.Transport)
 	if err != nil {
 		return report(env, err)
 	}
-	if err := pushSample(ctx, ref, env.Transport); err != nil {
-		return report(env, fmt.Errorf("pushing demo image: %w", err))
-	}
-	before, err := readPlatform(ctx, ref, env.Transport)
+	defer reg.Close()
+	before, err := reg.Platform(ctx)
 	if err != nil {
 		return report(env, err)
 	}
-	fmt.Fprintf(env.Stdout, "demo: registry on %s holds %s, built like `pack buildpack package` makes it\n", l.Addr(), ref)
+	fmt.Fprintf(env.Stdout, "demo: registry on %s holds %s, built like `pack buildpack package` makes it\n", reg.Addr, reg.Ref)
 	fmt.Fprintf(env.Stdout, "before: config says %s\n\n", before)
 
-	cfg, err := engine.NewConfig(engine.Input{Images: []string{ref.String()}, Platform: "linux/amd64"})
+	cfg, err := engine.NewConfig(engine.Input{Images: []string{reg.Ref.String()}, Platform: "linux/amd64"})
 	if err != nil {
 		return report(env, err)
 	}
-	fmt.Fprintf(env.Stdout, "$ set-image-platform --platform linux/amd64 %s\n", ref)
-	results := engine.Run(ctx, cfg, engine.Deps{Transport: env.Transport, Keychain: authn.DefaultKeychain, Log: &logger{w: env.Stdout, errw: env.Stdout}})
-	if results[0].Err != nil {
-		return ErrFailed
+	fmt.Fprintf(env.Stdout, "$ set-image-platform --platform linux/amd64 %s\n", reg.Ref)
+	results := engine.Run(ctx, cfg, engine.Deps{Transport: env.Transport, Keychain: authn.DefaultKeychain, Log: &logger{w: env.Stdout, errw: env.Stdout}, Words: words.Words})
+	if err := engine.Failed(results); err != nil {
+		return err
 	}
-	after, err := readPlatform(ctx, ref, env.Transport)
+	after, err := reg.Platform(ctx)
 	if err != nil {
 		return report(env, err)
 	}
 	fmt.Fprintf(env.Stdout, "\nafter:  config says %s\n", after)
 	return nil
-}
-
-// readPlatform describes the platform keys of ref's config as the registry
-// holds it now.
-func readPlatform(ctx context.Context, ref name.Reference, rt http.RoundTripper) (string, error) {
-	c, err := registry.Open(ctx, ref.Context().Registry, []registry.Scope{{Repository: ref.Context().RepositoryStr()}}, registry.Options{Transport: rt, Keychain: authn.NewMultiKeychain()})
-	if err != nil {
-		return "", err
-	}
-	m, err := c.GetManifest(ctx, ref.Context().RepositoryStr(), ref.Identifier())
-	if err != nil {
-		return "", err
-	}
-	raw, ok, err := patch.Get(m.Bytes, patch.Path{"config", "digest"})
-	if err != nil || !ok {
-		return "", errors.New("reading demo manifest: no config digest")
-	}
-	d, err := v1.NewHash(string(bytes.Trim(raw, `"`)))
-	if err != nil {
-		return "", err
-	}
-	cfg, err := c.GetBlob(ctx, ref.Context().RepositoryStr(), d, registry.MaxConfigSize, "config")
-	if err != nil {
-		return "", err
-	}
-	arch, _, _ := patch.Get(cfg, patch.Path{"architecture"})
-	osr, _, _ := patch.Get(cfg, patch.Path{"os"})
-	p, err := patch.ReadPlatform(cfg, nil)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf(`"architecture":%s, "os":%s  (platform %s, manifest %s)`, arch, osr, platform.Platform.Display(p), m.Digest), nil
-}
-
-func pushSample(ctx context.Context, ref name.Reference, rt http.RoundTripper) error {
-	layer, diffID, err := sampleLayer()
-	if err != nil {
-		return err
-	}
-	ld := plan.Digest(layer)
-	config := []byte(`{"architecture":"","created":"1980-01-01T00:00:01Z","history":[{"created":"1980-01-01T00:00:01Z","created_by":"pack buildpack package"}],"os":"linux","rootfs":{"type":"layers","diff_ids":["` + diffID.String() + `"]},"config":{"Labels":{"io.buildpacks.buildpackage.metadata":"{\"id\":\"demo/hello\",\"version\":\"0.0.1\",\"stacks\":[{\"id\":\"*\"}]}"}}}`)
-	cd := plan.Digest(config)
-	manifest := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"%s"}]}`, len(config), cd, len(layer), ld))
-	repo := ref.Context().RepositoryStr()
-	c, err := registry.Open(ctx, ref.Context().Registry, []registry.Scope{{Repository: repo, Push: true}}, registry.Options{Transport: rt, Keychain: authn.NewMultiKeychain()})
-	if err != nil {
-		return err
-	}
-	if err := c.PushBlob(ctx, repo, ld, int64(len(layer)), bytes.NewReader(layer)); err != nil {
-		return err
-	}
-	if err := c.PushBlob(ctx, repo, cd, int64(len(config)), bytes.NewReader(config)); err != nil {
-		return err
-	}
-	return c.PutManifest(ctx, repo, ref.Identifier(), manifest, "application/vnd.docker.distribution.manifest.v2+json")
-}
-
-// sampleLayer is a gzipped tar holding a buildpack's bin/build script.
-func sampleLayer() (compressed []byte, diffID v1.Hash, err error) {
-	var tarBuf bytes.Buffer
-	tw := tar.NewWriter(&tarBuf)
-	body := []byte("#!/bin/sh\necho building\n")
-	for _, h := range []*tar.Header{
-		{Name: "cnb/buildpacks/demo_hello/0.0.1/bin/", Typeflag: tar.TypeDir, Mode: 0o755},
-		{Name: "cnb/buildpacks/demo_hello/0.0.1/bin/build", Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(body))},
-	} {
-		if err := tw.WriteHeader(h); err != nil {
-			return nil, v1.Hash{}, err
-		}
-	}
-	if _, err := tw.Write(body); err != nil {
-		return nil, v1.Hash{}, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, v1.Hash{}, err
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(tarBuf.Bytes())
-	if err := zw.Close(); err != nil {
-		return nil, v1.Hash{}, err
-	}
-	return gz.Bytes(), plan.Digest(tarBuf.Bytes()), nil
 }

@@ -112,16 +112,39 @@ func NewConfig(in Input) (*Config, error) {
 	if in.Insecure {
 		opts = append(opts, name.Insecure)
 	}
+	refs, lines, err := c.parseImages(in.Images, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.parsePlatform(in.Platform); err != nil {
+		return nil, err
+	}
+	t, err := parseTag(in.Tag, len(refs), opts)
+	if err != nil {
+		return nil, err
+	}
+	if c.Jobs, err = t.jobs(refs, lines); err != nil {
+		return nil, err
+	}
+	if c.Creds, err = credentials(in, refs, t); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseImages parses the image lines, skipping blank ones and noting
+// repeats; lines maps each reference kept to the line that named it.
+func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Reference, map[string]string, error) {
 	var refs []name.Reference
 	seen := map[string]string{} // normalized source -> the line that named it first
-	for _, line := range in.Images {
+	for _, line := range images {
 		s := strings.TrimSpace(line)
 		if s == "" {
 			continue
 		}
 		ref, err := name.ParseReference(s, opts...)
 		if err != nil {
-			return nil, &InputError{"image", fmt.Errorf("parsing reference %q: %w", s, err)}
+			return nil, nil, &InputError{"image", fmt.Errorf("parsing reference %q: %w", s, err)}
 		}
 		// The same image twice would be worked twice at once, racing to
 		// write the same tag; once is what was meant.
@@ -133,64 +156,89 @@ func NewConfig(in Input) (*Config, error) {
 		refs = append(refs, ref)
 	}
 	if len(refs) == 0 {
-		return nil, &InputError{"image", errors.New("no image given: set it to a reference such as ghcr.io/owner/name:tag")}
+		return nil, nil, &InputError{"image", errors.New("no image given: set it to a reference such as ghcr.io/owner/name:tag")}
 	}
+	return refs, seen, nil
+}
 
-	switch p := strings.TrimSpace(in.Platform); {
+// parsePlatform reads the platform input: auto, a platform, or nothing.
+func (c *Config) parsePlatform(s string) error {
+	switch p := strings.TrimSpace(s); {
 	case strings.EqualFold(p, "auto"):
 		c.Auto = true
 	case p != "":
 		pl, notices, err := platform.Parse(p)
 		if err != nil {
-			return nil, &InputError{"platform", err}
+			return &InputError{"platform", err}
 		}
 		c.Platform = pl
 		c.Notices = append(c.Notices, notices...)
 	}
+	return nil
+}
 
-	var full name.Tag
-	tag := strings.TrimSpace(in.Tag)
-	bare := tag != "" && tagRE.MatchString(tag)
-	if tag != "" && !bare {
-		t, err := name.NewTag(tag, append(opts, name.StrictValidation)...)
-		if err != nil {
-			return nil, &InputError{"tag", fmt.Errorf("parsing %q: want a bare tag such as fixed, or a full reference such as ghcr.io/owner/name:tag: %w", tag, err)}
-		}
-		if len(refs) > 1 {
-			return nil, &InputError{"tag", fmt.Errorf("%q is a full reference, which takes one image, not %d: use a bare tag to tag each image in its own repository", tag, len(refs))}
-		}
-		full = t
+// tagInput is the tag input: none, a bare tag, or a full reference.
+type tagInput struct {
+	tag  string
+	bare bool
+	full name.Tag
+}
+
+func parseTag(s string, images int, opts []name.Option) (tagInput, error) {
+	t := tagInput{tag: strings.TrimSpace(s)}
+	t.bare = t.tag != "" && tagRE.MatchString(t.tag)
+	if t.tag == "" || t.bare {
+		return t, nil
 	}
+	full, err := name.NewTag(t.tag, append(opts, name.StrictValidation)...)
+	if err != nil {
+		return t, &InputError{"tag", fmt.Errorf("parsing %q: want a bare tag such as fixed, or a full reference such as ghcr.io/owner/name:tag: %w", t.tag, err)}
+	}
+	if images > 1 {
+		return t, &InputError{"tag", fmt.Errorf("%q is a full reference, which takes one image, not %d: use a bare tag to tag each image in its own repository", t.tag, images)}
+	}
+	t.full = full
+	return t, nil
+}
+
+// jobs resolves each image's target, refusing two images written to one tag.
+func (t tagInput) jobs(refs []name.Reference, lines map[string]string) ([]Job, error) {
+	var jobs []Job
 	writers := map[string]string{} // normalized target tag -> the line whose image is written there
 	for _, ref := range refs {
 		j := Job{Source: ref, Target: ref}
 		switch {
-		case bare:
-			j.Target = ref.Context().Tag(tag)
-		case tag != "":
-			j.Target = full
+		case t.bare:
+			j.Target = ref.Context().Tag(t.tag)
+		case t.tag != "":
+			j.Target = t.full
 		}
 		// A tag holds one image: two sources written to it at once leave
 		// one of them there and report two digests for it. A digest
 		// target moves no tag, so it collides with nothing.
-		if t, ok := j.Target.(name.Tag); ok {
-			line := seen[refKey(ref)]
-			if other, ok := writers[refKey(t)]; ok {
-				return nil, &InputError{"tag", fmt.Errorf("images %q and %q would both be written to %s, which can hold only one of them: give them different tags, or work them in separate runs", other, line, t)}
+		if tag, ok := j.Target.(name.Tag); ok {
+			line := lines[refKey(ref)]
+			if other, ok := writers[refKey(tag)]; ok {
+				return nil, &InputError{"tag", fmt.Errorf("images %q and %q would both be written to %s, which can hold only one of them: give them different tags, or work them in separate runs", other, line, tag)}
 			}
-			writers[refKey(t)] = line
+			writers[refKey(tag)] = line
 		}
-		c.Jobs = append(c.Jobs, j)
+		jobs = append(jobs, j)
 	}
+	return jobs, nil
+}
 
+// credentials checks username and password go together and decides the
+// one registry they are for.
+func credentials(in Input, refs []name.Reference, t tagInput) (Credentials, error) {
 	if (in.Username == "") != (in.Password == "") {
 		missing := "password"
 		if in.Username == "" {
 			missing = "username"
 		}
-		return nil, &InputError{missing, errors.New("username and password go together: set both, or neither")}
+		return Credentials{}, &InputError{missing, errors.New("username and password go together: set both, or neither")}
 	}
-	c.Creds = Credentials{
+	c := Credentials{
 		Username:    in.Username,
 		Password:    in.Password,
 		GitHubToken: in.GitHubToken,
@@ -198,14 +246,14 @@ func NewConfig(in Input) (*Config, error) {
 	}
 	switch regs := registries(refs); {
 	case in.Username == "":
-	case tag != "" && !bare:
+	case t.tag != "" && !t.bare:
 		// One image: its target's registry is where a password is needed
 		// (to push), whichever registry the source is on.
-		c.Creds.Registry = full.RegistryStr()
+		c.Registry = t.full.RegistryStr()
 	case len(regs) > 1:
-		return nil, &InputError{"username", fmt.Errorf("the images are on %d registries (%s), and username and password go to one registry only: list the images of each registry in a run of its own", len(regs), strings.Join(regs, ", "))}
+		return Credentials{}, &InputError{"username", fmt.Errorf("the images are on %d registries (%s), and username and password go to one registry only: list the images of each registry in a run of its own", len(regs), strings.Join(regs, ", "))}
 	default:
-		c.Creds.Registry = regs[0]
+		c.Registry = regs[0]
 	}
 	return c, nil
 }

@@ -1,42 +1,6 @@
 package engine
 
-import (
-	"errors"
-	"fmt"
-
-	"github.com/google/go-containerregistry/pkg/name"
-
-	"github.com/set-image-platform/set-image-platform/internal/registry"
-)
-
-// describe turns err into a message a person can act on: what failed for
-// which image, and what to do about it.
-func describe(err error, ref name.Reference, writing bool, creds Credentials) error {
-	var re *registry.Error
-	var ph *registry.PlainHTTPError
-	hint := ""
-	switch {
-	case errors.As(err, &ph):
-		hint = "; set insecure to true if this registry really speaks plain HTTP"
-	case errors.As(err, &re) && re.Unauthorized() && (writing || re.Method != "GET" && re.Method != "HEAD"):
-		hint = fmt.Sprintf("; the credentials may not push to %s", ref.Context().Name())
-		if ref.Context().RegistryStr() == ghcr {
-			hint += ": give the job `permissions: packages: write` (for github-token), or a token with write:packages, and make sure the package grants this repository write access"
-		} else {
-			hint += ": use username and password of an account with push rights"
-		}
-	case errors.As(err, &re) && re.Unauthorized() && creds.appliesTo(ref.Context().RegistryStr()):
-		hint = fmt.Sprintf("; the registry refused the username and password given for %s: check them, and that the account can read the repository", ref.Context().Name())
-	case errors.As(err, &re) && re.Unauthorized():
-		hint = fmt.Sprintf("; the registry refused access to %s: set username and password", ref.Context().Name())
-		if ref.Context().RegistryStr() == ghcr {
-			hint += ", or give the job `permissions: packages: read` for github-token"
-		}
-	case errors.As(err, &re) && re.NotFound():
-		hint = "; check the reference, and that the credentials can see the repository"
-	}
-	return fmt.Errorf("%s: %w%s", ref, err, hint)
-}
+import "fmt"
 
 func humanBytes(n int64) string {
 	const unit = 1024

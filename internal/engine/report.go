@@ -2,8 +2,8 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
@@ -11,7 +11,7 @@ import (
 // SummaryLine is the one line per image the logs carry:
 // "ref  before -> after  old digest -> new digest".
 func SummaryLine(r Result) string {
-	return fmt.Sprintf("%s  %s -> %s  %s -> %s", r.Source, displayPlatforms(r.Before), displayPlatforms(r.After), r.PreviousDigest, r.Digest)
+	return fmt.Sprintf("%s  %s -> %s  %s -> %s", r.Source, DisplayPlatforms(r.Before), DisplayPlatforms(r.After), r.PreviousDigest, r.Digest)
 }
 
 // ResultJSON is one element of the results output.
@@ -34,7 +34,7 @@ func JSON(results []Result) ([]byte, error) {
 		// them decoded: registry text is made safe here too.
 		if r.Err != nil {
 			out[i].Error = safetext.Line(r.Err.Error())
-			if !r.written() {
+			if !r.Written() {
 				continue
 			}
 		}
@@ -48,73 +48,25 @@ func JSON(results []Result) ([]byte, error) {
 	return b, nil
 }
 
-// Outputs are the step outputs for results: one line per image for the
-// scalar ones (empty for an image that failed before anything was written),
-// and the results JSON.
-func Outputs(results []Result) (map[string]string, error) {
-	cols := map[string][]string{}
-	for _, r := range results {
-		row := map[string]string{"digest": "", "image": "", "previous-digest": "", "changed": "", "platform": ""}
-		if r.Err == nil || r.written() {
-			row = map[string]string{
-				"digest":          r.Digest,
-				"image":           r.TargetRepository + "@" + r.Digest,
-				"previous-digest": r.PreviousDigest,
-				"changed":         fmt.Sprint(r.Changed),
-				"platform":        Platforms(r.After),
-			}
-		}
-		for k, v := range row {
-			// A raw line break from registry text would shift every
-			// later image's line.
-			cols[k] = append(cols[k], safetext.Line(v))
-		}
-	}
-	out := map[string]string{}
-	for k, v := range cols {
-		out[k] = strings.Join(v, "\n")
-	}
-	js, err := JSON(results)
-	if err != nil {
-		return nil, err
-	}
-	out["results"] = string(js)
-	return out, nil
-}
+// ErrFailed is returned when at least one image failed; the reasons were
+// already logged.
+var ErrFailed = errors.New("one or more images failed")
 
-// Markdown is the step summary: a table with one row per image. In check
-// mode the columns are the declared platform, the expected one and the
-// verdict.
-func Markdown(cfg *Config, results []Result) string {
-	var b strings.Builder
-	if cfg.Mode == Check {
-		expected := "os and architecture set"
-		switch {
-		case cfg.Auto:
-			expected = "what its binaries show"
-		case !cfg.Platform.IsZero():
-			expected = cfg.Platform.String()
-		}
-		b.WriteString("### set-image-platform check\n\n| image | declared platform | expected platform | verdict |\n|---|---|---|---|\n")
-		for _, r := range results {
-			verdict := "passed"
-			switch {
-			case len(r.Findings) > 0:
-				verdict = "failed: " + strings.Join(r.Findings, "; ")
-			case r.Err != nil:
-				verdict = "error: " + r.Err.Error()
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", safetext.Cell(r.Source), safetext.Cell(displayPlatforms(r.Before)), safetext.Cell(expected), safetext.Cell(verdict))
-		}
-		return b.String()
-	}
-	b.WriteString("### set-image-platform\n\n| image | platform before | platform after | digest before | digest after | changed |\n|---|---|---|---|---|---|\n")
+// Failed returns ErrFailed when an image of results failed.
+func Failed(results []Result) error {
 	for _, r := range results {
 		if r.Err != nil {
-			fmt.Fprintf(&b, "| %s | | | | | failed: %s |\n", safetext.Cell(r.Source), safetext.Cell(r.Err.Error()))
-			continue
+			return ErrFailed
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", safetext.Cell(r.Source), safetext.Cell(displayPlatforms(r.Before)), safetext.Cell(displayPlatforms(r.After)), r.PreviousDigest, r.Digest, r.Changed)
 	}
-	return b.String()
+	return nil
+}
+
+// FromEnv reads what both front doors take from the environment with
+// their inputs: GITHUB_ACTOR, for github-token, and StallTimeoutEnv.
+func FromEnv(getenv func(string) string, in *Input) error {
+	in.GitHubActor = getenv("GITHUB_ACTOR")
+	d, err := ParseStallTimeout(getenv(StallTimeoutEnv))
+	in.StallTimeout = d
+	return err
 }

@@ -4,52 +4,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
-
-func TestOutputsAfterAWrite(t *testing.T) {
-	t.Parallel()
-	newDigest := v1.Hash{Algorithm: "sha256", Hex: "2222222222222222222222222222222222222222222222222222222222222222"}
-	base := Result{
-		Source: "r.test/app:1.0", Target: "r.test/app:1.0", TargetRepository: "r.test/app",
-		PreviousDigest: "sha256:1111111111111111111111111111111111111111111111111111111111111111", Digest: newDigest.String(),
-		Changed: true, After: []platform.Platform{{OS: "linux", Architecture: "amd64"}},
-	}
-	written := base
-	written.Err = &WrittenError{Target: base.Target, Digest: newDigest, Err: errors.New("HEAD /v2/app/manifests/1.0: 500 Internal Server Error")}
-	failed := base
-	failed.Err = errors.New("pushing manifest: 503 Service Unavailable")
-	for _, tc := range []struct {
-		name      string
-		r         Result
-		wantEmpty bool
-	}{
-		{"written, then the read-back failed", written, false},
-		{"failed before the write", failed, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := Outputs([]Result{tc.r})
-			if err != nil {
-				t.Fatal(err)
-			}
-			delete(got, "results")
-			want := map[string]string{
-				"digest": base.Digest, "image": "r.test/app@" + base.Digest, "previous-digest": base.PreviousDigest,
-				"changed": "true", "platform": "linux/amd64",
-			}
-			if tc.wantEmpty {
-				want = map[string]string{"digest": "", "image": "", "previous-digest": "", "changed": "", "platform": ""}
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("Outputs(%s) mismatch (-want +got):\n%s", tc.name, diff)
-			}
-		})
-	}
-}
 
 func TestWrittenErrorText(t *testing.T) {
 	t.Parallel()

@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
 
@@ -36,6 +40,8 @@ type Deps struct {
 	Keychain  authn.Keychain
 	Log       Logger
 	UserAgent string
+	// Words words hints; nil leaves them out.
+	Words Words
 }
 
 // Result is what happened to one image.
@@ -59,8 +65,8 @@ type Result struct {
 	Err error
 }
 
-// written reports whether the target was written although r failed.
-func (r Result) written() bool {
+// Written reports whether the target was written although r failed.
+func (r Result) Written() bool {
 	var we *WrittenError
 	return errors.As(r.Err, &we)
 }
@@ -75,8 +81,8 @@ func Platforms(ps []platform.Platform) string {
 	return strings.Join(s, ",")
 }
 
-// displayPlatforms joins platforms for logs, "(none)" and "?" included.
-func displayPlatforms(ps []platform.Platform) string {
+// DisplayPlatforms joins platforms for logs, "(none)" and "?" included.
+func DisplayPlatforms(ps []platform.Platform) string {
 	if len(ps) == 0 {
 		return platform.Platform{}.Display()
 	}
@@ -106,27 +112,34 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	n := len(cfg.Jobs)
 	results := make([]Result, n)
 	logs := make([]*bufferLogger, n)
-	done := make([]chan struct{}, n)
-	sem := make(chan struct{}, maxJobs)
-	for i, j := range cfg.Jobs {
-		done[i] = make(chan struct{})
-		go func() {
-			defer close(done[i])
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			buf := &bufferLogger{}
-			jd := deps
-			jd.Log = buf
-			r := runJob(ctx, cfg, jd, clients, j)
-			r.Err = scrub.err(r.Err)
-			for k, f := range r.Findings {
-				r.Findings[k] = scrub.text(f)
-			}
-			results[i], logs[i] = r, buf
-		}()
+	// ready[i] is closed when image i is done, so that its log is printed
+	// as soon as those before it are.
+	ready := make([]chan struct{}, n)
+	for i := range ready {
+		ready[i] = make(chan struct{})
 	}
+	go func() {
+		var g errgroup.Group
+		g.SetLimit(maxJobs)
+		for i, j := range cfg.Jobs {
+			g.Go(func() error {
+				defer close(ready[i])
+				buf := &bufferLogger{}
+				jd := deps
+				jd.Log = buf
+				r := runJob(ctx, cfg, jd, clients, j)
+				r.Err = scrub.err(r.Err)
+				for k, f := range r.Findings {
+					r.Findings[k] = scrub.text(f)
+				}
+				results[i], logs[i] = r, buf
+				return nil
+			})
+		}
+		g.Wait()
+	}()
 	for i, j := range cfg.Jobs {
-		<-done[i]
+		<-ready[i]
 		deps.Log.Group(j.Source.String())
 		if n > 1 {
 			deps.Log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, j.Source))
@@ -173,17 +186,17 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 		add(j.Target.Context(), write)
 	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
-	out := make(map[string]clientResult, len(regs))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for host, reg := range regs {
+	hosts := slices.Sorted(maps.Keys(regs))
+	opened := make([]clientResult, len(hosts))
+	var g errgroup.Group
+	for i, host := range hosts {
 		var ss []registry.Scope
 		for repo, push := range scopes[host] {
 			ss = append(ss, registry.Scope{Repository: repo, Push: push})
 		}
 		sort.Slice(ss, func(a, b int) bool { return ss[a].Repository < ss[b].Repository })
-		wg.Go(func() {
-			c, err := registry.Open(ctx, reg, ss, registry.Options{
+		g.Go(func() error {
+			c, err := registry.Open(ctx, regs[host], ss, registry.Options{
 				Keychain:     kc,
 				Insecure:     cfg.Insecure,
 				Transport:    deps.Transport,
@@ -191,12 +204,15 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				Logf:         func(f string, a ...any) { deps.Log.Info(fmt.Sprintf(f, a...)) },
 				StallTimeout: cfg.StallTimeout,
 			})
-			mu.Lock()
-			out[host] = clientResult{c, err}
-			mu.Unlock()
+			opened[i] = clientResult{c, err}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
+	out := make(map[string]clientResult, len(hosts))
+	for i, host := range hosts {
+		out[host] = opened[i]
+	}
 	return out
 }
 
@@ -204,70 +220,94 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name()}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
-		r.Err = describe(src.err, j.Source, false, cfg.Creds)
+		r.Err = describe(src.err, j.Source, false, cfg.Creds, deps.Words)
 		return r
 	}
 	if dst.err != nil {
-		r.Err = describe(dst.err, j.Target, true, cfg.Creds)
+		r.Err = describe(dst.err, j.Target, true, cfg.Creds, deps.Words)
 		return r
 	}
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
-	p, err := read(ctx, src.c, j.Source, cfg, copyAll, deps.Log)
+	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
+	p, err := read(ctx, from, j.Source, cfg, copyAll, deps.Log)
 	if err != nil {
-		r.Err = describe(err, j.Source, false, cfg.Creds)
+		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
 		return r
 	}
-	r.PreviousDigest, r.Digest = p.prev.String(), p.digest.String()
+	r.PreviousDigest, r.Digest = p.PreviousDigest.String(), p.Digest.String()
 	if _, ok := j.Target.(name.Digest); ok {
 		r.Target = r.TargetRepository + "@" + r.Digest
 	}
-	r.Before, r.After, r.Changed = p.before, p.after, p.changed
+	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
 	if cfg.Mode == Check {
-		r.Findings = p.findings
+		r.Findings = p.Findings
 		if len(r.Findings) > 0 {
 			r.Err = fmt.Errorf("%s: check failed: %s", j.Source, strings.Join(r.Findings, "; "))
 		}
 		return r
 	}
-	for _, s := range p.stale {
+	for _, s := range p.Stale {
 		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; it does not carry over: make the attestation again for the new digest", j.Source, s))
 	}
-	if !p.changed && sameTarget(j) {
+	if !p.Changed && sameTarget(j) {
 		return r
 	}
-	// What refers to the previous digest is looked up while the new one is
-	// written: the look-ups do not depend on the writes.
-	var refs []string
-	var refsErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if p.changed {
-			refs, refsErr = src.c.Referrers(ctx, j.Source.Context().RepositoryStr(), p.prev)
+	r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
+	return r
+}
+
+// write applies p (unless dry-run) while it looks up what refers to the
+// previous digest: the look-ups do not depend on the writes.
+func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) error {
+	var refs []referrers.Referrer
+	var lookUp errgroup.Group
+	lookUp.Go(func() error {
+		var err error
+		if p.Changed {
+			refs, err = src.Referrers(ctx, p.PreviousDigest)
 		}
-	}()
+		return err
+	})
 	if !cfg.DryRun {
-		if err := apply(ctx, deps, src.c, dst.c, j, p); err != nil {
-			<-done
-			r.Err = describe(err, j.Target, true, cfg.Creds)
+		if err := applyPlan(ctx, deps, src, dst, j, p, copyAll); err != nil {
+			lookUp.Wait()
 			var we *WrittenError
 			if errors.As(err, &we) {
 				// It names the target and what it holds: the
 				// result keeps the digests written.
-				r.Err = we
+				return we
 			}
-			return r
+			return describe(err, j.Target, true, cfg.Creds, deps.Words)
 		}
 	}
-	<-done
-	switch {
+	switch refsErr := lookUp.Wait(); {
 	case refsErr != nil:
-		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.prev, refsErr))
+		deps.Log.Info(fmt.Sprintf("could not look up signatures and other referrers of %s: %v", p.PreviousDigest, refsErr))
 	case len(refs) > 0:
-		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.prev, p.digest, strings.Join(refs, ", ")))
+		deps.Log.Warning(fmt.Sprintf("%s: %d referrers of the previous digest %s do not carry over to %s; sign, attest or attach them again for the new digest: %s", j.Source, len(refs), p.PreviousDigest, p.Digest, strings.Join(referrerNames(refs), ", ")))
 	}
-	return r
+	return nil
+}
+
+// referrerNames names referrers for the warning, in sorted order: the
+// artifact type (or "referrer") and digest of what the referrers API
+// lists, the tag of what was found by tag.
+func referrerNames(refs []referrers.Referrer) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		kind := r.ArtifactType
+		switch {
+		case r.FoundBy == referrers.ByCosignTag:
+			out[i] = "cosign tag " + r.Tag
+			continue
+		case kind == "":
+			kind = "referrer"
+		}
+		out[i] = fmt.Sprintf("%s %s", kind, r.Digest)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // sameTarget reports whether the result goes back where it was read from.

@@ -1,59 +1,41 @@
 package plan
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
-// Media types the planner tells apart.
-const (
-	OCIManifest     = "application/vnd.oci.image.manifest.v1+json"
-	OCIIndex        = "application/vnd.oci.image.index.v1+json"
-	DockerManifest  = "application/vnd.docker.distribution.manifest.v2+json"
-	DockerList      = "application/vnd.docker.distribution.manifest.list.v2+json"
-	DockerSchema1   = "application/vnd.docker.distribution.manifest.v1+json"
-	DockerSchema1JW = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-	OCIConfig       = "application/vnd.oci.image.config.v1+json"
-	DockerConfig    = "application/vnd.docker.container.image.v1+json"
-)
-
-// IsIndex reports whether mediaType is an OCI index or a Docker manifest list.
-func IsIndex(mediaType string) bool { return mediaType == OCIIndex || mediaType == DockerList }
-
-// IsImageConfig reports whether mediaType is an image config.
-func IsImageConfig(mediaType string) bool { return mediaType == OCIConfig || mediaType == DockerConfig }
-
 // Descriptor is what a manifest says of a blob.
 type Descriptor struct {
-	MediaType string  `json:"mediaType"`
-	Digest    v1.Hash `json:"digest"`
-	Size      int64   `json:"size"`
+	MediaType types.MediaType `json:"mediaType"`
+	Digest    v1.Hash         `json:"digest"`
+	Size      int64           `json:"size"`
 }
 
 // Manifest is the part of an image manifest the planner reads. The bytes
 // themselves are only ever patched, never re-encoded from this.
 type Manifest struct {
-	MediaType string
+	MediaType types.MediaType
 	Config    Descriptor
 	Layers    []Descriptor
 }
 
 // ParseManifest checks that b, of media type mediaType, is an image manifest
 // this tool can patch, and reads its config and layer descriptors.
-func ParseManifest(mediaType string, b []byte) (*Manifest, error) {
-	switch mediaType {
-	case OCIManifest, DockerManifest:
-	case OCIIndex, DockerList:
+func ParseManifest(mediaType types.MediaType, b []byte) (*Manifest, error) {
+	switch {
+	case mediaType.IsImage():
+	case mediaType.IsIndex():
 		return nil, &UnsupportedError{MediaType: mediaType, Reason: "an image index"}
-	case DockerSchema1, DockerSchema1JW:
+	case mediaType.IsSchema1():
 		return nil, &UnsupportedError{MediaType: mediaType, Reason: "a Docker schema 1 manifest, which has no config to patch; rebuild or convert the image with a current tool"}
 	default:
 		return nil, &UnsupportedError{MediaType: mediaType, Reason: "not an image manifest"}
@@ -62,9 +44,9 @@ func ParseManifest(mediaType string, b []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("parsing manifest: %w", err)
 	}
 	var m struct {
-		MediaType string       `json:"mediaType"`
-		Config    *Descriptor  `json:"config"`
-		Layers    []Descriptor `json:"layers"`
+		MediaType types.MediaType `json:"mediaType"`
+		Config    *Descriptor     `json:"config"`
+		Layers    []Descriptor    `json:"layers"`
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("parsing manifest: %w", err)
@@ -75,7 +57,7 @@ func ParseManifest(mediaType string, b []byte) (*Manifest, error) {
 	if m.Config == nil || m.Config.Digest.Hex == "" {
 		return nil, errors.New("parsing manifest: no config descriptor")
 	}
-	if !IsImageConfig(m.Config.MediaType) {
+	if !m.Config.MediaType.IsConfig() {
 		return nil, &UnsupportedError{MediaType: m.Config.MediaType, Reason: "an artifact, not an image (its config media type is not an image config)"}
 	}
 	return &Manifest{MediaType: mediaType, Config: *m.Config, Layers: m.Layers}, nil
@@ -83,7 +65,7 @@ func ParseManifest(mediaType string, b []byte) (*Manifest, error) {
 
 // UnsupportedError refuses a manifest this tool cannot patch.
 type UnsupportedError struct {
-	MediaType string
+	MediaType types.MediaType
 	Reason    string
 }
 
@@ -92,18 +74,18 @@ func (e *UnsupportedError) Error() string {
 }
 
 // ConflictError refuses to replace a platform that is present and different
-// without overwrite.
+// without overwrite. The front door says how to allow it.
 type ConflictError struct {
 	Have, Want platform.Platform
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("the image already declares platform %s, not %s; set overwrite to replace it", e.Have.Display(), e.Want.String())
+	return fmt.Sprintf("the image already declares platform %s, not %s", e.Have.Display(), e.Want.String())
 }
 
 // Image is a single image as read from the registry.
 type Image struct {
-	MediaType string
+	MediaType types.MediaType
 	Manifest  []byte
 	Digest    v1.Hash
 	Config    []byte
@@ -115,7 +97,7 @@ type Change struct {
 	Before, After  platform.Platform
 	PreviousDigest v1.Hash
 	Digest         v1.Hash
-	MediaType      string
+	MediaType      types.MediaType
 	Manifest       []byte
 	// Config is the new config blob; ConfigChanged says it must be uploaded.
 	Config        []byte
@@ -128,15 +110,14 @@ type Change struct {
 	Changed   bool
 }
 
-// SetImage plans setting want on img. The manifest must have been checked
-// with ParseManifest, which m is the result of.
-func SetImage(img Image, m *Manifest, want platform.Platform, overwrite bool) (*Change, error) {
+// SetImage plans setting want on the image n.
+func SetImage(n *Node, want platform.Platform, overwrite bool) (*Change, error) {
+	if n.declErr != nil {
+		return nil, n.declErr
+	}
+	img, m, before := n.Read, n.Manifest, n.Declared
 	if err := patch.Validate(img.Config); err != nil {
 		return nil, fmt.Errorf("parsing config %s: %w", m.Config.Digest, err)
-	}
-	before, err := patch.ReadPlatform(img.Config, nil)
-	if err != nil {
-		return nil, fmt.Errorf("reading platform of config %s: %w", m.Config.Digest, err)
 	}
 	c := &Change{
 		Before:         before,
@@ -162,14 +143,14 @@ func SetImage(img Image, m *Manifest, want platform.Platform, overwrite bool) (*
 	if err != nil {
 		return nil, fmt.Errorf("patching config: %w", err)
 	}
-	cd := Digest(cfg)
+	cd := digest(cfg)
 	man, err := patch.SetDescriptor(img.Manifest, patch.Path{"config"}, cd.String(), int64(len(cfg)))
 	if err != nil {
 		return nil, fmt.Errorf("patching manifest: %w", err)
 	}
 	c.After = want
 	c.Config, c.ConfigDigest, c.ConfigChanged = cfg, cd, cd != m.Config.Digest
-	c.Manifest, c.Digest = man, Digest(man)
+	c.Manifest, c.Digest = man, digest(man)
 	c.Changed = c.Digest != img.Digest
 	return c, nil
 }
@@ -194,10 +175,10 @@ func Conflicts(have, want platform.Platform) bool {
 	return false
 }
 
-// Digest is the sha256 digest of b.
-func Digest(b []byte) v1.Hash {
-	s := sha256.Sum256(b)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+// digest is the sha256 digest of b, which reading from memory cannot fail.
+func digest(b []byte) v1.Hash {
+	h, _, _ := v1.SHA256(bytes.NewReader(b))
+	return h
 }
 
 // Blobs lists the config and layers of any manifest (image or not), for

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
@@ -39,7 +40,7 @@ func fixture(t *testing.T, dir string) (Image, *Manifest) {
 	t.Helper()
 	man := read(t, dir, "manifest.json")
 	mt, _, _ := patch.Get(man, patch.Path{"mediaType"})
-	img := Image{MediaType: string(mt[1 : len(mt)-1]), Manifest: man, Digest: Digest(man), Config: read(t, dir, "config.json")}
+	img := Image{MediaType: types.MediaType(mt[1 : len(mt)-1]), Manifest: man, Digest: digest(man), Config: read(t, dir, "config.json")}
 	m, err := ParseManifest(img.MediaType, man)
 	if err != nil {
 		t.Fatalf("ParseManifest(%s) = %v", dir, err)
@@ -53,7 +54,7 @@ func TestSetImageGolden(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			t.Parallel()
 			img, m := fixture(t, dir)
-			c, err := SetImage(img, m, mustPlatform(t, "linux/amd64"), true)
+			c, err := SetImage(NewImage(img, m, nil), mustPlatform(t, "linux/amd64"), true)
 			if err != nil {
 				t.Fatalf("SetImage(%s, linux/amd64) = %v", dir, err)
 			}
@@ -63,11 +64,11 @@ func TestSetImageGolden(t *testing.T) {
 			if diff := cmp.Diff(string(read(t, dir, "manifest.linux-amd64.golden")), string(c.Manifest)); diff != "" {
 				t.Errorf("SetImage(%s) manifest (-want +got):\n%s", dir, diff)
 			}
-			if !c.Changed || !c.ConfigChanged || c.Digest != Digest(c.Manifest) || c.PreviousDigest != img.Digest || c.MediaType != img.MediaType {
-				t.Errorf("SetImage(%s) = changed %t, config changed %t, digest %s of %s, media type %s; want changed, the digest of the new manifest, media type %s", dir, c.Changed, c.ConfigChanged, c.Digest, Digest(c.Manifest), c.MediaType, img.MediaType)
+			if !c.Changed || !c.ConfigChanged || c.Digest != digest(c.Manifest) || c.PreviousDigest != img.Digest || c.MediaType != img.MediaType {
+				t.Errorf("SetImage(%s) = changed %t, config changed %t, digest %s of %s, media type %s; want changed, the digest of the new manifest, media type %s", dir, c.Changed, c.ConfigChanged, c.Digest, digest(c.Manifest), c.MediaType, img.MediaType)
 			}
 			// Applying the same platform again changes nothing.
-			again, err := SetImage(Image{MediaType: c.MediaType, Manifest: c.Manifest, Digest: c.Digest, Config: c.Config}, mustParse(t, c), mustPlatform(t, "linux/amd64"), false)
+			again, err := SetImage(NewImage(Image{MediaType: c.MediaType, Manifest: c.Manifest, Digest: c.Digest, Config: c.Config}, mustParse(t, c), nil), mustPlatform(t, "linux/amd64"), false)
 			if err != nil || again.Changed || again.Digest != c.Digest {
 				t.Errorf("SetImage(result, linux/amd64) = changed %t digest %v err %v, want unchanged %s", again.Changed, again.Digest, err, c.Digest)
 			}
@@ -87,14 +88,14 @@ func mustParse(t *testing.T, c *Change) *Manifest {
 func TestSetImageOverwrite(t *testing.T) {
 	t.Parallel()
 	img, m := fixture(t, "buildx-oci") // linux/arm64/v8
-	_, err := SetImage(img, m, mustPlatform(t, "linux/amd64"), false)
+	_, err := SetImage(NewImage(img, m, nil), mustPlatform(t, "linux/amd64"), false)
 	var ce *ConflictError
 	if !errors.As(err, &ce) || ce.Have.Architecture != "arm64" {
 		t.Fatalf("SetImage(arm64 image, linux/amd64, no overwrite) = %v, want a *ConflictError naming arm64", err)
 	}
 	// arm64 without variant is the same platform as arm64/v8: already
 	// there, nothing to write.
-	c, err := SetImage(img, m, mustPlatform(t, "linux/arm64"), false)
+	c, err := SetImage(NewImage(img, m, nil), mustPlatform(t, "linux/arm64"), false)
 	if err != nil {
 		t.Fatalf("SetImage(arm64/v8 image, linux/arm64) = %v, want no error", err)
 	}
@@ -108,7 +109,7 @@ func TestSetImageOverwrite(t *testing.T) {
 func imageWith(t *testing.T, cfgPlatform string) (Image, *Manifest) {
 	t.Helper()
 	c := child(t, "x", cfgPlatform)
-	return c.Image, c.Manifest
+	return c.Read, c.Manifest
 }
 
 func TestSetImageEquivalent(t *testing.T) {
@@ -133,7 +134,7 @@ func TestSetImageEquivalent(t *testing.T) {
 		t.Run(tt.config+tt.want, func(t *testing.T) {
 			t.Parallel()
 			img, m := imageWith(t, tt.config)
-			c, err := SetImage(img, m, mustPlatform(t, tt.want), false)
+			c, err := SetImage(NewImage(img, m, nil), mustPlatform(t, tt.want), false)
 			if err != nil {
 				t.Fatalf("SetImage(%s, %s) = %v, want no error", tt.config, tt.want, err)
 			}
@@ -169,7 +170,7 @@ func TestSetImageInvalidFields(t *testing.T) {
 			t.Parallel()
 			img, m := imageWith(t, tt.config)
 			want := mustPlatform(t, tt.want)
-			_, err := SetImage(img, m, want, false)
+			_, err := SetImage(NewImage(img, m, nil), want, false)
 			var ce *ConflictError
 			if !errors.As(err, &ce) {
 				t.Fatalf("SetImage(%s, %s, no overwrite) = %v, want a *ConflictError", tt.config, tt.want, err)
@@ -177,7 +178,7 @@ func TestSetImageInvalidFields(t *testing.T) {
 			if msg := err.Error(); strings.ContainsAny(msg, "\n\r\x1b") {
 				t.Errorf("SetImage(%s) error = %q, holds a control character", tt.config, msg)
 			}
-			c, err := SetImage(img, m, want, true)
+			c, err := SetImage(NewImage(img, m, nil), want, true)
 			if err != nil {
 				t.Fatalf("SetImage(%s, %s, overwrite) = %v, want no error", tt.config, tt.want, err)
 			}
@@ -232,12 +233,14 @@ func parseLoose(s string) platform.Platform {
 func TestParseManifestRefuses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name, mediaType, body string
+		name      string
+		mediaType types.MediaType
+		body      string
 	}{
-		{"index", OCIIndex, `{"schemaVersion":2,"manifests":[]}`},
-		{"manifest list", DockerList, `{"schemaVersion":2,"manifests":[]}`},
-		{"schema 1", DockerSchema1JW, `{"schemaVersion":1,"fsLayers":[]}`},
-		{"artifact", OCIManifest, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}`},
+		{"index", types.OCIImageIndex, `{"schemaVersion":2,"manifests":[]}`},
+		{"manifest list", types.DockerManifestList, `{"schemaVersion":2,"manifests":[]}`},
+		{"schema 1", types.DockerManifestSchema1Signed, `{"schemaVersion":1,"fsLayers":[]}`},
+		{"artifact", types.OCIManifestSchema1, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}`},
 		{"unknown", "application/vnd.example+json", `{}`},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
@@ -15,30 +16,46 @@ import (
 
 // child makes an image child whose config declares cfgPlatform (raw JSON
 // members, may be empty).
-func child(t *testing.T, seed, cfgPlatform string) *Child {
+func child(t *testing.T, seed, cfgPlatform string) *Node {
 	t.Helper()
 	cfg := []byte(`{` + cfgPlatform + `"rootfs":{"type":"layers","diff_ids":[]},"moby.buildkit.buildinfo.v1":"` + seed + `"}`)
-	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}`, Digest(cfg), len(cfg)))
-	m, err := ParseManifest(OCIManifest, man)
+	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}`, digest(cfg), len(cfg)))
+	m, err := ParseManifest(types.OCIManifestSchema1, man)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Child{Image: Image{MediaType: OCIManifest, Manifest: man, Digest: Digest(man), Config: cfg}, Manifest: m}
+	return NewImage(Image{MediaType: types.OCIManifestSchema1, Manifest: man, Digest: digest(man), Config: cfg}, m, nil)
+}
+
+// setIndex plans idx as Set does for the tree of idx with children (per
+// entry, nil where not an image) and what their binaries showed.
+func setIndexTree(idx *Index, children []*Node, want platform.Platform, overwrite bool, detected []platform.Platform) (*Plan, error) {
+	nodes := make([]*Node, len(idx.Entries))
+	for i, c := range children {
+		if c == nil {
+			continue
+		}
+		nodes[i] = NewImage(c.Read, c.Manifest, &idx.Entries[i])
+		if i < len(detected) {
+			nodes[i].Detected = detected[i]
+		}
+	}
+	return Set(NewIndex(idx, nodes), want, overwrite)
 }
 
 // entry is an index entry for c with a raw platform member (may be empty).
-func entry(c *Child, platformMember string) string {
-	return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d%s}`, c.Image.Digest, len(c.Image.Manifest), platformMember)
+func entry(c *Node, platformMember string) string {
+	return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d%s}`, c.Read.Digest, len(c.Read.Manifest), platformMember)
 }
 
-func attestation(for_ *Child, n int) string {
-	return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064d","size":566,"annotations":{"vnd.docker.reference.digest":"%s","vnd.docker.reference.type":"attestation-manifest"},"platform":{"architecture":"unknown","os":"unknown"}}`, n, for_.Image.Digest)
+func attestation(for_ *Node, n int) string {
+	return fmt.Sprintf(`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%064d","size":566,"annotations":{"vnd.docker.reference.digest":"%s","vnd.docker.reference.type":"attestation-manifest"},"platform":{"architecture":"unknown","os":"unknown"}}`, n, for_.Read.Digest)
 }
 
 func makeIndex(t *testing.T, entries ...string) *Index {
 	t.Helper()
 	b := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `],"annotations":{"org.opencontainers.image.created":"2025-03-04T10:21:07Z"}}`)
-	idx, err := ParseIndex(OCIIndex, Digest(b), b)
+	idx, err := ParseIndex(types.OCIImageIndex, digest(b), b)
 	if err != nil {
 		t.Fatalf("ParseIndex() = %v", err)
 	}
@@ -54,6 +71,31 @@ func entries(t *testing.T, idx []byte) []json.RawMessage {
 	return v.Manifests
 }
 
+// firstChild returns the platforms the plan gives the first entry's config
+// and the entry itself.
+func firstChild(ic *Plan) (config, entry platform.Platform) {
+	config, _ = patch.ReadPlatform(ic.Children[0].Config, nil)
+	entry, _ = patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+	return config, entry
+}
+
+// settled checks that a plan failed if wantErr, else that it succeeded,
+// and returns its first child's platforms; ok says there is more to check.
+func settled(t *testing.T, what string, ic *Plan, err error, wantErr bool) (config, entry platform.Platform, ok bool) {
+	t.Helper()
+	switch {
+	case wantErr && err == nil:
+		t.Errorf("setIndexTree(%s) = nil error, want one", what)
+		return config, entry, false
+	case wantErr:
+		return config, entry, false
+	case err != nil:
+		t.Fatalf("setIndexTree(%s) = %v, want no error", what, err)
+	}
+	config, entry = firstChild(ic)
+	return config, entry, true
+}
+
 func TestSetIndexFillsConfigsFromEntries(t *testing.T) {
 	t.Parallel()
 	amd, arm := child(t, "a", `"architecture":"","os":"linux",`), child(t, "b", `"os":"linux",`)
@@ -61,9 +103,9 @@ func TestSetIndexFillsConfigsFromEntries(t *testing.T) {
 		entry(amd, `,"platform":{"architecture":"amd64","os":"linux"}`),
 		entry(arm, `,"platform":{"architecture":"arm64","os":"linux","variant":"v8"}`),
 		attestation(amd, 1), attestation(arm, 2))
-	ic, err := SetIndex(idx, []*Child{amd, arm, nil, nil}, platform.Platform{}, false, nil)
+	ic, err := setIndexTree(idx, []*Node{amd, arm, nil, nil}, platform.Platform{}, false, nil)
 	if err != nil {
-		t.Fatalf("SetIndex() = %v", err)
+		t.Fatalf("setIndexTree() = %v", err)
 	}
 	want := []string{"linux/amd64", "linux/arm64/v8"}
 	var got []string
@@ -71,34 +113,34 @@ func TestSetIndexFillsConfigsFromEntries(t *testing.T) {
 		p, _ := patch.ReadPlatform(c.Config, nil)
 		got = append(got, p.String())
 		if !c.Changed {
-			t.Errorf("SetIndex() child %d unchanged, want changed", i)
+			t.Errorf("setIndexTree() child %d unchanged, want changed", i)
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("SetIndex() child config platforms (-want +got):\n%s", diff)
+		t.Errorf("setIndexTree() child config platforms (-want +got):\n%s", diff)
 	}
 	before, after := entries(t, idx.Bytes), entries(t, ic.Bytes)
 	for i := range 2 {
 		wantEntry, _ := patch.SetDescriptor(before[i], nil, ic.Children[i].Digest.String(), int64(len(ic.Children[i].Manifest)))
 		if !bytes.Equal(wantEntry, after[i]) {
-			t.Errorf("SetIndex() entry %d = %s, want %s (only digest and size changed)", i, after[i], wantEntry)
+			t.Errorf("setIndexTree() entry %d = %s, want %s (only digest and size changed)", i, after[i], wantEntry)
 		}
 	}
 	for i := 2; i < 4; i++ {
 		if !bytes.Equal(before[i], after[i]) {
-			t.Errorf("SetIndex() attestation entry %d = %s, want it byte-identical %s", i, after[i], before[i])
+			t.Errorf("setIndexTree() attestation entry %d = %s, want it byte-identical %s", i, after[i], before[i])
 		}
 	}
 	// Outside the manifests array nothing moves.
 	start := bytes.Index(idx.Bytes, []byte(`],"annotations"`))
 	if !bytes.HasSuffix(ic.Bytes, idx.Bytes[start:]) || !bytes.HasPrefix(ic.Bytes, idx.Bytes[:bytes.Index(idx.Bytes, []byte("[{"))]) {
-		t.Errorf("SetIndex() changed bytes outside the entries:\n%s\n%s", idx.Bytes, ic.Bytes)
+		t.Errorf("setIndexTree() changed bytes outside the entries:\n%s\n%s", idx.Bytes, ic.Bytes)
 	}
-	if len(ic.Stale) != 2 || !strings.Contains(ic.Stale[0], amd.Image.Digest.String()) {
-		t.Errorf("SetIndex() stale = %q, want the two attestations of the changed children", ic.Stale)
+	if len(ic.Stale) != 2 || !strings.Contains(ic.Stale[0], amd.Read.Digest.String()) {
+		t.Errorf("setIndexTree() stale = %q, want the two attestations of the changed children", ic.Stale)
 	}
-	if ic.Digest != Digest(ic.Bytes) || !ic.Changed {
-		t.Errorf("SetIndex() digest %s changed %t, want %s and changed", ic.Digest, ic.Changed, Digest(ic.Bytes))
+	if ic.Digest != digest(ic.Bytes) || !ic.Changed {
+		t.Errorf("setIndexTree() digest %s changed %t, want %s and changed", ic.Digest, ic.Changed, digest(ic.Bytes))
 	}
 }
 
@@ -106,25 +148,25 @@ func TestSetIndexFillsEntriesFromConfigs(t *testing.T) {
 	t.Parallel()
 	amd := child(t, "a", `"architecture":"amd64","os":"linux",`)
 	idx := makeIndex(t, entry(amd, ""))
-	ic, err := SetIndex(idx, []*Child{amd}, platform.Platform{}, false, nil)
+	ic, err := setIndexTree(idx, []*Node{amd}, platform.Platform{}, false, nil)
 	if err != nil {
-		t.Fatalf("SetIndex() = %v", err)
+		t.Fatalf("setIndexTree() = %v", err)
 	}
 	if ic.Children[0].Changed {
-		t.Errorf("SetIndex() changed the child, want only its entry changed")
+		t.Errorf("setIndexTree() changed the child, want only its entry changed")
 	}
 	got, err := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
 	if err != nil || got.String() != "linux/amd64" {
-		t.Errorf("SetIndex() entry platform = %v (%v), want linux/amd64", got, err)
+		t.Errorf("setIndexTree() entry platform = %v (%v), want linux/amd64", got, err)
 	}
 	// Consistent now: planning again changes nothing.
-	idx2, err := ParseIndex(OCIIndex, ic.Digest, ic.Bytes)
+	idx2, err := ParseIndex(types.OCIImageIndex, ic.Digest, ic.Bytes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := SetIndex(idx2, []*Child{amd}, platform.Platform{}, false, nil)
+	again, err := setIndexTree(idx2, []*Node{amd}, platform.Platform{}, false, nil)
 	if err != nil || again.Changed {
-		t.Errorf("SetIndex(consistent index) = changed %v, %v; want unchanged", again != nil && again.Changed, err)
+		t.Errorf("setIndexTree(consistent index) = changed %v, %v; want unchanged", again != nil && again.Changed, err)
 	}
 }
 
@@ -136,14 +178,14 @@ func TestSetIndexRefuses(t *testing.T) {
 	tests := []struct {
 		name     string
 		idx      *Index
-		children []*Child
+		children []*Node
 		want     string
 		mention  string
 	}{
-		{"disagree", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Child{amd}, "", amd.Image.Digest.String()},
-		{"both missing", makeIndex(t, entry(empty, "")), []*Child{empty}, "", empty.Image.Digest.String()},
-		{"concrete platform for two images", makeIndex(t, entry(amd, ""), entry(arm, "")), []*Child{amd, arm}, "linux/amd64", "2 images"},
-		{"concrete platform against entry", makeIndex(t, entry(empty, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Child{empty}, "linux/amd64", "overwrite"},
+		{"disagree", makeIndex(t, entry(amd, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Node{amd}, "", amd.Read.Digest.String()},
+		{"both missing", makeIndex(t, entry(empty, "")), []*Node{empty}, "", empty.Read.Digest.String()},
+		{"concrete platform for two images", makeIndex(t, entry(amd, ""), entry(arm, "")), []*Node{amd, arm}, "linux/amd64", "2 images"},
+		{"concrete platform against entry", makeIndex(t, entry(empty, `,"platform":{"architecture":"arm64","os":"linux"}`)), []*Node{empty}, "linux/amd64", "already declares platform linux/arm64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,9 +194,9 @@ func TestSetIndexRefuses(t *testing.T) {
 			if tt.want != "" {
 				want = mustPlatform(t, tt.want)
 			}
-			_, err := SetIndex(tt.idx, tt.children, want, false, nil)
+			_, err := setIndexTree(tt.idx, tt.children, want, false, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.mention) {
-				t.Errorf("SetIndex(%s) = %v, want an error mentioning %q", tt.name, err, tt.mention)
+				t.Errorf("setIndexTree(%s) = %v, want an error mentioning %q", tt.name, err, tt.mention)
 			}
 		})
 	}
@@ -164,21 +206,20 @@ func TestSetIndexConcreteOneChild(t *testing.T) {
 	t.Parallel()
 	empty := child(t, "e", `"architecture":"","os":"linux",`)
 	idx := makeIndex(t, entry(empty, ""), attestation(empty, 1))
-	ic, err := SetIndex(idx, []*Child{empty, nil}, mustPlatform(t, "linux/riscv64"), false, nil)
+	ic, err := setIndexTree(idx, []*Node{empty, nil}, mustPlatform(t, "linux/riscv64"), false, nil)
 	if err != nil {
-		t.Fatalf("SetIndex() = %v", err)
+		t.Fatalf("setIndexTree() = %v", err)
 	}
-	cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
-	entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
+	cfgP, entryP := firstChild(ic)
 	if cfgP.String() != "linux/riscv64" || entryP.String() != "linux/riscv64" {
-		t.Errorf("SetIndex(linux/riscv64) config %v entry %v, want both linux/riscv64", cfgP, entryP)
+		t.Errorf("setIndexTree(linux/riscv64) config %v entry %v, want both linux/riscv64", cfgP, entryP)
 	}
 }
 
 func TestParseIndexRefusesNested(t *testing.T) {
 	t.Parallel()
 	b := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:` + strings.Repeat("0", 64) + `","size":2}]}`)
-	if _, err := ParseIndex(OCIIndex, Digest(b), b); err == nil || !strings.Contains(err.Error(), "nested index") {
+	if _, err := ParseIndex(types.OCIImageIndex, digest(b), b); err == nil || !strings.Contains(err.Error(), "nested index") {
 		t.Errorf("ParseIndex(nested) = %v, want a nested index error", err)
 	}
 }
@@ -186,11 +227,12 @@ func TestParseIndexRefusesNested(t *testing.T) {
 func TestParseIndexFixtures(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		dir, mediaType string
-		attestations   int
-	}{{"buildx-index", OCIIndex, 2}, {"manifest-list", DockerList, 0}} {
+		dir          string
+		mediaType    types.MediaType
+		attestations int
+	}{{"buildx-index", types.OCIImageIndex, 2}, {"manifest-list", types.DockerManifestList, 0}} {
 		b := read(t, tt.dir, "index.json")
-		idx, err := ParseIndex(tt.mediaType, Digest(b), b)
+		idx, err := ParseIndex(tt.mediaType, digest(b), b)
 		if err != nil {
 			t.Fatalf("ParseIndex(%s) = %v", tt.dir, err)
 		}
@@ -215,7 +257,7 @@ func TestSetIndexDetected(t *testing.T) {
 	tests := []struct {
 		name      string
 		idx       *Index
-		c         *Child
+		c         *Node
 		overwrite bool
 		wantErr   bool
 	}{
@@ -229,20 +271,13 @@ func TestSetIndexDetected(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			ic, err := SetIndex(tt.idx, []*Child{tt.c}, platform.Platform{}, tt.overwrite, []platform.Platform{arm64})
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("SetIndex(%s) = nil error, want one", tt.name)
-				}
+			ic, err := setIndexTree(tt.idx, []*Node{tt.c}, platform.Platform{}, tt.overwrite, []platform.Platform{arm64})
+			cfgP, entryP, ok := settled(t, tt.name, ic, err, tt.wantErr)
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatalf("SetIndex(%s) = %v", tt.name, err)
-			}
-			cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
-			entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
 			if cfgP != arm64 || entryP != arm64 {
-				t.Errorf("SetIndex(%s) config %v entry %v, want both %v", tt.name, cfgP, entryP, arm64)
+				t.Errorf("setIndexTree(%s) config %v entry %v, want both %v", tt.name, cfgP, entryP, arm64)
 			}
 		})
 	}
@@ -273,12 +308,12 @@ func TestSetIndexEquivalent(t *testing.T) {
 			if tt.want != "" {
 				want = mustPlatform(t, tt.want)
 			}
-			ic, err := SetIndex(idx, []*Child{c, nil}, want, false, tt.detected)
+			ic, err := setIndexTree(idx, []*Node{c, nil}, want, false, tt.detected)
 			if err != nil {
-				t.Fatalf("SetIndex(%s) = %v, want no error", tt.name, err)
+				t.Fatalf("setIndexTree(%s) = %v, want no error", tt.name, err)
 			}
 			if ic.Changed || ic.Digest != idx.Digest || !bytes.Equal(ic.Bytes, idx.Bytes) || ic.Children[0].Changed {
-				t.Errorf("SetIndex(%s) = changed %t (child %t), index:\n%s\nwant it unchanged:\n%s", tt.name, ic.Changed, ic.Children[0].Changed, ic.Bytes, idx.Bytes)
+				t.Errorf("setIndexTree(%s) = changed %t (child %t), index:\n%s\nwant it unchanged:\n%s", tt.name, ic.Changed, ic.Children[0].Changed, ic.Bytes, idx.Bytes)
 			}
 		})
 	}
@@ -313,27 +348,20 @@ func TestSetIndexInvalidFields(t *testing.T) {
 			if tt.want != "" {
 				want = mustPlatform(t, tt.want)
 			}
-			_, err := SetIndex(idx, []*Child{c}, want, false, nil)
+			_, err := setIndexTree(idx, []*Node{c}, want, false, nil)
 			if err == nil {
-				t.Fatalf("SetIndex(%s, no overwrite) = nil error, want one", tt.name)
+				t.Fatalf("setIndexTree(%s, no overwrite) = nil error, want one", tt.name)
 			}
-			if msg := err.Error(); !strings.Contains(msg, c.Image.Digest.String()) && !strings.Contains(msg, "overwrite") || strings.ContainsAny(msg, "\n\r\x1b") {
-				t.Errorf("SetIndex(%s) error = %q, want one naming the child or overwrite, without control characters", tt.name, msg)
+			if msg := err.Error(); !strings.Contains(msg, c.Read.Digest.String()) && !strings.Contains(msg, "overwrite") || strings.ContainsAny(msg, "\n\r\x1b") {
+				t.Errorf("setIndexTree(%s) error = %q, want one naming the child or overwrite, without control characters", tt.name, msg)
 			}
-			ic, err := SetIndex(idx, []*Child{c}, want, true, nil)
-			if tt.fixed == "" {
-				if err == nil {
-					t.Errorf("SetIndex(%s, overwrite) = nil error, want one: nothing valid to settle it with", tt.name)
-				}
+			ic, err := setIndexTree(idx, []*Node{c}, want, true, nil)
+			cfgP, entryP, ok := settled(t, tt.name+", overwrite", ic, err, tt.fixed == "")
+			if !ok {
 				return
 			}
-			if err != nil {
-				t.Fatalf("SetIndex(%s, overwrite) = %v, want no error", tt.name, err)
-			}
-			cfgP, _ := patch.ReadPlatform(ic.Children[0].Config, nil)
-			entryP, _ := patch.ReadPlatform(ic.Bytes, patch.Path{"manifests", 0, "platform"})
 			if cfgP.String() != tt.fixed || entryP.String() != tt.fixed {
-				t.Errorf("SetIndex(%s, overwrite) config %v entry %v, want both %s", tt.name, cfgP, entryP, tt.fixed)
+				t.Errorf("setIndexTree(%s, overwrite) config %v entry %v, want both %s", tt.name, cfgP, entryP, tt.fixed)
 			}
 		})
 	}

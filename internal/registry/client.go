@@ -3,8 +3,6 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
@@ -34,20 +32,21 @@ const (
 // ManifestTypes are the media types asked for when reading a manifest: the
 // image and index types of OCI and Docker, and Docker schema 1 so that it can
 // be recognized and refused rather than converted by the registry.
-var ManifestTypes = []string{
-	"application/vnd.oci.image.manifest.v1+json",
-	"application/vnd.oci.image.index.v1+json",
-	"application/vnd.docker.distribution.manifest.v2+json",
-	"application/vnd.docker.distribution.manifest.list.v2+json",
-	"application/vnd.docker.distribution.manifest.v1+prettyjws",
-	"application/vnd.docker.distribution.manifest.v1+json",
+var ManifestTypes = []types.MediaType{
+	types.OCIManifestSchema1,
+	types.OCIImageIndex,
+	types.DockerManifestSchema2,
+	types.DockerManifestList,
+	types.DockerManifestSchema1Signed,
+	types.DockerManifestSchema1,
 }
 
-func joinTypes() string { return strings.Join(ManifestTypes, ", ") }
-
-func sortStrings(s []string) []string {
-	sort.Strings(s)
-	return s
+func joinTypes() string {
+	s := make([]string, len(ManifestTypes))
+	for i, t := range ManifestTypes {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
 }
 
 // Options configure how clients reach a registry.
@@ -66,6 +65,9 @@ type Options struct {
 	// DefaultStallTimeout: a request is given up (then retried) when its
 	// answer or a body makes no progress for this long.
 	StallTimeout time.Duration
+	// MaxRequests bounds the requests in flight to the registry; zero
+	// means DefaultMaxRequests. A 429 lowers the bound for a while.
+	MaxRequests int
 	// Sleep waits between retries; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -127,23 +129,38 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 // Registry returns the registry the client talks to.
 func (c *Client) Registry() name.Registry { return c.reg }
 
-func (c *Client) url(repo, kind, ref string) string {
+// Repository is a client bound to one repository of the registry, as
+// oras-go's Repository: it reads and writes manifests and blobs there and
+// copies blobs into it, mounting or streaming as it can.
+type Repository struct {
+	c    *Client
+	name string
+}
+
+// Repo returns the client of repository name (the path without the
+// registry) of c's registry.
+func (c *Client) Repo(name string) *Repository { return &Repository{c: c, name: name} }
+
+// Name returns the repository's path without the registry.
+func (r *Repository) Name() string { return r.name }
+
+func (r *Repository) url(kind, ref string) string {
 	// The scheme is settled by the transport after its ping (https unless
 	// the registry only spoke http and policy allowed it).
-	return fmt.Sprintf("https://%s/v2/%s/%s/%s", c.reg.RegistryStr(), repo, kind, ref)
+	return fmt.Sprintf("https://%s/v2/%s/%s/%s", r.c.reg.RegistryStr(), r.name, kind, ref)
 }
 
 // Manifest is a manifest or index as the registry holds it.
 type Manifest struct {
-	MediaType string
+	MediaType types.MediaType
 	Bytes     []byte
 	Digest    v1.Hash
 }
 
 // GetManifest reads the manifest at ref (a tag or a digest) of repo. A body
 // cut short or stalled is read again from the start.
-func (c *Client) GetManifest(ctx context.Context, repo, ref string) (*Manifest, error) {
-	return retryRead(func() (*Manifest, error) { return c.getManifest(ctx, repo, ref) })
+func (r *Repository) GetManifest(ctx context.Context, ref string) (*Manifest, error) {
+	return retryRead(func() (*Manifest, error) { return r.getManifest(ctx, ref) })
 }
 
 // retryRead repeats a whole read whose body failed midway: the transport
@@ -167,15 +184,10 @@ type bodyError struct{ err error }
 func (e *bodyError) Error() string { return e.err.Error() }
 func (e *bodyError) Unwrap() error { return e.err }
 
-func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "manifests", ref), nil)
+func (r *Repository) getManifest(ctx context.Context, ref string) (*Manifest, error) {
+	resp, err := r.do(ctx, http.MethodGet, r.url("manifests", ref), nil, "Accept", joinTypes())
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Accept", joinTypes())
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, scrubError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -185,16 +197,16 @@ func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, 
 	if err != nil {
 		return nil, err
 	}
-	d := sha256Hash(body)
+	d := digest(body)
 	if want, err := v1.NewHash(ref); err == nil && want != d {
-		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, repo, d, ErrDigestMismatch)
+		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, r.name, d, ErrDigestMismatch)
 	}
 	if h := resp.Header.Get("Docker-Content-Digest"); strings.HasPrefix(h, "sha256:") && h != d.String() {
-		return nil, fmt.Errorf("manifest %s of %q: registry says %s, content is %s: %w", ref, repo, h, d, ErrDigestMismatch)
+		return nil, fmt.Errorf("manifest %s of %q: registry says %s, content is %s: %w", ref, r.name, h, d, ErrDigestMismatch)
 	}
 	mt := mediaType(resp.Header.Get("Content-Type"), body)
 	if mt == "" {
-		return nil, fmt.Errorf("reading manifest %s of %q: no media type in header or body", ref, repo)
+		return nil, fmt.Errorf("reading manifest %s of %q: no media type in header or body", ref, r.name)
 	}
 	return &Manifest{MediaType: mt, Bytes: body, Digest: d}, nil
 }
@@ -203,15 +215,10 @@ func (c *Client) getManifest(ctx context.Context, repo, ref string) (*Manifest, 
 // after a push: from the Docker-Content-Digest header of a HEAD, or, when a
 // registry leaves that header out (the distribution spec says SHOULD), by
 // hashing the body of a GET.
-func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) (v1.Hash, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.url(repo, "manifests", ref), nil)
+func (r *Repository) HeadManifest(ctx context.Context, ref string, mediaType types.MediaType) (v1.Hash, error) {
+	resp, err := r.do(ctx, http.MethodHead, r.url("manifests", ref), nil, "Accept", string(mediaType))
 	if err != nil {
 		return v1.Hash{}, err
-	}
-	req.Header.Set("Accept", mediaType)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return v1.Hash{}, scrubError(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -220,7 +227,7 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) 
 	if h, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest")); err == nil {
 		return h, nil
 	}
-	m, err := c.GetManifest(ctx, repo, ref)
+	m, err := r.GetManifest(ctx, ref)
 	if err != nil {
 		return v1.Hash{}, err
 	}
@@ -228,33 +235,28 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref, mediaType string) 
 }
 
 // PutManifest pushes body with its media type to ref (a tag or a digest).
-func (c *Client) PutManifest(ctx context.Context, repo, ref string, body []byte, mediaType string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, c.url(repo, "manifests", ref), bytes.NewReader(body))
+func (r *Repository) PutManifest(ctx context.Context, ref string, body []byte, mediaType types.MediaType) error {
+	resp, err := r.do(ctx, http.MethodPut, r.url("manifests", ref), bytes.NewReader(body), "Content-Type", string(mediaType))
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", mediaType)
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return scrubError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return responseError(resp)
 	}
-	if h := resp.Header.Get("Docker-Content-Digest"); h != "" && h != sha256Hash(body).String() {
-		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, repo, h, sha256Hash(body), ErrDigestMismatch)
+	if h, sent := resp.Header.Get("Docker-Content-Digest"), digest(body); h != "" && h != sent.String() {
+		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, r.name, h, sent, ErrDigestMismatch)
 	}
 	return nil
 }
 
 // GetBlob reads a whole blob of at most limit bytes and checks its digest.
-func (c *Client) GetBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
-	return retryRead(func() ([]byte, error) { return c.getBlob(ctx, repo, d, limit, what) })
+func (r *Repository) GetBlob(ctx context.Context, d v1.Hash, limit int64, what string) ([]byte, error) {
+	return retryRead(func() ([]byte, error) { return r.getBlob(ctx, d, limit, what) })
 }
 
-func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int64, what string) ([]byte, error) {
-	rc, err := c.openBlob(ctx, repo, d)
+func (r *Repository) getBlob(ctx context.Context, d v1.Hash, limit int64, what string) ([]byte, error) {
+	rc, err := r.openBlob(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -263,8 +265,8 @@ func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int6
 	if err != nil {
 		return nil, err
 	}
-	if got := sha256Hash(body); got != d {
-		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, repo, got, ErrDigestMismatch)
+	if got := digest(body); got != d {
+		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, r.name, got, ErrDigestMismatch)
 	}
 	return body, nil
 }
@@ -272,18 +274,14 @@ func (c *Client) getBlob(ctx context.Context, repo string, d v1.Hash, limit int6
 // OpenBlob streams a blob. The caller closes it and checks the digest if it
 // needs to (an upload does, on the registry's side). Once the answer has
 // begun, only a body without progress is given up.
-func (c *Client) OpenBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, error) {
-	return c.openBlob(asStream(ctx), repo, d)
+func (r *Repository) OpenBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error) {
+	return r.openBlob(asStream(ctx), d)
 }
 
-func (c *Client) openBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "blobs", d.String()), nil)
+func (r *Repository) openBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error) {
+	resp, err := r.do(ctx, http.MethodGet, r.url("blobs", d.String()), nil, "", "")
 	if err != nil {
 		return nil, err
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, scrubError(err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
@@ -295,7 +293,7 @@ func (c *Client) openBlob(ctx context.Context, repo string, d v1.Hash) (io.ReadC
 // PushBlob uploads a blob in one monolithic PUT after opening the upload.
 // When body can seek, an upload that fails after the transport's own retries
 // (a session the registry lost, say) is started again from a clean POST.
-func (c *Client) PushBlob(ctx context.Context, repo string, d v1.Hash, size int64, body io.Reader) error {
+func (r *Repository) PushBlob(ctx context.Context, d v1.Hash, size int64, body io.Reader) error {
 	seeker, canRestart := body.(io.Seeker)
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
@@ -308,47 +306,59 @@ func (c *Client) PushBlob(ctx context.Context, repo string, d v1.Hash, size int6
 			}
 		}
 		var loc string
-		if loc, err = c.startUpload(ctx, repo, nil); err != nil {
+		if loc, err = r.startUpload(ctx, nil); err != nil {
 			return err
 		}
-		if err = c.finishUpload(ctx, loc, d, size, body); err == nil {
+		if err = r.finishUpload(ctx, loc, d, size, body); err == nil {
 			return nil
 		}
 	}
 	return err
 }
 
-// Mount asks the registry to mount blob d of repository from into repo. When
-// the registry declines (202), the returned upload location lets the caller
-// upload the blob instead; mounted is then false.
-func (c *Client) Mount(ctx context.Context, repo, from string, d v1.Hash) (mounted bool, location string, err error) {
-	q := url.Values{"mount": {d.String()}, "from": {from}}
-	loc, err := c.startUpload(ctx, repo, q)
-	if errors.Is(err, errMounted) {
-		return true, "", nil
+// CopyBlob makes blob desc of repository from (of this registry or
+// another) present here: a cross-repository mount on the same registry,
+// else (or when the registry declines the mount) the blob streamed from
+// one to the other.
+func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Descriptor) error {
+	var loc string
+	if from.c.reg.RegistryStr() == r.c.reg.RegistryStr() {
+		q := url.Values{"mount": {desc.Digest.String()}, "from": {from.name}}
+		l, err := r.startUpload(ctx, q)
+		switch {
+		case errors.Is(err, errMounted):
+			return nil
+		case err != nil:
+			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, from.name, err)
+		}
+		loc = l
 	}
-	return false, loc, err
-}
-
-// FinishUpload completes an upload opened by Mount.
-func (c *Client) FinishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
-	return c.finishUpload(ctx, location, d, size, body)
+	rc, err := from.OpenBlob(ctx, desc.Digest)
+	if err != nil {
+		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
+	}
+	defer rc.Close()
+	if loc != "" {
+		err = r.finishUpload(ctx, loc, desc.Digest, desc.Size, rc)
+	} else {
+		err = r.PushBlob(ctx, desc.Digest, desc.Size, rc)
+	}
+	if err != nil {
+		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
+	}
+	return nil
 }
 
 var errMounted = errors.New("mounted")
 
-func (c *Client) startUpload(ctx context.Context, repo string, q url.Values) (string, error) {
-	u := c.url(repo, "blobs", "uploads/")
+func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, error) {
+	u := r.url("blobs", "uploads/")
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
+	resp, err := r.do(ctx, http.MethodPost, u, nil, "", "")
 	if err != nil {
 		return "", err
-	}
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return "", scrubError(err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -357,19 +367,19 @@ func (c *Client) startUpload(ctx context.Context, repo string, q url.Values) (st
 		if q.Has("mount") {
 			return "", errMounted
 		}
-		return "", fmt.Errorf("opening upload to %q: registry answered 201 without a mount", repo)
+		return "", fmt.Errorf("opening upload to %q: registry answered 201 without a mount", r.name)
 	case http.StatusAccepted:
 	default:
 		return "", responseError(resp)
 	}
 	loc, err := resp.Location()
 	if err != nil {
-		return "", fmt.Errorf("opening upload to %q: no upload location: %w", repo, err)
+		return "", fmt.Errorf("opening upload to %q: no upload location: %w", r.name, err)
 	}
 	return loc.String(), nil
 }
 
-func (c *Client) finishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
+func (r *Repository) finishUpload(ctx context.Context, location string, d v1.Hash, size int64, body io.Reader) error {
 	u, err := url.Parse(location)
 	if err != nil {
 		return fmt.Errorf("parsing upload location %q: %w", location, err)
@@ -383,7 +393,7 @@ func (c *Client) finishUpload(ctx context.Context, location string, d v1.Hash, s
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := c.client.Do(req)
+	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return scrubError(err)
 	}
@@ -420,22 +430,23 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-func sha256Hash(b []byte) v1.Hash {
-	s := sha256.Sum256(b)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(s[:])}
+// digest is the sha256 digest of b, which reading from memory cannot fail.
+func digest(b []byte) v1.Hash {
+	h, _, _ := v1.SHA256(bytes.NewReader(b))
+	return h
 }
 
 // mediaType takes the Content-Type without parameters, or the body's
 // mediaType field when the header is missing or generic.
-func mediaType(header string, body []byte) string {
+func mediaType(header string, body []byte) types.MediaType {
 	mt, _, _ := mime.ParseMediaType(header)
-	if slices.Contains(ManifestTypes, mt) {
-		return mt
+	if slices.Contains(ManifestTypes, types.MediaType(mt)) {
+		return types.MediaType(mt)
 	}
 	// A missing or generic (or wrong) Content-Type: the body says what it is.
 	var probe struct {
-		MediaType     string `json:"mediaType"`
-		SchemaVersion int    `json:"schemaVersion"`
+		MediaType     types.MediaType `json:"mediaType"`
+		SchemaVersion int             `json:"schemaVersion"`
 		Manifests     json.RawMessage
 		Config        json.RawMessage
 	}
@@ -446,11 +457,11 @@ func mediaType(header string, body []byte) string {
 	case probe.MediaType != "":
 		return probe.MediaType
 	case probe.SchemaVersion == 1:
-		return "application/vnd.docker.distribution.manifest.v1+json"
+		return types.DockerManifestSchema1
 	case probe.Manifests != nil:
-		return "application/vnd.oci.image.index.v1+json"
+		return types.OCIImageIndex
 	case probe.Config != nil:
-		return "application/vnd.oci.image.manifest.v1+json"
+		return types.OCIManifestSchema1
 	}
 	return ""
 }
@@ -538,4 +549,22 @@ func fromTransport(err error) error {
 		e.Code, e.Message = oneLine(string(te.Errors[0].Code), 256), oneLine(te.Errors[0].Message, 4096)
 	}
 	return e
+}
+
+// do sends a request to url with body (may be nil) and, unless header is
+// empty, that header set to value. Transport errors come back without
+// URL queries.
+func (r *Repository) do(ctx context.Context, method, url string, body io.Reader, header, value string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if header != "" {
+		req.Header.Set(header, value)
+	}
+	resp, err := r.c.client.Do(req)
+	if err != nil {
+		return nil, scrubError(err)
+	}
+	return resp, nil
 }

@@ -64,13 +64,13 @@ func TestPushBlobRestartsALostUpload(t *testing.T) {
 	})
 	blob := []byte(`{"architecture":"amd64"}`)
 	d := hashOf(blob)
-	if err := c.PushBlob(context.Background(), "o/r", d, int64(len(blob)), bytes.NewReader(blob)); err != nil {
+	if err := c.Repo("o/r").PushBlob(context.Background(), d, int64(len(blob)), bytes.NewReader(blob)); err != nil {
 		t.Fatalf("PushBlob() = %v, want the upload started again", err)
 	}
 	if posts.Load() != 2 || puts.Load() != 2 {
 		t.Errorf("PushBlob() made %d POSTs and %d PUTs, want 2 and 2", posts.Load(), puts.Load())
 	}
-	got, err := c.GetBlob(context.Background(), "o/r", d, 1<<20, "blob")
+	got, err := c.Repo("o/r").GetBlob(context.Background(), d, 1<<20, "blob")
 	if err != nil || !bytes.Equal(got, blob) {
 		t.Errorf("GetBlob() = %q, %v; want %q", got, err, blob)
 	}
@@ -88,7 +88,7 @@ func TestGetManifestRefusesWrongDigest(t *testing.T) {
 		return false
 	})
 	want := hashOf([]byte("something else"))
-	if _, err := c.GetManifest(context.Background(), "o/r", want.String()); err == nil || !strings.Contains(err.Error(), "digest mismatch") {
+	if _, err := c.Repo("o/r").GetManifest(context.Background(), want.String()); err == nil || !strings.Contains(err.Error(), "digest mismatch") {
 		t.Errorf("GetManifest(%s) = %v, want a digest mismatch", want, err)
 	}
 }
@@ -103,7 +103,7 @@ func TestGetManifestLimit(t *testing.T) {
 		}
 		return false
 	})
-	_, err := c.GetManifest(context.Background(), "o/r", "latest")
+	_, err := c.Repo("o/r").GetManifest(context.Background(), "latest")
 	var tl *TooLargeError
 	if !errors.As(err, &tl) {
 		t.Errorf("GetManifest(huge) = %v, want a *TooLargeError", err)

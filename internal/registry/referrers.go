@@ -8,55 +8,47 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
 )
 
-// Referrers names what refers to digest d of repo: manifests the OCI
-// referrers API lists, and cosign's sha256-<hex>.sig, .att and .sbom tags.
-// A registry without the referrers API is not an error. The four look-ups
-// run at once: they cost one round trip.
-func (c *Client) Referrers(ctx context.Context, repo string, d v1.Hash) ([]string, error) {
+// Referrers lists what refers to digest d: manifests the OCI referrers API
+// lists, and cosign's sha256-<hex>.sig, .att and .sbom tags. A registry
+// without the referrers API is not an error. The four look-ups run at
+// once: they cost one round trip.
+func (r *Repository) Referrers(ctx context.Context, d v1.Hash) ([]referrers.Referrer, error) {
 	var (
-		mu   sync.Mutex
-		out  []string
-		errs []error
-		wg   sync.WaitGroup
+		mu  sync.Mutex
+		out []referrers.Referrer
+		g   errgroup.Group
 	)
-	add := func(s []string, err error) {
+	add := func(s []referrers.Referrer, err error) error {
 		mu.Lock()
 		defer mu.Unlock()
 		out = append(out, s...)
-		if err != nil {
-			errs = append(errs, err)
-		}
+		return err
 	}
-	wg.Go(func() { add(c.referrersAPI(ctx, repo, d)) })
-	for _, suffix := range []string{"sig", "att", "sbom"} {
+	g.Go(func() error { return add(r.referrersAPI(ctx, d)) })
+	for _, suffix := range referrers.CosignSuffixes {
 		tag := fmt.Sprintf("%s-%s.%s", d.Algorithm, d.Hex, suffix)
-		wg.Go(func() {
-			ok, err := c.exists(ctx, repo, tag)
+		g.Go(func() error {
+			ok, err := r.exists(ctx, tag)
 			if ok {
-				add([]string{fmt.Sprintf("cosign tag %s", tag)}, nil)
-			} else {
-				add(nil, err)
+				return add([]referrers.Referrer{{Subject: d, FoundBy: referrers.ByCosignTag, Tag: tag}}, nil)
 			}
+			return err
 		})
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return out, errs[0]
-	}
-	return sortStrings(out), nil
+	err := g.Wait()
+	return out, err
 }
 
-func (c *Client) referrersAPI(ctx context.Context, repo string, d v1.Hash) ([]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(repo, "referrers", d.String()), nil)
+func (r *Repository) referrersAPI(ctx context.Context, d v1.Hash) ([]referrers.Referrer, error) {
+	resp, err := r.do(ctx, http.MethodGet, r.url("referrers", d.String()), nil, "Accept", string(types.OCIImageIndex))
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Accept", "application/vnd.oci.image.index.v1+json")
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return nil, scrubError(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -72,35 +64,27 @@ func (c *Client) referrersAPI(ctx context.Context, repo string, d v1.Hash) ([]st
 	}
 	var idx struct {
 		Manifests []struct {
-			Digest       string `json:"digest"`
-			ArtifactType string `json:"artifactType"`
+			MediaType    string  `json:"mediaType"`
+			Digest       v1.Hash `json:"digest"`
+			ArtifactType string  `json:"artifactType"`
 		} `json:"manifests"`
 	}
 	if err := json.Unmarshal(body, &idx); err != nil {
 		// A registry that answers 200 with something else has no API.
 		return nil, nil
 	}
-	var out []string
+	var out []referrers.Referrer
 	for _, m := range idx.Manifests {
-		kind := m.ArtifactType
-		if kind == "" {
-			kind = "referrer"
-		}
-		out = append(out, fmt.Sprintf("%s %s", kind, m.Digest))
+		out = append(out, referrers.Referrer{Subject: d, Digest: m.Digest, MediaType: m.MediaType, ArtifactType: m.ArtifactType, FoundBy: referrers.ByReferrersAPI})
 	}
 	return out, nil
 }
 
 // exists reports whether a manifest is at ref.
-func (c *Client) exists(ctx context.Context, repo, ref string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, c.url(repo, "manifests", ref), nil)
+func (r *Repository) exists(ctx context.Context, ref string) (bool, error) {
+	resp, err := r.do(ctx, http.MethodHead, r.url("manifests", ref), nil, "Accept", joinTypes())
 	if err != nil {
 		return false, err
-	}
-	req.Header.Set("Accept", joinTypes())
-	resp, err := c.client.Do(req)
-	if err != nil {
-		return false, scrubError(err)
 	}
 	resp.Body.Close()
 	switch resp.StatusCode {

@@ -27,7 +27,10 @@ const (
 // go-containerregistry's own retry ignores Retry-After; this one sits under
 // the auth transport so that a token refresh and a retry never mix.
 type retryTransport struct {
-	next  http.RoundTripper
+	next http.RoundTripper
+	// limit bounds the attempts in flight to the registry, from sending
+	// until the answer's header; nil means no bound.
+	limit *Limiter
 	logf  func(format string, args ...any)
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
@@ -50,7 +53,7 @@ func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 				req.Body = body
 			}
 		}
-		resp, err := t.next.RoundTrip(req)
+		resp, err := t.attempt(req)
 		wait, why := t.retryAfter(resp, err, attempt)
 		if why == "" || attempt == maxAttempts || waited+wait > maxRetryTime {
 			return resp, err
@@ -67,6 +70,29 @@ func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		waited += wait
 	}
+}
+
+// attempt sends req once within the limiter, and tells it how the registry
+// answered: a 429 lowers it, another answer counts towards raising it.
+func (t *retryTransport) attempt(req *http.Request) (*http.Response, error) {
+	if t.limit == nil {
+		return t.next.RoundTrip(req)
+	}
+	if err := t.limit.Acquire(req.Context()); err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	t.limit.Release()
+	switch {
+	case resp != nil && resp.StatusCode == http.StatusTooManyRequests:
+		t.limit.Lower()
+	case err == nil && resp.StatusCode < http.StatusInternalServerError:
+		t.limit.Success()
+	}
+	return resp, err
 }
 
 // retryAfter says whether to retry and after how long; why is empty when

@@ -161,7 +161,7 @@ func TestHeadManifestWithoutDigestHeader(t *testing.T) {
 		}
 		return true
 	})
-	got, err := c.HeadManifest(context.Background(), "o/r", "1.0", "application/vnd.oci.image.manifest.v1+json")
+	got, err := c.Repo("o/r").HeadManifest(context.Background(), "1.0", "application/vnd.oci.image.manifest.v1+json")
 	if want := hashOf(body); err != nil || got != want {
 		t.Errorf("HeadManifest() = %v, %v; want %v from the body", got, err, want)
 	}

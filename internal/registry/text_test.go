@@ -24,7 +24,7 @@ func TestErrorBodyCleaned(t *testing.T) {
 		io.WriteString(w, `{"errors":[{"code":"DENIED\u001b[2K","message":"no\r\n\u001b[1A\u001b[32mall images passed\u0008\u202e"}]}`)
 		return true
 	})
-	_, err := c.GetManifest(context.Background(), "o/r", "latest")
+	_, err := c.Repo("o/r").GetManifest(context.Background(), "latest")
 	var re *Error
 	if !errors.As(err, &re) {
 		t.Fatalf("GetManifest(refused) = %v, want an *Error", err)

@@ -85,8 +85,13 @@ func baseTransport(opts Options) http.RoundTripper {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
+	limit := opts.MaxRequests
+	if limit == 0 {
+		limit = DefaultMaxRequests
+	}
 	return &retryTransport{
 		next:  newStallTransport(opts.StallTimeout, &policyTransport{insecure: opts.Insecure, next: base}),
+		limit: NewLimiter(limit),
 		logf:  opts.Logf,
 		sleep: sleep,
 		now:   time.Now,

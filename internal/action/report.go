@@ -1,0 +1,80 @@
+package action
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/safetext"
+)
+
+// Outputs are the step outputs for results: one line per image for the
+// scalar ones (empty for an image that failed before anything was written),
+// and the results JSON.
+func Outputs(results []engine.Result) (map[string]string, error) {
+	cols := map[string][]string{}
+	for _, r := range results {
+		row := map[string]string{"digest": "", "image": "", "previous-digest": "", "changed": "", "platform": ""}
+		if r.Err == nil || r.Written() {
+			row = map[string]string{
+				"digest":          r.Digest,
+				"image":           r.TargetRepository + "@" + r.Digest,
+				"previous-digest": r.PreviousDigest,
+				"changed":         fmt.Sprint(r.Changed),
+				"platform":        engine.Platforms(r.After),
+			}
+		}
+		for k, v := range row {
+			// A raw line break from registry text would shift every
+			// later image's line.
+			cols[k] = append(cols[k], safetext.Line(v))
+		}
+	}
+	out := map[string]string{}
+	for k, v := range cols {
+		out[k] = strings.Join(v, "\n")
+	}
+	js, err := engine.JSON(results)
+	if err != nil {
+		return nil, err
+	}
+	out["results"] = string(js)
+	return out, nil
+}
+
+// Markdown is the step summary: a table with one row per image. In check
+// mode the columns are the declared platform, the expected one and the
+// verdict.
+func Markdown(cfg *engine.Config, results []engine.Result) string {
+	var b strings.Builder
+	if cfg.Mode == engine.Check {
+		expected := "os and architecture set"
+		switch {
+		case cfg.Auto:
+			expected = "what its binaries show"
+		case !cfg.Platform.IsZero():
+			expected = cfg.Platform.String()
+		}
+		b.WriteString("### set-image-platform check\n\n| image | declared platform | expected platform | verdict |\n|---|---|---|---|\n")
+		for _, r := range results {
+			verdict := "passed"
+			switch {
+			case len(r.Findings) > 0:
+				verdict = "failed: " + strings.Join(r.Findings, "; ")
+			case r.Err != nil:
+				verdict = "error: " + r.Err.Error()
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", safetext.Cell(r.Source), safetext.Cell(engine.DisplayPlatforms(r.Before)), safetext.Cell(expected), safetext.Cell(verdict))
+		}
+		return b.String()
+	}
+	b.WriteString("### set-image-platform\n\n| image | platform before | platform after | digest before | digest after | changed |\n|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(&b, "| %s | | | | | failed: %s |\n", safetext.Cell(r.Source), safetext.Cell(r.Err.Error()))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | `%s` | `%s` | %t |\n", safetext.Cell(r.Source), safetext.Cell(engine.DisplayPlatforms(r.Before)), safetext.Cell(engine.DisplayPlatforms(r.After)), r.PreviousDigest, r.Digest, r.Changed)
+	}
+	return b.String()
+}

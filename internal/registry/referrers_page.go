@@ -1,0 +1,108 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
+)
+
+// ReferrersPage reads one page of the OCI referrers API's list for d: the
+// first when page is "", else a next URL an earlier call
+// returned. next is the page after it, from the Link header (rel="next"),
+// resolved against this request; "" on the last page. A next page on
+// another host is refused: it would carry this registry's credentials
+// elsewhere. A registry's refusal is an *Error.
+func (r *Repository) ReferrersPage(ctx context.Context, d v1.Hash, page string) (body []byte, next string, err error) {
+	u := r.url("referrers", d.String())
+	if page != "" {
+		u = page
+	}
+	resp, err := r.do(ctx, http.MethodGet, u, nil, "Accept", string(types.OCIImageIndex))
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", responseError(resp)
+	}
+	body, err = readLimited(resp.Body, MaxManifestSize, "referrers list")
+	if err != nil {
+		return nil, "", err
+	}
+	base, err := url.Parse(u)
+	if err == nil {
+		next, err = nextLink(base, resp.Header.Values("Link"))
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("reading referrers of %s in %q: %w", d, r.name, err)
+	}
+	return body, next, nil
+}
+
+// linkNext matches one link-value of a Link header whose rel is next,
+// quoted or not (RFC 8288).
+var linkNext = regexp.MustCompile(`<([^>]*)>[^,]*;\s*rel="?next"?`)
+
+// nextLink returns the rel="next" target of Link header values, resolved
+// against base and kept on base's host and scheme.
+func nextLink(base *url.URL, values []string) (string, error) {
+	for _, v := range values {
+		m := linkNext.FindStringSubmatch(v)
+		if m == nil {
+			continue
+		}
+		u, err := base.Parse(strings.TrimSpace(m[1]))
+		if err != nil {
+			return "", fmt.Errorf("parsing Link %q: %w", oneLine(m[1], 256), err)
+		}
+		if u.Host != base.Host {
+			return "", fmt.Errorf("refusing a next page on host %q, not %q", oneLine(u.Host, 256), base.Host)
+		}
+		// The transport settles the scheme for this registry's host.
+		u.Scheme = base.Scheme
+		return u.String(), nil
+	}
+	return "", nil
+}
+
+// ReferrerSource returns the repository as referrers.Find reads it.
+func (r *Repository) ReferrerSource() referrers.Target { return referrerSource{r} }
+
+type referrerSource struct{ r *Repository }
+
+func (s referrerSource) GetManifest(ctx context.Context, ref string) (string, []byte, v1.Hash, error) {
+	m, err := s.r.GetManifest(ctx, ref)
+	if err != nil {
+		return "", nil, v1.Hash{}, err
+	}
+	return string(m.MediaType), m.Bytes, m.Digest, nil
+}
+
+func (s referrerSource) PutManifest(ctx context.Context, ref string, body []byte, mediaType string) error {
+	return s.r.PutManifest(ctx, ref, body, types.MediaType(mediaType))
+}
+
+// ReferrersPage answers referrers.ErrNoAPI when the first page is refused
+// as a registry without the API refuses it: the distribution spec forbids
+// a 404 from one that has it; some answer 400, 405 or 501 to an unknown
+// route.
+func (s referrerSource) ReferrersPage(ctx context.Context, d v1.Hash, page string) ([]byte, string, error) {
+	body, next, err := s.r.ReferrersPage(ctx, d, page)
+	var e *Error
+	if page == "" && errors.As(err, &e) {
+		switch e.StatusCode {
+		case http.StatusNotFound, http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+			return nil, "", fmt.Errorf("%w: %w", referrers.ErrNoAPI, err)
+		}
+	}
+	return body, next, err
+}

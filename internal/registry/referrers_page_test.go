@@ -1,0 +1,81 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
+)
+
+func TestReferrersPage(t *testing.T) {
+	t.Parallel()
+	subject := hashOf([]byte("subject"))
+	for _, tc := range []struct {
+		name  string
+		links []string // Link of page i, %s the server's host
+		want  []string // the bodies read, in order
+		err   string   // what the error says, "" for none
+	}{
+		{name: "one page", links: []string{""}, want: []string{"page0"}},
+		{name: "relative next, unquoted rel", links: []string{`</v2/o/r/referrers/%[2]s?page=1>; rel=next`, ""}, want: []string{"page0", "page1"}},
+		{name: "absolute next on the same host", links: []string{`<http://%[1]s/v2/o/r/referrers/%[2]s?page=1>; rel="next"`, `</v2/o/r/referrers/%[2]s?page=2>; rel="next"`, ""}, want: []string{"page0", "page1", "page2"}},
+		{name: "next among other links", links: []string{`<http://%[1]s/a>; rel="prev", </v2/o/r/referrers/%[2]s?page=1>; rel="next"`, ""}, want: []string{"page0", "page1"}},
+		{name: "next on another host", links: []string{`<https://elsewhere.example/v2/o/r/referrers/%[2]s?page=1>; rel="next"`}, err: `refusing a next page on host "elsewhere.example"`},
+		{name: "no API", links: nil, err: referrers.ErrNoAPI.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.Contains(r.URL.Path, "/referrers/") {
+					return false
+				}
+				if tc.links == nil {
+					w.WriteHeader(http.StatusNotFound)
+					return true
+				}
+				page := 0
+				fmt.Sscan(r.URL.Query().Get("page"), &page)
+				if l := tc.links[page]; l != "" {
+					w.Header().Set("Link", fmt.Sprintf(l, r.Host, subject))
+				}
+				fmt.Fprintf(w, "page%d", page)
+				return true
+			})
+			src := c.Repo("o/r").ReferrerSource()
+			var got []string
+			var err error
+			for page, n := "", 0; n < 10; n++ {
+				var body []byte
+				body, page, err = src.ReferrersPage(context.Background(), subject, page)
+				if err != nil {
+					break
+				}
+				got = append(got, string(body))
+				if page == "" {
+					break
+				}
+			}
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("ReferrersPage() = %v, want an error saying %q", err, tc.err)
+				}
+				if tc.links == nil && !errors.Is(err, referrers.ErrNoAPI) {
+					t.Errorf("ReferrersPage() = %v, want it to wrap ErrNoAPI", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ReferrersPage() = %v", err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("pages read (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
