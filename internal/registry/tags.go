@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // Limits of a tag listing.
@@ -95,86 +94,59 @@ func ListTags(ctx context.Context, d Doer, base *url.URL, repo string) ([]string
 	return tags, nil
 }
 
-// tagsPage reads one page at u: its tags and its Link header.
-func tagsPage(ctx context.Context, d Doer, u *url.URL, repo string) ([]string, string, error) {
+// Tags lists every tag of the repository with ListTags, over the client's
+// authenticated transport.
+func (r *Repository) Tags(ctx context.Context) ([]string, error) {
+	return ListTags(ctx, r.c.client, &url.URL{Scheme: "https", Host: r.c.reg.RegistryStr()}, r.name)
+}
+
+// tagsPage reads one page at u: its tags and its Link header values.
+func tagsPage(ctx context.Context, d Doer, u *url.URL, repo string) ([]string, []string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("listing the tags of %q: %w", repo, scrubError(err))
+		return nil, nil, fmt.Errorf("listing the tags of %q: %w", repo, scrubError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		var re *Error
 		errors.As(responseError(resp), &re)
-		return nil, "", &TagsRefusedError{Repository: repo, Err: re}
+		return nil, nil, &TagsRefusedError{Repository: repo, Err: re}
 	}
 	body, err := readLimited(resp.Body, maxTagsPageSize, "tag list")
 	if err != nil {
-		return nil, "", fmt.Errorf("listing the tags of %q: %w", repo, err)
+		return nil, nil, fmt.Errorf("listing the tags of %q: %w", repo, err)
 	}
 	var list struct {
 		Tags []string `json:"tags"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, "", fmt.Errorf("listing the tags of %q: parsing the answer: %w", repo, err)
+		return nil, nil, fmt.Errorf("listing the tags of %q: parsing the answer: %w", repo, err)
 	}
-	return list.Tags, resp.Header.Get("Link"), nil
+	return list.Tags, resp.Header.Values("Link"), nil
 }
 
-// nextPage resolves the rel="next" target of link against cur; nil when
-// there is none.
-func nextPage(cur *url.URL, link string) (*url.URL, error) {
-	target, ok := nextLink(link)
-	if !ok {
+// nextPage resolves the rel="next" target of the Link header values
+// against cur; nil when there is none.
+func nextPage(cur *url.URL, links []string) (*url.URL, error) {
+	target, err := nextLink(cur, links)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTagsPagination, err)
+	}
+	if target == "" {
 		return nil, nil
 	}
-	u, err := cur.Parse(target)
+	u, err := url.Parse(target)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the next page %q: %w", target, ErrTagsPagination)
 	}
-	if !strings.EqualFold(u.Host, cur.Host) {
-		return nil, fmt.Errorf("the next page %q is on another host than %q: %w", target, cur.Host, ErrTagsPagination)
-	}
-	u.Scheme, u.User, u.Fragment = cur.Scheme, nil, ""
+	u.User, u.Fragment = nil, ""
 	if *u == *cur {
 		return nil, fmt.Errorf("the next page %q is the page itself: %w", target, ErrTagsPagination)
 	}
 	return u, nil
-}
-
-// nextLink finds the target of rel="next" in a Link header value, which
-// may list several links: `<a>; rel="prev", </v2/r/tags/list?n=2&last=b>; rel="next"`.
-func nextLink(header string) (string, bool) {
-	for header != "" {
-		start := strings.IndexByte(header, '<')
-		end := strings.IndexByte(header, '>')
-		if start < 0 || end < start {
-			return "", false
-		}
-		target := header[start+1 : end]
-		params := header[end+1:]
-		// The link's parameters run to the next link (a comma before
-		// the next '<').
-		rest := ""
-		if i := strings.IndexByte(params, '<'); i >= 0 {
-			params, rest = params[:i], params[i:]
-		}
-		for _, p := range strings.Split(params, ";") {
-			k, v, ok := strings.Cut(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(p), ",")), "=")
-			if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
-				continue
-			}
-			for _, rel := range strings.Fields(strings.Trim(strings.TrimSpace(v), `"`)) {
-				if strings.EqualFold(rel, "next") {
-					return target, true
-				}
-			}
-		}
-		header = rest
-	}
-	return "", false
 }

@@ -287,22 +287,22 @@ func TestListTagsBadAnswer(t *testing.T) {
 // other request.
 func TestListTagsThroughClient(t *testing.T) {
 	t.Parallel()
-	c := newTestRegistry(t, nil)
+	r := newTestRegistry(t, nil).Repo("o/r")
 	body := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`)
-	if err := c.PushBlob(context.Background(), "o/r", hashOf([]byte("{}")), 2, strings.NewReader("{}")); err != nil {
+	if err := r.PushBlob(context.Background(), hashOf([]byte("{}")), 2, strings.NewReader("{}")); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"1.0", "1.1", "latest"}
 	for _, tag := range want {
-		if err := c.PutManifest(context.Background(), "o/r", tag, body, "application/vnd.oci.image.manifest.v1+json"); err != nil {
+		if err := r.PutManifest(context.Background(), tag, body, "application/vnd.oci.image.manifest.v1+json"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := ListTags(context.Background(), c.client, &url.URL{Scheme: "https", Host: c.reg.RegistryStr()}, "o/r")
+	got, err := r.Tags(context.Background())
 	if err != nil {
-		t.Fatalf("ListTags() error = %v", err)
+		t.Fatalf("Tags() error = %v", err)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ListTags() (-want +got):\n%s", diff)
+		t.Errorf("Tags() (-want +got):\n%s", diff)
 	}
 }
