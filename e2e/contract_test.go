@@ -33,8 +33,10 @@ var (
 		{Name: "password", Default: ptr("")},
 		{Name: "github-token", Default: ptr("${{ github.token }}")},
 		{Name: "insecure", Default: ptr("false")},
+		{Name: "concurrency", Default: ptr("4")},
+		{Name: "shards", Default: ptr("16")},
 	}
-	specOutputs = []string{"digest", "image", "previous-digest", "changed", "platform", "results"}
+	specOutputs = []string{"digest", "image", "previous-digest", "changed", "platform", "results", "results-file", "matrix"}
 )
 
 func ptr(s string) *string { return &s }

@@ -50,6 +50,8 @@ var actionDefaults = map[string]string{
 	"password":     "",
 	"github-token": fakeGitHubToken,
 	"insecure":     "false",
+	"concurrency":  "4",
+	"shards":       "16",
 }
 
 // runAction runs the binary as the GitHub runner runs a container action

@@ -33,7 +33,7 @@ func TestOutputsAfterAWrite(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Outputs([]engine.Result{tc.r})
+			got, err := Outputs([]engine.Result{tc.r}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

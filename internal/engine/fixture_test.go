@@ -127,7 +127,11 @@ func run(t *testing.T, in Input) ([]Result, *lines) {
 	}
 	rec := &lines{}
 	words := func(h Hint, repo string) string { return fmt.Sprintf("; hint %d %s", h, repo) }
-	return Run(context.Background(), cfg, Deps{Log: rec, Words: words}), rec
+	o, err := Run(context.Background(), cfg, Deps{Log: rec, Words: words})
+	if err != nil {
+		t.Fatalf("Run(%+v) = %v", in, err)
+	}
+	return o.Results, rec
 }
 
 // logged reports whether a line of rec holds every sub.

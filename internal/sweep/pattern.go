@@ -45,7 +45,7 @@ func splitPattern(s string) (repo, glob string, ok bool) {
 
 // ParsePattern parses the image line s, which IsPattern accepts. The
 // repository is validated as name does it; the pattern by path.Match.
-// Errors are *InputError of "image".
+// Errors name the line.
 func ParsePattern(s string, opts ...name.Option) (Pattern, error) {
 	s = strings.TrimSpace(s)
 	repo, glob, ok := splitPattern(s)
@@ -66,7 +66,7 @@ func ParsePattern(s string, opts ...name.Option) (Pattern, error) {
 }
 
 func patternError(s string, err error) error {
-	return &InputError{"image", fmt.Errorf("parsing tag pattern %q: %w", s, err)}
+	return fmt.Errorf("parsing tag pattern %q: %w", s, err)
 }
 
 // checkGlob reports a malformed glob. path.Match validates the whole
@@ -94,31 +94,6 @@ func (p Pattern) Match(tags []string) []string {
 	return out
 }
 
-// SplitLines sorts image lines into plain references, left for the
-// caller to parse, and tag patterns, parsed. Blank lines are dropped and
-// the rest trimmed. A pattern together with tag (the tag input) is an
-// *InputError of "tag": every matching tag would be written to one target.
-func SplitLines(lines []string, tag string, opts ...name.Option) (plain []string, patterns []Pattern, err error) {
-	for _, line := range lines {
-		s := strings.TrimSpace(line)
-		switch {
-		case s == "":
-		case IsPattern(s):
-			p, err := ParsePattern(s, opts...)
-			if err != nil {
-				return nil, nil, err
-			}
-			patterns = append(patterns, p)
-		default:
-			plain = append(plain, s)
-		}
-	}
-	if len(patterns) > 0 && strings.TrimSpace(tag) != "" {
-		return nil, nil, &InputError{"tag", fmt.Errorf("tag %q cannot be set with the tag pattern %q: each matching tag is fixed in place; leave tag empty", strings.TrimSpace(tag), patterns[0].Line)}
-	}
-	return plain, patterns, nil
-}
-
 // NoMatchError is a pattern that matched none of its repository's tags: a
 // typo must not pass as "nothing to fix".
 type NoMatchError struct {
@@ -138,15 +113,15 @@ func (e *NoMatchError) Error() string {
 type ListFunc func(ctx context.Context, repo name.Repository) ([]string, error)
 
 // Expand lists the tags of each pattern's repository (once per repository)
-// and returns the matching tags: patterns in order, each one's tags in
-// listed order, a tag matched twice once. A listing error is returned
+// and returns the matching tags of each pattern, in listed order; a tag
+// an earlier pattern matched is left out. A listing error is returned
 // wrapped, naming the pattern; a pattern matching nothing is a
 // *NoMatchError. It only reads.
-func Expand(ctx context.Context, patterns []Pattern, list ListFunc) ([]name.Tag, error) {
+func Expand(ctx context.Context, patterns []Pattern, list ListFunc) ([][]name.Tag, error) {
 	listed := map[string][]string{}
 	seen := map[string]bool{}
-	var out []name.Tag
-	for _, p := range patterns {
+	out := make([][]name.Tag, len(patterns))
+	for i, p := range patterns {
 		key := p.Repository.Name()
 		tags, ok := listed[key]
 		if !ok {
@@ -164,7 +139,7 @@ func Expand(ctx context.Context, patterns []Pattern, list ListFunc) ([]name.Tag,
 			tag := p.Repository.Tag(t)
 			if !seen[tag.Name()] {
 				seen[tag.Name()] = true
-				out = append(out, tag)
+				out[i] = append(out[i], tag)
 			}
 		}
 	}

@@ -86,9 +86,8 @@ func TestParsePatternRefuses(t *testing.T) {
 		t.Run(tt.line, func(t *testing.T) {
 			t.Parallel()
 			_, err := ParsePattern(tt.line)
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.Input != "image" {
-				t.Fatalf("ParsePattern(%q) error = %v, want an *InputError of image", tt.line, err)
+			if err == nil {
+				t.Fatalf("ParsePattern(%q) error = nil, want one", tt.line)
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), fmt.Sprintf("%q", tt.line)) {
 				t.Errorf("ParsePattern(%q) error = %q, want it to name the line and say %q", tt.line, err, tt.want)
@@ -125,51 +124,6 @@ func TestPatternMatch(t *testing.T) {
 	}
 }
 
-func TestSplitLines(t *testing.T) {
-	t.Parallel()
-	plain, patterns, err := SplitLines([]string{"", " ghcr.io/o/a:1.0 ", "ghcr.io/o/a:v*", "\t", "ghcr.io/o/b@sha256:0000000000000000000000000000000000000000000000000000000000000000", "ghcr.io/o/b:[0-9]*"}, "")
-	if err != nil {
-		t.Fatalf("SplitLines() error = %v", err)
-	}
-	if diff := cmp.Diff([]string{"ghcr.io/o/a:1.0", "ghcr.io/o/b@sha256:0000000000000000000000000000000000000000000000000000000000000000"}, plain); diff != "" {
-		t.Errorf("SplitLines() plain (-want +got):\n%s", diff)
-	}
-	var got []string
-	for _, p := range patterns {
-		got = append(got, p.Line)
-	}
-	if diff := cmp.Diff([]string{"ghcr.io/o/a:v*", "ghcr.io/o/b:[0-9]*"}, got); diff != "" {
-		t.Errorf("SplitLines() patterns (-want +got):\n%s", diff)
-	}
-}
-
-func TestSplitLinesRefuses(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name  string
-		lines []string
-		tag   string
-		input string
-		want  string
-	}{
-		{"tag with a pattern", []string{"ghcr.io/o/a:1.0", "ghcr.io/o/a:v*"}, "fixed", "tag", `tag "fixed" cannot be set with the tag pattern "ghcr.io/o/a:v*"`},
-		{"full tag with a pattern", []string{"ghcr.io/o/a:v*"}, "ghcr.io/o/b:x", "tag", "leave tag empty"},
-		{"bad pattern after good lines", []string{"ghcr.io/o/a:1.0", "ghcr.io/o/a:v[1"}, "", "image", "syntax error in pattern"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, _, err := SplitLines(tt.lines, tt.tag)
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.Input != tt.input || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("SplitLines(%q, %q) error = %v, want an *InputError of %s saying %q", tt.lines, tt.tag, err, tt.input, tt.want)
-			}
-		})
-	}
-}
-
-// fakeListing is a ListFunc over fixed tags per repository that counts
-// its calls.
 type fakeListing struct {
 	tags  map[string][]string
 	err   error
@@ -204,11 +158,15 @@ func TestExpand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Expand() error = %v", err)
 	}
-	var names []string
-	for _, tag := range got {
-		names = append(names, tag.Name())
+	var names [][]string
+	for _, tags := range got {
+		var ns []string
+		for _, tag := range tags {
+			ns = append(ns, tag.Name())
+		}
+		names = append(names, ns)
 	}
-	want := []string{"ghcr.io/o/a:v1.0", "ghcr.io/o/a:v1.1", "ghcr.io/o/b:1", "ghcr.io/o/b:2", "ghcr.io/o/a:v2.0"}
+	want := [][]string{{"ghcr.io/o/a:v1.0", "ghcr.io/o/a:v1.1"}, {"ghcr.io/o/b:1", "ghcr.io/o/b:2"}, {"ghcr.io/o/a:v2.0"}}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("Expand() (-want +got):\n%s", diff)
 	}

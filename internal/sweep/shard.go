@@ -2,9 +2,7 @@ package sweep
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -72,60 +70,4 @@ func Matrix(shards [][]string) string {
 	}
 	b, _ := json.Marshal(lists) // strings always marshal
 	return string(b)
-}
-
-// ParseShards parses the shards input: empty is DefaultShards; else an
-// integer 1–MaxShards.
-func ParseShards(s string) (int, error) {
-	return parseBounded("shards", s, DefaultShards, MaxShards, "GitHub runs at most 256 jobs of a matrix")
-}
-
-// ParseConcurrency parses the concurrency input: empty is
-// DefaultConcurrency; else an integer of at least 1.
-func ParseConcurrency(s string) (int, error) {
-	return parseBounded("concurrency", s, DefaultConcurrency, 0, "")
-}
-
-// CheckShards checks a shards count given as a number (the flag).
-func CheckShards(n int) error {
-	_, err := ParseShards(strconv.Itoa(n))
-	return err
-}
-
-// CheckConcurrency checks a concurrency given as a number (the flag).
-func CheckConcurrency(n int) error {
-	_, err := ParseConcurrency(strconv.Itoa(n))
-	return err
-}
-
-// parseBounded parses input's value s as an integer from 1 to hi (no
-// upper bound when hi is 0); why explains hi.
-func parseBounded(input, s string, def, hi int, why string) (int, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return def, nil
-	}
-	want := "a whole number of at least 1"
-	if hi > 0 {
-		want = fmt.Sprintf("a whole number from 1 to %d (%s)", hi, why)
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || hi > 0 && n > hi {
-		return 0, &InputError{input, fmt.Errorf("parsing %q: want %s", s, want)}
-	}
-	return n, nil
-}
-
-// WorkOf makes the units of Shards from digest groups: each group's
-// references, costed by Cost.
-func WorkOf[T any](groups []Group[T], ref func(T) string) []Work {
-	ws := make([]Work, 0, len(groups))
-	for _, g := range groups {
-		w := Work{Cost: Cost(len(g.Items))}
-		for _, it := range g.Items {
-			w.Refs = append(w.Refs, ref(it))
-		}
-		ws = append(ws, w)
-	}
-	return ws
 }

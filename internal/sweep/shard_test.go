@@ -1,11 +1,9 @@
 package sweep
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -124,82 +122,5 @@ func TestMatrix(t *testing.T) {
 		if got := Matrix(tt.shards); got != tt.want {
 			t.Errorf("Matrix(%q) = %s, want %s", tt.shards, got, tt.want)
 		}
-	}
-}
-
-func TestParseShardsAndConcurrency(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		parse   func(string) (int, error)
-		input   string
-		s       string
-		want    int
-		wantErr string
-	}{
-		{ParseShards, "shards", "", DefaultShards, ""},
-		{ParseShards, "shards", " 1 ", 1, ""},
-		{ParseShards, "shards", "256", 256, ""},
-		{ParseShards, "shards", "0", 0, `parsing "0": want a whole number from 1 to 256`},
-		{ParseShards, "shards", "257", 0, "from 1 to 256 (GitHub runs at most 256 jobs of a matrix)"},
-		{ParseShards, "shards", "-1", 0, "from 1 to 256"},
-		{ParseShards, "shards", "1.5", 0, `parsing "1.5"`},
-		{ParseShards, "shards", "many", 0, `parsing "many"`},
-		{ParseConcurrency, "concurrency", "", DefaultConcurrency, ""},
-		{ParseConcurrency, "concurrency", "1", 1, ""},
-		{ParseConcurrency, "concurrency", "500", 500, ""},
-		{ParseConcurrency, "concurrency", "0", 0, `parsing "0": want a whole number of at least 1`},
-		{ParseConcurrency, "concurrency", "-4", 0, "at least 1"},
-		{ParseConcurrency, "concurrency", "four", 0, `parsing "four"`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.input+"="+tt.s, func(t *testing.T) {
-			t.Parallel()
-			got, err := tt.parse(tt.s)
-			if tt.wantErr == "" {
-				if err != nil || got != tt.want {
-					t.Errorf("parsing %s %q = %d, %v, want %d", tt.input, tt.s, got, err, tt.want)
-				}
-				return
-			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.Input != tt.input || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("parsing %s %q error = %v, want an *InputError of %s saying %q", tt.input, tt.s, err, tt.input, tt.wantErr)
-			}
-		})
-	}
-}
-
-func TestCheckShardsAndConcurrency(t *testing.T) {
-	t.Parallel()
-	for _, n := range []int{1, 16, 256} {
-		if err := CheckShards(n); err != nil {
-			t.Errorf("CheckShards(%d) = %v, want nil", n, err)
-		}
-	}
-	for _, n := range []int{0, -1, 257} {
-		if err := CheckShards(n); err == nil {
-			t.Errorf("CheckShards(%d) = nil, want an error", n)
-		}
-	}
-	if err := CheckConcurrency(1); err != nil {
-		t.Errorf("CheckConcurrency(1) = %v, want nil", err)
-	}
-	if err := CheckConcurrency(0); err == nil {
-		t.Errorf("CheckConcurrency(0) = nil, want an error")
-	}
-}
-
-// TestWorkOfGroups goes from tags and digests to the matrix: tags sharing
-// a digest land in one shard.
-func TestWorkOfGroups(t *testing.T) {
-	t.Parallel()
-	items := []tagged{{"r:a", "sha256:1"}, {"r:b", "sha256:2"}, {"r:c", "sha256:1"}, {"r:d", "sha256:3"}}
-	work := WorkOf(ByDigest(items, func(x tagged) string { return x.digest }), func(x tagged) string { return x.tag })
-	want := []Work{{Refs: []string{"r:a", "r:c"}, Cost: Cost(2)}, {Refs: []string{"r:b"}, Cost: Cost(1)}, {Refs: []string{"r:d"}, Cost: Cost(1)}}
-	if diff := cmp.Diff(want, work); diff != "" {
-		t.Fatalf("WorkOf() (-want +got):\n%s", diff)
-	}
-	if got, want := Matrix(Shards(work, 2)), `["r:a\nr:c","r:b\nr:d"]`; got != want {
-		t.Errorf("Matrix(Shards(WorkOf(), 2)) = %s, want %s", got, want)
 	}
 }
