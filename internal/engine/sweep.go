@@ -86,14 +86,16 @@ func appendTags(jobs []Job, tags []name.Tag, seen map[string]bool) []Job {
 type unit struct {
 	jobs []int
 	m    *registry.Manifest
+	err  error // reading the manifest failed
 }
 
 // group reads the manifest of every job written back where it is read
 // (not in check mode, whose findings name each tag) and groups the jobs
 // by repository and digest. A job whose manifest could not be read is a
-// unit of its own, read again (and reported) when it is worked.
+// unit of its own, failed with the reason.
 func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jobs []Job) []unit {
 	ms := make([]*registry.Manifest, len(jobs))
+	errs := make([]error, len(jobs))
 	if cfg.Mode != Check {
 		var g errgroup.Group
 		g.SetLimit(cfg.Concurrency)
@@ -103,7 +105,7 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 				continue
 			}
 			g.Go(func() error {
-				ms[i], _ = src.c.Repo(j.Source.Context().RepositoryStr()).GetManifest(ctx, j.Source.Identifier())
+				ms[i], errs[i] = src.c.Repo(j.Source.Context().RepositoryStr()).GetManifest(ctx, j.Source.Identifier())
 				return nil
 			})
 		}
@@ -121,7 +123,7 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 	})
 	us := make([]unit, len(groups))
 	for k, g := range groups {
-		us[k] = unit{jobs: g.Items, m: ms[g.Items[0]]}
+		us[k] = unit{jobs: g.Items, m: ms[g.Items[0]], err: errs[g.Items[0]]}
 	}
 	return us
 }
@@ -139,6 +141,12 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	out := make([]worked, len(u.jobs))
 	for k := range out {
 		out[k].log = &bufferLogger{}
+	}
+	if u.err != nil {
+		j := jobs[u.jobs[0]]
+		out[0].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(),
+			Err: describe(fmt.Errorf("reading manifest: %w", u.err), j.Source, false, cfg.Creds, deps.Words)}
+		return out
 	}
 	jd := deps
 	jd.Log = out[0].log

@@ -340,6 +340,10 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 		return io.NopCloser(body), err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
+	// A registry that takes a monolithic upload reads the body and so
+	// asks for it (100 Continue); one that only opens a session answers
+	// 202 at once, and the body does not travel twice.
+	req.Header.Set("Expect", "100-continue")
 	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return "", scrubError(err)

@@ -81,7 +81,6 @@ func TestPushBlobRestartsALostUpload(t *testing.T) {
 // monolithic uploads (CNCF Distribution) reads a POST with a digest as.
 func ignoreMonolithic(r *http.Request) {
 	r.URL.RawQuery = ""
-	r.Body, r.ContentLength = http.NoBody, 0
 }
 
 func TestPushBlobMonolithic(t *testing.T) {
