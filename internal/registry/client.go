@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -77,7 +78,17 @@ type Client struct {
 	reg    name.Registry
 	client *http.Client
 	limit  *Limiter
+	// monolithic is whether the registry took a monolithic upload:
+	// monolithicUnknown until the first upload.
+	monolithic atomic.Int32
 }
+
+// The states of Client.monolithic.
+const (
+	monolithicUnknown int32 = iota
+	monolithicYes
+	monolithicNo
+)
 
 // Scope is a repository and whether it is written to.
 type Scope struct {
@@ -329,6 +340,9 @@ func (r *Repository) PushBlob(ctx context.Context, d v1.Hash, size int64, body i
 // location the caller finishes. A registry that refuses the form with a
 // client error is asked again with a plain POST.
 func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body io.ReadSeeker) (string, error) {
+	if r.c.monolithic.Load() == monolithicNo {
+		return r.startUpload(ctx, nil)
+	}
 	u := r.url("blobs", "uploads/") + "?" + url.Values{"digest": {d.String()}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, io.NopCloser(body))
 	if err != nil {
@@ -340,10 +354,6 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 		return io.NopCloser(body), err
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
-	// A registry that takes a monolithic upload reads the body and so
-	// asks for it (100 Continue); one that only opens a session answers
-	// 202 at once, and the body does not travel twice.
-	req.Header.Set("Expect", "100-continue")
 	resp, err := r.c.client.Do(req)
 	if err != nil {
 		return "", scrubError(err)
@@ -352,10 +362,17 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode == http.StatusCreated:
+		r.c.monolithic.Store(monolithicYes)
 		return "", nil
 	case resp.StatusCode == http.StatusAccepted:
+		// The body went for nothing: the client's later uploads use
+		// POST and PUT, so that it travels twice once a run at most.
+		// (Expect: 100-continue would spare it, but stalls a second at
+		// every proxy that does not pass the interim answer on.)
+		r.c.monolithic.Store(monolithicNo)
 		return uploadLocation(resp, r.name)
 	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden:
+		r.c.monolithic.Store(monolithicNo)
 		return r.startUpload(ctx, nil)
 	}
 	return "", responseError(resp)

@@ -193,3 +193,25 @@ func TestOpenRefusedTokenIsAnError(t *testing.T) {
 		t.Errorf("Open(refused token) = %v, want an unauthorized *Error with code DENIED", err)
 	}
 }
+
+// TestPushBlobMonolithicOnce sends a body in a POST once a client: a
+// registry that answered the first with a session gets plain POSTs after.
+func TestPushBlobMonolithicOnce(t *testing.T) {
+	t.Parallel()
+	var withDigest atomic.Int32
+	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Query().Has("digest") {
+			withDigest.Add(1)
+			ignoreMonolithic(r)
+		}
+		return false
+	})
+	for _, blob := range [][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`), []byte(`{"c":3}`)} {
+		if err := c.Repo("o/r").PushBlob(context.Background(), hashOf(blob), int64(len(blob)), bytes.NewReader(blob)); err != nil {
+			t.Fatalf("PushBlob(%s) = %v", blob, err)
+		}
+	}
+	if got := withDigest.Load(); got != 1 {
+		t.Errorf("PushBlob() x3 sent %d monolithic POSTs, want 1", got)
+	}
+}
