@@ -152,9 +152,15 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	jd.Log = out[0].log
 	lead, p := runJob(ctx, cfg, jd, clients, jobs[u.jobs[0]], u.m)
 	out[0].Result = lead
+	var g errgroup.Group
+	g.SetLimit(maxParallel)
 	for k, i := range u.jobs[1:] {
-		out[k+1].Result = follow(ctx, cfg, deps, clients, jobs[i], lead, p)
+		g.Go(func() error {
+			out[k+1].Result = follow(ctx, cfg, deps, clients, jobs[i], lead, p)
+			return nil
+		})
 	}
+	g.Wait()
 	return out
 }
 
