@@ -34,8 +34,10 @@ var (
 		{Name: "github-token", Default: ptr("${{ github.token }}")},
 		{Name: "insecure", Default: ptr("false")},
 		{Name: "referrers", Default: ptr("warn")},
+		{Name: "concurrency", Default: ptr("4")},
+		{Name: "shards", Default: ptr("16")},
 	}
-	specOutputs = []string{"digest", "image", "previous-digest", "changed", "platform", "results"}
+	specOutputs = []string{"digest", "image", "previous-digest", "changed", "platform", "results", "results-file", "matrix"}
 )
 
 func ptr(s string) *string { return &s }

@@ -51,6 +51,8 @@ var actionDefaults = map[string]string{
 	"github-token": fakeGitHubToken,
 	"insecure":     "false",
 	"referrers":    "warn",
+	"concurrency":  "4",
+	"shards":       "16",
 }
 
 // runAction runs the binary as the GitHub runner runs a container action

@@ -47,7 +47,7 @@ const tokenServiceName = "bench"
 
 // newTokenService puts a token gate in front of reg (which must have no
 // auth of its own) for one user.
-func newTokenService(t *testing.T, reg *testRegistry, username, password string) *tokenService {
+func newTokenService(t testing.TB, reg *testRegistry, username, password string) *tokenService {
 	t.Helper()
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {

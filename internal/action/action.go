@@ -10,6 +10,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
+	"github.com/set-image-platform/set-image-platform/internal/sweep"
 	"github.com/set-image-platform/set-image-platform/internal/version"
 )
 
@@ -39,25 +40,39 @@ func Run(ctx context.Context, env Env) error {
 		log.Error(err.Error())
 		return err
 	}
-	results := engine.Run(ctx, cfg, engine.Deps{
+	o, err := engine.Run(ctx, cfg, engine.Deps{
 		Transport: env.Transport,
 		Keychain:  env.Keychain,
 		Log:       log,
 		UserAgent: env.UserAgent,
 		Words:     words,
 	})
-	outs, err := Outputs(results)
 	if err != nil {
 		log.Error(err.Error())
 		return err
+	}
+	results := o.Results
+	outs, err := Outputs(results, log)
+	if err != nil {
+		log.Error(err.Error())
+		return err
+	}
+	// Every output is written, as action.yml lists them; matrix is empty
+	// outside plan mode.
+	outs["matrix"] = o.Matrix
+	if dir := env.Getenv("RUNNER_TEMP"); dir != "" {
+		if outs["results-file"], err = sweep.CreateResultsFile(dir, engine.ResultsJSON(results)); err != nil {
+			log.Error(err.Error())
+			return err
+		}
 	}
 	if err := WriteOutputs(env.Getenv("GITHUB_OUTPUT"), outs); err != nil {
 		log.Error(err.Error())
 		return err
 	}
-	if err := appendFile(env.Getenv("GITHUB_STEP_SUMMARY"), Markdown(cfg, results)+"\n"); err != nil {
+	if err := appendFile(env.Getenv("GITHUB_STEP_SUMMARY"), Markdown(cfg, o)+"\n"); err != nil {
 		log.Error(fmt.Sprintf("writing the step summary: %v", err))
 		return err
 	}
-	return engine.Failed(results)
+	return o.Failed()
 }

@@ -23,8 +23,10 @@ const (
 	Secret
 	// Bool is true or false.
 	Bool
-	// Mode is set or check.
+	// Mode is set, check or plan.
 	Mode
+	// Count is a whole number of at least 1.
+	Count
 )
 
 // InputSpec is one input of the action as action.yml declares it, and
@@ -51,6 +53,8 @@ var inputs = []InputSpec{
 	{Name: "github-token", Default: "${{ github.token }}", Kind: Secret, set: func(in *engine.Input, v string) error { in.GitHubToken = v; return nil }},
 	{Name: "insecure", Default: "false", Kind: Bool, set: setBool(func(in *engine.Input) *bool { return &in.Insecure })},
 	{Name: "referrers", Default: "warn", Kind: Text, set: func(in *engine.Input, v string) error { in.Referrers = v; return nil }},
+	{Name: "concurrency", Default: "4", Kind: Count, set: setCount(func(in *engine.Input) *int { return &in.Concurrency })},
+	{Name: "shards", Default: "16", Kind: Count, set: setCount(func(in *engine.Input) *int { return &in.Shards })},
 }
 
 // Inputs returns the action's inputs in action.yml's order.
@@ -89,8 +93,10 @@ func setMode(in *engine.Input, v string) error {
 		in.Mode = engine.Set
 	case "check":
 		in.Mode = engine.Check
+	case "plan":
+		in.Mode = engine.Plan
 	default:
-		return fmt.Errorf("unknown mode %q: want set or check", v)
+		return fmt.Errorf("unknown mode %q: want set, check or plan", v)
 	}
 	return nil
 }
@@ -100,6 +106,15 @@ func setBool(dst func(*engine.Input) *bool) func(*engine.Input, string) error {
 	return func(in *engine.Input, v string) error {
 		b, err := parseBool(v)
 		*dst(in) = b
+		return err
+	}
+}
+
+// setCount sets the field dst picks to a count input.
+func setCount(dst func(*engine.Input) *int) func(*engine.Input, string) error {
+	return func(in *engine.Input, v string) error {
+		n, err := engine.ParseCount(v)
+		*dst(in) = n
 		return err
 	}
 }

@@ -7,12 +7,13 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/engine"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
+	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
 // Outputs are the step outputs for results: one line per image for the
 // scalar ones (empty for an image that failed before anything was written),
 // and the results JSON.
-func Outputs(results []engine.Result) (map[string]string, error) {
+func Outputs(results []engine.Result, log engine.Logger) (map[string]string, error) {
 	cols := map[string][]string{}
 	for _, r := range results {
 		row := map[string]string{"digest": "", "image": "", "previous-digest": "", "changed": "", "platform": ""}
@@ -35,19 +36,26 @@ func Outputs(results []engine.Result) (map[string]string, error) {
 	for k, v := range cols {
 		out[k] = strings.Join(v, "\n")
 	}
-	js, err := engine.JSON(results)
+	js, omitted, err := sweep.ResultsOutput(engine.ResultsJSON(results), func(r engine.ResultJSON) bool { return r.Changed || r.Error != "" }, sweep.OutputLimit)
 	if err != nil {
 		return nil, err
 	}
-	out["results"] = string(js)
+	if omitted > 0 {
+		log.Info(fmt.Sprintf("the results output holds only the changed and failed images, %d left out, to stay under GitHub's 1 MB output limit: results-file has them all", omitted))
+	}
+	out["results"] = js
 	return out, nil
 }
 
 // Markdown is the step summary: a table with one row per image. In check
 // mode the columns are the declared platform, the expected one and the
 // verdict.
-func Markdown(cfg *engine.Config, results []engine.Result) string {
+func Markdown(cfg *engine.Config, o *engine.Outcome) string {
+	results := o.Results
 	var b strings.Builder
+	if o.Throttled > 0 {
+		fmt.Fprintf(&b, "The registries answered 429 Too Many Requests %d times; the run slowed down and retried.\n\n", o.Throttled)
+	}
 	if cfg.Mode == engine.Check {
 		expected := "os and architecture set"
 		switch {

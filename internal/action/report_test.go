@@ -34,7 +34,7 @@ func TestOutputsAfterAWrite(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := Outputs([]engine.Result{tc.r})
+			got, err := Outputs([]engine.Result{tc.r}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +56,7 @@ func TestOutputsAfterAWrite(t *testing.T) {
 func TestMarkdownDryRun(t *testing.T) {
 	t.Parallel()
 	r := engine.Result{Source: "r.test/app:1", PreviousDigest: "sha256:1", Digest: "sha256:2", Changed: true, DryRun: true}
-	got := Markdown(&engine.Config{DryRun: true}, []engine.Result{r})
+	got := Markdown(&engine.Config{DryRun: true}, &engine.Outcome{Results: []engine.Result{r}})
 	for _, want := range []string{"### set-image-platform dry run\n", "Nothing was pushed", "| dry run: would change |"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Markdown(dry run) = %q, want it to hold %q", got, want)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
+	"github.com/set-image-platform/set-image-platform/internal/sweep"
 	"github.com/set-image-platform/set-image-platform/internal/version"
 )
 
@@ -42,6 +43,7 @@ Examples:
   set-image-platform --platform linux/arm64 --tag 1.0-arm64 ghcr.io/owner/app:1.0
   set-image-platform --check --platform linux/amd64 ghcr.io/owner/app:1.0
   set-image-platform --dry-run --json --platform linux/amd64 ghcr.io/owner/app:1.0 | jq .
+  set-image-platform --plan --shards 8 --platform linux/amd64 'ghcr.io/owner/app:v1.*'
   set-image-platform --demo
 
 Credentials are read like docker and crane read them (DOCKER_CONFIG,
@@ -60,12 +62,18 @@ func Run(ctx context.Context, args []string, env Env) error {
 	var (
 		in                engine.Input
 		check, asJSON     bool
+		planOnly          bool
+		resultsFile       string
 		demo, showVersion bool
 		passwordStdin     bool
 	)
 	fs.StringVar(&in.Platform, "platform", "", "platform to set, os/arch[/variant][:os.version]")
 	fs.StringVar(&in.Tag, "tag", "", "where to push: a bare tag in the same repository, or a full reference")
 	fs.BoolVar(&check, "check", false, "change nothing; fail when the platform is missing or differs from --platform")
+	fs.BoolVar(&planOnly, "plan", false, "change nothing; print the images a set would change as a JSON matrix of --shards lists")
+	fs.Func("shards", "with --plan, at most this many lists in the matrix, 1 to 256 (default 16)", countFlag(&in.Shards))
+	fs.Func("concurrency", "images worked at once, at least 1 (default 4)", countFlag(&in.Concurrency))
+	fs.StringVar(&resultsFile, "results-file", "", "write the full results JSON array to this file")
 	fs.BoolVar(&in.Overwrite, "overwrite", false, "replace a platform that is already present and different")
 	fs.BoolVar(&in.DryRun, "dry-run", false, "compute and report the result, push nothing")
 	fs.BoolVar(&in.Insecure, "insecure", false, "allow plain HTTP and unverified TLS")
@@ -106,8 +114,13 @@ func Run(ctx context.Context, args []string, env Env) error {
 		fs.Usage()
 		return report(env, errors.New("no image given"))
 	}
-	if check {
+	switch {
+	case check && planOnly:
+		return report(env, errors.New("--check and --plan go separately: choose one"))
+	case check:
 		in.Mode = engine.Check
+	case planOnly:
+		in.Mode = engine.Plan
 	}
 	if passwordStdin {
 		p, err := readPassword(env.Stdin)
@@ -128,14 +141,38 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if asJSON {
 		logw = env.Stderr
 	}
-	results = engine.Run(ctx, cfg, engine.Deps{
+	o, err := engine.Run(ctx, cfg, engine.Deps{
 		Transport: env.Transport,
 		Keychain:  env.Keychain,
 		Log:       &logger{w: logw, errw: env.Stderr},
 		UserAgent: env.UserAgent,
 		Words:     words,
 	})
-	return engine.Failed(results)
+	if err != nil {
+		return report(env, err)
+	}
+	results = o.Results
+	if resultsFile != "" {
+		if err := sweep.WriteResultsFile(resultsFile, engine.ResultsJSON(results)); err != nil {
+			return report(env, err)
+		}
+	}
+	if planOnly && !asJSON {
+		fmt.Fprintln(env.Stdout, o.Matrix)
+	}
+	return o.Failed()
+}
+
+// countFlag reads a count flag into dst, as the action reads its input.
+func countFlag(dst *int) func(string) error {
+	return func(s string) error {
+		n, err := engine.ParseCount(s)
+		if err == nil && n == 0 {
+			err = errors.New("want a whole number of at least 1")
+		}
+		*dst = n
+		return err
+	}
 }
 
 // printJSON prints results as the JSON array --json promises.

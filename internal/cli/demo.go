@@ -30,8 +30,11 @@ func Demo(ctx context.Context, env Env) error {
 		return report(env, err)
 	}
 	fmt.Fprintf(env.Stdout, "$ set-image-platform --platform linux/amd64 %s\n", reg.Ref)
-	results := engine.Run(ctx, cfg, engine.Deps{Transport: env.Transport, Keychain: authn.DefaultKeychain, Log: &logger{w: env.Stdout, errw: env.Stdout}, Words: words})
-	if err := engine.Failed(results); err != nil {
+	o, err := engine.Run(ctx, cfg, engine.Deps{Transport: env.Transport, Keychain: authn.DefaultKeychain, Log: &logger{w: env.Stdout, errw: env.Stdout}, Words: words})
+	if err != nil {
+		return report(env, err)
+	}
+	if err := o.Failed(); err != nil {
 		return err
 	}
 	after, err := reg.Platform(ctx)

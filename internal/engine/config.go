@@ -1,16 +1,19 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/set-image-platform/set-image-platform/internal/platform"
+	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
 // Mode is what the run does to each image.
@@ -21,11 +24,17 @@ const (
 	Set Mode = iota
 	// Check changes nothing and fails when the platform is missing or wrong.
 	Check
+	// Plan changes nothing and never fails on findings: it splits the
+	// images Set would change into lists for a matrix of jobs.
+	Plan
 )
 
 func (m Mode) String() string {
-	if m == Check {
+	switch m {
+	case Check:
 		return "check"
+	case Plan:
+		return "plan"
 	}
 	return "set"
 }
@@ -47,11 +56,20 @@ type Input struct {
 	Referrers string
 	// StallTimeout bounds a request without progress; zero is the default.
 	StallTimeout time.Duration
+	// Concurrency caps the images worked at once; Shards the lists of a
+	// plan's matrix. Zero is the default; ParseCount reads them.
+	Concurrency, Shards int
 }
 
 // Config is a validated Input. Nothing after it reads the environment.
 type Config struct {
 	Jobs []Job
+	// Patterns are the image lines with a tag pattern, expanded into jobs
+	// when the run has its clients.
+	Patterns []Pattern
+	// Concurrency caps the images worked at once (at least 1); Shards the
+	// lists of a plan's matrix (1 to sweep.MaxShards).
+	Concurrency, Shards int
 	// Platform is the requested platform; zero when none was given or Auto.
 	Platform platform.Platform
 	Auto     bool
@@ -96,6 +114,13 @@ type Job struct {
 	Target name.Reference
 }
 
+// Pattern is an image line with a tag pattern, and where its tags go
+// among the jobs: before Jobs[At].
+type Pattern struct {
+	sweep.Pattern
+	At int
+}
+
 // InputError is a bad input, found before any request.
 type InputError struct {
 	Input string
@@ -118,7 +143,14 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 // NewConfig validates in and resolves every image's target.
 func NewConfig(in Input) (*Config, error) {
-	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout}
+	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout,
+		Concurrency: cmp.Or(in.Concurrency, sweep.DefaultConcurrency), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
+	if c.Concurrency < 1 {
+		return nil, &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errAtLeastOne)}
+	}
+	if c.Shards < 1 || c.Shards > sweep.MaxShards {
+		return nil, &InputError{Input: "shards", Err: fmt.Errorf("%d lists: %w", c.Shards, errShards)}
+	}
 	var opts []name.Option
 	if in.Insecure {
 		opts = append(opts, name.Insecure)
@@ -133,14 +165,21 @@ func NewConfig(in Input) (*Config, error) {
 	if c.Referrers, err = ParseReferrerPolicy(in.Referrers); err != nil {
 		return nil, err
 	}
-	t, err := parseTag(in.Tag, len(refs), opts)
+	t, err := parseTag(in.Tag, len(refs)+len(c.Patterns), opts)
 	if err != nil {
 		return nil, err
+	}
+	if t.tag != "" && len(c.Patterns) > 0 {
+		return nil, &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with the tag pattern %q: each matching tag is fixed in place; leave tag empty", t.tag, c.Patterns[0].Line)}
 	}
 	if c.Jobs, err = t.jobs(refs, lines); err != nil {
 		return nil, err
 	}
-	if c.Creds, err = credentials(in, refs, t); err != nil {
+	all := refs
+	for _, p := range c.Patterns {
+		all = append(all, p.Repository.Tag(""))
+	}
+	if c.Creds, err = credentials(in, all, t); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -156,6 +195,14 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		if s == "" {
 			continue
 		}
+		if sweep.IsPattern(s) {
+			p, err := sweep.ParsePattern(s, opts...)
+			if err != nil {
+				return nil, nil, &InputError{Input: "image", Err: err}
+			}
+			c.Patterns = append(c.Patterns, Pattern{p, len(refs)})
+			continue
+		}
 		ref, err := name.ParseReference(s, opts...)
 		if err != nil {
 			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err)}
@@ -169,7 +216,7 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		seen[refKey(ref)] = s
 		refs = append(refs, ref)
 	}
-	if len(refs) == 0 {
+	if len(refs) == 0 && len(c.Patterns) == 0 {
 		return nil, nil, &InputError{Input: "image", Err: errors.New("no image given: set it to a reference such as ghcr.io/owner/name:tag")}
 	}
 	return refs, seen, nil
@@ -299,6 +346,25 @@ func registries(refs []name.Reference) []string {
 // same registry.
 func SameRepository(a, b name.Reference) bool {
 	return a.Context().Name() == b.Context().Name()
+}
+
+var (
+	errAtLeastOne = errors.New("want a whole number of at least 1")
+	errShards     = fmt.Errorf("want a whole number from 1 to %d (GitHub runs at most %d jobs of a matrix)", sweep.MaxShards, sweep.MaxShards)
+)
+
+// ParseCount reads a count input (concurrency, shards): empty is zero,
+// which NewConfig takes as the default.
+func ParseCount(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("parsing %q: %w", s, errAtLeastOne)
+	}
+	return n, nil
 }
 
 // StallTimeoutEnv names the environment variable, read by both front doors

@@ -143,7 +143,11 @@ func run(t *testing.T, in Input) ([]Result, *lines) {
 		t.Fatalf("NewConfig(%+v) = %v", in, err)
 	}
 	rec := &lines{}
-	return Run(context.Background(), cfg, Deps{Log: rec, Words: testWords}), rec
+	o, err := Run(context.Background(), cfg, Deps{Log: rec, Words: testWords})
+	if err != nil {
+		t.Fatalf("Run(%+v) = %v", in, err)
+	}
+	return o.Results, rec
 }
 
 // logged reports whether a line of rec holds every sub.

@@ -12,11 +12,11 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
 
-// read reads the tree ref names, detects where the planner says, and plans
-// it. With copyAll (the target is another repository) it also reads what a
+// read reads the tree ref names (its manifest is m when not nil), detects
+// where the planner says, and plans it. With copyAll (the target is another repository) it also reads what a
 // copy needs.
-func read(ctx context.Context, repo *registry.Repository, ref name.Reference, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
-	root, err := readTree(ctx, repo, ref.Identifier(), copyAll)
+func read(ctx context.Context, repo *registry.Repository, ref name.Reference, m *registry.Manifest, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
+	root, err := readTree(ctx, repo, ref.Identifier(), m, copyAll)
 	if err != nil {
 		return nil, err
 	}
@@ -35,12 +35,14 @@ func read(ctx context.Context, repo *registry.Repository, ref name.Reference, cf
 	return p, err
 }
 
-// readTree reads the manifest at ref and, for an index, its children
-// concurrently; for images, their configs.
-func readTree(ctx context.Context, repo *registry.Repository, ref string, copyAll bool) (*plan.Node, error) {
-	m, err := repo.GetManifest(ctx, ref)
-	if err != nil {
-		return nil, fmt.Errorf("reading manifest: %w", err)
+// readTree reads the manifest at ref, unless m is it already, and, for an
+// index, its children concurrently; for images, their configs.
+func readTree(ctx context.Context, repo *registry.Repository, ref string, m *registry.Manifest, copyAll bool) (*plan.Node, error) {
+	if m == nil {
+		var err error
+		if m, err = repo.GetManifest(ctx, ref); err != nil {
+			return nil, fmt.Errorf("reading manifest: %w", err)
+		}
 	}
 	img := plan.Image{MediaType: m.MediaType, Manifest: m.Bytes, Digest: m.Digest}
 	if !m.MediaType.IsIndex() {

@@ -65,6 +65,15 @@ func referrersJSON(rs []referrers.Referrer) []ReferrerJSON {
 
 // JSON renders the results output: an array in input order.
 func JSON(results []Result) ([]byte, error) {
+	b, err := json.Marshal(ResultsJSON(results))
+	if err != nil {
+		return nil, fmt.Errorf("encoding results: %w", err)
+	}
+	return b, nil
+}
+
+// ResultsJSON are the elements of the results output, in input order.
+func ResultsJSON(results []Result) []ResultJSON {
 	out := make([]ResultJSON, len(results))
 	for i, r := range results {
 		out[i] = ResultJSON{Source: r.Source, Target: r.Target, Referrers: referrersJSON(r.Referrers)}
@@ -79,11 +88,7 @@ func JSON(results []Result) ([]byte, error) {
 		out[i].PreviousDigest, out[i].Digest = r.PreviousDigest, r.Digest
 		out[i].Changed, out[i].Platform = r.Changed, safetext.Line(Platforms(r.After))
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, fmt.Errorf("encoding results: %w", err)
-	}
-	return b, nil
+	return out
 }
 
 // ErrFailed is returned when at least one image failed; the reasons were

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,6 +19,7 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
 // Logger receives what a run has to say. The front doors decide how it
@@ -103,20 +105,25 @@ func DisplayPlatforms(ps []platform.Platform) string {
 // maxParallel bounds concurrent requests per image.
 const maxParallel = 8
 
-// maxJobs bounds how many images are worked on at once.
-const maxJobs = 4
-
-// Run processes every job of cfg and returns one result each, in order.
-// Images are worked on concurrently; each one's log is held back and
-// printed in input order, so that groups never interleave.
-func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
+// Run processes every job of cfg, with the tags its patterns match, and
+// returns one result each, in order. Tags sharing a digest are worked
+// once; images are worked concurrently, up to cfg.Concurrency, and each
+// one's log is held back and printed in order, so that groups never
+// interleave. The error is a pattern that could not be expanded: then
+// nothing was read or written.
+func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	scrub := newScrubber(cfg.Creds)
 	deps.Log = scrubLogger{Logger: deps.Log, s: scrub}
 	for _, n := range cfg.Notices {
 		deps.Log.Notice(n)
 	}
 	clients := openClients(ctx, cfg, deps)
-	n := len(cfg.Jobs)
+	jobs, err := expand(ctx, cfg, deps, clients)
+	if err != nil {
+		return nil, scrub.err(err)
+	}
+	us := group(ctx, cfg, clients, jobs)
+	n := len(jobs)
 	results := make([]Result, n)
 	logs := make([]*bufferLogger, n)
 	// ready[i] is closed when image i is done, so that its log is printed
@@ -127,38 +134,53 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 	}
 	go func() {
 		var g errgroup.Group
-		g.SetLimit(maxJobs)
-		for i, j := range cfg.Jobs {
+		g.SetLimit(cfg.Concurrency)
+		for _, u := range us {
 			g.Go(func() error {
-				defer close(ready[i])
-				buf := &bufferLogger{}
-				jd := deps
-				jd.Log = buf
-				r := runJob(ctx, cfg, jd, clients, j)
-				r.Err = scrub.err(r.Err)
-				for k, f := range r.Findings {
-					r.Findings[k] = scrub.text(f)
+				for k, w := range workUnit(ctx, cfg, deps, clients, jobs, u) {
+					r := w.Result
+					r.Err = scrub.err(r.Err)
+					for f := range r.Findings {
+						r.Findings[f] = scrub.text(r.Findings[f])
+					}
+					results[u.jobs[k]], logs[u.jobs[k]] = r, w.log
+					close(ready[u.jobs[k]])
 				}
-				results[i], logs[i] = r, buf
 				return nil
 			})
 		}
 		g.Wait()
 	}()
-	for i, j := range cfg.Jobs {
+	throttled := func() int { return throttles(clients) }
+	var progress *sweep.Progress
+	if sweep.UseProgress(n) {
+		progress = sweep.NewProgress(n, deps.Log, time.Now, throttled)
+	}
+	for i, j := range jobs {
 		<-ready[i]
-		deps.Log.Group(DryRunPrefix(results[i], false) + j.Source.String())
+		r := results[i]
+		if progress != nil {
+			progress.Done(r.Changed, r.Err != nil)
+			if r.Err == nil && !r.Changed {
+				// Large runs name only what changed or failed.
+				logs[i].replay(deps.Log)
+				continue
+			}
+		}
+		deps.Log.Group(DryRunPrefix(r, false) + j.Source.String())
 		if n > 1 {
 			deps.Log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, j.Source))
 		}
 		logs[i].replay(deps.Log)
-		r := results[i]
 		switch {
 		case len(r.Findings) > 0:
 			deps.Log.Info(SummaryLine(r))
 			for _, f := range r.Findings {
 				deps.Log.Error(f)
 			}
+		case r.Err != nil && cfg.Mode == Plan:
+			// A plan never fails: the set job will say it again.
+			deps.Log.Warning(r.Err.Error())
 		case r.Err != nil:
 			deps.Log.Error(r.Err.Error())
 		default:
@@ -166,7 +188,17 @@ func Run(ctx context.Context, cfg *Config, deps Deps) []Result {
 		}
 		deps.Log.EndGroup()
 	}
-	return results
+	if progress != nil {
+		progress.Finish()
+	}
+	out := &Outcome{Results: results, Throttled: throttled(), mode: cfg.Mode}
+	if out.Throttled > 0 {
+		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight, waited as asked and retried", out.Throttled))
+	}
+	if cfg.Mode == Plan {
+		out.Matrix = matrix(us, jobs, results, cfg.Shards)
+	}
+	return out, nil
 }
 
 type clientResult struct {
@@ -192,6 +224,9 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 		add(j.Source.Context(), false)
 		add(j.Target.Context(), write)
 	}
+	for _, p := range cfg.Patterns {
+		add(p.Repository, write)
+	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(regs))
 	opened := make([]clientResult, len(hosts))
@@ -210,6 +245,8 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				UserAgent:    deps.UserAgent,
 				Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
 				StallTimeout: cfg.StallTimeout,
+				// Each image has a request or two in flight at once.
+				MaxRequests: 2 * cfg.Concurrency,
 			})
 			opened[i] = clientResult{c, err}
 			return nil
@@ -223,26 +260,28 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 	return out
 }
 
-func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job) Result {
+// runJob works one job, from m when its manifest was read already, and
+// returns the plan it made, if any, for the tags that share it.
+func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *registry.Manifest) (Result, *plan.Plan) {
 	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
 		r.Err = describe(src.err, j.Source, false, cfg.Creds, deps.Words)
-		return r
+		return r, nil
 	}
 	if dst.err != nil {
 		r.Err = describe(dst.err, j.Target, true, cfg.Creds, deps.Words)
-		return r
+		return r, nil
 	}
 	// Retries go to this image's log, which is printed in its group.
 	ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(j.Source.String() + ": " + fmt.Sprintf(f, a...)) })
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
-	p, err := read(ctx, from, j.Source, cfg, copyAll, deps.Log)
+	p, err := read(ctx, from, j.Source, m, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
-		return r
+		return r, nil
 	}
 	r.PreviousDigest, r.Digest = p.PreviousDigest.String(), p.Digest.String()
 	if _, ok := j.Target.(name.Digest); ok {
@@ -251,7 +290,10 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
 	if cfg.Mode == Check {
 		r.Findings, r.Err = findings(j.Source.String(), p.Findings, deps.Words)
-		return r
+		return r, p
+	}
+	if cfg.Mode == Plan {
+		return r, p
 	}
 	for _, s := range p.Stale {
 		carry := "it does not carry over"
@@ -261,10 +303,10 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s: make the attestation again for the new digest", j.Source, s, carry))
 	}
 	if !p.Changed && sameTarget(j) {
-		return r
+		return r, p
 	}
 	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
-	return r
+	return r, p
 }
 
 // findings words check mode's findings about ref, each naming what it is
@@ -314,13 +356,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	if !cfg.DryRun {
 		if err := applyPlan(ctx, deps, src, dst, j, p, copyAll); err != nil {
 			lookUps.Wait()
-			var we *WrittenError
-			if errors.As(err, &we) {
-				// It names the target and what it holds: the
-				// result keeps the digests written.
-				return l.all(), we
-			}
-			return l.all(), describe(err, j.Target, true, cfg.Creds, deps.Words)
+			return l.all(), writeError(err, cfg, deps, j)
 		}
 	}
 	lookUps.Wait()
@@ -332,6 +368,17 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 		warnOrphans(deps.Log, j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun)
 	}
 	return l.all(), nil
+}
+
+// writeError describes a failed write, unless it is a *WrittenError,
+// which names the target and what it holds: the result keeps the digests
+// written.
+func writeError(err error, cfg *Config, deps Deps, j Job) error {
+	var we *WrittenError
+	if errors.As(err, &we) {
+		return we
+	}
+	return describe(err, j.Target, true, cfg.Creds, deps.Words)
 }
 
 // sameTarget reports whether the result goes back where it was read from.

@@ -89,7 +89,11 @@ func TestRunKeepsInputOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &lines{}
-	results := Run(context.Background(), cfg, Deps{Log: rec})
+	o, err := Run(context.Background(), cfg, Deps{Log: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := o.Results
 	if len(results) != len(images) {
 		t.Fatalf("Run() = %d results, want %d", len(results), len(images))
 	}

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -77,7 +78,18 @@ type Options struct {
 type Client struct {
 	reg    name.Registry
 	client *http.Client
+	limit  *Limiter
+	// monolithic is whether the registry took a monolithic upload:
+	// monolithicUnknown until the first upload.
+	monolithic atomic.Int32
 }
+
+// The states of Client.monolithic.
+const (
+	monolithicUnknown int32 = iota
+	monolithicYes
+	monolithicNo
+)
 
 // Scope is a repository and whether it is written to.
 type Scope struct {
@@ -105,7 +117,7 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		}
 		ss = append(ss, reg.Repo(s.Repository).Scope(action))
 	}
-	base := baseTransport(opts)
+	base, limit := baseTransport(opts)
 	if opts.UserAgent != "" {
 		base = transport.NewUserAgent(base, opts.UserAgent)
 	}
@@ -124,7 +136,7 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 	case err != nil:
 		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), fromTransport(scrubError(err)))
 	}
-	return &Client{reg: reg, client: &http.Client{Transport: t}}, nil
+	return &Client{reg: reg, client: &http.Client{Transport: t}, limit: limit}, nil
 }
 
 // AttemptsError is a ping that tried https and plain HTTP, both failing:
@@ -155,6 +167,10 @@ func pingAttempts(err error) *AttemptsError {
 	}
 	return &AttemptsError{HTTPS: errs[0], HTTP: errs[1]}
 }
+
+// Throttled returns how many 429 Too Many Requests answers the registry
+// gave so far; each lowered the requests in flight to it.
+func (c *Client) Throttled() int { return c.limit.Throttled() }
 
 // Registry returns the registry the client talks to.
 func (c *Client) Registry() name.Registry { return c.reg }
@@ -320,30 +336,76 @@ func (r *Repository) openBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, er
 	return resp.Body, nil
 }
 
-// PushBlob uploads a blob in one monolithic PUT after opening the upload.
-// When body can seek, an upload that fails after the transport's own retries
-// (a session the registry lost, say) is started again from a clean POST.
-func (r *Repository) PushBlob(ctx context.Context, d v1.Hash, size int64, body io.Reader) error {
-	seeker, canRestart := body.(io.Seeker)
+// PushBlob uploads a blob: in one monolithic POST with its digest where
+// the registry takes it (201), else in the PUT that finishes the upload
+// the POST opened. When body can seek, an upload that fails after the
+// transport's own retries (a session the registry lost, say) is started
+// again from a clean POST.
+func (r *Repository) PushBlob(ctx context.Context, d v1.Hash, size int64, body io.ReadSeeker) error {
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
-		if attempt > 0 {
-			if !canRestart || ctx.Err() != nil {
-				break
-			}
-			if _, serr := seeker.Seek(0, io.SeekStart); serr != nil {
-				break
-			}
+		if attempt > 0 && ctx.Err() != nil {
+			break
+		}
+		if _, serr := body.Seek(0, io.SeekStart); serr != nil {
+			return fmt.Errorf("uploading blob %s: %w", d, serr)
 		}
 		var loc string
-		if loc, err = r.startUpload(ctx, nil); err != nil {
+		if loc, err = r.postBlob(ctx, d, size, body); err != nil || loc == "" {
 			return err
+		}
+		if _, serr := body.Seek(0, io.SeekStart); serr != nil {
+			return fmt.Errorf("uploading blob %s: %w", d, serr)
 		}
 		if err = r.finishUpload(ctx, loc, d, size, body); err == nil {
 			return nil
 		}
 	}
 	return err
+}
+
+// postBlob sends body in the POST that opens an upload, with its digest:
+// a registry that takes a monolithic upload answers 201 and the blob is
+// there (location ""); one that does not opens a session (202) whose
+// location the caller finishes. A registry that refuses the form with a
+// client error is asked again with a plain POST.
+func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body io.ReadSeeker) (string, error) {
+	if r.c.monolithic.Load() == monolithicNo {
+		return r.startUpload(ctx, nil)
+	}
+	u := r.url("blobs", "uploads/") + "?" + url.Values{"digest": {d.String()}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, io.NopCloser(body))
+	if err != nil {
+		return "", err
+	}
+	req.ContentLength = size
+	req.GetBody = func() (io.ReadCloser, error) {
+		_, err := body.Seek(0, io.SeekStart)
+		return io.NopCloser(body), err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := r.c.client.Do(req)
+	if err != nil {
+		return "", scrubError(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	switch {
+	case resp.StatusCode == http.StatusCreated:
+		r.c.monolithic.Store(monolithicYes)
+		return "", nil
+	case resp.StatusCode == http.StatusAccepted:
+		// The body went for nothing: the client's later uploads use
+		// POST and PUT, so that it travels twice once a run at most.
+		// (Expect: 100-continue would spare it, but stalls a second at
+		// every proxy that does not pass the interim answer on.)
+		r.c.monolithic.Store(monolithicNo)
+		return uploadLocation(resp, r.name)
+	case resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden:
+		r.c.monolithic.Store(monolithicNo)
+		return r.startUpload(ctx, nil)
+	}
+	return "", responseError(resp)
 }
 
 // CopyBlob makes blob desc of repository from (of this registry or
@@ -368,10 +430,11 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
 	}
 	defer rc.Close()
-	if loc != "" {
+	if loc == "" {
+		loc, err = r.startUpload(ctx, nil)
+	}
+	if err == nil {
 		err = r.finishUpload(ctx, loc, desc.Digest, desc.Size, rc)
-	} else {
-		err = r.PushBlob(ctx, desc.Digest, desc.Size, rc)
 	}
 	if err != nil {
 		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
@@ -402,9 +465,14 @@ func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, err
 	default:
 		return "", responseError(resp)
 	}
+	return uploadLocation(resp, r.name)
+}
+
+// uploadLocation is where the upload an answer opened goes on.
+func uploadLocation(resp *http.Response, repo string) (string, error) {
 	loc, err := resp.Location()
 	if err != nil {
-		return "", fmt.Errorf("opening upload to %q: no upload location: %w", r.name, err)
+		return "", fmt.Errorf("opening upload to %q: no upload location: %w", repo, err)
 	}
 	return loc.String(), nil
 }

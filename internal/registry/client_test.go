@@ -55,6 +55,7 @@ func TestPushBlobRestartsALostUpload(t *testing.T) {
 		switch {
 		case r.Method == http.MethodPost:
 			posts.Add(1)
+			ignoreMonolithic(r)
 		case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/blobs/uploads/") && puts.Add(1) == 1:
 			w.WriteHeader(http.StatusNotFound)
 			io.WriteString(w, `{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry"}]}`)
@@ -73,6 +74,63 @@ func TestPushBlobRestartsALostUpload(t *testing.T) {
 	got, err := c.Repo("o/r").GetBlob(context.Background(), d, 1<<20, "blob")
 	if err != nil || !bytes.Equal(got, blob) {
 		t.Errorf("GetBlob() = %q, %v; want %q", got, err, blob)
+	}
+}
+
+// ignoreMonolithic makes r the plain POST that a registry without
+// monolithic uploads (CNCF Distribution) reads a POST with a digest as.
+func ignoreMonolithic(r *http.Request) {
+	r.URL.RawQuery = ""
+}
+
+func TestPushBlobMonolithic(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                string
+		fault               func(w http.ResponseWriter, r *http.Request) bool
+		wantPosts, wantPuts int32
+	}{
+		{"taken in one POST", nil, 1, 0},
+		{"ignored: the PUT finishes the session", func(w http.ResponseWriter, r *http.Request) bool {
+			ignoreMonolithic(r)
+			return false
+		}, 1, 1},
+		{"refused: a plain POST and a PUT", func(w http.ResponseWriter, r *http.Request) bool {
+			if r.URL.Query().Has("digest") {
+				w.WriteHeader(http.StatusMethodNotAllowed)
+				return true
+			}
+			return false
+		}, 2, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var posts, puts atomic.Int32
+			c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.Contains(r.URL.Path, "/blobs/uploads/") {
+					return false
+				}
+				switch r.Method {
+				case http.MethodPost:
+					posts.Add(1)
+				case http.MethodPut:
+					puts.Add(1)
+				}
+				return tt.fault != nil && r.Method == http.MethodPost && tt.fault(w, r)
+			})
+			blob := []byte(`{"architecture":"arm64"}`)
+			d := hashOf(blob)
+			if err := c.Repo("o/r").PushBlob(context.Background(), d, int64(len(blob)), bytes.NewReader(blob)); err != nil {
+				t.Fatalf("PushBlob() = %v", err)
+			}
+			if posts.Load() != tt.wantPosts || puts.Load() != tt.wantPuts {
+				t.Errorf("PushBlob() made %d POSTs and %d PUTs, want %d and %d", posts.Load(), puts.Load(), tt.wantPosts, tt.wantPuts)
+			}
+			if got, err := c.Repo("o/r").GetBlob(context.Background(), d, 1<<20, "blob"); err != nil || !bytes.Equal(got, blob) {
+				t.Errorf("GetBlob() = %q, %v; want %q", got, err, blob)
+			}
+		})
 	}
 }
 
@@ -133,5 +191,27 @@ func TestOpenRefusedTokenIsAnError(t *testing.T) {
 	var re *Error
 	if !errors.As(err, &re) || !re.Unauthorized() || re.Code != "DENIED" {
 		t.Errorf("Open(refused token) = %v, want an unauthorized *Error with code DENIED", err)
+	}
+}
+
+// TestPushBlobMonolithicOnce sends a body in a POST once a client: a
+// registry that answered the first with a session gets plain POSTs after.
+func TestPushBlobMonolithicOnce(t *testing.T) {
+	t.Parallel()
+	var withDigest atomic.Int32
+	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPost && r.URL.Query().Has("digest") {
+			withDigest.Add(1)
+			ignoreMonolithic(r)
+		}
+		return false
+	})
+	for _, blob := range [][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`), []byte(`{"c":3}`)} {
+		if err := c.Repo("o/r").PushBlob(context.Background(), hashOf(blob), int64(len(blob)), bytes.NewReader(blob)); err != nil {
+			t.Fatalf("PushBlob(%s) = %v", blob, err)
+		}
+	}
+	if got := withDigest.Load(); got != 1 {
+		t.Errorf("PushBlob() x3 sent %d monolithic POSTs, want 1", got)
 	}
 }

@@ -20,6 +20,7 @@ type Limiter struct {
 	inUse     int
 	successes int // since the limit last changed
 	waiters   []chan struct{}
+	throttled int // 429s met
 }
 
 // NewLimiter returns a limiter of n slots (at least 1).
@@ -87,6 +88,14 @@ func (l *Limiter) Lower() {
 	defer l.mu.Unlock()
 	l.limit = max(l.limit/2, 1)
 	l.successes = 0
+	l.throttled++
+}
+
+// Throttled returns how many times Lower was called: the 429s met.
+func (l *Limiter) Throttled() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.throttled
 }
 
 // Success counts an answer that was not a refusal to serve; after as many

@@ -109,3 +109,14 @@ func TestRetryLowersLimitOn429(t *testing.T) {
 		t.Errorf("slots in use after the request = %d, want 0", l.inUse)
 	}
 }
+
+func TestLimiterCountsThrottles(t *testing.T) {
+	t.Parallel()
+	l := NewLimiter(8)
+	l.Lower()
+	l.Success()
+	l.Lower()
+	if got := l.Throttled(); got != 2 {
+		t.Errorf("Throttled() after two Lower() = %d, want 2", got)
+	}
+}

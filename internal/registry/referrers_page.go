@@ -49,8 +49,8 @@ func (r *Repository) ReferrersPage(ctx context.Context, d v1.Hash, page string) 
 }
 
 // linkNext matches one link-value of a Link header whose rel is next,
-// quoted or not (RFC 8288).
-var linkNext = regexp.MustCompile(`<([^>]*)>[^,]*;\s*rel="?next"?`)
+// quoted or not, alone or among other relation types (RFC 8288).
+var linkNext = regexp.MustCompile(`<([^>]*)>[^,]*;\s*rel=(?:"(?:[^"]*\s)?next(?:\s[^"]*)?"|next(?:[;,\s]|$))`)
 
 // nextLink returns the rel="next" target of Link header values, resolved
 // against base and kept on base's host and scheme.

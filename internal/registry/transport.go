@@ -71,8 +71,8 @@ func (t *policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // baseTransport returns the transport under auth: retries over the HTTPS
 // policy over base (or a clone of the default transport, with unverified TLS
-// when insecure).
-func baseTransport(opts Options) http.RoundTripper {
+// when insecure), and the limiter its retries share.
+func baseTransport(opts Options) (http.RoundTripper, *Limiter) {
 	base := opts.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -89,11 +89,12 @@ func baseTransport(opts Options) http.RoundTripper {
 	if limit == 0 {
 		limit = DefaultMaxRequests
 	}
+	l := NewLimiter(limit)
 	return &retryTransport{
 		next:  newStallTransport(opts.StallTimeout, &policyTransport{insecure: opts.Insecure, next: base}),
-		limit: NewLimiter(limit),
+		limit: l,
 		logf:  opts.Logf,
 		sleep: sleep,
 		now:   time.Now,
-	}
+	}, l
 }

@@ -1,0 +1,216 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/set-image-platform/set-image-platform/internal/plan"
+	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/sweep"
+)
+
+// Outcome is what a run did: a result per image, in order, and what the
+// run met on the way.
+type Outcome struct {
+	Results []Result
+	// Matrix is, in plan mode, the images set would change (or fail on)
+	// as a JSON array of newline-separated lists, for strategy.matrix.
+	Matrix string
+	// Throttled counts the registries' 429 Too Many Requests answers.
+	Throttled int
+	mode      Mode
+}
+
+// Failed returns ErrFailed when an image failed; a plan never fails on
+// its images, only on its input.
+func (o *Outcome) Failed() error {
+	if o.mode == Plan {
+		return nil
+	}
+	return Failed(o.Results)
+}
+
+// expand returns the jobs of cfg with the tags of its patterns in their
+// places: one listing per repository. A tag named twice is worked once.
+func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult) ([]Job, error) {
+	if len(cfg.Patterns) == 0 {
+		return cfg.Jobs, nil
+	}
+	ps := make([]sweep.Pattern, len(cfg.Patterns))
+	for i, p := range cfg.Patterns {
+		ps[i] = p.Pattern
+	}
+	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo name.Repository) ([]string, error) {
+		c := clients[repo.RegistryStr()]
+		if c.err != nil {
+			return nil, describe(c.err, repo.Tag(""), false, cfg.Creds, deps.Words)
+		}
+		return c.c.Repo(repo.RepositoryStr()).Tags(ctx)
+	})
+	if err != nil {
+		return nil, &InputError{Input: "image", Err: err}
+	}
+	seen := map[string]bool{}
+	for _, j := range cfg.Jobs {
+		seen[refKey(j.Source)] = true
+	}
+	var jobs []Job
+	next := 0
+	for i, j := range cfg.Jobs {
+		for ; next < len(cfg.Patterns) && cfg.Patterns[next].At == i; next++ {
+			jobs = appendTags(jobs, tags[next], seen)
+		}
+		jobs = append(jobs, j)
+	}
+	for ; next < len(cfg.Patterns); next++ {
+		jobs = appendTags(jobs, tags[next], seen)
+	}
+	return jobs, nil
+}
+
+func appendTags(jobs []Job, tags []name.Tag, seen map[string]bool) []Job {
+	for _, t := range tags {
+		if !seen[refKey(t)] {
+			seen[refKey(t)] = true
+			jobs = append(jobs, Job{Source: t, Target: t})
+		}
+	}
+	return jobs
+}
+
+// unit is the jobs worked as one: tags of a repository that share a
+// digest, the first leading. m is their manifest, read already.
+type unit struct {
+	jobs []int
+	m    *registry.Manifest
+	err  error // reading the manifest failed
+}
+
+// group reads the manifest of every job written back where it is read
+// (not in check mode, whose findings name each tag) and groups the jobs
+// by repository and digest. A job whose manifest could not be read is a
+// unit of its own, failed with the reason.
+func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jobs []Job) []unit {
+	ms := make([]*registry.Manifest, len(jobs))
+	errs := make([]error, len(jobs))
+	if cfg.Mode != Check {
+		var g errgroup.Group
+		g.SetLimit(cfg.Concurrency)
+		for i, j := range jobs {
+			src := clients[j.Source.Context().RegistryStr()]
+			if !sameTarget(j) || src.err != nil {
+				continue
+			}
+			g.Go(func() error {
+				ms[i], errs[i] = src.c.Repo(j.Source.Context().RepositoryStr()).GetManifest(ctx, j.Source.Identifier())
+				return nil
+			})
+		}
+		g.Wait()
+	}
+	idx := make([]int, len(jobs))
+	for i := range idx {
+		idx[i] = i
+	}
+	groups := sweep.ByDigest(idx, func(i int) string {
+		if ms[i] == nil {
+			return ""
+		}
+		return jobs[i].Source.Context().Name() + "@" + ms[i].Digest.String()
+	})
+	us := make([]unit, len(groups))
+	for k, g := range groups {
+		us[k] = unit{jobs: g.Items, m: ms[g.Items[0]], err: errs[g.Items[0]]}
+	}
+	return us
+}
+
+// worked is a job's result and its held-back log.
+type worked struct {
+	Result
+	log *bufferLogger
+}
+
+// workUnit works the lead job of u, then points each other tag at what
+// the lead's tag now holds: one PUT of the same manifest and its
+// read-back per tag.
+func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, jobs []Job, u unit) []worked {
+	out := make([]worked, len(u.jobs))
+	for k := range out {
+		out[k].log = &bufferLogger{}
+	}
+	if u.err != nil {
+		j := jobs[u.jobs[0]]
+		out[0].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(),
+			Err: describe(fmt.Errorf("reading manifest: %w", u.err), j.Source, false, cfg.Creds, deps.Words)}
+		return out
+	}
+	jd := deps
+	jd.Log = out[0].log
+	lead, p := runJob(ctx, cfg, jd, clients, jobs[u.jobs[0]], u.m)
+	out[0].Result = lead
+	var g errgroup.Group
+	g.SetLimit(maxParallel)
+	for k, i := range u.jobs[1:] {
+		g.Go(func() error {
+			out[k+1].Result = follow(ctx, cfg, deps, clients, jobs[i], lead, p)
+			return nil
+		})
+	}
+	g.Wait()
+	return out
+}
+
+// follow is the result for j, a tag sharing its digest with lead's.
+func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, lead Result, p *plan.Plan) Result {
+	r := lead
+	r.Source, r.Target, r.TargetRepository = j.Source.String(), j.Target.String(), j.Target.Context().Name()
+	if lead.Err != nil && !lead.Written() {
+		r.Err = fmt.Errorf("%s has the digest of %s, which failed: %w", j.Source, lead.Source, lead.Err)
+		return r
+	}
+	r.Err = nil
+	if cfg.Mode != Set || cfg.DryRun || p == nil || !p.Changed {
+		return r
+	}
+	w, err := p.Writes(false)
+	if err == nil {
+		err = pushTop(ctx, clients[j.Target.Context().RegistryStr()].c.Repo(j.Target.Context().RepositoryStr()), j, w)
+	}
+	if err != nil {
+		r.Err = writeError(err, cfg, deps, j)
+	}
+	return r
+}
+
+// throttles sums the 429s the run's registries answered.
+func throttles(clients map[string]clientResult) int {
+	n := 0
+	for _, c := range clients {
+		if c.err == nil {
+			n += c.c.Throttled()
+		}
+	}
+	return n
+}
+
+// matrix splits the units set would change or fail on into at most shards
+// lists balanced by work, a unit's tags in one list.
+func matrix(us []unit, jobs []Job, results []Result, shards int) string {
+	var work []sweep.Work
+	for _, u := range us {
+		lead := results[u.jobs[0]]
+		if !lead.Changed && lead.Err == nil {
+			continue
+		}
+		w := sweep.Work{Cost: sweep.Cost(len(u.jobs))}
+		for _, i := range u.jobs {
+			w.Refs = append(w.Refs, jobs[i].Source.String())
+		}
+		work = append(work, w)
+	}
+	return sweep.Matrix(sweep.Shards(work, shards))
+}
