@@ -122,12 +122,23 @@ func TestRunNamesReferrers(t *testing.T) {
 		for _, shape := range []struct {
 			name, platform string
 			push           func(*testing.T, *testRegistry, bool) referrerCase
-		}{{"single image", "linux/amd64", pushImageWithReferrers}, {"index whose child changes", "", pushIndexWithReferrers}} {
+			// pattern names the image by a tag pattern: the sweep's
+			// listing then stands in for the tag look-ups.
+			pattern bool
+		}{
+			{"single image", "linux/amd64", pushImageWithReferrers, false},
+			{"single image by tag pattern", "linux/amd64", pushImageWithReferrers, true},
+			{"index whose child changes", "", pushIndexWithReferrers, false},
+		} {
 			t.Run(rr.name+"/"+shape.name, func(t *testing.T) {
 				t.Parallel()
 				reg := rr.start(t)
 				c := shape.push(t, reg, rr.fallback)
-				res := runAction(t, map[string]string{"image": c.ref, "platform": shape.platform})
+				image := c.ref
+				if shape.pattern {
+					image = strings.TrimSuffix(c.ref, ".0") + ".*"
+				}
+				res := runAction(t, map[string]string{"image": image, "platform": shape.platform})
 				expectExit(t, res, 0)
 				expectNoErrors(t, res)
 				expectReferrers(t, res.results(t)[0], c.want)

@@ -112,6 +112,10 @@ type Job struct {
 	// by digest only (the digest part is then the source's and is replaced
 	// by the new one).
 	Target name.Reference
+	// Listed holds every tag of the source repository when a tag pattern
+	// listed them at the start of the run, else nil: tag look-ups of
+	// referrers need no request for a tag that is not there.
+	Listed map[string]bool
 }
 
 // Pattern is an image line with a tag pattern, and where its tags go

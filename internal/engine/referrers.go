@@ -327,3 +327,27 @@ func (l lookups) errOrphans() error {
 	}
 	return nil
 }
+
+// listedSource answers a tag look-up from the listing of the repository's
+// tags, when there is one, without a request for a tag that is not
+// listed: a sweep lists every tag anyway, so the fallback and cosign tags
+// of each digest cost nothing where there are none.
+type listedSource struct {
+	referrers.Source
+	listed map[string]bool
+}
+
+func (s listedSource) GetManifest(ctx context.Context, ref string) (string, []byte, v1.Hash, error) {
+	if _, err := v1.NewHash(ref); err != nil && s.listed != nil && !s.listed[ref] {
+		return "", nil, v1.Hash{}, unlistedError(ref)
+	}
+	return s.Source.GetManifest(ctx, ref)
+}
+
+// unlistedError is a tag the repository's listing does not hold.
+type unlistedError string
+
+func (e unlistedError) Error() string {
+	return fmt.Sprintf("tag %q is not in the repository's listing", string(e))
+}
+func (unlistedError) NotFound() bool { return true }

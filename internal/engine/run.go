@@ -342,7 +342,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	var l lookups
 	var lookUps errgroup.Group
 	lookUps.Go(func() error {
-		l = lookUp(ctx, src.ReferrerSource(), subs, carry)
+		l = lookUp(ctx, listedSource{src.ReferrerSource(), j.Listed}, subs, carry)
 		return nil
 	})
 	if cfg.Referrers == FailOnReferrers {

@@ -43,12 +43,18 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	for i, p := range cfg.Patterns {
 		ps[i] = p.Pattern
 	}
+	listed := map[string]map[string]bool{} // repository -> its tags
 	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo name.Repository) ([]string, error) {
 		c := clients[repo.RegistryStr()]
 		if c.err != nil {
 			return nil, describe(c.err, repo.Tag(""), false, cfg.Creds, deps.Words)
 		}
-		return c.c.Repo(repo.RepositoryStr()).Tags(ctx)
+		ts, err := c.c.Repo(repo.RepositoryStr()).Tags(ctx)
+		listed[repo.Name()] = make(map[string]bool, len(ts))
+		for _, t := range ts {
+			listed[repo.Name()][t] = true
+		}
+		return ts, err
 	})
 	if err != nil {
 		return nil, &InputError{Input: "image", Err: err}
@@ -67,6 +73,9 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	}
 	for ; next < len(cfg.Patterns); next++ {
 		jobs = appendTags(jobs, tags[next], seen)
+	}
+	for i := range jobs {
+		jobs[i].Listed = listed[jobs[i].Source.Context().Name()]
 	}
 	return jobs, nil
 }
