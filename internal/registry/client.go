@@ -82,6 +82,10 @@ type Client struct {
 	// monolithic is whether the registry took a monolithic upload:
 	// monolithicUnknown until the first upload.
 	monolithic atomic.Int32
+	// noReferrersAPI is set once the registry answered as one without the
+	// referrers API (404, 405, 501): the distribution spec forbids a 404
+	// from a registry that has it, so later look-ups skip the request.
+	noReferrersAPI atomic.Bool
 }
 
 // The states of Client.monolithic.

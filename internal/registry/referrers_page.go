@@ -95,12 +95,20 @@ func (s referrerSource) PutManifest(ctx context.Context, ref string, body []byte
 // as a registry without the API refuses it: the distribution spec forbids
 // a 404 from one that has it; some answer 400, 405 or 501 to an unknown
 // route.
+// Once a registry has answered as one without the API (a 400 aside, which
+// may be about the request), later first pages cost no request.
 func (s referrerSource) ReferrersPage(ctx context.Context, d v1.Hash, page string) ([]byte, string, error) {
+	if page == "" && s.r.c.noReferrersAPI.Load() {
+		return nil, "", fmt.Errorf("%w: %s answered so earlier in this run", referrers.ErrNoAPI, s.r.c.reg.RegistryStr())
+	}
 	body, next, err := s.r.ReferrersPage(ctx, d, page)
 	var e *Error
 	if page == "" && errors.As(err, &e) {
 		switch e.StatusCode {
-		case http.StatusNotFound, http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+			s.r.c.noReferrersAPI.Store(true)
+			fallthrough
+		case http.StatusBadRequest:
 			return nil, "", fmt.Errorf("%w: %w", referrers.ErrNoAPI, err)
 		}
 	}

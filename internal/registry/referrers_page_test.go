@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -75,6 +76,42 @@ func TestReferrersPage(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("pages read (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReferrersNoAPIAskedOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		want   int32 // requests for three subjects, across two repositories
+	}{
+		{http.StatusNotFound, 1},
+		{http.StatusMethodNotAllowed, 1},
+		{http.StatusNotImplemented, 1},
+		// A 400 may be about the request rather than the route.
+		{http.StatusBadRequest, 3},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			t.Parallel()
+			var asked atomic.Int32
+			c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+				if !strings.Contains(r.URL.Path, "/referrers/") {
+					return false
+				}
+				asked.Add(1)
+				w.WriteHeader(tc.status)
+				return true
+			})
+			for i, repo := range []string{"o/r", "o/r", "o/other"} {
+				_, _, err := c.Repo(repo).ReferrerSource().ReferrersPage(context.Background(), hashOf([]byte{byte(i)}), "")
+				if !errors.Is(err, referrers.ErrNoAPI) {
+					t.Errorf("ReferrersPage(%s, subject %d) = %v, want ErrNoAPI", repo, i, err)
+				}
+			}
+			if got := asked.Load(); got != tc.want {
+				t.Errorf("referrers API requests = %d, want %d", got, tc.want)
 			}
 		})
 	}
