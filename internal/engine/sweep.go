@@ -107,7 +107,9 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 	errs := make([]error, len(jobs))
 	if cfg.Mode != Check {
 		var g errgroup.Group
-		g.SetLimit(cfg.Concurrency)
+		// A manifest read is one request: as many at once as the
+		// registry client lets through (2 per image worked at once).
+		g.SetLimit(2 * cfg.Concurrency)
 		for i, j := range jobs {
 			src := clients[j.Source.Context().RegistryStr()]
 			if !sameTarget(j) || src.err != nil {
