@@ -16,9 +16,13 @@ import (
 // Retry bounds. A registry hiccup (429, 5xx, a reset) is retried with
 // jittered exponential backoff; Retry-After is honoured up to MaxRetryAfter.
 const (
-	maxAttempts   = 5
-	baseBackoff   = 250 * time.Millisecond
-	MaxRetryAfter = 60 * time.Second
+	maxAttempts = 5
+	// maxThrottledAttempts bounds the attempts of a request answered 429:
+	// a rate limit asks for patience, not for giving up, and a registry
+	// under load can throttle the same request several times in a row.
+	maxThrottledAttempts = 10
+	baseBackoff          = 250 * time.Millisecond
+	MaxRetryAfter        = 60 * time.Second
 	// maxRetryTime bounds the time one request spends waiting to retry.
 	maxRetryTime = 2 * time.Minute
 )
@@ -55,7 +59,11 @@ func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		resp, err := t.attempt(req)
 		wait, why := t.retryAfter(resp, err, attempt)
-		if why == "" || attempt == maxAttempts || waited+wait > maxRetryTime {
+		limit := maxAttempts
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			limit = maxThrottledAttempts
+		}
+		if why == "" || attempt >= limit || waited+wait > maxRetryTime {
 			return resp, err
 		}
 		if resp != nil {
@@ -63,7 +71,7 @@ func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 			resp.Body.Close()
 		}
 		if logf := logfFor(r.Context(), t.logf); logf != nil {
-			logf("retrying %s %s in %s (attempt %d of %d): %s", r.Method, r.URL.Path, wait.Round(10*time.Millisecond), attempt+1, maxAttempts, why)
+			logf("retrying %s %s in %s (attempt %d of %d): %s", r.Method, r.URL.Path, wait.Round(10*time.Millisecond), attempt+1, limit, why)
 		}
 		if err := t.sleep(r.Context(), wait); err != nil {
 			return nil, err

@@ -43,6 +43,14 @@ func status(code int, retryAfter string) http.HandlerFunc {
 }
 
 // reset closes the connection without an answer.
+func repeat(h http.HandlerFunc, n int) []http.HandlerFunc {
+	out := make([]http.HandlerFunc, n)
+	for i := range out {
+		out[i] = h
+	}
+	return out
+}
+
 func reset(w http.ResponseWriter, r *http.Request) {
 	conn, _, err := w.(http.Hijacker).Hijack()
 	if err != nil {
@@ -80,6 +88,8 @@ func TestRetryTransport(t *testing.T) {
 		{"429 with Retry-After capped", []http.HandlerFunc{status(429, "3600")}, 200, 2, []time.Duration{MaxRetryAfter}},
 		{"reset", []http.HandlerFunc{reset}, 200, 2, []time.Duration{-1}},
 		{"404 is final", []http.HandlerFunc{status(404, "")}, 404, 1, nil},
+		{"throttled more often than other failures", repeat(status(429, "1"), 7), 200, 8, []time.Duration{time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second}},
+		{"throttled to the last attempt", repeat(status(429, "1"), 10), 429, 10, []time.Duration{time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second}},
 		{"gives up after the last attempt", []http.HandlerFunc{status(502, ""), status(502, ""), status(502, ""), status(502, ""), status(502, "")}, 502, 5, []time.Duration{-1, -1, -1, -1}},
 	}
 	for _, tt := range tests {
