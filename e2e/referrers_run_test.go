@@ -163,21 +163,17 @@ func TestRunNamesReferrers(t *testing.T) {
 
 func TestRunReferrersFailWritesNothing(t *testing.T) {
 	t.Parallel()
-	for _, rr := range referrerRegistries {
-		t.Run(rr.name, func(t *testing.T) {
-			t.Parallel()
-			reg := rr.start(t)
-			c := pushImageWithReferrers(t, reg, rr.fallback)
-			reg.proxy.reset()
-			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "fail"})
-			expectErrorMentions(t, res, "nothing written", "would orphan 6 referrers (2 signatures, 2 attestations, 1 SBOM, 1 other artifact", "`referrers: carry`")
-			expectNamedInLog(t, res, c.words)
-			expectExit(t, res, 1)
-			expectNoWrites(t, reg.proxy)
-			expectAt(t, reg, "app:1.0", c.old)
-			expectReferrers(t, res.results(t)[0], c.want)
-		})
-	}
+	onEachReferrerRegistry(t, func(t *testing.T, rr referrerRegistry, reg *testRegistry) {
+		c := pushImageWithReferrers(t, reg, rr.fallback)
+		reg.proxy.reset()
+		res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "fail"})
+		expectErrorMentions(t, res, "nothing written", "would orphan 6 referrers (2 signatures, 2 attestations, 1 SBOM, 1 other artifact", "`referrers: carry`")
+		expectNamedInLog(t, res, c.words)
+		expectExit(t, res, 1)
+		expectNoWrites(t, reg.proxy)
+		expectAt(t, reg, "app:1.0", c.old)
+		expectReferrers(t, res.results(t)[0], c.want)
+	})
 	t.Run("nothing to orphan", func(t *testing.T) {
 		t.Parallel()
 		reg := newRegistry(t, registryOptions{})
@@ -227,76 +223,68 @@ func listedFor(t *testing.T, reg *testRegistry, subject string, fallback bool) [
 
 func TestRunReferrersCarry(t *testing.T) {
 	t.Parallel()
-	for _, rr := range referrerRegistries {
-		t.Run(rr.name, func(t *testing.T) {
-			t.Parallel()
-			reg := rr.start(t)
-			c := pushImageWithReferrers(t, reg, rr.fallback)
-			reg.proxy.reset()
-			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "carry"})
-			expectExit(t, res, 0)
-			expectNoErrors(t, res)
-			newDigest := res.Outputs["digest"]
-			newSize := len(reg.get(t, "app@"+newDigest).body)
-			carried := strings.Replace(string(c.fx.sbomImage.manifest()), c.old, newDigest, 1)
-			carried = strings.Replace(carried, `"size":`+strconv.Itoa(c.fx.subjectSize)+`}`, `"size":`+strconv.Itoa(newSize)+`}`, 1)
-			carriedDigest := sha256Digest([]byte(carried))
-			if got := listedFor(t, reg, newDigest, rr.fallback); !slices.Equal(got, []string{carriedDigest}) {
-				t.Errorf("referrers of the new digest %s = %v, want the carried SBOM %s alone", newDigest, got, carriedDigest)
+	onEachReferrerRegistry(t, func(t *testing.T, rr referrerRegistry, reg *testRegistry) {
+		c := pushImageWithReferrers(t, reg, rr.fallback)
+		reg.proxy.reset()
+		res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "carry"})
+		expectExit(t, res, 0)
+		expectNoErrors(t, res)
+		newDigest := res.Outputs["digest"]
+		newSize := len(reg.get(t, "app@"+newDigest).body)
+		carried := strings.Replace(string(c.fx.sbomImage.manifest()), c.old, newDigest, 1)
+		carried = strings.Replace(carried, `"size":`+strconv.Itoa(c.fx.subjectSize)+`}`, `"size":`+strconv.Itoa(newSize)+`}`, 1)
+		carriedDigest := sha256Digest([]byte(carried))
+		if got := listedFor(t, reg, newDigest, rr.fallback); !slices.Equal(got, []string{carriedDigest}) {
+			t.Errorf("referrers of the new digest %s = %v, want the carried SBOM %s alone", newDigest, got, carriedDigest)
+		}
+		// The image's config and manifest, the SBOM, and on a registry
+		// without the API the new fallback tag: nothing else.
+		var puts []string
+		for _, w := range reg.proxy.writes() {
+			if w.Method == http.MethodPut && strings.Contains(w.Path, "/manifests/") {
+				puts = append(puts, w.Path[strings.LastIndex(w.Path, "/")+1:])
 			}
-			// The image's config and manifest, the SBOM, and on a registry
-			// without the API the new fallback tag: nothing else.
-			var puts []string
-			for _, w := range reg.proxy.writes() {
-				if w.Method == http.MethodPut && strings.Contains(w.Path, "/manifests/") {
-					puts = append(puts, w.Path[strings.LastIndex(w.Path, "/")+1:])
-				}
-			}
-			wantPuts := []string{"1.0", carriedDigest}
-			if rr.fallback {
-				wantPuts = append(wantPuts, referrers.FallbackTag(hashOf(t, newDigest)))
-			}
-			slices.Sort(puts)
-			slices.Sort(wantPuts)
-			if diff := cmp.Diff(wantPuts, puts); diff != "" {
-				t.Errorf("manifests written (-want +got):\n%s\nall requests:\n%s", diff, formatRequests(reg.proxy.requests()))
-			}
-			words := c.words
-			delete(words, c.fx.sbom)
-			expectNamedInLog(t, res, words)
-			if !anyContainsAll(res.commandLines("notice"), []string{"carried 1 referrer of " + c.old + " over to " + newDigest}) || !strings.Contains(res.Stdout, "SBOM "+c.fx.sbom+", now "+carriedDigest) {
-				t.Errorf("no notice says the SBOM %s was carried as %s:\n%s", c.fx.sbom, carriedDigest, res.Stdout)
-			}
-			expectReferrers(t, res.results(t)[0], c.want)
-		})
-	}
+		}
+		wantPuts := []string{"1.0", carriedDigest}
+		if rr.fallback {
+			wantPuts = append(wantPuts, referrers.FallbackTag(hashOf(t, newDigest)))
+		}
+		slices.Sort(puts)
+		slices.Sort(wantPuts)
+		if diff := cmp.Diff(wantPuts, puts); diff != "" {
+			t.Errorf("manifests written (-want +got):\n%s\nall requests:\n%s", diff, formatRequests(reg.proxy.requests()))
+		}
+		words := c.words
+		delete(words, c.fx.sbom)
+		expectNamedInLog(t, res, words)
+		if !anyContainsAll(res.commandLines("notice"), []string{"carried 1 referrer of " + c.old + " over to " + newDigest}) || !strings.Contains(res.Stdout, "SBOM "+c.fx.sbom+", now "+carriedDigest) {
+			t.Errorf("no notice says the SBOM %s was carried as %s:\n%s", c.fx.sbom, carriedDigest, res.Stdout)
+		}
+		expectReferrers(t, res.results(t)[0], c.want)
+	})
 }
 
 func TestRunReferrersLookupFailureWarns(t *testing.T) {
 	t.Parallel()
-	for _, rr := range referrerRegistries {
-		t.Run(rr.name, func(t *testing.T) {
-			t.Parallel()
-			reg := rr.start(t)
-			c := pushImageWithReferrers(t, reg, rr.fallback)
-			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
-				if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/manifests/"+c.fx.sigTagName) {
-					return http.StatusInternalServerError, nil, `{"errors":[{"code":"UNKNOWN","message":"proxy broke"}]}`, true
-				}
-				return 0, nil, "", false
-			})
-			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64"})
-			expectExit(t, res, 0)
-			expectNoErrors(t, res)
-			if !anyContainsAll(res.commandLines("warning"), []string{"could not check cosign tag " + c.fx.sigTagName, "500"}) {
-				t.Errorf("no ::warning:: names the cosign tag %s that could not be checked:\n%s", c.fx.sigTagName, res.Stdout)
+	onEachReferrerRegistry(t, func(t *testing.T, rr referrerRegistry, reg *testRegistry) {
+		c := pushImageWithReferrers(t, reg, rr.fallback)
+		reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/manifests/"+c.fx.sigTagName) {
+				return http.StatusInternalServerError, nil, `{"errors":[{"code":"UNKNOWN","message":"proxy broke"}]}`, true
 			}
-			want := slices.DeleteFunc(slices.Clone(c.want), func(r resultObject) bool { return r["digest"] == c.fx.sigTag })
-			expectReferrers(t, res.results(t)[0], want)
-			delete(c.words, c.fx.sigTag)
-			expectNamedInLog(t, res, c.words)
+			return 0, nil, "", false
 		})
-	}
+		res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64"})
+		expectExit(t, res, 0)
+		expectNoErrors(t, res)
+		if !anyContainsAll(res.commandLines("warning"), []string{"could not check cosign tag " + c.fx.sigTagName, "500"}) {
+			t.Errorf("no ::warning:: names the cosign tag %s that could not be checked:\n%s", c.fx.sigTagName, res.Stdout)
+		}
+		want := slices.DeleteFunc(slices.Clone(c.want), func(r resultObject) bool { return r["digest"] == c.fx.sigTag })
+		expectReferrers(t, res.results(t)[0], want)
+		delete(c.words, c.fx.sigTag)
+		expectNamedInLog(t, res, c.words)
+	})
 }
 
 func TestRunReferrersDryRun(t *testing.T) {
