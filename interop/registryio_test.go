@@ -26,14 +26,7 @@ type stored struct {
 // fetch reads ref's manifest and config bytes from the registry.
 func fetch(t *testing.T, ref string) stored {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := remote.Get(r)
-	if err != nil {
-		t.Fatalf("reading %s: %v", ref, err)
-	}
+	desc := get(t, ref)
 	img, err := desc.Image()
 	if err != nil {
 		t.Fatalf("reading %s as an image: %v", ref, err)
@@ -49,8 +42,8 @@ func fetch(t *testing.T, ref string) stored {
 	return stored{digest: desc.Digest.String(), manifest: desc.Manifest, config: cfg, parsed: m}
 }
 
-// fetchIndex reads ref as an image index.
-func fetchIndex(t *testing.T, ref string) *v1.IndexManifest {
+// get reads ref's descriptor and manifest from the registry.
+func get(t *testing.T, ref string) *remote.Descriptor {
 	t.Helper()
 	r, err := name.ParseReference(ref)
 	if err != nil {
@@ -60,7 +53,13 @@ func fetchIndex(t *testing.T, ref string) *v1.IndexManifest {
 	if err != nil {
 		t.Fatalf("reading %s: %v", ref, err)
 	}
-	idx, err := v1.ParseIndexManifest(bytes.NewReader(desc.Manifest))
+	return desc
+}
+
+// fetchIndex reads ref as an image index.
+func fetchIndex(t *testing.T, ref string) *v1.IndexManifest {
+	t.Helper()
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(get(t, ref).Manifest))
 	if err != nil {
 		t.Fatalf("parsing %s as an index: %v", ref, err)
 	}
