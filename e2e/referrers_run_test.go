@@ -329,3 +329,48 @@ func TestReferrersInputError(t *testing.T) {
 	})
 	expectNoRequests(t, reg.proxy)
 }
+
+// TestRunReferrerTagsFromOneListing checks that the fallback and cosign
+// tags of every digest that changes are looked up in one tag listing of
+// the repository, not one request each (4 per digest that changes: 12 for
+// an index whose 2 children change).
+func TestRunReferrerTagsFromOneListing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		push     func(t *testing.T, reg *testRegistry) string
+		platform string
+	}{
+		{"single image", func(t *testing.T, reg *testRegistry) string {
+			reg.push(t, "app:1.0", buildxImage(t, 1))
+			return reg.ref("app:1.0")
+		}, "linux/amd64"},
+		{"index whose 2 children change", func(t *testing.T, reg *testRegistry) string {
+			reg.pushIndex(t, "app", "1.0", buildxIndex(t))
+			return reg.ref("app:1.0")
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			ref := tc.push(t, reg)
+			reg.proxy.reset()
+			res := runAction(t, map[string]string{"image": ref, "platform": tc.platform})
+			expectExit(t, res, 0)
+			var listings, tagLookups, api int
+			for _, r := range reg.proxy.requests() {
+				switch {
+				case strings.HasSuffix(r.Path, "/tags/list"):
+					listings++
+				case strings.Contains(r.Path, "/manifests/sha256-"):
+					tagLookups++
+				case strings.Contains(r.Path, "/referrers/"):
+					api++
+				}
+			}
+			if listings != 1 || tagLookups != 0 || api != 1 {
+				t.Errorf("tag listings, tag look-ups, referrers API requests = %d, %d, %d; want 1, 0, 1:\n%s", listings, tagLookups, api, formatRequests(reg.proxy.requests()))
+			}
+		})
+	}
+}

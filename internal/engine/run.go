@@ -342,7 +342,16 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	var l lookups
 	var lookUps errgroup.Group
 	lookUps.Go(func() error {
-		l = lookUp(ctx, listedSource{src.ReferrerSource(), j.Listed}, subs, carry)
+		listed := j.Listed
+		if listed == nil && len(subs) > 0 {
+			// One listing answers the fallback and cosign tags of every
+			// digest that changes, 4 look-ups each; a registry that will
+			// not list leaves them to be asked one by one.
+			if ts, err := src.Tags(ctx); err == nil {
+				listed = tagSet(ts)
+			}
+		}
+		l = lookUp(ctx, listedSource{src.ReferrerSource(), listed}, subs, carry)
 		return nil
 	})
 	if cfg.Referrers == FailOnReferrers {

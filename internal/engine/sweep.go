@@ -50,10 +50,7 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 			return nil, describe(c.err, repo.Tag(""), false, cfg.Creds, deps.Words)
 		}
 		ts, err := c.c.Repo(repo.RepositoryStr()).Tags(ctx)
-		listed[repo.Name()] = make(map[string]bool, len(ts))
-		for _, t := range ts {
-			listed[repo.Name()][t] = true
-		}
+		listed[repo.Name()] = tagSet(ts)
 		return ts, err
 	})
 	if err != nil {
@@ -78,6 +75,15 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		jobs[i].Listed = listed[jobs[i].Source.Context().Name()]
 	}
 	return jobs, nil
+}
+
+// tagSet holds the tags of a listing.
+func tagSet(tags []string) map[string]bool {
+	set := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		set[t] = true
+	}
+	return set
 }
 
 func appendTags(jobs []Job, tags []name.Tag, seen map[string]bool) []Job {

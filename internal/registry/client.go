@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -86,6 +87,12 @@ type Client struct {
 	// referrers API (404, 405, 501): the distribution spec forbids a 404
 	// from a registry that has it, so later look-ups skip the request.
 	noReferrersAPI atomic.Bool
+	// referrersAPI is set once the registry served a referrers list;
+	// until it or noReferrersAPI is known, probeReferrers lets one
+	// look-up at a time ask, so that look-ups started together for an
+	// index's children ask a registry without the API once.
+	referrersAPI   atomic.Bool
+	probeReferrers sync.Mutex
 }
 
 // The states of Client.monolithic.

@@ -98,15 +98,23 @@ func (s referrerSource) PutManifest(ctx context.Context, ref string, body []byte
 // Once a registry has answered as one without the API (a 400 aside, which
 // may be about the request), later first pages cost no request.
 func (s referrerSource) ReferrersPage(ctx context.Context, d v1.Hash, page string) ([]byte, string, error) {
-	if page == "" && s.r.c.noReferrersAPI.Load() {
-		return nil, "", fmt.Errorf("%w: %s answered so earlier in this run", referrers.ErrNoAPI, s.r.c.reg.RegistryStr())
+	c := s.r.c
+	if page == "" && !c.referrersAPI.Load() {
+		c.probeReferrers.Lock()
+		defer c.probeReferrers.Unlock()
+		if c.noReferrersAPI.Load() {
+			return nil, "", fmt.Errorf("%w: %s answered so earlier in this run", referrers.ErrNoAPI, c.reg.RegistryStr())
+		}
 	}
 	body, next, err := s.r.ReferrersPage(ctx, d, page)
+	if err == nil {
+		c.referrersAPI.Store(true)
+	}
 	var e *Error
 	if page == "" && errors.As(err, &e) {
 		switch e.StatusCode {
 		case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
-			s.r.c.noReferrersAPI.Store(true)
+			c.noReferrersAPI.Store(true)
 			fallthrough
 		case http.StatusBadRequest:
 			return nil, "", fmt.Errorf("%w: %w", referrers.ErrNoAPI, err)

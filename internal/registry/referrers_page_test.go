@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -114,5 +115,31 @@ func TestReferrersNoAPIAskedOnce(t *testing.T) {
 				t.Errorf("referrers API requests = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestReferrersNoAPIAskedOnceAtOnce(t *testing.T) {
+	t.Parallel()
+	var asked atomic.Int32
+	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/referrers/") {
+			return false
+		}
+		asked.Add(1)
+		w.WriteHeader(http.StatusNotFound)
+		return true
+	})
+	var wg sync.WaitGroup
+	for i := range 9 {
+		wg.Go(func() {
+			_, _, err := c.Repo("o/r").ReferrerSource().ReferrersPage(context.Background(), hashOf([]byte{byte(i)}), "")
+			if !errors.Is(err, referrers.ErrNoAPI) {
+				t.Errorf("ReferrersPage(subject %d) = %v, want ErrNoAPI", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := asked.Load(); got != 1 {
+		t.Errorf("referrers API requests for 9 subjects at once = %d, want 1", got)
 	}
 }
