@@ -828,6 +828,8 @@ func explainRequests(reqs []request) string {
 			why = "token exchange, every scope of the run at once"
 		case strings.Contains(r.Path, "/referrers/"):
 			why = "referrers API: what refers to the old digest"
+		case strings.HasSuffix(r.Path, "/tags/list"):
+			why = "tag listing: which fallback (sha256-<hex>) and cosign (.sig/.att/.sbom) tags of the old digest exist"
 		case strings.Contains(r.Path, "/manifests/sha256-"):
 			why = "fallback tag (sha256-<hex>) or cosign tag (.sig/.att/.sbom) look-up for the old digest"
 		case r.Method == http.MethodGet && strings.Contains(r.Path, "/manifests/"):
