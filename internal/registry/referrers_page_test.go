@@ -82,6 +82,22 @@ func TestReferrersPage(t *testing.T) {
 	}
 }
 
+// referrersAnswering is a registry whose referrers API answers status,
+// and the count of requests it got.
+func referrersAnswering(t *testing.T, status int) (*Client, *atomic.Int32) {
+	t.Helper()
+	var asked atomic.Int32
+	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/referrers/") {
+			return false
+		}
+		asked.Add(1)
+		w.WriteHeader(status)
+		return true
+	})
+	return c, &asked
+}
+
 func TestReferrersNoAPIAskedOnce(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -96,15 +112,7 @@ func TestReferrersNoAPIAskedOnce(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
 			t.Parallel()
-			var asked atomic.Int32
-			c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
-				if !strings.Contains(r.URL.Path, "/referrers/") {
-					return false
-				}
-				asked.Add(1)
-				w.WriteHeader(tc.status)
-				return true
-			})
+			c, asked := referrersAnswering(t, tc.status)
 			for i, repo := range []string{"o/r", "o/r", "o/other"} {
 				_, _, err := c.Repo(repo).ReferrerSource().ReferrersPage(context.Background(), hashOf([]byte{byte(i)}), "")
 				if !errors.Is(err, referrers.ErrNoAPI) {
@@ -120,15 +128,7 @@ func TestReferrersNoAPIAskedOnce(t *testing.T) {
 
 func TestReferrersNoAPIAskedOnceAtOnce(t *testing.T) {
 	t.Parallel()
-	var asked atomic.Int32
-	c := newTestRegistry(t, func(w http.ResponseWriter, r *http.Request) bool {
-		if !strings.Contains(r.URL.Path, "/referrers/") {
-			return false
-		}
-		asked.Add(1)
-		w.WriteHeader(http.StatusNotFound)
-		return true
-	})
+	c, asked := referrersAnswering(t, http.StatusNotFound)
 	var wg sync.WaitGroup
 	for i := range 9 {
 		wg.Go(func() {
