@@ -22,6 +22,10 @@ type request struct {
 	Status    int
 	ReqBytes  int64
 	RespBytes int64
+	// Start is when the request reached the proxy (before its latency),
+	// End when the answer was written: the depth of a run is the longest
+	// chain of requests each started after the one before it ended.
+	Start, End time.Time
 }
 
 func (r request) String() string {
@@ -88,6 +92,7 @@ func newRecordingProxy(tb testing.TB, target string) *recordingProxy {
 	p := &recordingProxy{}
 	rp := newReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		body := &countingReader{r: r.Body}
 		if r.Body != nil {
 			r.Body = body
@@ -116,7 +121,7 @@ func newRecordingProxy(tb testing.TB, target string) *recordingProxy {
 		p.mu.Lock()
 		p.reqs = append(p.reqs, request{
 			Method: r.Method, Path: r.URL.Path, Query: q, Status: cw.status,
-			ReqBytes: body.n, RespBytes: cw.n,
+			ReqBytes: body.n, RespBytes: cw.n, Start: start, End: time.Now(),
 		})
 		p.mu.Unlock()
 	}))
