@@ -409,13 +409,13 @@ func (e *benchEnv) run(t *testing.T, f *benchFixture, tool benchTool) measuremen
 func (e *benchEnv) measure(t *testing.T, tool benchTool, args, env []string) measurement {
 	t.Helper()
 	e.reg.proxy.reset()
-	e.tokens.resetClock()
 	start := time.Now()
 	res, err := execTool(t, tool.path, args, env, nil)
 	m := measurement{wall: time.Since(start), requests: e.reg.proxy.requests()}
-	if first := e.tokens.firstRequest(); !first.IsZero() {
-		// The gate sees a request after the proxy's delay.
-		m.startup = first.Sub(start) - e.latency
+	if len(m.requests) > 0 {
+		// The proxy notes a request's start before its latency.
+		first := slices.MinFunc(m.requests, func(a, b request) int { return a.Start.Compare(b.Start) })
+		m.startup = first.Start.Sub(start)
 	}
 	if err := toolError(res, err); err != nil {
 		m.err = fmt.Errorf("%s: %w", tool.name, err)
@@ -823,7 +823,7 @@ func explainRequests(reqs []request) string {
 		why := "?"
 		switch {
 		case r.Path == "/v2/":
-			why = "ping: learn the token realm"
+			why = "ping: learn how to authenticate (the token realm)"
 		case r.Path == "/token":
 			why = "token exchange, every scope of the run at once"
 		case strings.Contains(r.Path, "/referrers/"):

@@ -14,9 +14,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // tokenService is a bearer-token gate in front of a registry, as GHCR has
@@ -37,9 +35,6 @@ type tokenService struct {
 	realm              string
 	username, password string
 	key                []byte
-
-	mu    sync.Mutex
-	first time.Time // when the first request since reset arrived
 }
 
 // tokenServiceName is the service the challenges name.
@@ -61,29 +56,9 @@ func newTokenService(t testing.TB, reg *testRegistry, username, password string)
 	return s
 }
 
-// resetClock forgets when the first request arrived.
-func (s *tokenService) resetClock() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.first = time.Time{}
-}
-
-// firstRequest returns when the first request since resetClock arrived at
-// the gate (after the proxy's latency), or the zero time.
-func (s *tokenService) firstRequest() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.first
-}
-
 // serve is the proxy's fault function: it answers /token and challenges,
 // and passes requests with a sufficient token on to the registry.
 func (s *tokenService) serve(r *http.Request) (int, http.Header, string, bool) {
-	s.mu.Lock()
-	if s.first.IsZero() {
-		s.first = time.Now()
-	}
-	s.mu.Unlock()
 	if r.URL.Path == "/token" {
 		return s.issue(r)
 	}
