@@ -22,9 +22,9 @@ const depthTarget = 7.5
 // requests each sent after the one before it was answered. It asserts the
 // chain (7 where the registry takes the config in one monolithic POST, 8
 // where it answers that POST with an upload session and the PUT follows,
-// 6 where no token is needed) and logs the wall
-// time against the target of 7.5 latencies plus process start;
-// with -bench-table it takes the median of -bench-reps runs.
+// 6 where no token is needed) and logs the wall time against the issue's
+// target of 7.5 latencies plus process start; with -bench-table it takes
+// the median of -bench-reps runs.
 func TestBenchmarkDepth(t *testing.T) {
 	t.Parallel()
 	latency := *depthLatency
