@@ -313,12 +313,7 @@ func TestPlainHTTPRefusedForLoopbackLookalike(t *testing.T) {
 	t.Parallel()
 	const target = "registry.localhost:5000"
 	trap := newEgressTrap(t)
-	env := append(shellEnv(t.TempDir()),
-		"HTTP_PROXY="+trap.url, "HTTPS_PROXY="+trap.url,
-		"http_proxy="+trap.url, "https_proxy="+trap.url,
-		"NO_PROXY=", "no_proxy=",
-		stallEnv,
-	)
+	env := trap.env(t)
 	res := execBinary(t, []string{"--platform", "linux/amd64", target + "/x:y"}, env, nil)
 	t.Logf("cli run: %s", res)
 	expectExit(t, res, 1)

@@ -318,6 +318,17 @@ func newEgressTrap(t *testing.T) *egressTrap {
 	return e
 }
 
+// env is a clean environment for the binary that sends every request,
+// whatever its scheme, to the trap.
+func (e *egressTrap) env(t *testing.T) []string {
+	return append(shellEnv(t.TempDir()),
+		"HTTP_PROXY="+e.url, "HTTPS_PROXY="+e.url,
+		"http_proxy="+e.url, "https_proxy="+e.url,
+		"NO_PROXY=", "no_proxy=",
+		stallEnv,
+	)
+}
+
 func (e *egressTrap) requests() []trapRequest {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -354,12 +365,7 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 				}
 			}
 			pw := randomSecret(t)
-			env := append(shellEnv(t.TempDir()),
-				"HTTP_PROXY="+trap.url, "HTTPS_PROXY="+trap.url,
-				"http_proxy="+trap.url, "https_proxy="+trap.url,
-				"NO_PROXY=", "no_proxy=",
-				stallEnv,
-			)
+			env := trap.env(t)
 			args := []string{"--platform", "linux/amd64", "--username", user, "--password-stdin"}
 			if tc.insecure {
 				args = append(args, "--insecure")
