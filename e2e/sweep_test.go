@@ -184,6 +184,20 @@ func TestSweepBadInput(t *testing.T) {
 		{"concurrency 0", func(reg *testRegistry) map[string]string {
 			return map[string]string{"image": reg.ref("app:*"), "concurrency": "0"}
 		}, nil, []string{"input concurrency", "at least 1"}},
+		// Twice the cap of int would wrap around and lift the bound on
+		// reads in flight.
+		{"concurrency past the cap", func(reg *testRegistry) map[string]string {
+			return map[string]string{"image": reg.ref("app:*"), "concurrency": "9223372036854775807"}
+		}, nil, []string{"input concurrency", "from 1 to 256"}},
+		{"concurrency 257", func(reg *testRegistry) map[string]string {
+			return map[string]string{"image": reg.ref("app:*"), "concurrency": "257"}
+		}, nil, []string{"input concurrency", "from 1 to 256"}},
+		// Names that are not tags are not counted as the repository's.
+		{"pattern matching nothing among names that are not tags", func(reg *testRegistry) map[string]string {
+			return map[string]string{"image": reg.ref("app:v9*")}
+		}, func(r *http.Request) (int, http.Header, string, bool) {
+			return http.StatusOK, http.Header{"Content-Type": {"application/json"}}, `{"name":"app","tags":["v1.0","v9 bad","-v9","v2.0",".v9"]}`, strings.HasSuffix(r.URL.Path, "/tags/list")
+		}, []string{"app:v9*", "matches none of the repository's 2 tags"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,9 +61,10 @@ func Run(ctx context.Context, env Env) error {
 	// outside plan mode.
 	outs["matrix"] = o.Matrix
 	if dir := env.Getenv("RUNNER_TEMP"); dir != "" {
+		// What was written must reach the outputs and the summary all
+		// the same: the results output holds the same results.
 		if outs["results-file"], err = sweep.CreateResultsFile(dir, engine.ResultsJSON(results)); err != nil {
-			log.Error(err.Error())
-			return err
+			log.Warning(err.Error() + "; the outputs and the step summary are written without it")
 		}
 	}
 	if err := WriteOutputs(env.Getenv("GITHUB_OUTPUT"), outs); err != nil {

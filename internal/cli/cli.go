@@ -72,7 +72,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 	fs.BoolVar(&check, "check", false, "change nothing; fail when the platform is missing or differs from --platform")
 	fs.BoolVar(&planOnly, "plan", false, "change nothing; print the images a set would change as a JSON matrix of --shards lists")
 	fs.Func("shards", "with --plan, at most this many lists in the matrix, 1 to 256 (default 16)", countFlag(&in.Shards))
-	fs.Func("concurrency", "images worked at once, at least 1 (default 4)", countFlag(&in.Concurrency))
+	fs.Func("concurrency", "images worked at once, 1 to 256 (default 4)", countFlag(&in.Concurrency))
 	fs.StringVar(&resultsFile, "results-file", "", "write the full results JSON array to this file")
 	fs.BoolVar(&in.Overwrite, "overwrite", false, "replace a platform that is already present and different")
 	fs.BoolVar(&in.DryRun, "dry-run", false, "compute and report the result, push nothing")

@@ -149,8 +149,8 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 func NewConfig(in Input) (*Config, error) {
 	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout,
 		Concurrency: cmp.Or(in.Concurrency, sweep.DefaultConcurrency), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
-	if c.Concurrency < 1 {
-		return nil, &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errAtLeastOne)}
+	if c.Concurrency < 1 || c.Concurrency > sweep.MaxConcurrency {
+		return nil, &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errConcurrency)}
 	}
 	if c.Shards < 1 || c.Shards > sweep.MaxShards {
 		return nil, &InputError{Input: "shards", Err: fmt.Errorf("%d lists: %w", c.Shards, errShards)}
@@ -354,7 +354,10 @@ func SameRepository(a, b name.Reference) bool {
 
 var (
 	errAtLeastOne = errors.New("want a whole number of at least 1")
-	errShards     = fmt.Errorf("want a whole number from 1 to %d (GitHub runs at most %d jobs of a matrix)", sweep.MaxShards, sweep.MaxShards)
+	// The cap keeps the reads in flight (twice the images at once) far
+	// from overflowing, and registries from being flooded.
+	errConcurrency = fmt.Errorf("want a whole number from 1 to %d", sweep.MaxConcurrency)
+	errShards      = fmt.Errorf("want a whole number from 1 to %d (GitHub runs at most %d jobs of a matrix)", sweep.MaxShards, sweep.MaxShards)
 )
 
 // ParseCount reads a count input (concurrency, shards): empty is zero,

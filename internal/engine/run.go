@@ -117,7 +117,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	for _, n := range cfg.Notices {
 		deps.Log.Notice(n)
 	}
-	clients := openClients(ctx, cfg, deps)
+	clients := openClients(ctx, cfg, deps, scrub.tokens.add)
 	jobs, err := expand(ctx, cfg, deps, clients)
 	if err != nil {
 		return nil, scrub.err(err)
@@ -208,7 +208,7 @@ type clientResult struct {
 
 // openClients opens one client per registry for the whole run, concurrently,
 // with every repository's scope so that one token serves every request.
-func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientResult {
+func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(string)) map[string]clientResult {
 	scopes := map[string]map[string]bool{} // registry -> repository -> push
 	regs := map[string]name.Registry{}
 	add := func(repo name.Repository, push bool) {
@@ -247,6 +247,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				StallTimeout: cfg.StallTimeout,
 				// Each image has a request or two in flight at once.
 				MaxRequests: 2 * cfg.Concurrency,
+				SeenToken:   seenToken,
 			})
 			opened[i] = clientResult{c, err}
 			return nil

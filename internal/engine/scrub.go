@@ -2,7 +2,9 @@ package engine
 
 import (
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // authHeader matches credentials a registry may echo in an error body.
@@ -12,11 +14,16 @@ var authHeader = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8
 var urlUser = regexp.MustCompile(`://[^/@\s:]+:[^/@\s]+@`)
 
 // scrubber removes secrets from text that leaves the run: the inputs'
-// password and token, and anything shaped like an Authorization value.
-type scrubber struct{ secrets []string }
+// password and token, the bearer tokens the run obtained (which the
+// runner cannot mask: it never saw them), and anything shaped like an
+// Authorization value.
+type scrubber struct {
+	secrets []string
+	tokens  *tokenSet
+}
 
 func newScrubber(c Credentials) scrubber {
-	var s scrubber
+	s := scrubber{tokens: &tokenSet{}}
 	for _, v := range []string{c.Password, c.GitHubToken} {
 		if len(v) >= 3 {
 			s.secrets = append(s.secrets, v)
@@ -25,9 +32,39 @@ func newScrubber(c Credentials) scrubber {
 	return s
 }
 
+// tokenSet holds the bearer tokens seen so far; requests add to it while
+// messages are scrubbed.
+type tokenSet struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// add notes token, once.
+func (ts *tokenSet) add(token string) {
+	if len(token) < 8 {
+		return
+	}
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if !slices.Contains(ts.list, token) {
+		ts.list = append(ts.list, token)
+	}
+}
+
+func (ts *tokenSet) all() []string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return slices.Clone(ts.list)
+}
+
 func (s scrubber) text(t string) string {
 	for _, v := range s.secrets {
 		t = strings.ReplaceAll(t, v, "***")
+	}
+	if s.tokens != nil {
+		for _, v := range s.tokens.all() {
+			t = strings.ReplaceAll(t, v, "***")
+		}
 	}
 	t = authHeader.ReplaceAllString(t, "$1 ***")
 	t = urlUser.ReplaceAllString(t, "://***@")

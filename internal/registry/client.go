@@ -73,6 +73,9 @@ type Options struct {
 	MaxRequests int
 	// Sleep waits between retries; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// SeenToken, when set, is told of every bearer token a request
+	// carries, so that the caller can scrub it from what it prints.
+	SeenToken func(token string)
 }
 
 // Client talks to one registry with one authenticated transport.
@@ -129,6 +132,9 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		ss = append(ss, reg.Repo(s.Repository).Scope(action))
 	}
 	base, limit := baseTransport(opts)
+	if opts.SeenToken != nil {
+		base = &tokenTap{next: base, seen: opts.SeenToken}
+	}
 	if opts.UserAgent != "" {
 		base = transport.NewUserAgent(base, opts.UserAgent)
 	}

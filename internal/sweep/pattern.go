@@ -94,11 +94,22 @@ func (p Pattern) Match(tags []string) []string {
 	return out
 }
 
+// countTags counts the listed names that are tags.
+func countTags(names []string) int {
+	n := 0
+	for _, t := range names {
+		if tagRE.MatchString(t) {
+			n++
+		}
+	}
+	return n
+}
+
 // NoMatchError is a pattern that matched none of its repository's tags: a
 // typo must not pass as "nothing to fix".
 type NoMatchError struct {
 	Pattern string
-	Listed  int // how many tags the repository has
+	Listed  int // how many tags the repository has (names that are not tags aside)
 }
 
 func (e *NoMatchError) Error() string {
@@ -133,7 +144,7 @@ func Expand(ctx context.Context, patterns []Pattern, list ListFunc) ([][]name.Ta
 		}
 		matched := p.Match(tags)
 		if len(matched) == 0 {
-			return nil, &NoMatchError{Pattern: p.Line, Listed: len(tags)}
+			return nil, &NoMatchError{Pattern: p.Line, Listed: countTags(tags)}
 		}
 		for _, t := range matched {
 			tag := p.Repository.Tag(t)

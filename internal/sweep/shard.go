@@ -11,6 +11,7 @@ const (
 	DefaultShards      = 16
 	MaxShards          = 256 // GitHub runs at most 256 jobs of a matrix
 	DefaultConcurrency = 4
+	MaxConcurrency     = 256
 )
 
 // Work is a unit that must stay in one shard: the references of the tags
