@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -74,5 +76,144 @@ func TestTokenScrubbed(t *testing.T) {
 				t.Errorf("%s holds the bearer token the run obtained", where)
 			}
 		}
+	}
+}
+
+// putRaw puts a manifest at repo:ref straight at the registry from inside
+// a fault function (no testing.TB there), as another writer would.
+func putRaw(reg *testRegistry, repo, ref string, im image) error {
+	req, err := http.NewRequest(http.MethodPut, "http://"+reg.host+"/v2/"+repo+"/manifests/"+ref, bytes.NewReader(im.manifest()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", im.manifestType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("PUT %s:%s = %d", repo, ref, resp.StatusCode)
+	}
+	return nil
+}
+
+// TestTagMovedDuringRun re-pushes a tag (a correct arm64 build) while the
+// run reads its first config: the run must not write its fixed old image
+// over it, and says the tag moved, naming both digests.
+func TestTagMovedDuringRun(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// tags are pushed in order, each with the image of its index in
+		// images (0 or 1).
+		tags   []string
+		images []int
+		image  string // the image input
+		moved  string // the tag re-pushed during the run
+		fixed  []string
+	}{
+		{"a later tag of a sweep", []string{"v1.0", "v1.1"}, []int{0, 1}, "app:v1.*", "v1.1", []string{"v1.0"}},
+		{"a tag sharing the lead's digest", []string{"v1.0", "v1.0.1"}, []int{0, 0}, "app:v1.*", "v1.0.1", []string{"v1.0"}},
+		{"the one image", []string{"1.0"}, []int{0}, "app:1.0", "1.0", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			ims := []image{packImage(t, 1), packImage(t, 1)}
+			was := map[string]string{}
+			for i, tag := range tc.tags {
+				was[tag] = reg.push(t, "app:"+tag, ims[tc.images[i]])
+			}
+			arm := packImageWith(t, 1, `"architecture":"arm64"`)
+			armDigest := reg.push(t, "app:arm-build", arm)
+			var once sync.Once
+			var pushErr error
+			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+				// The first config read: after the plan's manifest read,
+				// before any check the run makes.
+				if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
+					once.Do(func() { pushErr = putRaw(reg, "app", tc.moved, arm) })
+				}
+				return 0, nil, "", false
+			})
+			res := runAction(t, map[string]string{"image": reg.ref(tc.image), "platform": "linux/amd64", "concurrency": "1"})
+			if pushErr != nil {
+				t.Fatal(pushErr)
+			}
+			expectExit(t, res, 1)
+			want := fmt.Sprintf("%s moved during the run: was %s, now %s; nothing written", reg.ref("app:"+tc.moved), was[tc.moved], armDigest)
+			expectErrorMentions(t, res, want)
+			expectAt(t, reg, "app:"+tc.moved, armDigest)
+			for _, w := range reg.proxy.writes() {
+				if w.Method == http.MethodPut && strings.HasSuffix(w.Path, "/manifests/"+tc.moved) {
+					t.Errorf("the run wrote the tag that moved: %s", w)
+				}
+			}
+			for _, tag := range tc.fixed {
+				if got := reg.digestOf(t, "app:"+tag); got == was[tag] {
+					t.Errorf("app:%s not fixed: still %s", tag, got)
+				}
+			}
+		})
+	}
+}
+
+// immutableTags makes reg's proxy answer a manifest PUT to a tag that
+// exists as a registry with immutable tags does: ECR 400 TAG_INVALID,
+// Harbor 412.
+func immutableTags(reg *testRegistry, status int, body string) faultFunc {
+	return func(r *http.Request) (int, http.Header, string, bool) {
+		ref, ok := strings.CutPrefix(r.URL.Path, "/v2/app/manifests/")
+		if !ok || r.Method != http.MethodPut || strings.HasPrefix(ref, "sha256:") {
+			return 0, nil, "", false
+		}
+		resp, err := http.Head("http://" + reg.host + r.URL.Path)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return 0, nil, "", false
+		}
+		return status, http.Header{"Content-Type": {"application/json"}}, body, true
+	}
+}
+
+// TestImmutableTags runs against registries whose tags are immutable: a
+// rerun with tag makes no write at all, and an overwrite in place that
+// the registry refuses says why and what to do.
+func TestImmutableTags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"ecr", http.StatusBadRequest, `{"errors":[{"code":"TAG_INVALID","message":"The image tag 'v1-amd64' already exists in the 'app' repository and cannot be overwritten because the repository is immutable."}]}`},
+		{"harbor", http.StatusPreconditionFailed, `{"errors":[{"code":"PRECONDITION","message":"Failed to process request due to 'v1-amd64' configured as immutable."}]}`},
+	} {
+		t.Run(tc.name+" rerun with tag", func(t *testing.T) {
+			t.Parallel()
+			reg, _ := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			reg.proxy.inject(immutableTags(reg, tc.status, tc.body))
+			in := map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "tag": "v1-amd64"}
+			first := runAction(t, in)
+			expectExit(t, first, 0)
+			reg.proxy.reset()
+			again := runAction(t, in)
+			expectExit(t, again, 0)
+			expectNoWrites(t, reg.proxy)
+			want := map[string]string{}
+			for _, name := range scalarOutputs {
+				want[name] = first.Outputs[name]
+			}
+			expectOutputs(t, again, want)
+		})
+		t.Run(tc.name+" in place", func(t *testing.T) {
+			t.Parallel()
+			reg, old := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			reg.proxy.inject(immutableTags(reg, tc.status, tc.body))
+			res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64"})
+			expectExit(t, res, 1)
+			expectErrorMentions(t, res, "keeps its tags immutable", "`tag`")
+			expectAt(t, reg, "app:1.0", old)
+		})
 	}
 }

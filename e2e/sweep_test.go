@@ -76,8 +76,9 @@ func TestSweepPlanThenShards(t *testing.T) {
 }
 
 // TestSweepSharedDigest works tags that share a digest once: one manifest
-// read per tag, one config read per digest, one config upload, and one
-// manifest write and read-back per tag to move.
+// read per tag, one config read per digest, one config upload, and per
+// tag to move one check that it still holds what was read, one manifest
+// write and one read-back.
 func TestSweepSharedDigest(t *testing.T) {
 	t.Parallel()
 	reg, f := newSweepRepo(t, 6, 2, 1)
@@ -100,7 +101,7 @@ func TestSweepSharedDigest(t *testing.T) {
 			want["GET /v2/app/manifests/"+tag] = 1
 			if i < f.empty {
 				want["PUT /v2/app/manifests/"+tag] = 1
-				want["HEAD /v2/app/manifests/"+tag] = 1
+				want["HEAD /v2/app/manifests/"+tag] = 2
 			}
 		}
 	}

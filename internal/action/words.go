@@ -23,6 +23,7 @@ var hints = engine.HintWords{
 	engine.HintOverwrite:   "; set `overwrite: true` to replace it",
 	engine.HintReferrers:   "; or set `referrers: carry` to move the unsigned ones, or `referrers: warn` to write all the same",
 	engine.HintLoopback:    "; inside the action's container, localhost (or any loopback address) is the container itself, not the runner: reach a service container by its label instead, such as registry:5000 for a service named registry, with `insecure: true` if it speaks plain HTTP",
+	engine.HintImmutable:   "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: set `tag` to a tag that does not exist yet to push the result there",
 }
 
 // fix words a fix with the inputs that make it: the ones to set for a

@@ -24,6 +24,7 @@ var hints = engine.HintWords{
 	engine.HintOverwrite:   "; pass --overwrite to replace it",
 	engine.HintReferrers:   "; or pass --referrers carry to move the unsigned ones, or --referrers warn to write all the same",
 	engine.HintLoopback:    "; nothing answers there: check that the registry runs and listens on that port",
+	engine.HintImmutable:   "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: pass --tag with a tag that does not exist yet to push the result there",
 }
 
 // fix words a fix with the flags that make it: the ones to pass for a

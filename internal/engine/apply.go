@@ -28,11 +28,22 @@ func applyPlan(ctx context.Context, deps Deps, src, dst *registry.Repository, j 
 	if otherRepo {
 		noticeCopies(deps.Log, from, to, w)
 	}
+	var guard *tagCheck
+	if tag, ok := j.Target.(name.Tag); ok && sameTarget(j) {
+		// Resolved again while the blobs upload: a tag moved since the
+		// plan was read is not written over.
+		guard = checkTag(ctx, dst, tag)
+	}
 	blobs := w.Blobs(otherRepo)
 	if err := each(ctx, len(blobs), func(ctx context.Context, i int) error {
-		return putBlob(ctx, src, dst, blobs[i])
+		return putBlob(ctx, src, dst, blobs[i], !sameTarget(j))
 	}); err != nil {
 		return err
+	}
+	if guard != nil {
+		if done, err := guard.settle(p.PreviousDigest, w.Top.Digest); done || err != nil {
+			return err
+		}
 	}
 	if err := each(ctx, len(w.Children), func(ctx context.Context, i int) error {
 		c := w.Children[i]
@@ -145,10 +156,17 @@ func each(ctx context.Context, n int, f func(context.Context, int) error) error 
 	return g.Wait()
 }
 
-// putBlob uploads a new blob, or copies one of the source.
-func putBlob(ctx context.Context, src, dst *registry.Repository, b plan.Blob) error {
+// putBlob uploads a new blob, or copies one of the source. With ask, a
+// new blob is uploaded only when dst lacks it: a target other than the
+// source may hold it from an earlier run, and a rerun writes nothing.
+func putBlob(ctx context.Context, src, dst *registry.Repository, b plan.Blob, ask bool) error {
 	if b.Upload == nil {
 		return dst.CopyBlob(ctx, src, v1.Descriptor{Digest: b.Digest, Size: b.Size})
+	}
+	if ask {
+		if there, err := dst.BlobExists(ctx, b.Digest); err == nil && there {
+			return nil
+		}
 	}
 	if err := dst.PushBlob(ctx, b.Digest, int64(len(b.Upload)), bytes.NewReader(b.Upload)); err != nil {
 		return fmt.Errorf("uploading config %s: %w", b.Digest, err)

@@ -166,9 +166,15 @@ func pushThrough(t *testing.T, wrap func(http.Handler) http.Handler) *testRegist
 func TestRunReadBackMoved(t *testing.T) {
 	t.Parallel()
 	moved := "sha256:" + strings.Repeat("3", 64)
+	// Another writer moves the tag just after the run's PUT: the check
+	// before it still sees the digest the plan was made from.
+	var put atomic.Bool
 	reg := newTestRegistry(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/") {
+			if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+				put.Store(true)
+			}
+			if put.Load() && r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/manifests/") {
 				w.Header().Set("Docker-Content-Digest", moved)
 				w.WriteHeader(http.StatusOK)
 				return
@@ -177,6 +183,7 @@ func TestRunReadBackMoved(t *testing.T) {
 		})
 	})
 	reg.image("img", "1", `"architecture":"","os":"linux",`)
+	put.Store(false) // the seeding's PUT
 	results, _ := run(t, Input{Images: []string{reg.ref("img:1")}, Platform: "linux/amd64"})
 	var we *WrittenError
 	if !errors.As(results[0].Err, &we) || we.Held.String() != moved || !results[0].Written() {

@@ -46,6 +46,9 @@ const (
 	HintLoopback
 	// HintFix: the plan was refused; HintedError.Fix says what makes it go.
 	HintFix
+	// HintImmutable: the registry keeps tags immutable and refused to
+	// overwrite one; push the result to a new tag.
+	HintImmutable
 )
 
 // Words are a front door's words for what the core decides. The zero
@@ -139,12 +142,22 @@ func hintFor(err error, ref name.Reference, writing bool, creds Credentials) Hin
 		return HintFix
 	case errors.As(err, &op) && op.Op == "dial" && loopback(ref):
 		return HintLoopback
+	case errors.As(err, &re) && immutableTag(re):
+		return HintImmutable
 	case errors.As(err, &re) && re.Unauthorized():
 		return unauthorizedHint(re, ref, writing, creds)
 	case errors.As(err, &re) && re.NotFound():
 		return HintNotFound
 	}
 	return NoHint
+}
+
+// immutableTag reports whether re is a registry refusing to overwrite a
+// tag because its tags are immutable: ECR answers 400 TAG_INVALID, Harbor
+// 412 Precondition Failed.
+func immutableTag(re *registry.Error) bool {
+	return re.Method == "PUT" && strings.Contains(re.Path, "/manifests/") &&
+		(re.StatusCode == 412 || re.StatusCode == 400 && re.Code == "TAG_INVALID")
 }
 
 // loopback reports whether ref's registry is on a loopback address.

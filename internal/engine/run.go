@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/set-image-platform/set-image-platform/internal/plan"
@@ -263,7 +264,9 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 
 // runJob works one job, from m when its manifest was read already, and
 // returns the plan it made, if any, for the tags that share it.
-func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *registry.Manifest) (Result, *plan.Plan) {
+//
+// writing, when not nil, is called when the job is about to write.
+func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *registry.Manifest, writing func()) (Result, *plan.Plan) {
 	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
@@ -279,6 +282,12 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
+	var target *tagCheck
+	if tag, ok := j.Target.(name.Tag); ok && cfg.Mode == Set && !cfg.DryRun && !sameTarget(j) {
+		// Resolved alongside the reads: a target that holds the result
+		// already is not written again.
+		target = checkTag(ctx, to, tag)
+	}
 	p, err := read(ctx, from, j.Source, m, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
@@ -306,7 +315,19 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if !p.Changed && sameTarget(j) {
 		return r, p
 	}
-	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
+	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll, func() bool {
+		if writing != nil {
+			writing()
+		}
+		if target == nil {
+			return true
+		}
+		if done, _ := target.settle(v1.Hash{}, p.Digest); done {
+			deps.Log.Info(fmt.Sprintf("%s holds %s already: nothing to write", j.Target, p.Digest))
+			return false
+		}
+		return true
+	})
 	return r, p
 }
 
@@ -335,8 +356,9 @@ func findings(ref string, fs []plan.Finding, words Words) ([]string, error) {
 // write applies p (unless dry-run) while it looks up what refers to the
 // digests that change: the lookups do not depend on the writes. With
 // referrers fail they come first, and a referrer found writes nothing. It
-// returns the referrers found.
-func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) ([]referrers.Referrer, error) {
+// returns the referrers found. proceed, asked just before writing, may
+// call the writes off: the target holds the result already.
+func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool, proceed func() bool) ([]referrers.Referrer, error) {
 	subs := changedSubjects(p)
 	// Carried artifacts stay in the repository they are in.
 	carry := cfg.Referrers == CarryReferrers && SameRepository(j.Source, j.Target)
@@ -363,7 +385,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 			return l.all(), describe(err, j.Source, false, cfg.Creds, deps.Words)
 		}
 	}
-	if !cfg.DryRun {
+	if !cfg.DryRun && proceed() {
 		if err := applyPlan(ctx, deps, src, dst, j, p, copyAll); err != nil {
 			lookUps.Wait()
 			return l.all(), writeError(err, cfg, deps, j)
@@ -387,6 +409,10 @@ func writeError(err error, cfg *Config, deps Deps, j Job) error {
 	var we *WrittenError
 	if errors.As(err, &we) {
 		return we
+	}
+	var me *MovedError
+	if errors.As(err, &me) {
+		return me
 	}
 	return describe(err, j.Target, true, cfg.Creds, deps.Words)
 }

@@ -167,13 +167,20 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	}
 	jd := deps
 	jd.Log = out[0].log
-	lead, p := runJob(ctx, cfg, jd, clients, jobs[u.jobs[0]], u.m)
+	// The other tags are resolved again while the lead writes: each is
+	// written only if it still holds the digest the plan was made from.
+	checks := make([]*tagCheck, len(u.jobs))
+	lead, p := runJob(ctx, cfg, jd, clients, jobs[u.jobs[0]], u.m, func() {
+		for k, i := range u.jobs[1:] {
+			checks[k+1] = startCheck(ctx, clients, jobs[i])
+		}
+	})
 	out[0].Result = lead
 	var g errgroup.Group
 	g.SetLimit(maxParallel)
 	for k, i := range u.jobs[1:] {
 		g.Go(func() error {
-			out[k+1].Result = follow(ctx, cfg, deps, clients, jobs[i], lead, p)
+			out[k+1].Result = follow(ctx, cfg, deps, clients, jobs[i], lead, p, checks[k+1])
 			return nil
 		})
 	}
@@ -181,8 +188,18 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	return out
 }
 
-// follow is the result for j, a tag sharing its digest with lead's.
-func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, lead Result, p *plan.Plan) Result {
+// startCheck starts resolving j's target tag again; nil for a digest.
+func startCheck(ctx context.Context, clients map[string]clientResult, j Job) *tagCheck {
+	tag, ok := j.Target.(name.Tag)
+	if !ok {
+		return nil
+	}
+	return checkTag(ctx, clients[j.Target.Context().RegistryStr()].c.Repo(j.Target.Context().RepositoryStr()), tag)
+}
+
+// follow is the result for j, a tag sharing its digest with lead's; check
+// resolves j's tag again (started with the lead's writes, or now when nil).
+func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, lead Result, p *plan.Plan, check *tagCheck) Result {
 	r := lead
 	r.Source, r.Target, r.TargetRepository = j.Source.String(), j.Target.String(), j.Target.Context().Name()
 	if lead.Err != nil && !lead.Written() {
@@ -194,6 +211,15 @@ func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		return r
 	}
 	w, err := p.Writes(false)
+	if check == nil {
+		check = startCheck(ctx, clients, j)
+	}
+	if err == nil && check != nil {
+		var done bool
+		if done, err = check.settle(p.PreviousDigest, w.Top.Digest); done {
+			return r
+		}
+	}
 	if err == nil {
 		err = pushTop(ctx, clients[j.Target.Context().RegistryStr()].c.Repo(j.Target.Context().RepositoryStr()), j, w)
 	}

@@ -279,7 +279,12 @@ func (r *Repository) getManifest(ctx context.Context, ref string) (*Manifest, er
 // registry leaves that header out (the distribution spec says SHOULD), by
 // hashing the body of a GET.
 func (r *Repository) HeadManifest(ctx context.Context, ref string, mediaType types.MediaType) (v1.Hash, error) {
-	resp, err := r.do(ctx, http.MethodHead, r.url("manifests", ref), nil, "Accept", string(mediaType))
+	return r.head(ctx, ref, string(mediaType))
+}
+
+// head is HeadManifest with the Accept header given.
+func (r *Repository) head(ctx context.Context, ref, accept string) (v1.Hash, error) {
+	resp, err := r.do(ctx, http.MethodHead, r.url("manifests", ref), nil, "Accept", accept)
 	if err != nil {
 		return v1.Hash{}, err
 	}
