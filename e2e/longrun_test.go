@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -214,6 +215,79 @@ func TestImmutableTags(t *testing.T) {
 			expectExit(t, res, 1)
 			expectErrorMentions(t, res, "keeps its tags immutable", "`tag`")
 			expectAt(t, reg, "app:1.0", old)
+		})
+	}
+}
+
+// tagPages answers a tag listing with pages made by page(k), k counting
+// from 0 by the "last" query parameter, each linking to the next until
+// pages; link, when set, picks the Link of page k instead.
+func tagPages(pages int, page func(k int) string, link func(k int) string) faultFunc {
+	return func(r *http.Request) (int, http.Header, string, bool) {
+		if !strings.HasSuffix(r.URL.Path, "/tags/list") {
+			return 0, nil, "", false
+		}
+		k, _ := strconv.Atoi(r.URL.Query().Get("last"))
+		h := http.Header{"Content-Type": {"application/json"}}
+		next := fmt.Sprintf("</v2/app/tags/list?last=%d&n=1000>; rel=\"next\"", k+1)
+		if link != nil {
+			next = link(k)
+		}
+		if k+1 < pages {
+			h.Set("Link", next)
+		}
+		return http.StatusOK, h, page(k), true
+	}
+}
+
+// TestTagListingBounds lists tags from a registry whose listing would
+// exhaust memory or never end: the run stops at once with an error that
+// says why, and writes nothing.
+func TestTagListingBounds(t *testing.T) {
+	t.Parallel()
+	manyTags := func(k int) string {
+		tags := make([]string, 25_000)
+		for i := range tags {
+			tags[i] = fmt.Sprintf(`"t%d-%d"`, k, i)
+		}
+		return `{"name":"app","tags":[` + strings.Join(tags, ",") + `]}`
+	}
+	padded := func(k int) string {
+		return fmt.Sprintf(`{"name":"app","tags":["p%d"]`, k) + strings.Repeat(" ", 4<<20-64) + "}"
+	}
+	for _, tc := range []struct {
+		name  string
+		fault faultFunc
+		want  string
+		pages int // tag list requests the run may make
+	}{
+		{"more than 100,000 tags", tagPages(8, manyTags, nil), "more than 100000 tags", 5},
+		{"more than 64 MiB", tagPages(20, padded, nil), "passed 64 MiB", 17},
+		// The second page links back to the first, as the run asked for it.
+		{"pages in a loop", tagPages(1000, manyTags, func(k int) string {
+			if k == 0 {
+				return `</v2/app/tags/list?last=1&n=1000>; rel="next"`
+			}
+			return `</v2/app/tags/list?n=1000>; rel="next"`
+		}), "the pages loop", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, _ := newSweepRepo(t, 2, 1, 1)
+			reg.proxy.inject(tc.fault)
+			res := runAction(t, map[string]string{"image": reg.ref("app:nothing*"), "platform": "linux/amd64"})
+			expectExit(t, res, 1)
+			expectErrorMentions(t, res, "input image", tc.want)
+			expectNoWrites(t, reg.proxy)
+			n := 0
+			for _, r := range reg.proxy.requests() {
+				if strings.HasSuffix(r.Path, "/tags/list") {
+					n++
+				}
+			}
+			if n > tc.pages {
+				t.Errorf("tag list requests = %d, want at most %d", n, tc.pages)
+			}
 		})
 	}
 }

@@ -22,7 +22,16 @@ const (
 	// maxTagsPageSize bounds one page's body: 1,000 tags of at most 128
 	// bytes, quoted, with room to spare.
 	maxTagsPageSize int64 = 4 << 20
+	// MaxTags and MaxTagsBytes bound a whole listing, so that a hostile
+	// or broken registry cannot fill the run's memory: far more than any
+	// sweep a run can finish.
+	MaxTags            = 100_000
+	MaxTagsBytes int64 = 64 << 20
 )
+
+// ErrTagsTooMany is wrapped by the error of a listing past MaxTags or
+// MaxTagsBytes.
+var ErrTagsTooMany = errors.New("tag list too large")
 
 // Doer sends one request. An *http.Client with the registry's
 // authenticating transport is one; so is a per-repository client.
@@ -63,21 +72,37 @@ func ListTags(ctx context.Context, d Doer, base *url.URL, repo string) ([]string
 	next.RawQuery = url.Values{"n": {strconv.Itoa(TagsPageSize)}}.Encode()
 	var tags []string
 	seen := map[string]bool{}
+	// visited are the pages asked for: a Link back to any of them is a
+	// loop (A → B → A), which would never end.
+	visited := map[string]bool{}
+	var listed, size int64
 	for page := 0; next != nil; page++ {
 		if page == MaxTagsPages {
 			return nil, fmt.Errorf("listing the tags of %q: more than %d pages: %w", repo, MaxTagsPages, ErrTagsPagination)
 		}
-		got, link, err := tagsPage(ctx, d, next, repo)
+		if visited[next.String()] {
+			return nil, fmt.Errorf("listing the tags of %q: the next page %q was listed already, so the pages loop: %w", repo, next.String(), ErrTagsPagination)
+		}
+		visited[next.String()] = true
+		got, link, n, err := tagsPage(ctx, d, next, repo)
 		var te *TagsRefusedError
 		if page == 0 && errors.As(err, &te) && te.StatusCode() == http.StatusBadRequest {
 			// Registries older than the spec's pagination refuse an n
 			// above their maximum (PAGINATION_NUMBER_INVALID); without
 			// n they answer with all tags or their own pages.
 			next.RawQuery = ""
-			got, link, err = tagsPage(ctx, d, next, repo)
+			visited[next.String()] = true
+			got, link, n, err = tagsPage(ctx, d, next, repo)
 		}
 		if err != nil {
 			return nil, err
+		}
+		listed, size = listed+int64(len(got)), size+n
+		switch {
+		case listed > MaxTags:
+			return nil, fmt.Errorf("listing the tags of %q: the registry listed more than %d tags, more than a run can work: %w", repo, MaxTags, ErrTagsTooMany)
+		case size > MaxTagsBytes:
+			return nil, fmt.Errorf("listing the tags of %q: the registry's tag list passed %d MiB, more than a run reads: %w", repo, MaxTagsBytes>>20, ErrTagsTooMany)
 		}
 		for _, t := range got {
 			// A registry paging by offset while tags are pushed can
@@ -100,34 +125,35 @@ func (r *Repository) Tags(ctx context.Context) ([]string, error) {
 	return ListTags(ctx, r.c.client, &url.URL{Scheme: "https", Host: r.c.reg.RegistryStr()}, r.name)
 }
 
-// tagsPage reads one page at u: its tags and its Link header values.
-func tagsPage(ctx context.Context, d Doer, u *url.URL, repo string) ([]string, []string, error) {
+// tagsPage reads one page at u: its tags, its Link header values and the
+// size of its body.
+func tagsPage(ctx context.Context, d Doer, u *url.URL, repo string) ([]string, []string, int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing the tags of %q: %w", repo, scrubError(err))
+		return nil, nil, 0, fmt.Errorf("listing the tags of %q: %w", repo, scrubError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		var re *Error
 		errors.As(responseError(resp), &re)
-		return nil, nil, &TagsRefusedError{Repository: repo, Err: re}
+		return nil, nil, 0, &TagsRefusedError{Repository: repo, Err: re}
 	}
 	body, err := readLimited(resp.Body, maxTagsPageSize, "tag list")
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing the tags of %q: %w", repo, err)
+		return nil, nil, 0, fmt.Errorf("listing the tags of %q: %w", repo, err)
 	}
 	var list struct {
 		Tags []string `json:"tags"`
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
-		return nil, nil, fmt.Errorf("listing the tags of %q: parsing the answer: %w", repo, err)
+		return nil, nil, 0, fmt.Errorf("listing the tags of %q: parsing the answer: %w", repo, err)
 	}
-	return list.Tags, resp.Header.Values("Link"), nil
+	return list.Tags, resp.Header.Values("Link"), int64(len(body)), nil
 }
 
 // nextPage resolves the rel="next" target of the Link header values
