@@ -291,3 +291,44 @@ func TestTagListingBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestForeignReferrer lists, under the image's fallback tag or from the
+// referrers API, an SBOM whose subject is another image: it is not the
+// image's, so referrers fail writes all the same, and a notice says the
+// registry listed a foreign artifact.
+func TestForeignReferrer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		list func(reg *testRegistry, digest string, index []byte) // lists index as the referrers of digest
+	}{
+		{"fallback tag", func(reg *testRegistry, digest string, index []byte) {
+			reg.putManifest(t, "app:"+strings.Replace(digest, ":", "-", 1), index, ociIndex)
+		}},
+		{"referrers API", func(reg *testRegistry, digest string, index []byte) {
+			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+				return http.StatusOK, http.Header{"Content-Type": {ociIndex}}, string(index), r.URL.Path == "/v2/app/referrers/"+digest
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, old := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			other := reg.push(t, "app:other", packImage(t, 1))
+			sbom := ociArtifact(spdxType, spdxType, `{"spdxVersion":"SPDX-2.3"}`, "", other, 100)
+			sbomDigest := reg.push(t, "app@"+sbom.manifestDigest(), sbom)
+			tc.list(reg, old, fallbackIndex(sbom))
+			res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "referrers": "fail"})
+			expectExit(t, res, 0)
+			if got := reg.digestOf(t, "app:1.0"); got == old {
+				t.Errorf("app:1.0 not written: still %s", got)
+			}
+			if !anyContainsAll(res.commandLines("notice"), []string{sbomDigest, "foreign artifact", other}) {
+				t.Errorf("no ::notice:: names the foreign artifact %s: %q", sbomDigest, res.commandLines("notice"))
+			}
+			if got := res.results(t); len(got) != 1 || len(got[0]["referrers"].([]any)) != 0 {
+				t.Errorf("results = %v, want one image with no referrers", got)
+			}
+		})
+	}
+}

@@ -152,6 +152,17 @@ func warnLookups(log Logger, source string, failed []error) {
 	}
 }
 
+// noticeForeign says which manifests a registry listed as referrers of a
+// changed digest although their subject names another: they are left
+// alone, and referrers fail does not count them.
+func noticeForeign(log Logger, source string, l lookups) {
+	for _, s := range l.subjects {
+		for _, f := range s.found.Foreign {
+			log.Notice(fmt.Sprintf("%s: %s listed %s as a referrer of %s, but its subject is %q: a foreign artifact, not this image's; left alone", source, f.ListedBy, f.Digest, s.Old, f.Subject))
+		}
+	}
+}
+
 // OrphanError is the failure of referrers fail: the change would orphan
 // Referrers, or could not make sure it would not (Failed). Nothing was
 // written.

@@ -381,6 +381,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 		lookUps.Wait()
 		if err := l.errOrphans(); err != nil {
 			warnLookups(deps.Log, j.Source.String(), l.failed)
+			noticeForeign(deps.Log, j.Source.String(), l)
 			listReferrers(deps.Log, l.all())
 			return l.all(), describe(err, j.Source, false, cfg.Creds, deps.Words)
 		}
@@ -393,6 +394,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	}
 	lookUps.Wait()
 	warnLookups(deps.Log, j.Source.String(), l.failed)
+	noticeForeign(deps.Log, j.Source.String(), l)
 	if carry {
 		carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun)
 	}

@@ -105,6 +105,20 @@ type Found struct {
 	// API reports whether the registry serves the referrers API: a carried
 	// artifact is listed by it, else by the fallback tag.
 	API bool
+	// Foreign are manifests a list named whose subject is another digest:
+	// not referrers of this one, whatever the registry listed.
+	Foreign []Foreign
+}
+
+// Foreign is a manifest listed as a referrer of a digest whose own
+// subject names another.
+type Foreign struct {
+	Digest v1.Hash
+	// Subject is the digest its subject names, as written.
+	Subject string
+	// ListedBy is the list that named it: "the referrers API" or "the
+	// fallback tag".
+	ListedBy string
 }
 
 // FallbackTag is the OCI fallback tag of d: sha256-<hex>.
@@ -125,7 +139,8 @@ func Find(ctx context.Context, src Source, subject v1.Hash) (Found, error) {
 		wg.Go(func() { f.viaCosignTag(FallbackTag(subject) + "." + s) })
 	}
 	wg.Wait()
-	out := Found{Referrers: dedupe(f.found), API: f.api}
+	slices.SortFunc(f.foreign, func(a, b Foreign) int { return strings.Compare(a.Digest.String(), b.Digest.String()) })
+	out := Found{Referrers: dedupe(f.found), API: f.api, Foreign: slices.CompactFunc(f.foreign, func(a, b Foreign) bool { return a.Digest == b.Digest })}
 	if len(f.failed) == 0 {
 		return out, nil
 	}
@@ -139,10 +154,11 @@ type finder struct {
 	ctx     context.Context
 	sem     chan struct{} // bounds manifest reads
 
-	mu     sync.Mutex
-	found  []Referrer
-	failed []*LookupError
-	api    bool
+	mu      sync.Mutex
+	found   []Referrer
+	failed  []*LookupError
+	foreign []Foreign
+	api     bool
 }
 
 func (f *finder) add(rs []Referrer, what string, err error) {
@@ -241,10 +257,28 @@ func (f *finder) readListed(entries []descriptor, by, list string) {
 				f.add([]Referrer{r}, fmt.Sprintf("manifest %s listed by %s", d, list), err)
 				return
 			}
+			if other, ok := foreignSubject(body, f.subject); ok {
+				// A registry's list is not trusted: only the manifest's
+				// own subject makes it a referrer of this digest.
+				f.mu.Lock()
+				f.foreign = append(f.foreign, Foreign{Digest: d, Subject: other, ListedBy: list})
+				f.mu.Unlock()
+				return
+			}
 			f.add([]Referrer{withManifest(r, mt, body)}, "", nil)
 		})
 	}
 	wg.Wait()
+}
+
+// foreignSubject returns the subject a manifest names when that is not
+// subject. A manifest without a subject says nothing against the list.
+func foreignSubject(body []byte, subject v1.Hash) (string, bool) {
+	m := parseManifest(body)
+	if m.Subject == nil || m.Subject.Digest == subject.String() {
+		return "", false
+	}
+	return m.Subject.Digest, true
 }
 
 func (f *finder) viaCosignTag(tag string) {
