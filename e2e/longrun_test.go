@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // TestResultsFileUnusable writes the outputs and the summary of a run
@@ -330,5 +333,130 @@ func TestForeignReferrer(t *testing.T) {
 				t.Errorf("results = %v, want one image with no referrers", got)
 			}
 		})
+	}
+}
+
+// each runs f(0..n-1) on 8 goroutines and returns the first error.
+func each(n int, f func(i int) error) error {
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i := range n {
+		g.Go(func() error { return f(i) })
+	}
+	return g.Wait()
+}
+
+// headDigest resolves repo:tag straight at the registry.
+func headDigest(reg *testRegistry, repo, tag string) (string, error) {
+	req, err := http.NewRequest(http.MethodHead, "http://"+reg.host+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", ociManifest)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HEAD %s:%s = %d", repo, tag, resp.StatusCode)
+	}
+	return resp.Header.Get("Docker-Content-Digest"), nil
+}
+
+// expectOutputsFit fails t when an output passes GitHub's 1 MB limit.
+func expectOutputsFit(t *testing.T, what string, res Result) {
+	t.Helper()
+	for k, v := range res.Outputs {
+		if len(v) > 1_000_000 {
+			t.Errorf("%s: output %s is %d bytes, past GitHub's 1 MB limit", what, k, len(v))
+		}
+	}
+}
+
+// TestPlanAtScale takes a repository of 20,000 tags, 6,000 of them to
+// fix, under a long repository name, from plan to fixed through the
+// README's two-job workflow: every output of the plan and of each matrix
+// job stays under GitHub's 1 MB limit, the log says what was left out,
+// and every matrix job (a separate run, its image input the matrix entry)
+// finds its images.
+func TestPlanAtScale(t *testing.T) {
+	t.Parallel()
+	const tags, digests, empty = 20_000, 200, 60
+	reg := newRegistry(t, registryOptions{})
+	f := newSweepFixture(t, tags, digests, empty)
+	f.seed(t, reg)
+	repo := "org/" + strings.Repeat("sweep-", 30) + "app"
+	mountBlob(t, reg, repo, f.images[0].layers[0].digest)
+	var all [][2]string // tag, digest index
+	for i, im := range f.images {
+		mountBlob(t, reg, repo, im.config.digest)
+		for _, tag := range f.tags[i] {
+			all = append(all, [2]string{tag, strconv.Itoa(i)})
+		}
+	}
+	if err := each(len(all), func(k int) error {
+		i, _ := strconv.Atoi(all[k][1])
+		return putRaw(reg, repo, all[k][0], f.images[i])
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	plan := runActionQuiet(t, map[string]string{"image": reg.ref(repo + ":*"), "platform": "linux/amd64", "mode": "plan", "concurrency": "16"})
+	expectExit(t, plan, 0)
+	expectOutputsFit(t, "plan", plan)
+	for _, want := range []string{
+		"the matrix writes a tag that follows a reference of its repository as :tag alone",
+		"the image output holds the lines of the first",
+		"the results output holds the first",
+		"changed or failed images and no unchanged one",
+	} {
+		if !strings.Contains(plan.Stdout, want) {
+			t.Errorf("plan log does not say %q", want)
+		}
+	}
+	var shards []string
+	if err := json.Unmarshal([]byte(plan.Outputs["matrix"]), &shards); err != nil || len(shards) != 16 {
+		t.Fatalf("matrix = %d lists, %v; want 16", len(shards), err)
+	}
+	listed := 0
+	for _, s := range shards {
+		listed += len(strings.Split(s, "\n"))
+	}
+	if _, toMove := f.tagCount(); listed != toMove {
+		t.Errorf("matrix lists %d images, want %d", listed, toMove)
+	}
+	for i, s := range shards {
+		res := runActionQuiet(t, map[string]string{"image": s, "platform": "linux/amd64", "concurrency": "16"})
+		if res.ExitCode != 0 {
+			t.Fatalf("matrix job %d: %s", i, res)
+		}
+		expectOutputsFit(t, fmt.Sprintf("matrix job %d", i), res)
+	}
+
+	held := make([]string, len(all))
+	if err := each(len(all), func(k int) error {
+		var err error
+		held[k], err = headDigest(reg, repo, all[k][0])
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]string{}
+	wrong := 0
+	for k, d := range held {
+		if _, ok := verdicts[d]; !ok {
+			ms := mustMembers(t, "config", reg.config(t, repo, reg.get(t, repo+"@"+d)))
+			arch, _ := value(ms, "architecture")
+			verdicts[d] = arch
+		}
+		if verdicts[d] != `"amd64"` {
+			if wrong++; wrong == 1 {
+				t.Errorf("%s:%s has architecture %s after every matrix job", repo, all[k][0], verdicts[d])
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d tags not fixed", wrong, len(all))
 	}
 }

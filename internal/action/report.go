@@ -2,6 +2,8 @@ package action
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/set-image-platform/set-image-platform/internal/engine"
@@ -33,18 +35,41 @@ func Outputs(results []engine.Result, log engine.Logger) (map[string]string, err
 		}
 	}
 	out := map[string]string{}
-	for k, v := range cols {
-		out[k] = strings.Join(v, "\n")
+	for _, k := range slices.Sorted(maps.Keys(cols)) {
+		var kept int
+		out[k], kept = sweep.FitLines(cols[k], sweep.OutputLimit)
+		if kept < len(results) {
+			log.Info(fmt.Sprintf("the %s output holds the lines of the first %d of %d images, to stay under GitHub's 1 MB output limit: results-file has them all", k, kept, len(results)))
+		}
 	}
-	js, omitted, err := sweep.ResultsOutput(engine.ResultsJSON(results), func(r engine.ResultJSON) bool { return r.Changed || r.Error != "" }, sweep.OutputLimit)
+	keep := func(r engine.ResultJSON) bool { return r.Changed || r.Error != "" }
+	all := engine.ResultsJSON(results)
+	js, omitted, err := sweep.ResultsOutput(all, keep, sweep.OutputLimit)
 	if err != nil {
 		return nil, err
 	}
 	if omitted > 0 {
-		log.Info(fmt.Sprintf("the results output holds only the changed and failed images, %d left out, to stay under GitHub's 1 MB output limit: results-file has them all", omitted))
+		log.Info(trimmed(all, keep, omitted))
 	}
 	out["results"] = js
 	return out, nil
+}
+
+// trimmed says what the results output left out: the unchanged images,
+// and, when those were not enough, changed or failed ones too.
+func trimmed(all []engine.ResultJSON, keep func(engine.ResultJSON) bool, omitted int) string {
+	unchanged := 0
+	for _, r := range all {
+		if !keep(r) {
+			unchanged++
+		}
+	}
+	const why = ", to stay under GitHub's 1 MB output limit: results-file has them all"
+	if omitted == unchanged {
+		return fmt.Sprintf("the results output holds only the changed and failed images: the %d unchanged ones are left out%s", unchanged, why)
+	}
+	return fmt.Sprintf("the results output holds the first %d of %d changed or failed images and no unchanged one: %d left out (%d changed or failed, %d unchanged)%s",
+		len(all)-omitted, len(all)-unchanged, omitted, omitted-unchanged, unchanged, why)
 }
 
 // Markdown is the step summary: a table with one row per image. In check

@@ -194,10 +194,20 @@ func NewConfig(in Input) (*Config, error) {
 func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Reference, map[string]string, error) {
 	var refs []name.Reference
 	seen := map[string]string{} // normalized source -> the line that named it first
+	// repo is the repository of the last reference line, for ":tag"
+	// lines (a plan's matrix writes a long list of one repository's tags
+	// so, to stay under GitHub's output limit).
+	var repo string
 	for _, line := range images {
 		s := strings.TrimSpace(line)
 		if s == "" {
 			continue
+		}
+		if tag, ok := strings.CutPrefix(s, ":"); ok {
+			if repo == "" {
+				return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("line %q names a tag alone, but no image reference comes before it to take the repository from: give a full reference such as ghcr.io/owner/name:tag first", s)}
+			}
+			s = repo + ":" + tag
 		}
 		if sweep.IsPattern(s) {
 			p, err := sweep.ParsePattern(s, opts...)
@@ -211,6 +221,7 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		if err != nil {
 			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err)}
 		}
+		repo = ref.Context().String()
 		// The same image twice would be worked twice at once, racing to
 		// write the same tag; once is what was meant.
 		if first, ok := seen[refKey(ref)]; ok {

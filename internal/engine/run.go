@@ -197,7 +197,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight, waited as asked and retried", out.Throttled))
 	}
 	if cfg.Mode == Plan {
-		out.Matrix = matrix(us, jobs, results, cfg.Shards)
+		out.Matrix = matrix(us, jobs, results, cfg.Shards, deps.Log)
 	}
 	return out, nil
 }

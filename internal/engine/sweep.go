@@ -241,8 +241,9 @@ func throttles(clients map[string]clientResult) int {
 }
 
 // matrix splits the units set would change or fail on into at most shards
-// lists balanced by work, a unit's tags in one list.
-func matrix(us []unit, jobs []Job, results []Result, shards int) string {
+// lists balanced by work, a unit's tags in one list, and says in log what
+// the output's limit made it do.
+func matrix(us []unit, jobs []Job, results []Result, shards int, log Logger) string {
 	var work []sweep.Work
 	for _, u := range us {
 		lead := results[u.jobs[0]]
@@ -255,5 +256,12 @@ func matrix(us []unit, jobs []Job, results []Result, shards int) string {
 		}
 		work = append(work, w)
 	}
-	return sweep.Matrix(sweep.Shards(work, shards))
+	m, compact, omitted := sweep.Matrix(sweep.Shards(work, shards), sweep.OutputLimit)
+	if compact {
+		log.Info("the matrix writes a tag that follows a reference of its repository as :tag alone, which the image input reads as that repository's tag, to stay under GitHub's 1 MB output limit")
+	}
+	if omitted > 0 {
+		log.Warning(fmt.Sprintf("the matrix leaves out %d images that set would change or fail on, to stay under GitHub's 1 MB output limit: results-file lists every image; run the plan again after the matrix jobs to get the rest", omitted))
+	}
+	return m
 }

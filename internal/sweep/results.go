@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // OutputLimit is GitHub's limit on one step output, 1 MB.
@@ -45,6 +46,21 @@ func ResultsOutput[T any](all []T, keep func(T) bool, limit int) (out string, om
 		kept++
 	}
 	return string(append(b, ']')), len(all) - kept, nil
+}
+
+// FitLines joins lines with line breaks, keeping the first ones whose
+// whole is at most limit bytes (an output of one line per image stays in
+// step with the images as far as it goes); kept says how many.
+func FitLines(lines []string, limit int) (out string, kept int) {
+	n := -1 // no separator before the first line
+	for _, l := range lines {
+		if n+1+len(l) > limit {
+			break
+		}
+		n += 1 + len(l)
+		kept++
+	}
+	return strings.Join(lines[:kept], "\n"), kept
 }
 
 // encodeResults is all as a JSON array; nil is [].

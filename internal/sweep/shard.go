@@ -63,12 +63,71 @@ func Shards(items []Work, limit int) [][]string {
 
 // Matrix is the matrix output: a JSON array of strings, each shard's
 // references one per line, for strategy.matrix and the image input of the
-// matrix job. No shards is "[]".
-func Matrix(shards [][]string) string {
+// matrix job. No shards is "[]". When that passes limit (GitHub's output
+// limit), a tag that follows a reference of its repository is written as
+// ":tag" alone, which the image input reads as that repository's tag;
+// when even that does not fit, the last lines of the longest lists are
+// left out. compact says the short form is used, omitted how many images
+// were left out.
+func Matrix(shards [][]string, limit int) (matrix string, compact bool, omitted int) {
+	if m := encodeMatrix(shards, false); len(m) <= limit {
+		return m, false, 0
+	}
+	shards = slices.Clone(shards)
+	for len(encodeMatrix(shards, true)) > limit {
+		longest := 0
+		for i, s := range shards {
+			if len(strings.Join(s, "")) > len(strings.Join(shards[longest], "")) {
+				longest = i
+			}
+		}
+		// A tenth at a time: a list of a million short tags is trimmed
+		// in a few rounds.
+		s := shards[longest]
+		shards[longest] = s[:len(s)-max(1, len(s)/10)]
+		omitted += len(s) - len(shards[longest])
+	}
+	return encodeMatrix(shards, true), true, omitted
+}
+
+// encodeMatrix is the matrix of shards, short: each tag after a reference
+// of its repository as ":tag".
+func encodeMatrix(shards [][]string, short bool) string {
 	lists := make([]string, 0, len(shards))
 	for _, s := range shards {
-		lists = append(lists, strings.Join(s, "\n"))
+		if len(s) == 0 {
+			continue
+		}
+		lines := slices.Clone(s)
+		if short {
+			lines = compactRefs(lines)
+		}
+		lists = append(lists, strings.Join(lines, "\n"))
 	}
 	b, _ := json.Marshal(lists) // strings always marshal
 	return string(b)
+}
+
+// compactRefs writes each tag reference that follows one of the same
+// repository as ":tag".
+func compactRefs(refs []string) []string {
+	prev := ""
+	for i, r := range refs {
+		repo, tag, ok := SplitTag(r)
+		if ok && repo == prev {
+			refs[i] = ":" + tag
+		}
+		prev = repo
+	}
+	return refs
+}
+
+// SplitTag splits a tag reference into repository and tag; false for a
+// digest reference or one without a tag.
+func SplitTag(ref string) (repo, tag string, ok bool) {
+	i := strings.LastIndex(ref, ":")
+	if i < 0 || i < strings.LastIndex(ref, "/") || strings.Contains(ref, "@") {
+		return "", "", false
+	}
+	return ref[:i], ref[i+1:], true
 }

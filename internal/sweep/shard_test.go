@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,16 +112,27 @@ func TestShardsProperties(t *testing.T) {
 
 func TestMatrix(t *testing.T) {
 	t.Parallel()
+	two := [][]string{{"ghcr.io/o/a:1", "ghcr.io/o/a:2", "ghcr.io/o/b@sha256:" + strings.Repeat("0", 64), "ghcr.io/o/b:3", "localhost:5000/c:4", "localhost:5000/c:5"}, {"ghcr.io/o/b:1"}}
 	tests := []struct {
-		shards [][]string
-		want   string
+		name    string
+		shards  [][]string
+		limit   int
+		want    string
+		compact bool
+		omitted int
 	}{
-		{nil, `[]`},
-		{[][]string{{"ghcr.io/o/a:1", "ghcr.io/o/a:2"}, {"ghcr.io/o/b:1"}}, `["ghcr.io/o/a:1\nghcr.io/o/a:2","ghcr.io/o/b:1"]`},
+		{"none", nil, OutputLimit, `[]`, false, 0},
+		{"fits", two, OutputLimit, `["ghcr.io/o/a:1\nghcr.io/o/a:2\nghcr.io/o/b@sha256:` + strings.Repeat("0", 64) + `\nghcr.io/o/b:3\nlocalhost:5000/c:4\nlocalhost:5000/c:5","ghcr.io/o/b:1"]`, false, 0},
+		{"short", two, 180, `["ghcr.io/o/a:1\n:2\nghcr.io/o/b@sha256:` + strings.Repeat("0", 64) + `\nghcr.io/o/b:3\nlocalhost:5000/c:4\n:5","ghcr.io/o/b:1"]`, true, 0},
+		{"trimmed", two, 60, `["ghcr.io/o/a:1\n:2","ghcr.io/o/b:1"]`, true, 4},
 	}
 	for _, tt := range tests {
-		if got := Matrix(tt.shards); got != tt.want {
-			t.Errorf("Matrix(%q) = %s, want %s", tt.shards, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, compact, omitted := Matrix(tt.shards, tt.limit)
+			if got != tt.want || compact != tt.compact || omitted != tt.omitted {
+				t.Errorf("Matrix(%q, %d) = %s, %v, %d, want %s, %v, %d", tt.shards, tt.limit, got, compact, omitted, tt.want, tt.compact, tt.omitted)
+			}
+		})
 	}
 }
