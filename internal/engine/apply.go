@@ -45,6 +45,10 @@ func applyPlan(ctx context.Context, deps Deps, src, dst *registry.Repository, j 
 			return err
 		}
 	}
+	// The blobs alone change no tag: an interrupted run stops here.
+	if err := interrupted(ctx, "written"); err != nil {
+		return err
+	}
 	if err := each(ctx, len(w.Children), func(ctx context.Context, i int) error {
 		c := w.Children[i]
 		if err := dst.PutManifest(ctx, c.Digest.String(), c.Bytes, c.MediaType); err != nil {
@@ -80,15 +84,27 @@ func pushTop(ctx context.Context, dst *registry.Repository, j Job, w *plan.Write
 	if byDigest {
 		ref = w.Top.Digest.String()
 	}
-	if err := dst.PutManifest(ctx, ref, w.Top.Bytes, w.Top.MediaType); err != nil {
-		return fmt.Errorf("pushing manifest: %w%s", err, childrenWritten(to, w.Children))
-	}
-	// From here on the target holds the new manifest: a failure says so.
 	written := &WrittenError{Target: j.Target.String(), Digest: w.Top.Digest, ByDigest: byDigest}
 	if byDigest {
 		written.Target = to.Name()
 	}
+	if err := dst.PutManifest(ctx, ref, w.Top.Bytes, w.Top.MediaType); err != nil {
+		if interrupted(ctx, "") != nil && ctx.Err() != nil {
+			return cutOff(ctx, dst, ref, w, written, err)
+		}
+		return fmt.Errorf("pushing manifest: %w%s", err, childrenWritten(to, w.Children))
+	}
+	// From here on the target holds the new manifest: a failure says so.
 	got, err := dst.HeadManifest(ctx, ref, w.Top.MediaType)
+	if err != nil && interrupted(ctx, "") != nil && ctx.Err() != nil {
+		// Cut off by the interrupt: asked again on a short context of
+		// its own, so that the result says what the tag holds.
+		rctx, cancel := readBackCtx(ctx)
+		if again, aerr := dst.HeadManifest(rctx, ref, w.Top.MediaType); aerr == nil {
+			got, err = again, nil
+		}
+		cancel()
+	}
 	switch {
 	case err != nil:
 		written.Err = err
@@ -98,6 +114,24 @@ func pushTop(ctx context.Context, dst *registry.Repository, j Job, w *plan.Write
 		return written
 	}
 	return nil
+}
+
+// cutOff is the result of a push the interrupt cut off on the client: the
+// registry may have committed it all the same, so the tag is read back on
+// a short context of its own and the result says what it holds.
+func cutOff(ctx context.Context, dst *registry.Repository, ref string, w *plan.Writes, written *WrittenError, pushErr error) error {
+	rctx, cancel := readBackCtx(ctx)
+	defer cancel()
+	got, err := dst.HeadManifest(rctx, ref, w.Top.MediaType)
+	switch {
+	case err != nil:
+		return fmt.Errorf("pushing manifest: %w; reading %s back after the interrupt failed too (%v): it holds %s if the registry committed the push, else what it held before", pushErr, written.Target, err, w.Top.Digest)
+	case got == w.Top.Digest:
+		written.Err = fmt.Errorf("the run was interrupted (%v) while pushing, and the registry committed the push", context.Cause(ctx))
+		written.Interrupted = true
+		return written
+	}
+	return fmt.Errorf("pushing manifest: %w; read back after the interrupt, %s holds %s: the push was not committed", pushErr, written.Target, got)
 }
 
 // childrenWritten says which child manifests a failed top push left in repo
@@ -125,6 +159,9 @@ type WrittenError struct {
 	// Held is what the read-back found instead of Digest, if it succeeded.
 	Held v1.Hash
 	Err  error
+	// Interrupted says the push was cut off by an interrupt and read back
+	// after it: Err says so.
+	Interrupted bool
 }
 
 func (e *WrittenError) Error() string {
@@ -132,8 +169,11 @@ func (e *WrittenError) Error() string {
 	if e.ByDigest {
 		verb = "now holds"
 	}
-	if e.Err == nil {
+	switch {
+	case e.Err == nil:
 		return fmt.Sprintf("%s was written with %s but reads back as %s: another run may have moved the tag since", e.Target, e.Digest, e.Held)
+	case e.Interrupted:
+		return fmt.Sprintf("%s %s %s: %v", e.Target, verb, e.Digest, e.Err)
 	}
 	return fmt.Sprintf("%s %s %s; reading it back failed: %v", e.Target, verb, e.Digest, e.Err)
 }

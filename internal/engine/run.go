@@ -112,18 +112,26 @@ const maxParallel = 8
 // one's log is held back and printed in order, so that groups never
 // interleave. The error is a pattern that could not be expanded: then
 // nothing was read or written.
+//
+// When ctx is cancelled (SIGINT, SIGTERM) no new image is started, and
+// requests in flight get a few seconds to finish (see withGrace): every
+// image still gets a result, which says what its tag holds.
 func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
+	stop := ctx
+	ctx, release := withGrace(stop)
+	defer release()
 	scrub := newScrubber(cfg.Creds)
 	deps.Log = scrubLogger{Logger: deps.Log, s: scrub}
 	for _, n := range cfg.Notices {
 		deps.Log.Notice(n)
 	}
-	clients := openClients(ctx, cfg, deps, scrub.tokens.add)
-	jobs, err := expand(ctx, cfg, deps, clients)
+	// Opening, listing and grouping only read: they stop with the signal.
+	clients := openClients(stop, cfg, deps, scrub.tokens.add)
+	jobs, err := expand(stop, cfg, deps, clients)
 	if err != nil {
 		return nil, scrub.err(err)
 	}
-	us := group(ctx, cfg, clients, jobs)
+	us := group(stop, cfg, clients, jobs)
 	n := len(jobs)
 	results := make([]Result, n)
 	logs := make([]*bufferLogger, n)
@@ -191,6 +199,9 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	}
 	if progress != nil {
 		progress.Finish()
+	}
+	if stop.Err() != nil {
+		deps.Log.Warning(fmt.Sprintf("the run was interrupted (%v): it started no image after that, gave the writes in flight %v to finish and says above what each tag holds", context.Cause(stop), interruptGrace))
 	}
 	out := &Outcome{Results: results, Throttled: throttled(), mode: cfg.Mode}
 	if out.Throttled > 0 {
@@ -386,6 +397,12 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 			return l.all(), describe(err, j.Source, false, cfg.Creds, deps.Words)
 		}
 	}
+	if !cfg.DryRun {
+		if err := interrupted(ctx, "written"); err != nil {
+			lookUps.Wait()
+			return l.all(), err
+		}
+	}
 	if !cfg.DryRun && proceed() {
 		if err := applyPlan(ctx, deps, src, dst, j, p, copyAll); err != nil {
 			lookUps.Wait()
@@ -415,6 +432,10 @@ func writeError(err error, cfg *Config, deps Deps, j Job) error {
 	var me *MovedError
 	if errors.As(err, &me) {
 		return me
+	}
+	var ie *InterruptedError
+	if errors.As(err, &ie) {
+		return fmt.Errorf("%s: %w", j.Target, ie)
 	}
 	return describe(err, j.Target, true, cfg.Creds, deps.Words)
 }

@@ -159,6 +159,13 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	for k := range out {
 		out[k].log = &bufferLogger{}
 	}
+	if err := interrupted(ctx, "started"); err != nil {
+		for k, i := range u.jobs {
+			j := jobs[i]
+			out[k].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), Err: fmt.Errorf("%s: %w", j.Source, err)}
+		}
+		return out
+	}
 	if u.err != nil {
 		j := jobs[u.jobs[0]]
 		out[0].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(),
@@ -213,6 +220,9 @@ func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	w, err := p.Writes(false)
 	if check == nil {
 		check = startCheck(ctx, clients, j)
+	}
+	if err == nil {
+		err = interrupted(ctx, "written")
 	}
 	if err == nil && check != nil {
 		var done bool
