@@ -193,6 +193,11 @@ func TestSweepBadInput(t *testing.T) {
 		{"concurrency 257", func(reg *testRegistry) map[string]string {
 			return map[string]string{"image": reg.ref("app:*"), "concurrency": "257"}
 		}, nil, []string{"input concurrency", "from 1 to 256"}},
+		// A matrix's ":tag" line takes the repository of the reference
+		// before it; without one there is none to take.
+		{"tag line with no reference before it", func(reg *testRegistry) map[string]string {
+			return map[string]string{"image": ":v1.0\n" + reg.ref("app:v1.0")}
+		}, nil, []string{"input image", `":v1.0"`, "no image reference comes before it"}},
 		// Names that are not tags are not counted as the repository's.
 		{"pattern matching nothing among names that are not tags", func(reg *testRegistry) map[string]string {
 			return map[string]string{"image": reg.ref("app:v9*")}

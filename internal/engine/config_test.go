@@ -40,6 +40,7 @@ func TestNewConfigTargets(t *testing.T) {
 		{"registry in another case", Input{Images: []string{"localhost:5000/r:1", "LOCALHOST:5000/r:1"}, Platform: "linux/amd64"}, []string{"localhost:5000/r:1 -> localhost:5000/r:1"}, "", []string{`"LOCALHOST:5000/r:1"`}},
 		{"digest with and without tag", Input{Images: []string{"ghcr.io/o/r@" + d, "ghcr.io/o/r:1@" + d}, Platform: "linux/amd64", Tag: "fixed"}, []string{"ghcr.io/o/r@" + d + " -> ghcr.io/o/r:fixed"}, "", []string{`"ghcr.io/o/r:1@` + d + `"`}},
 		{"duplicate before a full tag", Input{Images: []string{"ghcr.io/o/r:1", "ghcr.io/o/r:1"}, Platform: "linux/amd64", Tag: "ghcr.io/o/q:1"}, []string{"ghcr.io/o/r:1 -> ghcr.io/o/q:1"}, "", []string{`"ghcr.io/o/r:1"`}},
+		{"tag lines after a reference", Input{Images: []string{"localhost:5000/o/a:1", ":2", " :3", "ghcr.io/o/b@" + d, ":4"}, Platform: "linux/amd64"}, []string{"localhost:5000/o/a:1 -> localhost:5000/o/a:1", "localhost:5000/o/a:2 -> localhost:5000/o/a:2", "localhost:5000/o/a:3 -> localhost:5000/o/a:3", "ghcr.io/o/b@" + d + " -> ghcr.io/o/b@" + d, "ghcr.io/o/b:4 -> ghcr.io/o/b:4"}, "", nil},
 		{"username for one registry in two spellings", Input{Images: []string{"localhost:5000/a:1", "LOCALHOST:5000/b:1"}, Platform: "linux/amd64", Username: "u", Password: "p"}, []string{"localhost:5000/a:1 -> localhost:5000/a:1", "LOCALHOST:5000/b:1 -> LOCALHOST:5000/b:1"}, "localhost:5000", nil},
 	}
 	for _, tt := range tests {
