@@ -89,14 +89,14 @@ func pushTop(ctx context.Context, dst *registry.Repository, j Job, w *plan.Write
 		written.Target = to.Name()
 	}
 	if err := dst.PutManifest(ctx, ref, w.Top.Bytes, w.Top.MediaType); err != nil {
-		if interrupted(ctx, "") != nil && ctx.Err() != nil {
+		if cutOffByInterrupt(ctx) {
 			return cutOff(ctx, dst, ref, w, written, err)
 		}
 		return fmt.Errorf("pushing manifest: %w%s", err, childrenWritten(to, w.Children))
 	}
 	// From here on the target holds the new manifest: a failure says so.
 	got, err := dst.HeadManifest(ctx, ref, w.Top.MediaType)
-	if err != nil && interrupted(ctx, "") != nil && ctx.Err() != nil {
+	if err != nil && cutOffByInterrupt(ctx) {
 		// Cut off by the interrupt: asked again on a short context of
 		// its own, so that the result says what the tag holds.
 		rctx, cancel := readBackCtx(ctx)

@@ -64,6 +64,12 @@ func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("not %s: the run was interrupted (%v); nothing written", e.What, e.Cause)
 }
 
+// cutOffByInterrupt reports whether ctx's requests were cut off because
+// the interrupt's grace ran out.
+func cutOffByInterrupt(ctx context.Context) bool {
+	return ctx.Err() != nil && interrupted(ctx, "") != nil
+}
+
 // readBackCtx is a short context of its own for reading a tag back after
 // the run's requests were cut off.
 func readBackCtx(ctx context.Context) (context.Context, context.CancelFunc) {
