@@ -66,7 +66,7 @@ func trimmed(all []engine.ResultJSON, keep func(engine.ResultJSON) bool, omitted
 	}
 	const why = ", to stay under GitHub's 1 MB output limit: results-file has them all"
 	if omitted == unchanged {
-		return fmt.Sprintf("the results output holds only the changed and failed images: the %d unchanged ones are left out%s", unchanged, why)
+		return fmt.Sprintf("the results output holds only the changed and failed images: %d unchanged images are left out%s", unchanged, why)
 	}
 	return fmt.Sprintf("the results output holds the first %d of %d changed or failed images and no unchanged one: %d left out (%d changed or failed, %d unchanged)%s",
 		len(all)-omitted, len(all)-unchanged, omitted, omitted-unchanged, unchanged, why)

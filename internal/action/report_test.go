@@ -63,3 +63,25 @@ func TestMarkdownDryRun(t *testing.T) {
 		}
 	}
 }
+
+func TestTrimmed(t *testing.T) {
+	t.Parallel()
+	keep := func(r engine.ResultJSON) bool { return r.Changed }
+	all := []engine.ResultJSON{{Changed: true}, {Changed: false}, {Changed: true}, {Changed: true}}
+	tests := []struct {
+		name    string
+		omitted int
+		want    string
+	}{
+		{"only the unchanged", 1, "the results output holds only the changed and failed images: 1 unchanged images are left out"},
+		{"changed ones too", 3, "the results output holds the first 1 of 3 changed or failed images and no unchanged one: 3 left out (2 changed or failed, 1 unchanged)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := trimmed(all, keep, tt.omitted); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("trimmed(%d) = %q, want it to start %q", tt.omitted, got, tt.want)
+			}
+		})
+	}
+}
