@@ -465,13 +465,23 @@ func TestPlanAtScale(t *testing.T) {
 	}
 }
 
-// TestInterrupted sends SIGTERM while the first of two images' manifest
-// PUT is in flight; the registry commits that PUT but answers only after
-// the run's grace has run out. The run starts no other image, reads the
-// tag back and reports what it holds, writes outputs and the summary for
-// both images, and exits within 10 s of the signal.
+// TestInterrupted sends SIGTERM (a cancelled workflow) or SIGINT while
+// the first of two images' manifest PUT is in flight; the registry commits
+// that PUT but answers only after the run's grace has run out. The run
+// starts no other image, reads the tag back and reports what it holds,
+// writes outputs and the summary for both images, and exits within 10 s
+// of the signal.
 func TestInterrupted(t *testing.T) {
 	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			testInterrupted(t, sig)
+		})
+	}
+}
+
+func testInterrupted(t *testing.T, sig syscall.Signal) {
 	reg := newRegistry(t, registryOptions{})
 	old1 := reg.push(t, "app:1.0", packImage(t, 1))
 	old2 := reg.push(t, "app:2.0", packImage(t, 1))
@@ -494,7 +504,7 @@ func TestInterrupted(t *testing.T) {
 		commitErr = err
 		if p := proc.Load(); p != nil {
 			signalled.Store(time.Now().UnixNano())
-			p.Signal(syscall.SIGTERM)
+			p.Signal(sig)
 		}
 		time.Sleep(8 * time.Second) // past the run's grace
 		return http.StatusCreated, nil, "", true
@@ -504,10 +514,10 @@ func TestInterrupted(t *testing.T) {
 	res := wait()
 	exited := time.Now()
 	if signalled.Load() == 0 || commitErr != nil {
-		t.Fatalf("no SIGTERM during the manifest PUT (commit: %v): the case did not happen", commitErr)
+		t.Fatalf("no %v during the manifest PUT (commit: %v): the case did not happen", sig, commitErr)
 	}
 	if took := exited.Sub(time.Unix(0, signalled.Load())); took > 10*time.Second {
-		t.Errorf("the run exited %v after SIGTERM, want within 10 s", took)
+		t.Errorf("the run exited %v after %v, want within 10 s", took, sig)
 	}
 	expectExit(t, res, 1)
 	new1 := reg.digestOf(t, "app:1.0")
