@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,7 +155,7 @@ func waitForRegistry(t *testing.T, host string) {
 // job's network. It returns what the run printed and wrote.
 func (e *engineRun) runContainer(t *testing.T, inputs map[string]string) Result {
 	t.Helper()
-	temp, workspace := t.TempDir(), t.TempDir()
+	temp, workspace := t.TempDir(), runnerWorkspace(t)
 	commands := filepath.Join(temp, "_runner_file_commands")
 	for _, dir := range []string{"_github_home", "_github_workflow", "_runner_file_commands"} {
 		if err := os.Mkdir(filepath.Join(temp, dir), 0o755); err != nil {
@@ -161,7 +163,7 @@ func (e *engineRun) runContainer(t *testing.T, inputs map[string]string) Result 
 		}
 	}
 	guid := randomHex(t, "", 16)
-	files := runnerFiles{output: filepath.Join(commands, "set_output_"+guid), summary: filepath.Join(commands, "step_summary_"+guid)}
+	files := runnerFiles{output: filepath.Join(commands, "set_output_"+guid), summary: filepath.Join(commands, "step_summary_"+guid), workspace: workspace}
 	for _, f := range []string{files.output, files.summary} {
 		if err := os.WriteFile(f, nil, 0o666); err != nil {
 			t.Fatal(err)
@@ -256,6 +258,16 @@ func TestContainer(t *testing.T) {
 		expectPatched(t, reg, "app", "app:1.0", unfixed, platformMembers("linux/amd64"), nil)
 		if !strings.Contains(res.Summary, got) {
 			t.Errorf("step summary does not name the new digest %s:\n%s", got, res.Summary)
+		}
+		// A later run: step opens the results-file output as given, from
+		// the workspace, as the runner's user.
+		path := res.Outputs["results-file"]
+		if path == "" {
+			t.Fatalf("results-file output is empty")
+		}
+		text := readAsRunnerUser(t, res.Workspace, path)
+		if text != res.Outputs["results"] {
+			t.Errorf("results-file %q read as uid %d = %q, want the results output %q", path, runnerUID, text, res.Outputs["results"])
 		}
 	})
 	t.Run("check passes", func(t *testing.T) {
@@ -371,4 +383,49 @@ func (r *testRegistry) childConfigDigest(t *testing.T, repo string, idx manifest
 	}
 	t.Fatalf("index %s has no %s entry:\n%s", idx.digest, arch, idx.body)
 	return ""
+}
+
+// runnerUID is the user the runner runs steps as on GitHub's hosted
+// runners; the action's container runs as root.
+const runnerUID = 1001
+
+// runnerWorkspace makes a workspace as the runner's is: a directory its
+// user owns, on a path that user can reach (t.TempDir's parents are 0700).
+func runnerWorkspace(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "set-image-platform-workspace-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		if err := os.Chown(dir, runnerUID, runnerUID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// readAsRunnerUser reads path as a later run: step does: as the runner's
+// user, from the workspace, with path as given.
+func readAsRunnerUser(t *testing.T, workspace, path string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skipf("switching to uid %d needs root; the container tests run as root in CI", runnerUID)
+	}
+	cmd := exec.Command("cat", "--", path)
+	cmd.Dir = workspace
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: runnerUID, Gid: runnerUID}}
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("cat %s as uid %d in the workspace: %v %s", path, runnerUID, err, stderr)
+	}
+	return string(out)
 }

@@ -30,6 +30,11 @@ func expectOutputs(t testing.TB, res Result, want map[string]string) {
 	if _, ok := res.Outputs["results"]; !ok {
 		t.Errorf("output results missing; outputs: %v", res.Outputs)
 	}
+	// The file a later step opens holds what the output holds (the output
+	// is trimmed only past 1 MB, which no caller of this reaches).
+	if path := res.Outputs["results-file"]; path != "" && res.ResultsFile != res.Outputs["results"] {
+		t.Errorf("results-file %q holds %q, want the results output %q", path, res.ResultsFile, res.Outputs["results"])
+	}
 }
 
 // expectResults compares the results output with want.

@@ -35,6 +35,11 @@ type Result struct {
 	// GITHUB_STEP_SUMMARY texts (action mode only).
 	OutputFile string
 	Summary    string
+	// ResultsFile is the text of the file the results-file output names,
+	// opened as a later step opens it: relative to the workspace.
+	ResultsFile string
+	// Workspace is the directory the step had as its workspace.
+	Workspace string
 }
 
 // actionDefaults are the inputs the runner always sets, with action.yml's
@@ -75,21 +80,25 @@ func runActionQuiet(tb testing.TB, inputs map[string]string, extraEnv ...string)
 	return res
 }
 
-// runnerFiles are the files the runner gives a step.
-type runnerFiles struct{ output, summary string }
+// runnerFiles are the files the runner gives a step, and its workspace.
+type runnerFiles struct{ output, summary, workspace string }
 
 // actionEnv returns the environment the runner gives a container action,
 // besides HOME and PATH: GITHUB_ACTIONS=true, RUNNER_TEMP dir, an empty
-// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY in dir, and every input as
+// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY in dir, GITHUB_WORKSPACE
+// dir/workspace, and every input as
 // INPUT_<NAME> with the name upper-cased and hyphens kept (action.yml's
 // default where inputs has none).
 func actionEnv(tb testing.TB, dir string, inputs map[string]string) ([]string, runnerFiles) {
 	tb.Helper()
-	files := runnerFiles{output: filepath.Join(dir, "github_output"), summary: filepath.Join(dir, "step_summary")}
+	files := runnerFiles{output: filepath.Join(dir, "github_output"), summary: filepath.Join(dir, "step_summary"), workspace: filepath.Join(dir, "workspace")}
 	for _, f := range []string{files.output, files.summary} {
 		if err := os.WriteFile(f, nil, 0o600); err != nil {
 			tb.Fatal(err)
 		}
+	}
+	if err := os.Mkdir(files.workspace, 0o755); err != nil {
+		tb.Fatal(err)
 	}
 	env := []string{
 		"GITHUB_ACTIONS=true",
@@ -99,6 +108,7 @@ func actionEnv(tb testing.TB, dir string, inputs map[string]string) ([]string, r
 		"GITHUB_ACTOR=octocat",
 		"GITHUB_REPOSITORY=octocat/hello",
 		"RUNNER_TEMP=" + dir,
+		"GITHUB_WORKSPACE=" + files.workspace,
 	}
 	for name, def := range actionDefaults {
 		v, ok := inputs[name]
@@ -132,6 +142,27 @@ func (f runnerFiles) read(tb testing.TB, res *Result) {
 		tb.Fatal(err)
 	}
 	res.Summary = string(summary)
+	res.Workspace = f.workspace
+	res.ResultsFile = f.readResultsFile(tb, res.Outputs["results-file"])
+}
+
+// readResultsFile opens the results-file output as a later step does:
+// relative to the workspace. An absolute path is the action container's
+// view, which no later step can open.
+func (f runnerFiles) readResultsFile(tb testing.TB, path string) string {
+	tb.Helper()
+	if path == "" || f.workspace == "" {
+		return ""
+	}
+	if filepath.IsAbs(path) || !filepath.IsLocal(path) {
+		tb.Errorf("results-file output = %q, want a path inside the workspace, relative to it", path)
+		return ""
+	}
+	data, err := os.ReadFile(filepath.Join(f.workspace, path))
+	if err != nil {
+		tb.Errorf("opening the results-file output %q in the workspace: %v", path, err)
+	}
+	return string(data)
 }
 
 // shellEnv is the environment of a person's shell in home: HOME,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/sethvargo/go-githubactions"
@@ -60,12 +61,10 @@ func Run(ctx context.Context, env Env) error {
 	// Every output is written, as action.yml lists them; matrix is empty
 	// outside plan mode.
 	outs["matrix"] = o.Matrix
-	if dir := env.Getenv("RUNNER_TEMP"); dir != "" {
-		// What was written must reach the outputs and the summary all
-		// the same: the results output holds the same results.
-		if outs["results-file"], err = sweep.CreateResultsFile(dir, engine.ResultsJSON(results)); err != nil {
-			log.Warning(err.Error() + "; the outputs and the step summary are written without it")
-		}
+	// A results file that cannot be written costs that output only: the
+	// outputs and the summary say what the run did, and it did it.
+	if outs["results-file"], err = resultsFile(env.Getenv, engine.ResultsJSON(results)); err != nil {
+		log.Warning(err.Error() + "; the results output and the step summary have the results")
 	}
 	if err := WriteOutputs(env.Getenv("GITHUB_OUTPUT"), outs); err != nil {
 		log.Error(err.Error())
@@ -76,4 +75,28 @@ func Run(ctx context.Context, env Env) error {
 		return err
 	}
 	return o.Failed()
+}
+
+// resultsFile writes the full results to a new file in the workspace and
+// returns its path relative to the workspace. Inside the action's
+// container every absolute path is the container's (GITHUB_WORKSPACE is
+// /github/workspace there), which the steps after it cannot open; the
+// workspace is the one directory both see, and a relative path is opened
+// from it by a later run: step (its working directory) and by a later
+// action's with: (actions/upload-artifact resolves paths against it).
+// Without GITHUB_WORKSPACE (the binary run by hand with GITHUB_ACTIONS set)
+// the file goes to RUNNER_TEMP and its absolute path is given; with
+// neither there is no file.
+func resultsFile[T any](getenv func(string) string, all []T) (string, error) {
+	if ws := getenv("GITHUB_WORKSPACE"); ws != "" {
+		path, err := sweep.CreateResultsFile(ws, all)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Base(path), nil
+	}
+	if dir := getenv("RUNNER_TEMP"); dir != "" {
+		return sweep.CreateResultsFile(dir, all)
+	}
+	return "", nil
 }

@@ -200,3 +200,55 @@ func TestReadInputsReadsTheTable(t *testing.T) {
 		t.Errorf("ReadInputs() asked for inputs (-want +got):\n%s", diff)
 	}
 }
+
+func TestResultsFile(t *testing.T) {
+	t.Parallel()
+	results := []map[string]string{{"source": "a"}}
+	for _, tc := range []struct {
+		name      string
+		workspace bool
+		temp      bool
+		wantAbs   bool
+		wantEmpty bool
+	}{
+		{name: "workspace: relative to it", workspace: true, temp: true},
+		{name: "runner temp only: absolute", temp: true, wantAbs: true},
+		{name: "neither: no file", wantEmpty: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ws, temp := t.TempDir(), t.TempDir()
+			env := map[string]string{}
+			if tc.workspace {
+				env["GITHUB_WORKSPACE"] = ws
+			}
+			if tc.temp {
+				env["RUNNER_TEMP"] = temp
+			}
+			got, err := resultsFile(func(k string) string { return env[k] }, results)
+			if err != nil {
+				t.Fatalf("resultsFile() error = %v", err)
+			}
+			switch {
+			case tc.wantEmpty:
+				if got != "" {
+					t.Errorf("resultsFile() = %q, want no file", got)
+				}
+				return
+			case tc.wantAbs:
+				if !filepath.IsAbs(got) || filepath.Dir(got) != temp {
+					t.Errorf("resultsFile() = %q, want an absolute path in %s", got, temp)
+				}
+			default:
+				if !filepath.IsLocal(got) {
+					t.Errorf("resultsFile() = %q, want a path relative to the workspace", got)
+				}
+				got = filepath.Join(ws, got)
+			}
+			data, err := os.ReadFile(got)
+			if err != nil || string(data) != `[{"source":"a"}]` {
+				t.Errorf("reading %s = %q, %v, want the results", got, data, err)
+			}
+		})
+	}
+}

@@ -45,7 +45,8 @@ func Start(ctx context.Context, rt http.RoundTripper) (*Registry, error) {
 		return nil, fmt.Errorf("starting demo registry: %w", err)
 	}
 	srv := &http.Server{Handler: ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))}
-	go srv.Serve(l)
+	// Serve returns when Close stops it; there is nothing to report then.
+	go func() { _ = srv.Serve(l) }()
 	r := &Registry{Addr: l.Addr().String(), rt: rt, srv: srv}
 	if r.Ref, err = name.ParseReference(r.Addr + "/demo/buildpack:0.0.1"); err != nil {
 		srv.Close()
@@ -144,7 +145,9 @@ func sampleLayer() (compressed []byte, diffID v1.Hash, err error) {
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	zw.Write(tarBuf.Bytes())
+	if _, err := zw.Write(tarBuf.Bytes()); err != nil {
+		return nil, v1.Hash{}, err
+	}
 	if err := zw.Close(); err != nil {
 		return nil, v1.Hash{}, err
 	}

@@ -310,84 +310,115 @@ func (s *scanner) scanLayer(l Layer) error {
 	}
 	defer closeFn()
 
-	var (
-		layerFound    = map[string]finding{}
-		layerReplaced = map[string]bool{}
-		layerCovered  = map[string]bool{}
-		seq           int
-	)
+	lay := newLayerState()
 	tr := tar.NewReader(r)
-	for {
-		if len(s.found)+len(layerFound) >= s.max {
-			s.stoppedInLayer = true
-			break
-		}
+	for len(s.found)+len(lay.found) < s.max {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return s.endLayer(lay)
 		}
 		if err != nil {
-			if ctxErr := s.ctx.Err(); ctxErr != nil {
-				return ctxErr
-			}
-			if m, ok := r.(*mediaTypeNote); ok {
-				return fmt.Errorf("reading tar stream (media type %q, but no gzip or zstd magic): %w", m.mediaType, err)
-			}
-			return fmt.Errorf("reading tar stream: %w", err)
+			return s.streamErr(r, "reading tar stream", err)
 		}
-		name := path.Clean("/" + hdr.Name)
-		if name == "/" {
-			continue
-		}
-		dir, base := path.Split(name)
-		if strings.HasPrefix(base, ".wh.") {
-			switch {
-			case base == ".wh..wh..opq":
-				layerCovered[path.Clean(dir)] = true
-			case strings.HasPrefix(base, ".wh..wh."):
-				// Other aufs metadata (.wh..wh.plnk, ...): not a deletion.
-			default:
-				layerCovered[path.Join(dir, base[len(".wh."):])] = true
-			}
-			continue
-		}
-		if s.hidden(name) {
-			continue
-		}
-		// Within a layer the later entry for a path wins.
-		delete(layerFound, name)
-		layerReplaced[name] = true
-		if hdr.Typeflag != tar.TypeDir {
-			layerCovered[name] = true
-		}
-		switch hdr.Typeflag {
-		case tar.TypeSymlink:
-			s.ignore("symbolic link, not followed", "symbolic links, not followed", name, false)
-		case tar.TypeLink:
-			// A hard link shares the content of an earlier entry of
-			// the same layer.
-			if f, ok := layerFound[path.Clean("/"+hdr.Linkname)]; ok {
-				seq++
-				layerFound[name] = finding{path: name, info: f.info, seq: seq}
-			}
-		case tar.TypeReg:
-			info, err := s.examine(tr, hdr, name)
-			if err != nil {
-				if ctxErr := s.ctx.Err(); ctxErr != nil {
-					return ctxErr
-				}
-				return fmt.Errorf("reading %q: %w", name, err)
-			}
-			if info != nil {
-				seq++
-				layerFound[name] = finding{path: name, info: info, seq: seq}
-			}
+		if err := s.entry(lay, tr, hdr); err != nil {
+			return err
 		}
 	}
-	// Layers below see this one's entries as well as those above it.
-	maps.Copy(s.replaced, layerReplaced)
-	maps.Copy(s.covered, layerCovered)
-	for _, f := range slices.SortedFunc(maps.Values(layerFound), func(a, b finding) int { return a.seq - b.seq }) {
+	s.stoppedInLayer = true
+	return s.endLayer(lay)
+}
+
+// layerState is what one layer's entries say, kept apart until the layer
+// ends: within a layer the later entry for a path wins, and the layers
+// below see this one's entries only as a whole.
+type layerState struct {
+	found    map[string]finding
+	replaced map[string]bool
+	covered  map[string]bool
+	seq      int
+}
+
+func newLayerState() *layerState {
+	return &layerState{found: map[string]finding{}, replaced: map[string]bool{}, covered: map[string]bool{}}
+}
+
+// add records a finding for name, in entry order.
+func (l *layerState) add(name string, info *binaryInfo) {
+	l.seq++
+	l.found[name] = finding{path: name, info: info, seq: l.seq}
+}
+
+// whiteout records what a whiteout entry (dir + base) hides and reports
+// whether base is one.
+func (l *layerState) whiteout(dir, base string) bool {
+	if !strings.HasPrefix(base, ".wh.") {
+		return false
+	}
+	switch {
+	case base == ".wh..wh..opq":
+		l.covered[path.Clean(dir)] = true
+	case strings.HasPrefix(base, ".wh..wh."):
+		// Other aufs metadata (.wh..wh.plnk, ...): not a deletion.
+	default:
+		l.covered[path.Join(dir, base[len(".wh."):])] = true
+	}
+	return true
+}
+
+// entry records one tar entry of a layer.
+func (s *scanner) entry(lay *layerState, tr *tar.Reader, hdr *tar.Header) error {
+	name := path.Clean("/" + hdr.Name)
+	if name == "/" {
+		return nil
+	}
+	if lay.whiteout(path.Split(name)) || s.hidden(name) {
+		return nil
+	}
+	delete(lay.found, name)
+	lay.replaced[name] = true
+	if hdr.Typeflag != tar.TypeDir {
+		lay.covered[name] = true
+	}
+	switch hdr.Typeflag {
+	case tar.TypeSymlink:
+		s.ignore("symbolic link, not followed", "symbolic links, not followed", name, false)
+	case tar.TypeLink:
+		// A hard link shares the content of an earlier entry of the
+		// same layer.
+		if f, ok := lay.found[path.Clean("/"+hdr.Linkname)]; ok {
+			lay.add(name, f.info)
+		}
+	case tar.TypeReg:
+		info, err := s.examine(tr, hdr, name)
+		if err != nil {
+			return s.streamErr(nil, fmt.Sprintf("reading %q", name), err)
+		}
+		if info != nil {
+			lay.add(name, info)
+		}
+	}
+	return nil
+}
+
+// streamErr words a failure to read a layer: the run's own end when it
+// was cancelled, else what was being read, with the media type the layer
+// claimed when it is read through a mediaTypeNote.
+func (s *scanner) streamErr(r io.Reader, what string, err error) error {
+	if ctxErr := s.ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	if m, ok := r.(*mediaTypeNote); ok {
+		return fmt.Errorf("%s (media type %q, but no gzip or zstd magic): %w", what, m.mediaType, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// endLayer adds what a layer said to what the layers above said: the
+// layers below see its entries as well as those above it.
+func (s *scanner) endLayer(lay *layerState) error {
+	maps.Copy(s.replaced, lay.replaced)
+	maps.Copy(s.covered, lay.covered)
+	for _, f := range slices.SortedFunc(maps.Values(lay.found), func(a, b finding) int { return a.seq - b.seq }) {
 		s.count(f)
 	}
 	return nil
@@ -399,18 +430,13 @@ func (s *scanner) examine(r io.Reader, hdr *tar.Header, name string) (*binaryInf
 	executable := hdr.Mode&0o111 != 0
 	windowsLayer := strings.HasPrefix(name, "/Files/") || strings.HasPrefix(name, "/UtilityVM/Files/")
 	sharedLib := isSharedLibName(path.Base(name))
-	if !executable && !sharedLib && !windowsLayer || hdr.Size < 4 {
+	if !worthReading(executable, sharedLib, windowsLayer, hdr.Size) {
 		return nil, nil
 	}
-	w := &window{size: hdr.Size}
-	n := min(hdr.Size, headSize)
-	if hdr.Size <= headSize+tailSize {
-		n = hdr.Size // small enough to keep whole
-	}
-	if _, err := io.ReadFull(r, s.head[:n]); err != nil {
+	w, err := s.readHead(r, hdr.Size)
+	if err != nil {
 		return nil, err
 	}
-	w.head = s.head[:n]
 	var info *binaryInfo
 	switch {
 	case bytes.HasPrefix(w.head, []byte("#!")):
@@ -418,41 +444,69 @@ func (s *scanner) examine(r io.Reader, hdr *tar.Header, name string) (*binaryInf
 			s.ignore("script, #!", "scripts (#!)", name, false)
 		}
 		return nil, nil
-	case isELF(w.head):
-		if !executable && !sharedLib {
-			return nil, nil
-		}
-		if _, _, _, _, machine, ok := elfIdent(w.head); ok && machine == elf.EM_ARM && hdr.Size > n {
-			// Keep the tail, where GNU ld puts .ARM.attributes and
-			// the section headers; drop what lies between.
-			w.tailOff = hdr.Size - tailSize
-			if _, err := io.CopyN(io.Discard, r, w.tailOff-n); err != nil {
-				return nil, err
-			}
-			if _, err := io.ReadFull(r, s.tail); err != nil {
-				return nil, err
-			}
-			w.tail = s.tail
+	case isELF(w.head) && (executable || sharedLib):
+		if err := s.readARMTail(r, w); err != nil {
+			return nil, err
 		}
 		info = parseELF(w, executable)
-	case isPE(w.head):
-		if !executable && !windowsLayer {
-			return nil, nil
-		}
+	case isPE(w.head) && (executable || windowsLayer):
 		info = parsePE(w.head)
 	}
-	if info == nil {
-		return nil, nil
+	return s.keep(info, name), nil
+}
+
+// worthReading reports whether a file may be evidence: an executable, a
+// shared library or a file of a Windows layer, long enough for a magic
+// number.
+func worthReading(executable, sharedLib, windowsLayer bool, size int64) bool {
+	return (executable || sharedLib || windowsLayer) && size >= 4
+}
+
+// readHead reads the first bytes of a file of size bytes, all of it when
+// it is small enough to keep whole.
+func (s *scanner) readHead(r io.Reader, size int64) (*window, error) {
+	n := min(size, headSize)
+	if size <= headSize+tailSize {
+		n = size
 	}
-	if info.skip != "" {
+	if _, err := io.ReadFull(r, s.head[:n]); err != nil {
+		return nil, err
+	}
+	return &window{size: size, head: s.head[:n]}, nil
+}
+
+// readARMTail keeps the tail of a 32-bit ARM ELF file, where GNU ld puts
+// .ARM.attributes and the section headers, and drops what lies between.
+func (s *scanner) readARMTail(r io.Reader, w *window) error {
+	n := int64(len(w.head))
+	if _, _, _, _, machine, ok := elfIdent(w.head); !ok || machine != elf.EM_ARM || w.size <= n {
+		return nil
+	}
+	w.tailOff = w.size - tailSize
+	if _, err := io.CopyN(io.Discard, r, w.tailOff-n); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(r, s.tail); err != nil {
+		return err
+	}
+	w.tail = s.tail
+	return nil
+}
+
+// keep returns info when it is evidence; a binary to skip, or an
+// emulator, is recorded as ignored instead.
+func (s *scanner) keep(info *binaryInfo, name string) *binaryInfo {
+	switch {
+	case info == nil:
+		return nil
+	case info.skip != "":
 		s.ignore(info.skip, "", name, false)
-		return nil, nil
-	}
-	if isEmulator(name) {
+		return nil
+	case isEmulator(name):
 		s.ignore("emulator, "+info.platform.String(), "", name, true)
-		return nil, nil
+		return nil
 	}
-	return info, nil
+	return info
 }
 
 // isSharedLibName reports whether base is named like a shared library:
@@ -485,24 +539,7 @@ func (s *scanner) count(f finding) {
 func (s *scanner) decide() (*Evidence, error) {
 	ev := s.ev
 	ev.Files = len(s.found)
-	for _, reason := range s.ignoredOrder {
-		k := s.ignored[reason]
-		switch {
-		case k.listAll:
-			for _, p := range k.examples {
-				ev.Ignored = append(ev.Ignored, fmt.Sprintf("%s (%s)", p, k.one))
-			}
-			if k.n > len(k.examples) {
-				ev.Ignored = append(ev.Ignored, fmt.Sprintf("%d more (%s)", k.n-len(k.examples), k.one))
-			}
-		case k.n == 1:
-			ev.Ignored = append(ev.Ignored, fmt.Sprintf("%s (%s)", k.examples[0], k.one))
-		case k.many != "":
-			ev.Ignored = append(ev.Ignored, fmt.Sprintf("%d %s, e.g. %s", k.n, k.many, strings.Join(k.examples, ", ")))
-		default:
-			ev.Ignored = append(ev.Ignored, fmt.Sprintf("%d files (%s), e.g. %s", k.n, k.one, strings.Join(k.examples, ", ")))
-		}
-	}
+	ev.Ignored = append(ev.Ignored, s.ignoredLines()...)
 	if len(s.found) == 0 {
 		return ev, &NoExecutablesError{LayersRead: ev.LayersRead, Ignored: ev.Ignored}
 	}
@@ -516,6 +553,42 @@ func (s *scanner) decide() (*Evidence, error) {
 	if byArch[leader]*100 < len(s.found)*majorityPercent {
 		return ev, &ConflictError{Counts: ev.Counts, Examples: ev.Examples}
 	}
+	if s.armAssumed > 0 {
+		ev.Notes = append(ev.Notes, fmt.Sprintf("arm variant not recorded in %d files; assumed v7", s.armAssumed))
+	}
+	ev.Platform = s.chosen(leader)
+	return ev, nil
+}
+
+// ignoredLines words what was ignored, one line per reason, in the order
+// the reasons were first met.
+func (s *scanner) ignoredLines() []string {
+	var lines []string
+	for _, reason := range s.ignoredOrder {
+		k := s.ignored[reason]
+		switch {
+		case k.listAll:
+			for _, p := range k.examples {
+				lines = append(lines, fmt.Sprintf("%s (%s)", p, k.one))
+			}
+			if k.n > len(k.examples) {
+				lines = append(lines, fmt.Sprintf("%d more (%s)", k.n-len(k.examples), k.one))
+			}
+		case k.n == 1:
+			lines = append(lines, fmt.Sprintf("%s (%s)", k.examples[0], k.one))
+		case k.many != "":
+			lines = append(lines, fmt.Sprintf("%d %s, e.g. %s", k.n, k.many, strings.Join(k.examples, ", ")))
+		default:
+			lines = append(lines, fmt.Sprintf("%d files (%s), e.g. %s", k.n, k.one, strings.Join(k.examples, ", ")))
+		}
+	}
+	return lines
+}
+
+// chosen is the platform of the first file of os/arch leader, with the
+// newest variant any of them recorded: v7 hardware runs v6 code, not the
+// other way round. Variants are "v5" to "v8", so they compare as strings.
+func (s *scanner) chosen(leader string) platform.Platform {
 	var chosen platform.Platform
 	var recorded string
 	for _, f := range s.found {
@@ -526,9 +599,6 @@ func (s *scanner) decide() (*Evidence, error) {
 		if chosen.IsZero() {
 			chosen = p
 		}
-		// The newest recorded variant wins: v7 hardware runs v6 code,
-		// not the other way round. Variants are "v5" to "v8", so
-		// they compare as strings.
 		if f.info.variantKnown && p.Variant > recorded {
 			recorded = p.Variant
 		}
@@ -536,11 +606,7 @@ func (s *scanner) decide() (*Evidence, error) {
 	if recorded != "" {
 		chosen.Variant = recorded
 	}
-	if s.armAssumed > 0 {
-		ev.Notes = append(ev.Notes, fmt.Sprintf("arm variant not recorded in %d files; assumed v7", s.armAssumed))
-	}
-	ev.Platform = chosen
-	return ev, nil
+	return chosen
 }
 
 // sortedPlatforms returns the keys of counts, most counted first, then by

@@ -99,6 +99,8 @@ func elfIdent(head []byte) (class elf.Class, order binary.ByteOrder, osabi elf.O
 }
 
 // elfArch maps an ELF machine, class and byte order to a GOARCH.
+//
+//nolint:gocyclo // one case per ELF machine Go supports, each with its class and byte-order rule: the switch is the table.
 func elfArch(machine elf.Machine, class elf.Class, order binary.ByteOrder) string {
 	is64 := class == elf.ELFCLASS64
 	little := order == binary.LittleEndian

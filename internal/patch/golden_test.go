@@ -60,9 +60,10 @@ type goldenCase struct {
 	edit    func(t *testing.T, in []byte) ([]byte, error)
 }
 
-func setPlatform(path Path, p string) func(*testing.T, []byte) ([]byte, error) {
+// setConfigPlatform sets platform p on a config (the object at the root).
+func setConfigPlatform(p string) func(*testing.T, []byte) ([]byte, error) {
 	return func(t *testing.T, in []byte) ([]byte, error) {
-		return SetPlatform(in, path, mustParse(t, p))
+		return SetPlatform(in, nil, mustParse(t, p))
 	}
 }
 
@@ -94,17 +95,17 @@ var platformEdited = []string{"architecture", "os", "variant", "os.version"}
 func goldenCases() []goldenCase {
 	entryEdited := []string{"digest", "size", "platform"}
 	return []goldenCase{
-		{"pack-buildpack-package/config.linux-amd64.golden", "pack-buildpack-package/config.json", nil, platformEdited, setPlatform(nil, "linux/amd64")},
-		{"pack-buildpack-package/config.linux-arm-v7.golden", "pack-buildpack-package/config.json", nil, platformEdited, setPlatform(nil, "linux/arm/v7")},
+		{"pack-buildpack-package/config.linux-amd64.golden", "pack-buildpack-package/config.json", nil, platformEdited, setConfigPlatform("linux/amd64")},
+		{"pack-buildpack-package/config.linux-arm-v7.golden", "pack-buildpack-package/config.json", nil, platformEdited, setConfigPlatform("linux/arm/v7")},
 		{"pack-buildpack-package/manifest.linux-amd64.golden", "pack-buildpack-package/manifest.json", Path{"config"}, []string{"digest", "size"}, setManifestConfig("pack-buildpack-package/config.json")},
-		{"pack-build/config.linux-amd64.golden", "pack-build/config.json", nil, platformEdited, setPlatform(nil, "linux/amd64")},
-		{"pack-build/config.windows-amd64-10.0.17763.6659.golden", "pack-build/config.json", nil, platformEdited, setPlatform(nil, "windows/amd64:10.0.17763.6659")},
+		{"pack-build/config.linux-amd64.golden", "pack-build/config.json", nil, platformEdited, setConfigPlatform("linux/amd64")},
+		{"pack-build/config.windows-amd64-10.0.17763.6659.golden", "pack-build/config.json", nil, platformEdited, setConfigPlatform("windows/amd64:10.0.17763.6659")},
 		{"pack-build/manifest.linux-amd64.golden", "pack-build/manifest.json", Path{"config"}, []string{"digest", "size"}, setManifestConfig("pack-build/config.json")},
-		{"buildx-oci/config.linux-amd64.golden", "buildx-oci/config.json", nil, platformEdited, setPlatform(nil, "linux/amd64")},
-		{"buildx-oci/config.linux-arm-v7.golden", "buildx-oci/config.json", nil, platformEdited, setPlatform(nil, "linux/arm/v7")},
+		{"buildx-oci/config.linux-amd64.golden", "buildx-oci/config.json", nil, platformEdited, setConfigPlatform("linux/amd64")},
+		{"buildx-oci/config.linux-arm-v7.golden", "buildx-oci/config.json", nil, platformEdited, setConfigPlatform("linux/arm/v7")},
 		{"buildx-oci/manifest.linux-amd64.golden", "buildx-oci/manifest.json", Path{"config"}, []string{"digest", "size"}, setManifestConfig("buildx-oci/config.json")},
-		{"indented/config.linux-amd64.golden", "indented/config.json", nil, platformEdited, setPlatform(nil, "linux/amd64")},
-		{"indented/config.windows-amd64-10.0.17763.6659.golden", "indented/config.json", nil, platformEdited, setPlatform(nil, "windows/amd64:10.0.17763.6659")},
+		{"indented/config.linux-amd64.golden", "indented/config.json", nil, platformEdited, setConfigPlatform("linux/amd64")},
+		{"indented/config.windows-amd64-10.0.17763.6659.golden", "indented/config.json", nil, platformEdited, setConfigPlatform("windows/amd64:10.0.17763.6659")},
 		{"buildx-index/index.entry0-linux-amd64-v3.golden", "buildx-index/index.json", Path{"manifests", 0}, entryEdited, setEntry(0, "linux/amd64/v3", "new amd64 child")},
 		{"buildx-index/index.entry1-linux-arm64.golden", "buildx-index/index.json", Path{"manifests", 1}, entryEdited, setEntry(1, "linux/arm64", "new arm64 child")},
 		{"manifest-list/index.entry1-linux-arm-v6.golden", "manifest-list/index.json", Path{"manifests", 1}, entryEdited, setEntry(1, "linux/arm/v6", "new arm child")},

@@ -61,33 +61,15 @@ func readPlatform(doc []byte, obj *node, path Path) (platform.Platform, error) {
 // a line, one indentation step deeper, when the parent is indented). p must
 // have an OS and an architecture, all in valid UTF-8.
 func SetPlatform(doc []byte, path Path, p platform.Platform) ([]byte, error) {
-	if p.OS == "" || p.Architecture == "" {
-		return nil, fmt.Errorf("setting platform %q at %s: os and architecture are required", p.String(), path)
-	}
-	for _, v := range []string{p.OS, p.Architecture, p.Variant, p.OSVersion} {
-		if !utf8.ValidString(v) {
-			// It would be written as U+FFFD: not what was asked for.
-			return nil, fmt.Errorf("setting platform %q at %s: %q is not valid UTF-8", p.String(), path, v)
-		}
+	if err := checkPlatformArg(path, p); err != nil {
+		return nil, err
 	}
 	root, obj, err := objectAt(doc, path)
 	if err != nil {
 		return nil, err
 	}
 	if obj == nil {
-		// path is not empty here: the empty path is the root object.
-		parent, err := lookup(root, path[:len(path)-1])
-		if err != nil {
-			return nil, err
-		}
-		if parent == nil || parent.kind != kindObject {
-			return nil, fmt.Errorf("setting platform at %s: %w: no object to insert it into", path, ErrNotFound)
-		}
-		out, err := Apply(doc, Edit{Path: path, Value: newPlatformObject(doc, parent, p)})
-		if err != nil {
-			return nil, fmt.Errorf("setting platform at %s: %w", path, err)
-		}
-		return out, nil
+		return insertPlatform(doc, root, path, p)
 	}
 	have, err := readPlatform(doc, obj, path)
 	if err != nil {
@@ -109,12 +91,47 @@ func SetPlatform(doc []byte, path Path, p platform.Platform) ([]byte, error) {
 	set(keyOS, have.OS, p.OS, false)
 	set(keyVariant, have.Variant, p.Variant, true)
 	set(keyOSVersion, have.OSVersion, p.OSVersion, true)
+	return applyAll(doc, edits, "setting platform", path)
+}
+
+// checkPlatformArg checks what SetPlatform is asked to write: an OS and an
+// architecture, every field valid UTF-8 (it would be written as U+FFFD:
+// not what was asked for).
+func checkPlatformArg(path Path, p platform.Platform) error {
+	if p.OS == "" || p.Architecture == "" {
+		return fmt.Errorf("setting platform %q at %s: os and architecture are required", p.String(), path)
+	}
+	for _, v := range []string{p.OS, p.Architecture, p.Variant, p.OSVersion} {
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("setting platform %q at %s: %q is not valid UTF-8", p.String(), path, v)
+		}
+	}
+	return nil
+}
+
+// insertPlatform appends a platform object at path, whose parent must be
+// an object. path is not empty: the empty path is the root object, which
+// is always there.
+func insertPlatform(doc []byte, root *node, path Path, p platform.Platform) ([]byte, error) {
+	parent, err := lookup(root, path[:len(path)-1])
+	if err != nil {
+		return nil, err
+	}
+	if parent == nil || parent.kind != kindObject {
+		return nil, fmt.Errorf("setting platform at %s: %w: no object to insert it into", path, ErrNotFound)
+	}
+	return applyAll(doc, []Edit{{Path: path, Value: newPlatformObject(doc, parent, p)}}, "setting platform", path)
+}
+
+// applyAll applies edits to doc, or returns a copy of doc when there are
+// none; what and path say what failed.
+func applyAll(doc []byte, edits []Edit, what string, path Path) ([]byte, error) {
 	if len(edits) == 0 {
 		return bytes.Clone(doc), nil
 	}
 	out, err := Apply(doc, edits...)
 	if err != nil {
-		return nil, fmt.Errorf("setting platform at %s: %w", path, err)
+		return nil, fmt.Errorf("%s at %s: %w", what, path, err)
 	}
 	return out, nil
 }
@@ -154,10 +171,20 @@ func SetDescriptor(doc []byte, path Path, digest string, size int64) ([]byte, er
 	if err := checkCase(obj, "digest", "size"); err != nil {
 		return nil, fmt.Errorf("setting descriptor at %s: %w", path, err)
 	}
+	edits, err := descriptorEdits(doc, obj, path, digest, size)
+	if err != nil {
+		return nil, fmt.Errorf("setting descriptor at %s: %w", path, err)
+	}
+	return applyAll(doc, edits, "setting descriptor", path)
+}
+
+// descriptorEdits are the edits that give the descriptor obj, at path,
+// digest and size: none for a value already equal.
+func descriptorEdits(doc []byte, obj *node, path Path, digest string, size int64) ([]Edit, error) {
 	var edits []Edit
 	old, present, err := stringMember(doc, obj, "digest")
 	if err != nil {
-		return nil, fmt.Errorf("setting descriptor at %s: %w", path, err)
+		return nil, err
 	}
 	if !present || old != digest {
 		edits = append(edits, Edit{Path: with(path, "digest"), Value: encodeString(digest)})
@@ -166,14 +193,7 @@ func SetDescriptor(doc []byte, path Path, digest string, size int64) ([]byte, er
 	if i := obj.member("size"); i < 0 || string(doc[obj.items[i].value.start:obj.items[i].value.end]) != string(sz) {
 		edits = append(edits, Edit{Path: with(path, "size"), Value: sz})
 	}
-	if len(edits) == 0 {
-		return bytes.Clone(doc), nil
-	}
-	out, err := Apply(doc, edits...)
-	if err != nil {
-		return nil, fmt.Errorf("setting descriptor at %s: %w", path, err)
-	}
-	return out, nil
+	return edits, nil
 }
 
 // lookupObject returns the object at path, nil if it is absent, and an error

@@ -187,44 +187,56 @@ func apply(doc []byte, root *node, e Edit) ([]byte, error) {
 	}
 	switch el := last.(type) {
 	case string:
-		if parent.kind != kindObject {
-			return nil, fmt.Errorf("setting key %q: %w: parent is a %s", el, ErrNotObject, parent.kind)
-		}
-		if !utf8.ValidString(el) {
-			// It would be written as U+FFFD and never match itself again.
-			return nil, fmt.Errorf("setting key %q: key is not valid UTF-8", el)
-		}
-		i := parent.member(el)
-		switch {
-		case i >= 0 && value == nil:
-			return deleteItem(doc, parent, i), nil
-		case i >= 0:
-			v := parent.items[i].value
-			return splice(doc, v.start, v.end, value), nil
-		case value == nil:
-			return doc, nil // deleting what is not there
-		default:
-			return insertItem(doc, parent, encodeString(el), value), nil
-		}
+		return setMember(doc, parent, el, value)
 	case int:
-		if parent.kind != kindArray {
-			return nil, fmt.Errorf("setting index %d: parent is a %s, not an array", el, parent.kind)
-		}
-		switch {
-		case el < 0 || el > len(parent.items):
-			return nil, fmt.Errorf("setting index %d: %w: array has %d elements", el, ErrNotFound, len(parent.items))
-		case el == len(parent.items) && value == nil:
-			return doc, nil
-		case el == len(parent.items):
-			return insertItem(doc, parent, nil, value), nil
-		case value == nil:
-			return deleteItem(doc, parent, el), nil
-		default:
-			v := parent.items[el].value
-			return splice(doc, v.start, v.end, value), nil
-		}
+		return setElement(doc, parent, el, value)
 	default:
 		return nil, fmt.Errorf("path element %v of type %T, want string or int", last, last)
+	}
+}
+
+// setMember replaces, inserts or (value nil) deletes member key of the
+// object parent.
+func setMember(doc []byte, parent *node, key string, value []byte) ([]byte, error) {
+	if parent.kind != kindObject {
+		return nil, fmt.Errorf("setting key %q: %w: parent is a %s", key, ErrNotObject, parent.kind)
+	}
+	if !utf8.ValidString(key) {
+		// It would be written as U+FFFD and never match itself again.
+		return nil, fmt.Errorf("setting key %q: key is not valid UTF-8", key)
+	}
+	i := parent.member(key)
+	switch {
+	case i >= 0 && value == nil:
+		return deleteItem(doc, parent, i), nil
+	case i >= 0:
+		v := parent.items[i].value
+		return splice(doc, v.start, v.end, value), nil
+	case value == nil:
+		return doc, nil // deleting what is not there
+	default:
+		return insertItem(doc, parent, encodeString(key), value), nil
+	}
+}
+
+// setElement replaces, appends (at index len) or (value nil) deletes
+// element i of the array parent.
+func setElement(doc []byte, parent *node, i int, value []byte) ([]byte, error) {
+	if parent.kind != kindArray {
+		return nil, fmt.Errorf("setting index %d: parent is a %s, not an array", i, parent.kind)
+	}
+	switch {
+	case i < 0 || i > len(parent.items):
+		return nil, fmt.Errorf("setting index %d: %w: array has %d elements", i, ErrNotFound, len(parent.items))
+	case i == len(parent.items) && value == nil:
+		return doc, nil
+	case i == len(parent.items):
+		return insertItem(doc, parent, nil, value), nil
+	case value == nil:
+		return deleteItem(doc, parent, i), nil
+	default:
+		v := parent.items[i].value
+		return splice(doc, v.start, v.end, value), nil
 	}
 }
 

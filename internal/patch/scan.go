@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -168,68 +169,119 @@ func (s *scanner) object(depth int) (*node, error) {
 	n := &node{kind: kindObject, start: s.pos}
 	s.pos++ // {
 	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
+	if s.accept("}") {
 		n.end = s.pos
 		return n, nil
 	}
-	var seen map[string]struct{}
+	var keys keySet
 	for {
-		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return nil, syntaxErr(s.pos, "expected a string key")
-		}
-		keyStart := s.pos
-		key, err := s.str()
+		it, err := s.memberKey()
 		if err != nil {
 			return nil, err
 		}
-		keyEnd := s.pos
-		// Small objects are checked by a linear scan, big ones by a set.
-		if len(n.items) < 8 {
-			for _, it := range n.items {
-				if it.key == key {
-					return nil, fmt.Errorf("%w %q at offset %d", ErrDuplicateKey, key, keyStart)
-				}
-			}
-		} else {
-			if seen == nil {
-				seen = make(map[string]struct{}, 2*len(n.items))
-				for _, it := range n.items {
-					seen[it.key] = struct{}{}
-				}
-			}
-			if _, dup := seen[key]; dup {
-				return nil, fmt.Errorf("%w %q at offset %d", ErrDuplicateKey, key, keyStart)
-			}
-			seen[key] = struct{}{}
+		// A duplicate is reported before its value is read.
+		if keys.dup(n.items, it.key) {
+			return nil, fmt.Errorf("%w %q at offset %d", ErrDuplicateKey, it.key, it.keyStart)
 		}
-		s.skipWS()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return nil, syntaxErr(s.pos, "expected ':' after object key")
+		if it.value, err = s.memberValue(depth); err != nil {
+			return nil, err
 		}
-		s.pos++
-		s.skipWS()
-		v, err := s.value(depth + 1)
+		n.items = append(n.items, it)
+		done, err := s.next('}', "object", "expected ',' or '}' after object member")
 		if err != nil {
 			return nil, err
 		}
-		n.items = append(n.items, item{key: key, keyStart: keyStart, keyEnd: keyEnd, value: v})
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return nil, syntaxErr(s.pos, "unexpected end of input in object")
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipWS()
-		case '}':
-			s.pos++
+		if done {
 			n.end = s.pos
 			return n, nil
-		default:
-			return nil, syntaxErr(s.pos, "expected ',' or '}' after object member")
 		}
 	}
+}
+
+// memberKey scans an object member's key.
+func (s *scanner) memberKey() (item, error) {
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		return item{}, syntaxErr(s.pos, "expected a string key")
+	}
+	it := item{keyStart: s.pos}
+	key, err := s.str()
+	if err != nil {
+		return item{}, err
+	}
+	it.key, it.keyEnd = key, s.pos
+	return it, nil
+}
+
+// memberValue scans the ':' after a key and the value after it.
+func (s *scanner) memberValue(depth int) (*node, error) {
+	s.skipWS()
+	if !s.accept(":") {
+		return nil, syntaxErr(s.pos, "expected ':' after object key")
+	}
+	s.skipWS()
+	return s.value(depth + 1)
+}
+
+// keySet finds a key seen before in one object: small objects by a linear
+// scan of their items, big ones by a set.
+type keySet struct{ seen map[string]struct{} }
+
+func (k *keySet) dup(items []item, key string) bool {
+	if len(items) < 8 {
+		for _, it := range items {
+			if it.key == key {
+				return true
+			}
+		}
+		return false
+	}
+	if k.seen == nil {
+		k.seen = make(map[string]struct{}, 2*len(items))
+		for _, it := range items {
+			k.seen[it.key] = struct{}{}
+		}
+	}
+	if _, dup := k.seen[key]; dup {
+		return true
+	}
+	k.seen[key] = struct{}{}
+	return false
+}
+
+// next scans what follows a member or element of a container: a ',' (and
+// the white space after it) when another follows, or the closing byte,
+// when done is true. in and msg word the errors.
+func (s *scanner) next(closing byte, in, msg string) (done bool, err error) {
+	s.skipWS()
+	switch {
+	case s.pos >= len(s.data):
+		return false, syntaxErr(s.pos, "unexpected end of input in %s", in)
+	case s.accept(","):
+		s.skipWS()
+		return false, nil
+	case s.data[s.pos] == closing:
+		s.pos++
+		return true, nil
+	}
+	return false, syntaxErr(s.pos, "%s", msg)
+}
+
+// accept consumes the next byte when it is one of set.
+func (s *scanner) accept(set string) bool {
+	if s.pos < len(s.data) && strings.IndexByte(set, s.data[s.pos]) >= 0 {
+		s.pos++
+		return true
+	}
+	return false
+}
+
+// digits consumes a run of decimal digits and returns its length.
+func (s *scanner) digits() int {
+	start := s.pos
+	for s.pos < len(s.data) && isDigit(s.data[s.pos]) {
+		s.pos++
+	}
+	return s.pos - start
 }
 
 func (s *scanner) array(depth int) (*node, error) {
@@ -239,8 +291,7 @@ func (s *scanner) array(depth int) (*node, error) {
 	n := &node{kind: kindArray, start: s.pos}
 	s.pos++ // [
 	s.skipWS()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
+	if s.accept("]") {
 		n.end = s.pos
 		return n, nil
 	}
@@ -250,20 +301,13 @@ func (s *scanner) array(depth int) (*node, error) {
 			return nil, err
 		}
 		n.items = append(n.items, item{keyStart: v.start, keyEnd: v.start, value: v})
-		s.skipWS()
-		if s.pos >= len(s.data) {
-			return nil, syntaxErr(s.pos, "unexpected end of input in array")
+		done, err := s.next(']', "array", "expected ',' or ']' after array element")
+		if err != nil {
+			return nil, err
 		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipWS()
-		case ']':
-			s.pos++
+		if done {
 			n.end = s.pos
 			return n, nil
-		default:
-			return nil, syntaxErr(s.pos, "expected ',' or ']' after array element")
 		}
 	}
 }
@@ -339,39 +383,21 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func (s *scanner) number() (*node, error) {
 	start := s.pos
-	d := s.data
-	if s.pos < len(d) && d[s.pos] == '-' {
-		s.pos++
-	}
+	s.accept("-")
 	switch {
-	case s.pos < len(d) && d[s.pos] == '0':
-		s.pos++
-	case s.pos < len(d) && '1' <= d[s.pos] && d[s.pos] <= '9':
-		for s.pos < len(d) && isDigit(d[s.pos]) {
-			s.pos++
-		}
+	case s.accept("0"):
+	case s.pos < len(s.data) && '1' <= s.data[s.pos] && s.data[s.pos] <= '9':
+		s.digits()
 	default:
 		return nil, syntaxErr(s.pos, "invalid number")
 	}
-	if s.pos < len(d) && d[s.pos] == '.' {
-		s.pos++
-		if s.pos >= len(d) || !isDigit(d[s.pos]) {
-			return nil, syntaxErr(s.pos, "invalid number: digit expected after '.'")
-		}
-		for s.pos < len(d) && isDigit(d[s.pos]) {
-			s.pos++
-		}
+	if s.accept(".") && s.digits() == 0 {
+		return nil, syntaxErr(s.pos, "invalid number: digit expected after '.'")
 	}
-	if s.pos < len(d) && (d[s.pos] == 'e' || d[s.pos] == 'E') {
-		s.pos++
-		if s.pos < len(d) && (d[s.pos] == '+' || d[s.pos] == '-') {
-			s.pos++
-		}
-		if s.pos >= len(d) || !isDigit(d[s.pos]) {
+	if s.accept("eE") {
+		s.accept("+-")
+		if s.digits() == 0 {
 			return nil, syntaxErr(s.pos, "invalid number: digit expected in exponent")
-		}
-		for s.pos < len(d) && isDigit(d[s.pos]) {
-			s.pos++
 		}
 	}
 	return &node{kind: kindNumber, start: start, end: s.pos}, nil

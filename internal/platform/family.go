@@ -56,38 +56,57 @@ type archHint struct {
 
 // hintOf reads what a lower-case word says about the architecture meant.
 func hintOf(word string) archHint {
-	var h archHint
-	for _, fp := range familyPrefixes {
-		if strings.HasPrefix(word, fp.prefix) {
-			h.family = fp.family
-			break
-		}
-	}
-	switch {
-	case strings.Contains(word, "64"):
-		h.bits = 64
-	case strings.Contains(word, "32"):
-		h.bits = 32
-	case h.family == "x86" && strings.HasSuffix(word, "86"):
-		h.bits = 32 // i386, i586, x86
-	case strings.HasPrefix(word, "aarch"):
-		h.bits = 64
-	}
-	switch {
-	case strings.HasSuffix(word, "le"), strings.HasSuffix(word, "el"):
-		h.order = 1
-	case strings.HasSuffix(word, "be"), strings.HasSuffix(word, "eb"):
-		h.order = 2
-	}
+	h := archHint{family: familyOf(word), order: orderOf(word)}
+	h.bits = bitsOf(word, h.family)
 	if h.family == "arm" {
-		if i := strings.Index(word, "v"); i >= 0 && i+1 < len(word) && '5' <= word[i+1] && word[i+1] <= '8' {
-			h.variant = "v" + word[i+1:i+2]
-			if h.variant != "v8" && h.bits == 0 {
-				h.bits = 32 // ARMv5 to ARMv7 are 32-bit only
-			}
+		h.variant = armVariantIn(word)
+		if h.variant != "" && h.variant != "v8" && h.bits == 0 {
+			h.bits = 32 // ARMv5 to ARMv7 are 32-bit only
 		}
 	}
 	return h
+}
+
+func familyOf(word string) string {
+	for _, fp := range familyPrefixes {
+		if strings.HasPrefix(word, fp.prefix) {
+			return fp.family
+		}
+	}
+	return ""
+}
+
+func bitsOf(word, family string) int {
+	switch {
+	case strings.Contains(word, "64"):
+		return 64
+	case strings.Contains(word, "32"):
+		return 32
+	case family == "x86" && strings.HasSuffix(word, "86"):
+		return 32 // i386, i586, x86
+	case strings.HasPrefix(word, "aarch"):
+		return 64
+	}
+	return 0
+}
+
+func orderOf(word string) int {
+	switch {
+	case strings.HasSuffix(word, "le"), strings.HasSuffix(word, "el"):
+		return 1
+	case strings.HasSuffix(word, "be"), strings.HasSuffix(word, "eb"):
+		return 2
+	}
+	return 0
+}
+
+// armVariantIn returns the arm variant a word spells, "v5" to "v8" as in
+// "armv7hl", or "".
+func armVariantIn(word string) string {
+	if i := strings.Index(word, "v"); i >= 0 && i+1 < len(word) && '5' <= word[i+1] && word[i+1] <= '8' {
+		return "v" + word[i+1:i+2]
+	}
+	return ""
 }
 
 // allows reports whether an architecture a, with the variant it stands

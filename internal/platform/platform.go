@@ -198,116 +198,216 @@ func canonical(s string) string {
 // parse does the work of Parse. Suggestions are computed, lazily, only when
 // suggest is set: they parse candidates themselves.
 func parse(s string, suggest bool) (Platform, []string, *ParseError) {
-	fail := func(reason string, suggestion func() string) (Platform, []string, *ParseError) {
-		err := &ParseError{Input: s, Reason: reason}
-		if suggest && suggestion != nil {
-			err.Suggestion = suggestion()
+	p, notices, f := parseSteps(s)
+	if f != nil {
+		err := &ParseError{Input: s, Reason: f.reason}
+		if suggest && f.suggest != nil {
+			err.Suggestion = f.suggest()
 		}
 		return Platform{}, nil, err
 	}
-	switch {
-	case s == "":
-		return fail("empty platform, want os/arch[/variant][:os.version]", nil)
-	case !utf8.ValidString(s):
-		return fail("not valid UTF-8", nil)
-	case strings.IndexFunc(s, unicode.IsSpace) >= 0:
-		return fail("contains whitespace", func() string { return canonical(strings.TrimSpace(s)) })
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return fail("contains a control character", nil)
-	}
+	return p, notices, nil
+}
 
-	main, osVersion, hasVersion := strings.Cut(s, ":")
-	if hasVersion && osVersion == "" {
-		return fail(`empty os.version after ":"`, func() string { return canonical(main) })
+// failure is why a platform does not parse, with its suggestion computed
+// only when asked for.
+type failure struct {
+	reason  string
+	suggest func() string
+}
+
+// parseSteps runs the steps of parsing in order, each a table of checks or
+// a normalization: the text as a whole, its parts, the names, the variant
+// and the fields.
+func parseSteps(s string) (Platform, []string, *failure) {
+	if f := checkText(s); f != nil {
+		return Platform{}, nil, f
 	}
-	parts := strings.Split(main, "/")
-	if len(parts) > 3 {
-		return fail(fmt.Sprintf(`too many "/"-separated parts (%d), want os/arch[/variant]`, len(parts)), nil)
+	fs, f := split(s)
+	if f != nil {
+		return Platform{}, nil, f
 	}
-	if len(parts) == 1 {
-		if main == "" {
-			return fail(`missing os/arch before ":"`, nil)
+	n := normalizeNames(fs.os, fs.arch)
+	if f := checkPair(fs, n); f != nil {
+		return Platform{}, nil, f
+	}
+	variant, notices, f := settleVariant(fs, n)
+	if f != nil {
+		return Platform{}, nil, f
+	}
+	return Platform{OS: n.os, Architecture: n.arch, Variant: variant, OSVersion: fs.osVersion}, append(n.notices, notices...), nil
+}
+
+// checkText checks the platform text as a whole.
+func checkText(s string) *failure {
+	// The tables of checks are built where they are used: their
+	// suggestions parse, which would make package-level tables an
+	// initialization cycle.
+	textChecks := []struct {
+		bad     func(s string) bool
+		reason  string
+		suggest func(s string) string
+	}{
+		{func(s string) bool { return s == "" }, "empty platform, want os/arch[/variant][:os.version]", nil},
+		{func(s string) bool { return !utf8.ValidString(s) }, "not valid UTF-8", nil},
+		{func(s string) bool { return strings.IndexFunc(s, unicode.IsSpace) >= 0 }, "contains whitespace",
+			func(s string) string { return canonical(strings.TrimSpace(s)) }},
+		{func(s string) bool { return strings.IndexFunc(s, unicode.IsControl) >= 0 }, "contains a control character", nil},
+	}
+	for _, c := range textChecks {
+		if !c.bad(s) {
+			continue
 		}
-		return fail(bare(main, osVersion))
+		f := &failure{reason: c.reason}
+		if c.suggest != nil {
+			f.suggest = func() string { return c.suggest(s) }
+		}
+		return f
 	}
+	return nil
+}
 
-	goos, goarch := parts[0], parts[1]
-	variant := ""
-	if len(parts) == 3 {
-		variant = parts[2]
-		if variant == "" {
-			return fail("empty variant", func() string {
-				return canonical(strings.TrimSuffix(main, "/") + versionSuffix(osVersion))
-			})
+// fields are the parts of a platform as given.
+type fields struct {
+	main                     string // os/arch[/variant], without the os.version
+	os, arch, variant        string
+	osVersion                string
+	hasVariant, hasOSVersion bool
+	parts                    int
+}
+
+// split cuts s into its parts and checks that each is there.
+func split(s string) (fields, *failure) {
+	var fs fields
+	fs.main, fs.osVersion, fs.hasOSVersion = strings.Cut(s, ":")
+	parts := strings.Split(fs.main, "/")
+	fs.parts = len(parts)
+	if fs.parts > 1 {
+		fs.os, fs.arch = parts[0], parts[1]
+	}
+	if fs.parts == 3 {
+		fs.variant, fs.hasVariant = parts[2], true
+	}
+	for _, c := range partChecks() {
+		if c.bad(fs) {
+			return fs, c.fail(fs)
 		}
 	}
-	switch {
-	case goos == "" && goarch == "":
-		return fail("empty os and architecture", nil)
-	case goos == "":
-		return fail("empty os", func() string { return forArch(goarch, variant, osVersion) })
-	case goarch == "":
-		return fail("empty architecture", func() string { return forOS(goos, osVersion) })
-	}
+	return fs, nil
+}
 
-	var notices []string
-	normOS := lowerASCII(goos)
-	if alias, ok := osAliases[normOS]; ok {
-		normOS = alias
-	}
-	if normOS != goos {
-		notices = append(notices, fmt.Sprintf("normalized os %q to %q", goos, normOS))
-	}
-	normArch := lowerASCII(goarch)
-	aliasVariant := ""
-	if alias, ok := archAliases[normArch]; ok {
-		normArch, aliasVariant = alias.arch, alias.variant
-	}
-	switch {
-	case aliasVariant != "" && variant == "":
-		notices = append(notices, fmt.Sprintf("normalized architecture %q to %q variant %q", goarch, normArch, aliasVariant))
-	case normArch != goarch:
-		notices = append(notices, fmt.Sprintf("normalized architecture %q to %q", goarch, normArch))
-	}
+// partCheck is one check of the parts of a platform.
+type partCheck struct {
+	bad  func(fields) bool
+	fail func(fields) *failure
+}
 
-	knownOS, knownArch := isOS(normOS), isArch(normArch)
+// partChecks are the checks of the parts, in order.
+func partChecks() []partCheck {
+	return []partCheck{
+		{func(fs fields) bool { return fs.hasOSVersion && fs.osVersion == "" }, func(fs fields) *failure {
+			return &failure{`empty os.version after ":"`, func() string { return canonical(fs.main) }}
+		}},
+		{func(fs fields) bool { return fs.parts > 3 }, func(fs fields) *failure {
+			return &failure{reason: fmt.Sprintf(`too many "/"-separated parts (%d), want os/arch[/variant]`, fs.parts)}
+		}},
+		{func(fs fields) bool { return fs.parts == 1 && fs.main == "" }, func(fields) *failure {
+			return &failure{reason: `missing os/arch before ":"`}
+		}},
+		{func(fs fields) bool { return fs.parts == 1 }, func(fs fields) *failure {
+			reason, suggest := bare(fs.main, fs.osVersion)
+			return &failure{reason, suggest}
+		}},
+		{func(fs fields) bool { return fs.hasVariant && fs.variant == "" }, func(fs fields) *failure {
+			return &failure{"empty variant", func() string {
+				return canonical(strings.TrimSuffix(fs.main, "/") + versionSuffix(fs.osVersion))
+			}}
+		}},
+		{func(fs fields) bool { return fs.os == "" && fs.arch == "" }, func(fields) *failure {
+			return &failure{reason: "empty os and architecture"}
+		}},
+		{func(fs fields) bool { return fs.os == "" }, func(fs fields) *failure {
+			return &failure{"empty os", func() string { return forArch(fs.arch, fs.variant, fs.osVersion) }}
+		}},
+		{func(fs fields) bool { return fs.arch == "" }, func(fs fields) *failure {
+			return &failure{"empty architecture", func() string { return forOS(fs.os, fs.osVersion) }}
+		}},
+	}
+}
+
+// names are the os and architecture normalized: lower case, aliases
+// resolved, with the notices that say so.
+type names struct {
+	os, arch     string
+	aliasVariant string // the variant an architecture alias implies
+	notices      []string
+}
+
+func normalizeNames(goos, goarch string) names {
+	n := names{os: lowerASCII(goos), arch: lowerASCII(goarch)}
+	if alias, ok := osAliases[n.os]; ok {
+		n.os = alias
+	}
+	if n.os != goos {
+		n.notices = append(n.notices, fmt.Sprintf("normalized os %q to %q", goos, n.os))
+	}
+	if alias, ok := archAliases[n.arch]; ok {
+		n.arch, n.aliasVariant = alias.arch, alias.variant
+	}
+	return n
+}
+
+// checkPair checks that Go knows the os, the architecture and the pair.
+func checkPair(fs fields, n names) *failure {
+	knownOS, knownArch := isOS(n.os), isArch(n.arch)
 	var reason string
 	switch {
 	case !knownOS && !knownArch:
-		reason = fmt.Sprintf("unknown os %q and architecture %q", goos, goarch)
+		reason = fmt.Sprintf("unknown os %q and architecture %q", fs.os, fs.arch)
 	case !knownOS:
-		reason = fmt.Sprintf("unknown os %q", goos)
+		reason = fmt.Sprintf("unknown os %q", fs.os)
 	case !knownArch:
-		reason = fmt.Sprintf("unknown architecture %q", goarch)
-	case !isPair(normOS, normArch):
-		reason = fmt.Sprintf("os/arch pair %q is not one Go supports", normOS+"/"+normArch)
+		reason = fmt.Sprintf("unknown architecture %q", fs.arch)
+	case !isPair(n.os, n.arch):
+		reason = fmt.Sprintf("os/arch pair %q is not one Go supports", n.os+"/"+n.arch)
+	default:
+		return nil
 	}
-	if reason != "" {
-		return fail(reason, func() string { return closestPair(normOS, normArch, variant, osVersion) })
-	}
+	return &failure{reason, func() string { return closestPair(n.os, n.arch, fs.variant, fs.osVersion) }}
+}
 
-	if variant != "" {
-		if v := normalizeVariant(normArch, variant); v != variant {
-			notices = append(notices, fmt.Sprintf("normalized variant %q to %q", variant, v))
-			variant = v
-		}
+// settleVariant normalizes the variant given, or takes the one an alias
+// implies, and checks the variant and os.version are valid names. The
+// notices say what was normalized about the architecture and variant.
+func settleVariant(fs fields, n names) (string, []string, *failure) {
+	var notices []string
+	switch {
+	case n.aliasVariant != "" && fs.variant == "":
+		notices = append(notices, fmt.Sprintf("normalized architecture %q to %q variant %q", fs.arch, n.arch, n.aliasVariant))
+	case n.arch != fs.arch:
+		notices = append(notices, fmt.Sprintf("normalized architecture %q to %q", fs.arch, n.arch))
 	}
-	if aliasVariant != "" && variant != "" && variant != aliasVariant {
+	variant := fs.variant
+	if v := normalizeVariant(n.arch, variant); v != variant {
+		notices = append(notices, fmt.Sprintf("normalized variant %q to %q", variant, v))
+		variant = v
+	}
+	if n.aliasVariant != "" && variant != "" && variant != n.aliasVariant {
 		// The explicit variant is the more precise statement (Raspbian's
 		// "armhf" is ARMv6, for one), so the suggestion keeps it.
-		return fail(
-			fmt.Sprintf("architecture %q means %s/%s, which contradicts variant %q", goarch, normArch, aliasVariant, variant),
-			func() string { return checked(normOS+"/"+normArch, variant, osVersion) })
+		return "", nil, &failure{
+			fmt.Sprintf("architecture %q means %s/%s, which contradicts variant %q", fs.arch, n.arch, n.aliasVariant, variant),
+			func() string { return checked(n.os+"/"+n.arch, variant, fs.osVersion) }}
 	}
-	for _, f := range []struct{ name, v string }{{"variant", variant}, {"os.version", osVersion}} {
+	for _, f := range []struct{ name, v string }{{"variant", variant}, {"os.version", fs.osVersion}} {
 		if f.v != "" && !ValidField(f.v) {
-			return fail(fmt.Sprintf(`%s %q is not a valid name (letters, digits, ".", "_", "-")`, f.name, f.v), nil)
+			return "", nil, &failure{reason: fmt.Sprintf(`%s %q is not a valid name (letters, digits, ".", "_", "-")`, f.name, f.v)}
 		}
 	}
 	if variant == "" {
-		variant = aliasVariant
+		variant = n.aliasVariant
 	}
-	return Platform{OS: normOS, Architecture: normArch, Variant: variant, OSVersion: osVersion}, notices, nil
+	return variant, notices, nil
 }
 
 // normalizeVariant normalizes a variant as containerd does: lower case;
@@ -452,17 +552,12 @@ func closestPair(goos, goarch, variant, osVersion string) string {
 	if utf8.RuneCountInString(goos)+utf8.RuneCountInString(goarch) > maxFuzzyLen {
 		return ""
 	}
-	hint := hintOf(goarch)
+	q := pairQuery{goos: goos, goarch: goarch, hint: hintOf(goarch)}
 	var best candidate
 	bestDist, bestArchDist := -1, 0
 	for _, c := range candidates() {
 		osDist, archDist := distance(goos, c.osText), distance(goarch, c.archText)
-		switch {
-		case isOS(goos) && c.os != goos,
-			!isOS(goos) && osDist > fuzzyBound(goos),
-			isArch(goarch) && c.arch != goarch,
-			!isArch(goarch) && !hint.allows(c.arch, c.variant),
-			!isArch(goarch) && !hint.specific() && archDist > fuzzyBound(goarch):
+		if !q.admits(c, osDist, archDist) {
 			continue
 		}
 		d := osDist + archDist
@@ -473,17 +568,47 @@ func closestPair(goos, goarch, variant, osVersion string) string {
 	if bestDist < 0 {
 		return ""
 	}
-	v := variant
-	switch {
-	case v != "":
-	case best.arch == "arm" && hint.variant != "":
-		v = hint.variant
-	case bestArchDist <= fuzzyBound(goarch):
-		// The variant of an alias only when the word is a misspelling
-		// of it: "armhg" is armhf, but "aarch32" says no variant.
-		v = best.variant
+	return checked(best.os+"/"+best.arch, q.variant(best, variant, bestArchDist), osVersion)
+}
+
+// pairQuery is what closestPair looks for.
+type pairQuery struct {
+	goos, goarch string
+	hint         archHint
+}
+
+// admits reports whether candidate c, at the given edit distances, may be
+// suggested: a known os or architecture is kept, an unknown os must be a
+// near miss, and an unknown architecture keeps its family, word size and
+// byte order, and must be a near miss unless its family is plain.
+func (q pairQuery) admits(c candidate, osDist, archDist int) bool {
+	if isOS(q.goos) {
+		if c.os != q.goos {
+			return false
+		}
+	} else if osDist > fuzzyBound(q.goos) {
+		return false
 	}
-	return checked(best.os+"/"+best.arch, v, osVersion)
+	if isArch(q.goarch) {
+		return c.arch == q.goarch
+	}
+	return q.hint.allows(c.arch, c.variant) && (q.hint.specific() || archDist <= fuzzyBound(q.goarch))
+}
+
+// variant is the variant of the suggestion: the one given, else the arm
+// variant the word spells, else the alias's when the word is a
+// misspelling of the alias: "armhg" is armhf, but "aarch32" says no
+// variant.
+func (q pairQuery) variant(best candidate, given string, archDist int) string {
+	switch {
+	case given != "":
+		return given
+	case best.arch == "arm" && q.hint.variant != "":
+		return q.hint.variant
+	case archDist <= fuzzyBound(q.goarch):
+		return best.variant
+	}
+	return ""
 }
 
 // checked formats a suggestion and returns it only if it parses, so that an

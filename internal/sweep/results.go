@@ -75,9 +75,11 @@ func encodeResults[T any](all []T) ([]byte, error) {
 	return b, nil
 }
 
-// CreateResultsFile writes all, as a JSON array, to a new file in dir
-// (RUNNER_TEMP for the action: two steps of a job each get their own)
-// and returns its path.
+// CreateResultsFile writes all, as a JSON array, to a new file in dir (two
+// steps of a job, or two runs of one step, each get their own) and
+// returns its path. The file is readable by everyone: the action runs as
+// root in its container, and the steps after it run as the runner's user
+// (uid 1001 on GitHub's runners), which must be able to open it.
 func CreateResultsFile[T any](dir string, all []T) (string, error) {
 	data, err := encodeResults(all)
 	if err != nil {
@@ -87,7 +89,11 @@ func CreateResultsFile[T any](dir string, all []T) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("creating the results file: %w", err)
 	}
-	_, err = f.Write(data)
+	// CreateTemp makes the file 0600 whatever the umask.
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -122,6 +122,9 @@ func TestCreateResultsFile(t *testing.T) {
 		t.Errorf("CreateResultsFile() paths = %q, %q, want two .json files in %q", p1, p2, dir)
 	}
 	for path, want := range map[string][]result{p1: all, p2: all[:1]} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("os.Stat(%s) = %v, %v, want mode 0644 (the runner's user reads it)", path, fi, err)
+		}
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

@@ -39,7 +39,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) < 2 {
-		return errors.New("usage: archive OUT.tar.gz|OUT.zip FILE...")
+		return errors.New("usage: archive OUT.tar.gz|OUT.zip FILE [FILE ...]")
 	}
 	out, files := args[0], args[1:]
 	entries, err := readEntries(files)
