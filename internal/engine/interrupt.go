@@ -70,6 +70,13 @@ func cutOffByInterrupt(ctx context.Context) bool {
 	return ctx.Err() != nil && interrupted(ctx, "") != nil
 }
 
+// warnInterrupted says, once the run is done, that stop ended it early.
+func warnInterrupted(log Logger, stop context.Context) {
+	if stop.Err() != nil {
+		log.Warning(fmt.Sprintf("the run was interrupted (%v): it started no image after that, gave the writes in flight %v to finish and says above what each tag holds", context.Cause(stop), interruptGrace))
+	}
+}
+
 // readBackCtx is a short context of its own for reading a tag back after
 // the run's requests were cut off.
 func readBackCtx(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -176,33 +176,12 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 				continue
 			}
 		}
-		deps.Log.Group(DryRunPrefix(r, false) + j.Source.String())
-		if n > 1 {
-			deps.Log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, j.Source))
-		}
-		logs[i].replay(deps.Log)
-		switch {
-		case len(r.Findings) > 0:
-			deps.Log.Info(SummaryLine(r))
-			for _, f := range r.Findings {
-				deps.Log.Error(f)
-			}
-		case r.Err != nil && cfg.Mode == Plan:
-			// A plan never fails: the set job will say it again.
-			deps.Log.Warning(r.Err.Error())
-		case r.Err != nil:
-			deps.Log.Error(r.Err.Error())
-		default:
-			deps.Log.Info(SummaryLine(r))
-		}
-		deps.Log.EndGroup()
+		printImage(deps.Log, cfg.Mode, r, logs[i], j.Source, i, n)
 	}
 	if progress != nil {
 		progress.Finish()
 	}
-	if stop.Err() != nil {
-		deps.Log.Warning(fmt.Sprintf("the run was interrupted (%v): it started no image after that, gave the writes in flight %v to finish and says above what each tag holds", context.Cause(stop), interruptGrace))
-	}
+	warnInterrupted(deps.Log, stop)
 	out := &Outcome{Results: results, Throttled: throttled(), mode: cfg.Mode}
 	if out.Throttled > 0 {
 		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight, waited as asked and retried", out.Throttled))
@@ -211,6 +190,31 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 		out.Matrix = matrix(us, jobs, results, cfg.Shards, deps.Log)
 	}
 	return out, nil
+}
+
+// printImage prints image i of n in a group of its own: its held-back
+// log, then its summary line, findings or error.
+func printImage(log Logger, mode Mode, r Result, held *bufferLogger, source name.Reference, i, n int) {
+	log.Group(DryRunPrefix(r, false) + source.String())
+	if n > 1 {
+		log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, source))
+	}
+	held.replay(log)
+	switch {
+	case len(r.Findings) > 0:
+		log.Info(SummaryLine(r))
+		for _, f := range r.Findings {
+			log.Error(f)
+		}
+	case r.Err != nil && mode == Plan:
+		// A plan never fails: the set job will say it again.
+		log.Warning(r.Err.Error())
+	case r.Err != nil:
+		log.Error(r.Err.Error())
+	default:
+		log.Info(SummaryLine(r))
+	}
+	log.EndGroup()
 }
 
 type clientResult struct {
@@ -293,12 +297,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
-	var target *tagCheck
-	if tag, ok := j.Target.(name.Tag); ok && cfg.Mode == Set && !cfg.DryRun && !sameTarget(j) {
-		// Resolved alongside the reads: a target that holds the result
-		// already is not written again.
-		target = checkTag(ctx, to, tag)
-	}
+	proceed := targetGate(ctx, cfg, deps.Log, j, to, writing)
 	p, err := read(ctx, from, j.Source, m, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
@@ -326,7 +325,20 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if !p.Changed && sameTarget(j) {
 		return r, p
 	}
-	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll, func() bool {
+	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll, func() bool { return proceed(p) })
+	return r, p
+}
+
+// targetGate starts resolving j's target when it is a tag other than the
+// source, alongside the reads, and returns what write asks just before
+// writing p: false when the target holds p's result already (a rerun:
+// nothing is written again). writing, when not nil, is called first.
+func targetGate(ctx context.Context, cfg *Config, log Logger, j Job, to *registry.Repository, writing func()) func(p *plan.Plan) bool {
+	var target *tagCheck
+	if tag, ok := j.Target.(name.Tag); ok && cfg.Mode == Set && !cfg.DryRun && !sameTarget(j) {
+		target = checkTag(ctx, to, tag)
+	}
+	return func(p *plan.Plan) bool {
 		if writing != nil {
 			writing()
 		}
@@ -334,12 +346,11 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 			return true
 		}
 		if done, _ := target.settle(v1.Hash{}, p.Digest); done {
-			deps.Log.Info(fmt.Sprintf("%s holds %s already: nothing to write", j.Target, p.Digest))
+			log.Info(fmt.Sprintf("%s holds %s already: nothing to write", j.Target, p.Digest))
 			return false
 		}
 		return true
-	})
-	return r, p
+	}
 }
 
 // findings words check mode's findings about ref, each naming what it is
@@ -399,7 +410,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	}
 	if !cfg.DryRun {
 		if err := interrupted(ctx, "written"); err != nil {
-			lookUps.Wait()
+			_ = lookUps.Wait() // the look-ups report in l, never here
 			return l.all(), err
 		}
 	}
