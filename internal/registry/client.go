@@ -390,10 +390,7 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 		return "", err
 	}
 	req.ContentLength = size
-	req.GetBody = func() (io.ReadCloser, error) {
-		_, err := body.Seek(0, io.SeekStart)
-		return io.NopCloser(body), err
-	}
+	req.GetBody = rewind(body, body)
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := r.c.client.Do(req)
 	if err != nil {
@@ -455,6 +452,16 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 
 var errMounted = errors.New("mounted")
 
+// rewind is a request's GetBody for a body that seeks: the body again
+// from its start, so that a request the auth transport or a retry sends
+// again carries all of it.
+func rewind(body io.Reader, s io.Seeker) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		_, err := s.Seek(0, io.SeekStart)
+		return io.NopCloser(body), err
+	}
+}
+
 func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, error) {
 	u := r.url("blobs", "uploads/")
 	if len(q) > 0 {
@@ -501,6 +508,9 @@ func (r *Repository) finishUpload(ctx context.Context, location string, d v1.Has
 		return err
 	}
 	req.ContentLength = size
+	if s, ok := body.(io.Seeker); ok {
+		req.GetBody = rewind(body, s)
+	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := r.c.client.Do(req)
 	if err != nil {

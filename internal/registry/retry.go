@@ -43,19 +43,9 @@ type retryTransport struct {
 func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	var waited time.Duration
 	for attempt := 1; ; attempt++ {
-		req := r
-		if attempt > 1 {
-			if r.Body != nil && r.GetBody == nil {
-				return nil, fmt.Errorf("retrying %s %s: the request body cannot be replayed", r.Method, r.URL.Path)
-			}
-			req = r.Clone(r.Context())
-			if r.GetBody != nil {
-				body, err := r.GetBody()
-				if err != nil {
-					return nil, err
-				}
-				req.Body = body
-			}
+		req, err := rewound(r, attempt)
+		if err != nil {
+			return nil, err
 		}
 		resp, err := t.attempt(req)
 		wait, why := t.retryAfter(resp, err, attempt)
@@ -78,6 +68,29 @@ func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		waited += wait
 	}
+}
+
+// rewound is r to send as the given attempt, with a body of its own from
+// GetBody whenever r has one. Not only retries need it: the auth
+// transport above sends the same request again after a 401 that fetched
+// a fresh token (an expired token, or a scope asked for again), and its
+// first body is spent by then.
+func rewound(r *http.Request, attempt int) (*http.Request, error) {
+	switch {
+	case r.Body == nil || r.Body == http.NoBody:
+		return r, nil
+	case r.GetBody == nil && attempt > 1:
+		return nil, fmt.Errorf("retrying %s %s: the request body cannot be replayed", r.Method, r.URL.Path)
+	case r.GetBody == nil:
+		return r, nil
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return nil, fmt.Errorf("rewinding the body of %s %s: %w", r.Method, r.URL.Path, err)
+	}
+	req := r.Clone(r.Context())
+	req.Body = body
+	return req, nil
 }
 
 // logfKey is the context key of WithLogf.
