@@ -78,3 +78,49 @@ func TestTokenExpiresDuringPush(t *testing.T) {
 		}
 	}
 }
+
+// TestPrivateTokenService: a registry on a loopback address whose token
+// service is on another loopback port (docker_auth beside a registry, a
+// registry reached by IP) is used; the same token service for a registry
+// reached by a public host name is refused before any credential goes
+// there, saying why and what to do.
+func TestPrivateTokenService(t *testing.T) {
+	t.Parallel()
+	secret := randomSecret(t)
+	im := packImage(t, 1)
+
+	t.Run("loopback registry", func(t *testing.T) {
+		t.Parallel()
+		authority := newTokenAuthority(t, "writer", secret, grantAll)
+		authority.separate = true
+		reg := newRegistry(t, registryOptions{token: authority})
+		reg.push(t, "app:1.0", im)
+		res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "username": "writer", "password": secret})
+		reg.proxy.log(t, "requests of the run")
+		expectExit(t, res, 0)
+		expectNoErrors(t, res)
+		if authority.requests() == 0 {
+			t.Errorf("token service requests = 0, want the token to come from %s", authority.realm)
+		}
+		expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux/amd64"), packExact(im))
+	})
+	t.Run("registry by a public name", func(t *testing.T) {
+		t.Parallel()
+		authority := newTokenAuthority(t, "writer", secret, grantAll)
+		authority.separate = true
+		reg := newRegistry(t, registryOptions{token: authority})
+		reg.push(t, "app:1.0", im)
+		// registry.test resolves nowhere: the proxy, as HTTP_PROXY,
+		// takes its requests to the registry.
+		proxy := "http://" + reg.proxy.host
+		res := runAction(t, map[string]string{"image": "registry.test/app:1.0", "platform": "linux/amd64", "username": "writer", "password": secret, "insecure": "true"},
+			"HTTP_PROXY="+proxy, "http_proxy="+proxy, "HTTPS_PROXY=", "https_proxy=", "NO_PROXY=", "no_proxy=")
+		reg.proxy.log(t, "requests of the run")
+		expectExit(t, res, 1)
+		expectErrorMentions(t, res, "registry.test", authority.realm, "private or loopback address", "host name")
+		if n := authority.requests(); n != 0 {
+			t.Errorf("token service requests = %d, want 0", n)
+		}
+		expectNoWrites(t, reg.proxy)
+	})
+}

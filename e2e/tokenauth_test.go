@@ -52,6 +52,8 @@ type tokenAuthority struct {
 
 	mu     sync.Mutex
 	issued int
+	// asked counts the requests the realm was sent.
+	asked int
 }
 
 const (
@@ -164,6 +166,9 @@ func (a *tokenAuthority) certificate(tb testing.TB) string {
 // serveToken answers GET realm?service=…&scope=… with Basic credentials.
 func (a *tokenAuthority) serveToken(r *http.Request) (int, http.Header, string, bool) {
 	h := http.Header{"Content-Type": {"application/json"}}
+	a.mu.Lock()
+	a.asked++
+	a.mu.Unlock()
 	user, pass, _ := r.BasicAuth()
 	if r.Method != http.MethodGet ||
 		subtle.ConstantTimeCompare([]byte(user), []byte(a.username)) != 1 ||
@@ -202,6 +207,13 @@ func (a *tokenAuthority) sign(claims map[string]any) string {
 	payload, _ := json.Marshal(claims)
 	signing := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload)
 	return signing + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(a.key, []byte(signing)))
+}
+
+// requests returns how many requests the realm was sent.
+func (a *tokenAuthority) requests() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.asked
 }
 
 // tokenNumber is the sequence number (1 for the first token issued) of

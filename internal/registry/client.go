@@ -128,7 +128,8 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		}
 		ss = append(ss, reg.Repo(s.Repository).Scope(action))
 	}
-	base, limit := baseTransport(opts)
+	realms, limit := baseTransport(reg.RegistryStr(), opts)
+	var base http.RoundTripper = realms
 	if opts.UserAgent != "" {
 		base = transport.NewUserAgent(base, opts.UserAgent)
 	}
@@ -136,6 +137,8 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 	var ph *PlainHTTPError
 	var se *StallError
 	switch {
+	case err != nil && realms.refusedRealm() != "":
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), &RealmError{Registry: reg.RegistryStr(), Realm: realms.refusedRealm()})
 	case errors.As(err, &se):
 		// A stall is the part a person can act on, whichever scheme of
 		// the ping it happened to.
