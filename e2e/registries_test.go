@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestPushWithPullOnlyToken: the token server grants pull although push
@@ -123,4 +124,117 @@ func TestPrivateTokenService(t *testing.T) {
 		}
 		expectNoWrites(t, reg.proxy)
 	})
+}
+
+// dockerHubLimit answers every request for a repository as Docker Hub does
+// once an account's pulls are used up: 429 TOOMANYREQUESTS with its
+// ratelimit headers and no Retry-After.
+func dockerHubLimit(r *http.Request) (int, http.Header, string, bool) {
+	if repository(r.URL.Path) == "" {
+		return 0, nil, "", false
+	}
+	h := http.Header{"Content-Type": {"application/json"}, "Ratelimit-Limit": {"100;w=21600"}, "Ratelimit-Remaining": {"0;w=21600"}}
+	return http.StatusTooManyRequests, h, `{"errors":[{"code":"TOOMANYREQUESTS","message":"You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit"}]}` + "\n", true
+}
+
+// TestRateLimitUsedUp: Docker Hub's 429 with ratelimit-remaining 0 and no
+// Retry-After fails the run at once for that registry, quoting the limit
+// and its window; the registry is asked nothing more, for either image.
+func TestRateLimitUsedUp(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, registryOptions{})
+	reg.push(t, "app:1.0", packImage(t, 1))
+	reg.push(t, "app:2.0", packImage(t, 2))
+	reg.proxy.inject(dockerHubLimit)
+
+	res, took := timed(t, map[string]string{"image": reg.ref("app:1.0") + "\n" + reg.ref("app:2.0"), "platform": "linux/amd64", "concurrency": "1"})
+	reg.proxy.log(t, "requests of the run")
+	expectExit(t, res, 1)
+	errs := res.commandLines("error")
+	if len(errs) != 2 {
+		t.Fatalf("::error:: lines = %q, want one per image", errs)
+	}
+	for _, e := range errs {
+		for _, want := range []string{"rate limit used up", "100 requests per 6h window", "resets within 6h", reg.proxy.host} {
+			if !strings.Contains(e, want) {
+				t.Errorf("error %q does not mention %q", e, want)
+			}
+		}
+	}
+	// The images' first reads may be in flight together; no request is
+	// sent again.
+	var throttled int
+	for _, r := range reg.proxy.requests() {
+		if r.Status == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	if throttled > 2 || countLines(res, "retrying") != 0 {
+		t.Errorf("429 answers = %d, retries logged = %d; want at most one per image and no retry", throttled, countLines(res, "retrying"))
+	}
+	if took > 10*time.Second {
+		t.Errorf("run took %s, want it over at once", took.Round(time.Millisecond))
+	}
+	expectOutputs(t, res, severalOutputs(nil, nil))
+	expectNoWrites(t, reg.proxy)
+}
+
+// TestRegistryBudget: a registry that answers nothing but 429 ends the run
+// for its images once no request has succeeded for the budget
+// (SET_IMAGE_PLATFORM_REGISTRY_BUDGET, 3 s here), naming it, with the
+// outputs of the image that was done; each retry the log announces is
+// made.
+func TestRegistryBudget(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		retryAfter string
+		wantIn     []string
+	}{
+		// Attempts at 0, 1 s and 2 s; the next would pass 3 s.
+		{"Retry-After 1", "1", []string{"no request to it succeeded for 2s", "would pass 3s"}},
+		// Honoured up to 60 s, which is already past the budget.
+		{"Retry-After 86400", "86400", []string{"no request to it succeeded for 0s", "the next retry, in 1m0s, would pass 3s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			im := packImage(t, 1)
+			old := reg.push(t, "app:1.0", im)
+			reg.push(t, "app:2.0", packImage(t, 2))
+			stuck := manifestPath("app", "2.0")
+			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+				if r.URL.Path != stuck {
+					return 0, nil, "", false
+				}
+				return http.StatusTooManyRequests, http.Header{"Retry-After": {tc.retryAfter}, "Content-Type": {"application/json"}}, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`, true
+			})
+
+			res, took := timed(t, map[string]string{"image": reg.ref("app:1.0") + "\n" + reg.ref("app:2.0"), "platform": "linux/amd64"},
+				"SET_IMAGE_PLATFORM_REGISTRY_BUDGET=3s")
+			reg.proxy.log(t, "requests of the run")
+			expectExit(t, res, 1)
+			expectErrorMentions(t, res, append([]string{reg.ref("app:2.0"), "giving up on registry", reg.proxy.host, "429"}, tc.wantIn...)...)
+			if took > 15*time.Second {
+				t.Errorf("run took %s, want the budget to end it", took.Round(time.Millisecond))
+			}
+			newDigest := reg.digestOf(t, "app:1.0")
+			want := severalOutputs(imageOutputs(reg.ref("app"), old, newDigest, true, "linux/amd64"), nil)
+			expectOutputs(t, res, want)
+			var asked int
+			for _, r := range reg.proxy.requests() {
+				if r.Path == stuck {
+					asked++
+				}
+			}
+			if retries := countLines(res, "retrying GET "+stuck); asked != retries+1 {
+				t.Errorf("GET %s sent %d times, log announces %d retries; want one more request than retries", stuck, asked, retries)
+			}
+			for _, l := range res.logLines() {
+				if strings.Contains(l, "retrying") && !strings.Contains(l, " of 5)") {
+					t.Errorf("retry line %q does not count against 5 attempts", l)
+				}
+			}
+		})
+	}
 }

@@ -57,7 +57,7 @@ func flagName(input string) string {
 		return "IMAGE"
 	case "password":
 		return "--password-stdin"
-	case engine.StallTimeoutEnv:
+	case engine.StallTimeoutEnv, engine.RegistryBudgetEnv:
 		return input
 	}
 	return "--" + input

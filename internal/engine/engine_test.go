@@ -261,4 +261,12 @@ func TestFailedAndFromEnv(t *testing.T) {
 	if err := FromEnv(func(k string) string { return env[k] }, &in); err != nil || in.StallTimeout.String() != "30s" {
 		t.Errorf("FromEnv(stall 30s) = %v, %s; want 30s", err, in.StallTimeout)
 	}
+	env[RegistryBudgetEnv] = "-1m"
+	if err := FromEnv(func(k string) string { return env[k] }, &in); !errors.As(err, &ie) || ie.Input != RegistryBudgetEnv {
+		t.Errorf("FromEnv(budget -1m) = %v, want an *InputError for %s", err, RegistryBudgetEnv)
+	}
+	env[RegistryBudgetEnv] = "20m"
+	if err := FromEnv(func(k string) string { return env[k] }, &in); err != nil || in.RegistryBudget.String() != "20m0s" {
+		t.Errorf("FromEnv(budget 20m) = %v, %s; want 20m0s", err, in.RegistryBudget)
+	}
 }

@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	}
 	out := &Outcome{Results: results, Throttled: throttled(), mode: cfg.Mode}
 	if out.Throttled > 0 {
-		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight, waited as asked and retried", out.Throttled))
+		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight to them for a while", out.Throttled))
 	}
 	if cfg.Mode == Plan {
 		out.Matrix = matrix(us, jobs, results, cfg.Shards)
@@ -245,6 +245,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps) map[string]clientR
 				UserAgent:    deps.UserAgent,
 				Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
 				StallTimeout: cfg.StallTimeout,
+				Budget:       cfg.RegistryBudget,
 				// Each image has a request or two in flight at once.
 				MaxRequests: 2 * cfg.Concurrency,
 			})

@@ -68,6 +68,10 @@ type Options struct {
 	// DefaultStallTimeout: a request is given up (then retried) when its
 	// answer or a body makes no progress for this long.
 	StallTimeout time.Duration
+	// Budget is how long the registry may go with no request succeeding
+	// before the rest of the run's requests to it fail at once; zero
+	// means DefaultBudget.
+	Budget time.Duration
 	// MaxRequests bounds the requests in flight to the registry; zero
 	// means DefaultMaxRequests. A 429 lowers the bound for a while.
 	MaxRequests int

@@ -92,10 +92,11 @@ func baseTransport(host string, opts Options) (*realmTransport, *Limiter) {
 	}
 	l := NewLimiter(limit)
 	return newRealmTransport(host, &retryTransport{
-		next:  newStallTransport(opts.StallTimeout, &policyTransport{insecure: opts.Insecure, next: base}),
-		limit: l,
-		logf:  opts.Logf,
-		sleep: sleep,
-		now:   time.Now,
+		next:   newStallTransport(opts.StallTimeout, &policyTransport{insecure: opts.Insecure, next: base}),
+		limit:  l,
+		logf:   opts.Logf,
+		sleep:  sleep,
+		now:    time.Now,
+		health: newHealth(host, opts.Budget),
 	}), l
 }
