@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -234,6 +235,39 @@ func TestRegistryBudget(t *testing.T) {
 				if strings.Contains(l, "retrying") && !strings.Contains(l, " of 5)") {
 					t.Errorf("retry line %q does not count against 5 attempts", l)
 				}
+			}
+		})
+	}
+}
+
+// TestPlanStdoutIsMatrix: with --plan, with or without --json, standard
+// output is the matrix JSON alone, so that it pipes into jq; the log and
+// summary lines are on standard error.
+func TestPlanStdoutIsMatrix(t *testing.T) {
+	t.Parallel()
+	reg, _ := newSweepRepo(t, 4, 2, 1)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"plan", []string{"--plan"}},
+		{"plan and json", []string{"--plan", "--json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runCLI(t, append(tc.flags, "--shards", "2", "--platform", "linux/amd64", reg.ref("app:*"))...)
+			expectExit(t, res, 0)
+			var matrix []any
+			// Unmarshal refuses anything after the value but white space.
+			if err := json.Unmarshal([]byte(res.Stdout), &matrix); err != nil || len(matrix) == 0 {
+				t.Fatalf("standard output is not the matrix alone: %v\n%s", err, res.Stdout)
+			}
+			// The results array would have one entry per tag, 4.
+			if len(matrix) > 2 {
+				t.Errorf("standard output has %d entries, want the matrix of at most 2 shards:\n%s", len(matrix), res.Stdout)
+			}
+			if !strings.Contains(res.Stderr, reg.ref("app:")) {
+				t.Errorf("standard error holds no line about the images:\n%s", res.Stderr)
 			}
 		})
 	}
