@@ -54,7 +54,8 @@ func fix(f plan.Fix) string {
 func flagName(input string) string {
 	switch input {
 	case "image":
-		return "IMAGE"
+		// With InputError.Arg, the image argument itself is named.
+		return "argument"
 	case "password":
 		return "--password-stdin"
 	case engine.StallTimeoutEnv, engine.RegistryBudgetEnv:

@@ -138,10 +138,19 @@ type InputError struct {
 	// As is how the front door names the input ("--tag", Words.Input);
 	// empty says "input NAME".
 	As string
+	// Arg is the one image line the error is about, if any: a front door
+	// that names the input by As names that line, not a placeholder.
+	Arg string
 }
 
 func (e *InputError) Error() string {
-	if e.As != "" {
+	switch {
+	case e.As != "" && e.Arg != "" && strings.Contains(e.Err.Error(), strconv.Quote(e.Arg)):
+		// The message names the argument itself.
+		return e.Err.Error()
+	case e.As != "" && e.Arg != "":
+		return fmt.Sprintf("%s %q: %v", e.As, e.Arg, e.Err)
+	case e.As != "":
 		return fmt.Sprintf("%s: %v", e.As, e.Err)
 	}
 	return fmt.Sprintf("input %s: %v", e.Input, e.Err)
@@ -208,14 +217,14 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		if sweep.IsPattern(s) {
 			p, err := sweep.ParsePattern(s, opts...)
 			if err != nil {
-				return nil, nil, &InputError{Input: "image", Err: err}
+				return nil, nil, &InputError{Input: "image", Err: err, Arg: s}
 			}
 			c.Patterns = append(c.Patterns, Pattern{p, len(refs)})
 			continue
 		}
 		ref, err := name.ParseReference(s, opts...)
 		if err != nil {
-			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err)}
+			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err), Arg: s}
 		}
 		// The same image twice would be worked twice at once, racing to
 		// write the same tag; once is what was meant.

@@ -231,7 +231,7 @@ func TestRunAcrossRegistries(t *testing.T) {
 	if results[0].Err != nil {
 		t.Fatalf("Run() = %v\n%s", results[0].Err, rec)
 	}
-	for _, want := range []string{"1 non-distributable (foreign) layers are not copied", "is another registry than " + src.host + ": streaming 1 blobs"} {
+	for _, want := range []string{"1 non-distributable (foreign) layer is not copied", "is another registry than " + src.host + ": streaming 1 blob ("} {
 		if !rec.logged("notice: ", want) {
 			t.Errorf("Run() logged no notice %q:\n%s", want, rec)
 		}

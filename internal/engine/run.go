@@ -307,6 +307,9 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		return r, p
 	}
 	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll)
+	if r.Err == nil && !cfg.DryRun {
+		noticeUntagged(deps.Log, deps.Words, j, r.Digest)
+	}
 	return r, p
 }
 

@@ -438,8 +438,12 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 		case err != nil:
 			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, from.name, err)
 		}
+		// A 202: the registry declined the mount (zot, GHCR and
+		// go-containerregistry's registry do) and opened an upload
+		// instead; the blob is copied through it.
 		loc = l
 	}
+	mountDeclined := loc != ""
 	rc, err := from.OpenBlob(ctx, desc.Digest)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
@@ -454,10 +458,28 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 	if err != nil {
 		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
 	}
+	if mountDeclined {
+		declined(ctx, desc)
+	}
 	return nil
 }
 
 var errMounted = errors.New("mounted")
+
+// declinedKey is the context key of WithDeclinedMounts.
+type declinedKey struct{}
+
+// WithDeclinedMounts returns ctx whose blob copies tell f of each blob
+// the registry declined to mount and that was copied instead.
+func WithDeclinedMounts(ctx context.Context, f func(v1.Descriptor)) context.Context {
+	return context.WithValue(ctx, declinedKey{}, f)
+}
+
+func declined(ctx context.Context, desc v1.Descriptor) {
+	if f, ok := ctx.Value(declinedKey{}).(func(v1.Descriptor)); ok {
+		f(desc)
+	}
+}
 
 // rewind is a request's GetBody for a body that seeks: the body again
 // from its start, so that a request the auth transport or a retry sends
@@ -599,6 +621,10 @@ type Error struct {
 	StatusCode int
 	Code       string
 	Message    string
+	// Detail is the error's detail as the registry gave it (a string, or
+	// JSON), often the part that says what was wrong: "unsupported
+	// manifest media type …" behind "manifest invalid".
+	Detail string
 }
 
 func (e *Error) Error() string {
@@ -608,6 +634,9 @@ func (e *Error) Error() string {
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
+	}
+	if e.Detail != "" && e.Detail != e.Message {
+		s += " (" + e.Detail + ")"
 	}
 	return s
 }
@@ -626,15 +655,30 @@ func responseError(resp *http.Response) error {
 	e := &Error{Method: resp.Request.Method, Path: resp.Request.URL.Path, StatusCode: resp.StatusCode}
 	var re struct {
 		Errors []struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Detail  json.RawMessage `json:"detail"`
 		} `json:"errors"`
 	}
 	if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
-		e.Code, e.Message = re.Errors[0].Code, re.Errors[0].Message
+		e.Code, e.Message, e.Detail = re.Errors[0].Code, re.Errors[0].Message, detailText(re.Errors[0].Detail)
 	}
-	e.Code, e.Message = oneLine(e.Code, 256), oneLine(e.Message, 4096)
+	e.Code, e.Message, e.Detail = oneLine(e.Code, 256), oneLine(e.Message, 4096), oneLine(e.Detail, 1024)
 	return e
+}
+
+// detailText is an error detail as text: a JSON string unquoted, other
+// JSON compacted, nothing for null.
+func detailText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil || b.String() == "null" {
+		return ""
+	}
+	return b.String()
 }
 
 // oneLine makes registry text one line of at most max bytes, with no
