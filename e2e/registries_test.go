@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -377,4 +379,82 @@ func TestRegistryWordsShown(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestReferrersCarryNotFindable: referrers carry counts an artifact as
+// carried only when it can be found from the new digest. A fallback tag
+// the registry refuses (400 MANIFEST_INVALID: it takes no OCI index), or
+// a referrers API that does not list the pushed artifact, is "could not
+// carry", the image fails, and its outputs still say what the tag holds.
+func TestReferrersCarryNotFindable(t *testing.T) {
+	t.Parallel()
+	const emptyList = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`
+	for _, tc := range []struct {
+		name     string
+		start    func(testing.TB) *testRegistry
+		fallback bool
+		fault    func(old string) faultFunc
+		wantIn   []string
+	}{{
+		name:     "fallback tag refused",
+		start:    func(tb testing.TB) *testRegistry { return newRegistry(tb, registryOptions{}) },
+		fallback: true,
+		fault: func(string) faultFunc {
+			return func(r *http.Request) (int, http.Header, string, bool) {
+				if isManifestPut(r) && strings.Contains(r.URL.Path, "/manifests/sha256-") {
+					return http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}},
+						`{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"unsupported manifest media type: application/vnd.oci.image.index.v1+json"}]}`, true
+				}
+				return 0, nil, "", false
+			}
+		},
+		wantIn: []string{"writing fallback tag sha256-", "MANIFEST_INVALID", "unsupported manifest media type"},
+	}, {
+		name:  "referrers API does not list it",
+		start: newOlaregRegistry,
+		fault: func(string) faultFunc {
+			// The new digest is that of the manifest put at 1.0; its
+			// list comes back empty.
+			var written atomic.Value
+			return func(r *http.Request) (int, http.Header, string, bool) {
+				if isManifestPut(r) && strings.HasSuffix(r.URL.Path, "/manifests/1.0") {
+					body, _ := io.ReadAll(r.Body)
+					r.Body = io.NopCloser(bytes.NewReader(body))
+					written.Store(sha256Digest(body))
+				}
+				if d, ok := written.Load().(string); ok && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/referrers/"+d) {
+					return http.StatusOK, http.Header{"Content-Type": {"application/vnd.oci.image.index.v1+json"}}, emptyList, true
+				}
+				return 0, nil, "", false
+			}
+		},
+		wantIn: []string{"which the referrers API does not list under", "nothing finds it from the new digest"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := tc.start(t)
+			c := pushImageWithReferrers(t, reg, tc.fallback)
+			reg.proxy.inject(tc.fault(c.old))
+
+			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "carry"})
+			reg.proxy.log(t, "requests of the run")
+			expectExit(t, res, 1)
+			newDigest := reg.digestOf(t, "app:1.0")
+			msg := expectErrorMentions(t, res, append([]string{"could not carry 1 referrer of " + c.old + " over to " + newDigest}, tc.wantIn...)...)
+			if strings.Contains(msg, "could not carry 0") {
+				t.Errorf("error %q counts nothing as not carried", msg)
+			}
+			if anyContainsAll(res.commandLines("notice"), []string{"carried 1 referrer"}) {
+				t.Errorf("a notice says the SBOM was carried:\n%s", res.Stdout)
+			}
+			if newDigest == c.old || res.Outputs["digest"] != newDigest {
+				t.Errorf("digest output = %q, app:1.0 = %s (was %s); want the digest written", res.Outputs["digest"], newDigest, c.old)
+			}
+			result := res.results(t)[0]
+			if e, _ := result["error"].(string); !strings.Contains(e, "could not carry 1 referrer") {
+				t.Errorf("results error = %q, want it to say the SBOM could not be carried", e)
+			}
+			expectReferrers(t, result, c.want)
+		})
+	}
 }

@@ -374,13 +374,14 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	}
 	lookUps.Wait()
 	warnLookups(deps.Log, j.Source.String(), l.failed)
+	var carryErr error
 	if carry {
-		carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun)
+		carryErr = carryError(j, p, carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun))
 	}
 	for _, s := range l.subjects {
 		warnOrphans(deps.Log, j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun)
 	}
-	return l.all(), nil
+	return l.all(), carryErr
 }
 
 // writeError describes a failed write, unless it is a *WrittenError,
