@@ -458,3 +458,36 @@ func TestReferrersCarryNotFindable(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenExpiresDuringStream: a layer streamed to another registry
+// whose token expires at the upload's PUT. A stream cannot be sent again
+// as it is: the copy starts over from a new read and a new upload, with
+// the fresh token, and the run succeeds.
+func TestTokenExpiresDuringStream(t *testing.T) {
+	t.Parallel()
+	secret := randomSecret(t)
+	authority := newTokenAuthority(t, "writer", secret, grantAll)
+	src, dst := newRegistry(t, registryOptions{}), newRegistry(t, registryOptions{token: authority})
+	im := packImage(t, 1)
+	old := src.push(t, "app:1.0", im)
+	layer := im.layers[0].digest
+	var expired atomic.Int64
+	dst.proxy.inject(authority.and(func(r *http.Request) (int, http.Header, string, bool) {
+		if r.Method == http.MethodPut && r.URL.Query().Get("digest") == layer && tokenNumber(r) == 1 {
+			expired.Add(1)
+			return authority.expired(r)
+		}
+		return 0, nil, "", false
+	}))
+
+	res := runAction(t, map[string]string{"image": src.ref("app:1.0"), "platform": "linux/amd64", "tag": dst.ref("app:1.0"), "username": "writer", "password": secret})
+	dst.proxy.log(t, "requests to the target registry")
+	expectExit(t, res, 0)
+	expectNoErrors(t, res)
+	if expired.Load() == 0 {
+		t.Fatalf("no layer upload carried the first token; the expiry was not exercised")
+	}
+	newDigest := dst.digestOf(t, "app:1.0")
+	expectOutputs(t, res, imageOutputs(dst.ref("app"), old, newDigest, true, "linux/amd64"))
+	expectPatched(t, dst, "app", "app:1.0", im, platformMembers("linux/amd64"), packExact(im))
+}

@@ -444,6 +444,39 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 		loc = l
 	}
 	mountDeclined := loc != ""
+	var err error
+	// A stream cannot be sent again: when the upload fails after the
+	// transport's own retries (a token that expired mid-stream, whose
+	// fresh token the auth transport resends with a spent body; a
+	// session the registry lost), it starts over once, from a new read
+	// and a new upload.
+	for attempt := 0; attempt < 2; attempt++ {
+		if attempt > 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			loc = ""
+		}
+		if err = r.streamBlob(ctx, from, desc, loc); err == nil {
+			break
+		}
+		var re *Error
+		if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && !re.Unauthorized() {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if mountDeclined {
+		declined(ctx, desc)
+	}
+	return nil
+}
+
+// streamBlob streams blob desc of from into the upload at loc, or a new
+// one when loc is "".
+func (r *Repository) streamBlob(ctx context.Context, from *Repository, desc v1.Descriptor, loc string) error {
 	rc, err := from.OpenBlob(ctx, desc.Digest)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
@@ -457,9 +490,6 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 	}
 	if err != nil {
 		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
-	}
-	if mountDeclined {
-		declined(ctx, desc)
 	}
 	return nil
 }
