@@ -188,7 +188,7 @@ func TestRateLimitUsedUp(t *testing.T) {
 // for its images once no request has succeeded for the budget
 // (SET_IMAGE_PLATFORM_REGISTRY_BUDGET, 3 s here), naming it, with the
 // outputs of the image that was done; each retry the log announces is
-// made.
+// made, counted against the 10 attempts of a request answered 429.
 func TestRegistryBudget(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -236,8 +236,8 @@ func TestRegistryBudget(t *testing.T) {
 				t.Errorf("GET %s sent %d times, log announces %d retries; want one more request than retries", stuck, asked, retries)
 			}
 			for _, l := range res.logLines() {
-				if strings.Contains(l, "retrying") && !strings.Contains(l, " of 5)") {
-					t.Errorf("retry line %q does not count against 5 attempts", l)
+				if strings.Contains(l, "retrying") && !strings.Contains(l, " of 10)") {
+					t.Errorf("retry line %q does not count against the 10 attempts of a request answered 429", l)
 				}
 			}
 		})

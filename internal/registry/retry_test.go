@@ -91,7 +91,8 @@ func TestRetryTransport(t *testing.T) {
 		{"429 with Retry-After capped", []http.HandlerFunc{status(429, "3600")}, 200, 2, []time.Duration{MaxRetryAfter}},
 		{"reset", []http.HandlerFunc{reset}, 200, 2, []time.Duration{-1}},
 		{"404 is final", []http.HandlerFunc{status(404, "")}, 404, 1, nil},
-		{"throttled to the last attempt", repeat(status(429, "1"), 5), 429, 5, []time.Duration{time.Second, time.Second, time.Second, time.Second}},
+		{"throttled more often than other failures", repeat(status(429, "1"), 7), 200, 8, []time.Duration{time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second}},
+		{"throttled to the last attempt", repeat(status(429, "1"), 10), 429, 10, []time.Duration{time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second, time.Second}},
 		{"throttled without Retry-After", []http.HandlerFunc{status(429, "")}, 200, 2, []time.Duration{-1}},
 		{"gives up after the last attempt", []http.HandlerFunc{status(502, ""), status(502, ""), status(502, ""), status(502, ""), status(502, "")}, 502, 5, []time.Duration{-1, -1, -1, -1}},
 	}
@@ -207,7 +208,7 @@ func TestRegistryBudget(t *testing.T) {
 		t.Fatalf("RoundTrip() = %v, want a *BudgetError after 2m failing, with a retry in 1m to come", err)
 	}
 	// Attempts at 0, 1m and 2m; the retry at 3m would pass 2m30s.
-	if calls.Load() != 3 || len(logs) != 2 || !strings.Contains(logs[1], "attempt 3 of 5") {
+	if calls.Load() != 3 || len(logs) != 2 || !strings.Contains(logs[1], "attempt 3 of 10") {
 		t.Errorf("requests = %d, logs = %q; want 3 requests, each retry logged", calls.Load(), logs)
 	}
 	mu.Lock()
