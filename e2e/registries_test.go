@@ -95,12 +95,19 @@ func TestPrivateTokenService(t *testing.T) {
 	secret := randomSecret(t)
 	im := packImage(t, 1)
 
-	t.Run("loopback registry", func(t *testing.T) {
-		t.Parallel()
+	// start is a registry whose token service has an address of its
+	// own, another port of 127.0.0.1, with im as app:1.0.
+	start := func(t *testing.T) (*testRegistry, *tokenAuthority) {
 		authority := newTokenAuthority(t, "writer", secret, grantAll)
 		authority.separate = true
 		reg := newRegistry(t, registryOptions{token: authority})
 		reg.push(t, "app:1.0", im)
+		return reg, authority
+	}
+
+	t.Run("loopback registry", func(t *testing.T) {
+		t.Parallel()
+		reg, authority := start(t)
 		res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "username": "writer", "password": secret})
 		reg.proxy.log(t, "requests of the run")
 		expectExit(t, res, 0)
@@ -112,10 +119,7 @@ func TestPrivateTokenService(t *testing.T) {
 	})
 	t.Run("registry by a public name", func(t *testing.T) {
 		t.Parallel()
-		authority := newTokenAuthority(t, "writer", secret, grantAll)
-		authority.separate = true
-		reg := newRegistry(t, registryOptions{token: authority})
-		reg.push(t, "app:1.0", im)
+		reg, authority := start(t)
 		// registry.test resolves nowhere: the proxy, as HTTP_PROXY,
 		// takes its requests to the registry.
 		proxy := "http://" + reg.proxy.host

@@ -247,6 +247,27 @@ func (a *tokenAuthority) expired(r *http.Request) (int, http.Header, string, boo
 	return http.StatusUnauthorized, h, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}` + "\n", true
 }
 
+// requestAs sends method to url asking for a Docker manifest, with the
+// Authorization header auth unless it is empty, and returns the answer,
+// its body closed.
+func requestAs(t *testing.T, method, url, auth string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", dockerManifest)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
 // TestTokenAuthority checks the registry the tests below rely on: without
 // a token Distribution challenges with the authority's realm; a token for
 // pull reads but does not write; a token for push writes.
@@ -259,21 +280,7 @@ func TestTokenAuthority(t *testing.T) {
 	base := "http://" + reg.proxy.host
 
 	do := func(t *testing.T, method, path, auth string) *http.Response {
-		t.Helper()
-		req, err := http.NewRequest(method, base+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", dockerManifest)
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
+		return requestAs(t, method, base+path, auth)
 	}
 	resp := do(t, http.MethodGet, "/v2/app/manifests/1.0", "")
 	if want := fmt.Sprintf(`Bearer realm=%q,service=%q,scope="repository:app:pull"`, pullOnly.realm, tokenAudience); resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), want) {
