@@ -174,7 +174,7 @@ func TestCarryReferrers(t *testing.T) {
 		}
 		wantBody := strings.Replace(string(fx.sbomImage.manifest()), subject, newSubject, 1)
 		wantBody = strings.Replace(wantBody, `"size":`+strconv.Itoa(fx.subjectSize)+`}`, `"size":`+strconv.Itoa(len(next.manifest()))+`}`, 1)
-		if diff := cmp.Diff(wantBody, string(moved[0].Manifest)); diff != "" {
+		if diff := cmp.Diff(wantBody, string(moved[0].To.Manifest)); diff != "" {
 			t.Errorf("carried SBOM (-want +got):\n%s", diff)
 		}
 		wantWrites := 1 // the SBOM

@@ -38,6 +38,11 @@ type registryOptions struct {
 	// allowURLs are patterns of the layer urls a manifest may carry (for
 	// non-distributable layers); Distribution accepts none by default.
 	allowURLs []string
+	// token, when set, puts the registry behind the proxy under
+	// Distribution's own token auth (`auth: token`), trusting tokens the
+	// authority signs; the fixtures use a second, open instance on the
+	// same storage (on disk) at host.
+	token *tokenAuthority
 }
 
 // newRegistry starts a fresh registry and its proxy; both stop with tb.
@@ -52,7 +57,7 @@ func newRegistry(tb testing.TB, opts registryOptions) *testRegistry {
 		},
 		Catalog: configuration.Catalog{MaxEntries: 100},
 	}
-	if opts.onDisk {
+	if opts.onDisk || opts.token != nil {
 		cfg.Storage["filesystem"] = configuration.Parameters{"rootdirectory": tb.TempDir()}
 	} else {
 		cfg.Storage["inmemory"] = configuration.Parameters{}
@@ -81,6 +86,9 @@ func newRegistry(tb testing.TB, opts registryOptions) *testRegistry {
 	srv := httptest.NewServer(app)
 	tb.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
+	if opts.token != nil {
+		return opts.token.front(tb, cfg, host)
+	}
 	return &testRegistry{host: host, proxy: newRecordingProxy(tb, srv.URL), auth: auth}
 }
 

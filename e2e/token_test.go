@@ -279,20 +279,11 @@ func TestTokenService(t *testing.T) {
 	}
 	get := func(t *testing.T, method, path, tok string) *http.Response {
 		t.Helper()
-		req, err := http.NewRequest(method, base+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", dockerManifest)
+		auth := ""
 		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
+			auth = "Bearer " + tok
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
+		return requestAs(t, method, base+path, auth)
 	}
 
 	wantChallenge := fmt.Sprintf(`Bearer realm="%s/token",service="bench",scope="repository:app:pull"`, base)

@@ -79,7 +79,7 @@ func Markdown(cfg *engine.Config, o *engine.Outcome) string {
 	results := o.Results
 	var b strings.Builder
 	if o.Throttled > 0 {
-		fmt.Fprintf(&b, "The registries answered 429 Too Many Requests %d times; the run slowed down and retried.\n\n", o.Throttled)
+		fmt.Fprintf(&b, "The registries answered 429 Too Many Requests %d times; the run lowered its requests in flight to them for a while.\n\n", o.Throttled)
 	}
 	if cfg.Mode == engine.Check {
 		expected := "os and architecture set"

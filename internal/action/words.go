@@ -14,8 +14,8 @@ var words = engine.Words{Hints: hints, Fix: fix}
 // hints word the core's hints. A %s stands for the repository.
 var hints = engine.HintWords{
 	engine.HintInsecure:    "; set `insecure: true` if this registry really speaks plain HTTP",
-	engine.HintPushGitHub:  "; the credentials may not push to %s: give the job `permissions: packages: write` (for github-token), or a token with write:packages, and make sure the package grants this repository write access",
-	engine.HintPush:        "; the credentials may not push to %s: use username and password of an account with push rights",
+	engine.HintPushGitHub:  "; the credentials can read %s but not write to it: give the job `permissions: packages: write` (for github-token), or a token with write:packages, and make sure the package grants this repository write access",
+	engine.HintPush:        "; the credentials can read %s but not write to it: use username and password of an account with push rights",
 	engine.HintCredentials: "; the registry refused the username and password given for %s: check them, and that the account can read the repository",
 	engine.HintReadGitHub:  "; the registry refused access to %s: set username and password, or give the job `permissions: packages: read` for github-token",
 	engine.HintRead:        "; the registry refused access to %s: set username and password",

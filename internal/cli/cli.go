@@ -80,7 +80,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&in.Referrers, "referrers", "warn", "what to do about signatures, attestations and SBOMs of a digest that changes: warn, fail or carry")
 	fs.StringVar(&in.Username, "username", "", "registry user (with --password-stdin)")
 	fs.BoolVar(&passwordStdin, "password-stdin", false, "read the registry password from standard input")
-	fs.BoolVar(&asJSON, "json", false, "print only the results JSON array on standard output")
+	fs.BoolVar(&asJSON, "json", false, "print only the results JSON array on standard output (with --plan, the matrix)")
 	fs.BoolVar(&demo, "demo", false, "run against a registry started on loopback with a sample image")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -94,7 +94,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 	// error.
 	results := []engine.Result{}
 	jsonOut := asJSON || err != nil && (slices.Contains(args, "--json") || slices.Contains(args, "-json"))
-	if jsonOut && !showVersion && !demo && !errors.Is(err, flag.ErrHelp) {
+	// With --plan it holds the matrix alone, and only once there is one.
+	if jsonOut && !planOnly && !showVersion && !demo && !errors.Is(err, flag.ErrHelp) {
 		defer func() { printJSON(env, results) }()
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -137,8 +138,10 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return report(env, err)
 	}
+	// Standard output is for what a pipe reads: with --json or --plan the
+	// logs, progress and summary lines go to standard error.
 	logw := env.Stdout
-	if asJSON {
+	if asJSON || planOnly {
 		logw = env.Stderr
 	}
 	o, err := engine.Run(ctx, cfg, engine.Deps{
@@ -157,7 +160,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 			return report(env, err)
 		}
 	}
-	if planOnly && !asJSON {
+	if planOnly {
 		fmt.Fprintln(env.Stdout, o.Matrix)
 	}
 	return o.Failed()

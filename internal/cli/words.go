@@ -15,8 +15,8 @@ var words = engine.Words{Hints: hints, Fix: fix, Input: flagName}
 // hints word the core's hints. A %s stands for the repository.
 var hints = engine.HintWords{
 	engine.HintInsecure:    "; pass --insecure if this registry really speaks plain HTTP",
-	engine.HintPushGitHub:  "; the credentials may not push to %s: set GITHUB_TOKEN to a token with write:packages (in a workflow, give the job `permissions: packages: write`), and make sure the package grants this repository write access",
-	engine.HintPush:        "; the credentials may not push to %s: log in, or pass --username and --password-stdin, with an account that has push rights",
+	engine.HintPushGitHub:  "; the credentials can read %s but not write to it: set GITHUB_TOKEN to a token with write:packages (in a workflow, give the job `permissions: packages: write`), and make sure the package grants this repository write access",
+	engine.HintPush:        "; the credentials can read %s but not write to it: log in, or pass --username and --password-stdin, with an account that has push rights",
 	engine.HintCredentials: "; the registry refused the --username and password given for %s: check them, and that the account can read the repository",
 	engine.HintReadGitHub:  "; the registry refused access to %s: log in, pass --username and --password-stdin, or set GITHUB_TOKEN",
 	engine.HintRead:        "; the registry refused access to %s: log in, or pass --username and --password-stdin",
@@ -55,10 +55,11 @@ func fix(f plan.Fix) string {
 func flagName(input string) string {
 	switch input {
 	case "image":
-		return "IMAGE"
+		// With InputError.Arg, the image argument itself is named.
+		return "argument"
 	case "password":
 		return "--password-stdin"
-	case engine.StallTimeoutEnv:
+	case engine.StallTimeoutEnv, engine.RegistryBudgetEnv:
 		return input
 	}
 	return "--" + input

@@ -52,7 +52,7 @@ func TestWordsHints(t *testing.T) {
 
 func TestFlagName(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"tag": "--tag", "platform": "--platform", "password": "--password-stdin", "image": "IMAGE", engine.StallTimeoutEnv: engine.StallTimeoutEnv} {
+	for in, want := range map[string]string{"tag": "--tag", "platform": "--platform", "password": "--password-stdin", "image": "argument", engine.StallTimeoutEnv: engine.StallTimeoutEnv} {
 		if got := flagName(in); got != want {
 			t.Errorf("flagName(%q) = %q, want %q", in, got, want)
 		}

@@ -35,11 +35,13 @@ func applyPlan(ctx context.Context, deps Deps, src, dst *registry.Repository, j 
 		guard = checkTag(ctx, dst, tag)
 	}
 	blobs := w.Blobs(otherRepo)
-	if err := each(ctx, len(blobs), func(ctx context.Context, i int) error {
+	blobCtx, declined := watchMounts(ctx)
+	if err := each(blobCtx, len(blobs), func(ctx context.Context, i int) error {
 		return putBlob(ctx, src, dst, blobs[i], !sameTarget(j))
 	}); err != nil {
 		return err
 	}
+	declined.notice(deps.Log, from, to)
 	if guard != nil {
 		if done, err := guard.settle(p.PreviousDigest, w.Top.Digest); done || err != nil {
 			return err
@@ -69,10 +71,14 @@ func noticeCopies(log Logger, from, to name.Repository, w *plan.Writes) {
 		for i, d := range w.Foreign {
 			ds[i] = d.String()
 		}
-		log.Notice(fmt.Sprintf("%s: %d non-distributable (foreign) layers are not copied, as their manifest says clients fetch them from their urls: %s", to.Name(), len(ds), strings.Join(ds, ", ")))
+		verb := "are"
+		if len(ds) == 1 {
+			verb = "is"
+		}
+		log.Notice(fmt.Sprintf("%s: %s %s not copied, as the manifest says clients fetch them from their urls: %s", to.Name(), count(len(ds), "non-distributable (foreign) layer"), verb, strings.Join(ds, ", ")))
 	}
 	if from.RegistryStr() != to.RegistryStr() {
-		log.Notice(fmt.Sprintf("%s is another registry than %s: streaming %d blobs (%s) across", to.RegistryStr(), from.RegistryStr(), len(w.Copies), humanBytes(w.CopySize())))
+		log.Notice(fmt.Sprintf("%s is another registry than %s: streaming %s (%s) across", to.RegistryStr(), from.RegistryStr(), count(len(w.Copies), "blob"), humanBytes(w.CopySize())))
 	}
 }
 

@@ -56,6 +56,9 @@ type Input struct {
 	Referrers string
 	// StallTimeout bounds a request without progress; zero is the default.
 	StallTimeout time.Duration
+	// RegistryBudget bounds the time a registry may go with no request
+	// succeeding; zero is the default.
+	RegistryBudget time.Duration
 	// Concurrency caps the images worked at once; Shards the lists of a
 	// plan's matrix. Zero is the default; ParseCount reads them.
 	Concurrency, Shards int
@@ -83,6 +86,9 @@ type Config struct {
 	Referrers ReferrerPolicy
 	// StallTimeout bounds a request without progress; zero is the default.
 	StallTimeout time.Duration
+	// RegistryBudget bounds the time a registry may go with no request
+	// succeeding; zero is the default.
+	RegistryBudget time.Duration
 }
 
 // Credentials are what the inputs give for authentication.
@@ -132,10 +138,19 @@ type InputError struct {
 	// As is how the front door names the input ("--tag", Words.Input);
 	// empty says "input NAME".
 	As string
+	// Arg is the one image line the error is about, if any: a front door
+	// that names the input by As names that line, not a placeholder.
+	Arg string
 }
 
 func (e *InputError) Error() string {
-	if e.As != "" {
+	switch {
+	case e.As != "" && e.Arg != "" && strings.Contains(e.Err.Error(), strconv.Quote(e.Arg)):
+		// The message names the argument itself.
+		return e.Err.Error()
+	case e.As != "" && e.Arg != "":
+		return fmt.Sprintf("%s %q: %v", e.As, e.Arg, e.Err)
+	case e.As != "":
 		return fmt.Sprintf("%s: %v", e.As, e.Err)
 	}
 	return fmt.Sprintf("input %s: %v", e.Input, e.Err)
@@ -147,7 +162,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 // NewConfig validates in and resolves every image's target.
 func NewConfig(in Input) (*Config, error) {
-	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout,
+	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout, RegistryBudget: in.RegistryBudget,
 		Concurrency: cmp.Or(in.Concurrency, sweep.DefaultConcurrency), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
 	if c.Concurrency < 1 || c.Concurrency > sweep.MaxConcurrency {
 		return nil, &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errConcurrency)}
@@ -212,14 +227,14 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		if sweep.IsPattern(s) {
 			p, err := sweep.ParsePattern(s, opts...)
 			if err != nil {
-				return nil, nil, &InputError{Input: "image", Err: err}
+				return nil, nil, &InputError{Input: "image", Err: err, Arg: s}
 			}
 			c.Patterns = append(c.Patterns, Pattern{p, len(refs)})
 			continue
 		}
 		ref, err := name.ParseReference(s, opts...)
 		if err != nil {
-			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err)}
+			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err), Arg: s}
 		}
 		repo = ref.Context().String()
 		// The same image twice would be worked twice at once, racing to
@@ -391,14 +406,27 @@ func ParseCount(s string) (int, error) {
 // for tests that provoke stalls.
 const StallTimeoutEnv = "SET_IMAGE_PLATFORM_STALL_TIMEOUT"
 
+// RegistryBudgetEnv names the environment variable, read with
+// StallTimeoutEnv, that sets Input.RegistryBudget (a Go duration such as
+// 30m): how long a registry may answer with no request succeeding (429s,
+// 5xx, resets, stalls) before the run gives it up. It is for a registry
+// known to recover slowly, and for tests.
+const RegistryBudgetEnv = "SET_IMAGE_PLATFORM_REGISTRY_BUDGET"
+
 // ParseStallTimeout parses the value of StallTimeoutEnv; empty is zero.
 func ParseStallTimeout(s string) (time.Duration, error) {
+	return parseDurationEnv(StallTimeoutEnv, s)
+}
+
+// parseDurationEnv parses the value s of the environment variable name,
+// a positive Go duration; empty is zero.
+func parseDurationEnv(name, s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, &InputError{Input: StallTimeoutEnv, Err: fmt.Errorf("parsing duration %q: want a positive Go duration such as 30s", s)}
+		return 0, &InputError{Input: name, Err: fmt.Errorf("parsing duration %q: want a positive Go duration such as 30s", s)}
 	}
 	return d, nil
 }

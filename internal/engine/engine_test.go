@@ -238,7 +238,7 @@ func TestRunAcrossRegistries(t *testing.T) {
 	if results[0].Err != nil {
 		t.Fatalf("Run() = %v\n%s", results[0].Err, rec)
 	}
-	for _, want := range []string{"1 non-distributable (foreign) layers are not copied", "is another registry than " + src.host + ": streaming 1 blobs"} {
+	for _, want := range []string{"1 non-distributable (foreign) layer is not copied", "is another registry than " + src.host + ": streaming 1 blob ("} {
 		if !rec.logged("notice: ", want) {
 			t.Errorf("Run() logged no notice %q:\n%s", want, rec)
 		}
@@ -267,5 +267,13 @@ func TestFailedAndFromEnv(t *testing.T) {
 	env[StallTimeoutEnv] = "30s"
 	if err := FromEnv(func(k string) string { return env[k] }, &in); err != nil || in.StallTimeout.String() != "30s" {
 		t.Errorf("FromEnv(stall 30s) = %v, %s; want 30s", err, in.StallTimeout)
+	}
+	env[RegistryBudgetEnv] = "-1m"
+	if err := FromEnv(func(k string) string { return env[k] }, &in); !errors.As(err, &ie) || ie.Input != RegistryBudgetEnv {
+		t.Errorf("FromEnv(budget -1m) = %v, want an *InputError for %s", err, RegistryBudgetEnv)
+	}
+	env[RegistryBudgetEnv] = "20m"
+	if err := FromEnv(func(k string) string { return env[k] }, &in); err != nil || in.RegistryBudget.String() != "20m0s" {
+		t.Errorf("FromEnv(budget 20m) = %v, %s; want 20m0s", err, in.RegistryBudget)
 	}
 }

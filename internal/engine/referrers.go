@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
@@ -306,9 +307,11 @@ func orphanWarning(source, repository string, s subjectReferrers, rs []referrers
 	return msg + "; sign, attest or attach " + them(len(rs)) + " again for the new digest"
 }
 
-// carryAll re-points each subject's carriable referrers to its new digest
-// in dst and says what moved; what could not move is a warning.
-func carryAll(ctx context.Context, deps Deps, dst referrers.Target, source string, l lookups, dryRun bool) {
+// carryAll carries the unsigned artifacts of each subject that changed
+// over to its new digest, and returns what could not be carried, one line
+// per subject.
+func carryAll(ctx context.Context, deps Deps, dst referrers.Target, source string, l lookups, dryRun bool) []string {
+	var failed []string
 	for _, s := range l.subjects {
 		if len(s.carry) == 0 {
 			continue
@@ -321,14 +324,57 @@ func carryAll(ctx context.Context, deps Deps, dst referrers.Target, source strin
 		moved, err := referrers.Carry(ctx, dst, s.carry, s.New, s.Size, s.found.API)
 		if len(moved) > 0 {
 			deps.Log.Notice(fmt.Sprintf("%s: carried %s of %s over to %s", source, count(len(moved), "referrer"), s.Old, s.New))
-			for i, m := range moved {
-				deps.Log.Info(fmt.Sprintf("  %s %s, now %s (%s)", referrers.Classify(m).Kind, s.carry[i].Digest, m.Digest, foundBy(m)))
+			for _, m := range moved {
+				deps.Log.Info(fmt.Sprintf("  %s %s, now %s (%s)", referrers.Classify(m.To).Kind, m.From.Digest, m.To.Digest, foundBy(m.To)))
 			}
 		}
-		if err != nil {
-			deps.Log.Warning(fmt.Sprintf("%s: could not carry %s of %s over to %s: %v", source, count(len(s.carry)-len(moved), "referrer"), s.Old, s.New, err))
+		if err == nil {
+			continue
+		}
+		failed = append(failed, fmt.Sprintf("could not carry %s of %s over to %s: %v", count(len(s.carry)-len(moved), "referrer"), s.Old, s.New, err))
+		carried := map[v1.Hash]bool{}
+		for _, m := range moved {
+			carried[m.From.Digest] = true
+		}
+		for _, r := range s.carry {
+			if !carried[r.Digest] {
+				deps.Log.Info(fmt.Sprintf("  not carried: %s %s", referrers.Classify(r).Kind, r.Digest))
+			}
 		}
 	}
+	return failed
+}
+
+// CarryError is referrers: carry failing to carry some artifacts after
+// the image was written: the image fails, and the target holds what was
+// written.
+type CarryError struct {
+	Written *WrittenError
+	// Failed says, per subject, what could not be carried and why.
+	Failed []string
+}
+
+func (e *CarryError) Error() string {
+	verb := "now points at"
+	if e.Written.ByDigest {
+		verb = "now holds"
+	}
+	return fmt.Sprintf("%s %s %s, but referrers: %s", e.Written.Target, verb, e.Written.Digest, strings.Join(e.Failed, "; "))
+}
+
+// Unwrap makes the result keep what was written.
+func (e *CarryError) Unwrap() error { return e.Written }
+
+// carryError is the error of job j written as p when failed is not empty.
+func carryError(j Job, p *plan.Plan, failed []string) error {
+	if len(failed) == 0 {
+		return nil
+	}
+	w := &WrittenError{Target: j.Target.String(), Digest: p.Digest}
+	if _, ok := j.Target.(name.Digest); ok {
+		w.Target, w.ByDigest = j.Target.Context().Name(), true
+	}
+	return &CarryError{Written: w, Failed: failed}
 }
 
 // errOrphans reports whether l would orphan anything, or could not tell.

@@ -184,7 +184,7 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	warnInterrupted(deps.Log, stop)
 	out := &Outcome{Results: results, Throttled: throttled(), mode: cfg.Mode}
 	if out.Throttled > 0 {
-		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight, waited as asked and retried", out.Throttled))
+		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight to them for a while", out.Throttled))
 	}
 	if cfg.Mode == Plan {
 		out.Matrix = matrix(us, jobs, results, cfg.Shards, deps.Log)
@@ -261,6 +261,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 				UserAgent:    deps.UserAgent,
 				Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
 				StallTimeout: cfg.StallTimeout,
+				Budget:       cfg.RegistryBudget,
 				// Each image has a request or two in flight at once.
 				MaxRequests: 2 * cfg.Concurrency,
 				SeenToken:   seenToken,
@@ -326,6 +327,9 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		return r, p
 	}
 	r.Referrers, r.Err = write(ctx, cfg, deps, from, to, j, p, copyAll, func() bool { return proceed(p) })
+	if r.Err == nil && !cfg.DryRun {
+		noticeUntagged(deps.Log, deps.Words, j, r.Digest)
+	}
 	return r, p
 }
 
@@ -423,13 +427,14 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	lookUps.Wait()
 	warnLookups(deps.Log, j.Source.String(), l.failed)
 	noticeForeign(deps.Log, j.Source.String(), l)
+	var carryErr error
 	if carry {
-		carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun)
+		carryErr = carryError(j, p, carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun))
 	}
 	for _, s := range l.subjects {
 		warnOrphans(deps.Log, j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun)
 	}
-	return l.all(), nil
+	return l.all(), carryErr
 }
 
 // writeError describes a failed write, unless it is a *WrittenError,

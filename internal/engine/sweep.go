@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -54,7 +55,12 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		return ts, err
 	})
 	if err != nil {
-		return nil, &InputError{Input: "image", Err: err}
+		ie := &InputError{Input: "image", Err: err}
+		var nm *sweep.NoMatchError
+		if errors.As(err, &nm) {
+			ie.Arg = nm.Pattern
+		}
+		return nil, ie
 	}
 	seen := map[string]bool{}
 	for _, j := range cfg.Jobs {

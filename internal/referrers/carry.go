@@ -5,7 +5,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -79,13 +81,19 @@ type Target interface {
 	PutManifest(ctx context.Context, ref string, body []byte, mediaType string) error
 }
 
+// Moved is a referrer carried over: From as it was found, To as it now
+// is, referring to the new subject.
+type Moved struct{ From, To Referrer }
+
 // Carry pushes each of rs (referrers of one old subject that CanCarry
 // allows) again with its subject set to subject, a manifest of size bytes,
 // in dst. Where the registry has no referrers API (api false) the fallback
 // tag of subject is then written once, listing them next to what it listed
-// before. It returns the carried referrers as they now are; on an error,
-// those carried before it.
-func Carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size int64, api bool) ([]Referrer, error) {
+// before. A referrer counts as carried only when it can then be found from
+// subject (listed by the referrers API, or by the fallback tag): a push
+// that nothing lists under the new digest carried nothing. It returns the
+// carried referrers, and an error saying why the others were not.
+func Carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size int64, api bool) ([]Moved, error) {
 	var index []byte
 	if !api && len(rs) > 0 {
 		_, b, _, err := dst.GetManifest(ctx, FallbackTag(subject))
@@ -94,18 +102,58 @@ func Carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size
 		}
 		index = b
 	}
-	carried, err := carry(ctx, dst, rs, subject, size, api, &index)
-	if index != nil && len(carried) > 0 {
+	pushed, err := carry(ctx, dst, rs, subject, size, api, &index)
+	if index != nil && len(pushed) > 0 {
 		// Written after a failure too: what was pushed is then listed.
 		if werr := dst.PutManifest(ctx, FallbackTag(subject), index, string(types.OCIImageIndex)); werr != nil && err == nil {
 			err = fmt.Errorf("writing fallback tag %s: %w", FallbackTag(subject), werr)
 		}
 	}
-	return carried, err
+	if len(pushed) == 0 {
+		return nil, err
+	}
+	return findable(ctx, dst, pushed, subject, api, err)
 }
 
-func carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size int64, api bool, index *[]byte) ([]Referrer, error) {
-	var out []Referrer
+// findable keeps the pushed referrers that dst lists under subject, by
+// the referrers API or else by the fallback tag; err, the carry's own
+// error if any, is returned, or one that says why the rest are not
+// listed.
+func findable(ctx context.Context, dst Target, pushed []Moved, subject v1.Hash, api bool, err error) ([]Moved, error) {
+	where := "fallback tag " + FallbackTag(subject)
+	var entries []descriptor
+	var lerr error
+	if api {
+		where = "referrers API"
+		entries, _, lerr = listAPI(ctx, dst, subject)
+	} else {
+		entries, lerr = listFallback(ctx, dst, subject)
+	}
+	if lerr != nil {
+		// Not known to be findable: not counted as carried.
+		return nil, errors.Join(err, fmt.Errorf("checking that the %s lists the pushed referrers: %w", where, lerr))
+	}
+	listed := map[string]bool{}
+	for _, e := range entries {
+		listed[e.Digest] = true
+	}
+	var out []Moved
+	var lost []string
+	for _, m := range pushed {
+		if listed[m.To.Digest.String()] {
+			out = append(out, m)
+		} else {
+			lost = append(lost, m.To.Digest.String())
+		}
+	}
+	if len(lost) > 0 && err == nil {
+		err = fmt.Errorf("pushed %s, which the %s does not list under %s: nothing finds it from the new digest", strings.Join(lost, ", "), where, subject)
+	}
+	return out, err
+}
+
+func carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size int64, api bool, index *[]byte) ([]Moved, error) {
+	var out []Moved
 	for _, r := range rs {
 		body, d, err := Repoint(r, subject, size)
 		if err != nil {
@@ -121,7 +169,7 @@ func carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size
 				return out, err
 			}
 		}
-		out = append(out, moved)
+		out = append(out, Moved{From: r, To: moved})
 	}
 	return out, nil
 }

@@ -183,56 +183,72 @@ type indexDoc struct {
 }
 
 func (f *finder) viaAPI() {
-	const what = "referrers API"
-	var entries []descriptor
-	page, seen := "", map[string]bool{}
-	for n := 0; ; n++ {
-		if n == MaxPages {
-			f.add(nil, what, fmt.Errorf("more than %d pages", MaxPages))
-			break
-		}
-		body, next, err := f.src.ReferrersPage(f.ctx, f.subject, page)
-		if errors.Is(err, ErrNoAPI) {
-			return
-		}
-		if err != nil {
-			f.add(nil, what, err)
-			break
-		}
-		f.mu.Lock()
-		f.api = true
-		f.mu.Unlock()
-		var idx indexDoc
-		if err := json.Unmarshal(body, &idx); err != nil {
-			f.add(nil, what, fmt.Errorf("reading the list: %w", err))
-			break
-		}
-		entries = append(entries, idx.Manifests...)
-		if next == "" || seen[next] {
-			break
-		}
-		seen[next], page = true, next
+	entries, api, err := listAPI(f.ctx, f.src, f.subject)
+	if !api && err == nil {
+		return
+	}
+	f.mu.Lock()
+	f.api = f.api || api
+	f.mu.Unlock()
+	if err != nil {
+		f.add(nil, "referrers API", err)
 	}
 	f.readListed(entries, ByReferrersAPI, "the referrers API")
 }
 
+// listAPI reads every page of the referrers API's list for subject; api
+// is false (and err nil) when the registry has no referrers API. On an
+// error, the entries of the pages read before it.
+func listAPI(ctx context.Context, src Source, subject v1.Hash) (entries []descriptor, api bool, err error) {
+	page, seen := "", map[string]bool{}
+	for n := 0; ; n++ {
+		if n == MaxPages {
+			return entries, api, fmt.Errorf("more than %d pages", MaxPages)
+		}
+		body, next, err := src.ReferrersPage(ctx, subject, page)
+		if errors.Is(err, ErrNoAPI) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return entries, api, err
+		}
+		api = true
+		var idx indexDoc
+		if err := json.Unmarshal(body, &idx); err != nil {
+			return entries, api, fmt.Errorf("reading the list: %w", err)
+		}
+		entries = append(entries, idx.Manifests...)
+		if next == "" || seen[next] {
+			return entries, api, nil
+		}
+		seen[next], page = true, next
+	}
+}
+
 func (f *finder) viaFallbackTag() {
-	tag := FallbackTag(f.subject)
-	what := "fallback tag " + tag
-	_, body, _, err := f.src.GetManifest(f.ctx, tag)
-	if notFound(err) {
+	entries, err := listFallback(f.ctx, f.src, f.subject)
+	if err != nil {
+		f.add(nil, "fallback tag "+FallbackTag(f.subject), err)
 		return
 	}
+	f.readListed(entries, ByFallbackTag, "the fallback tag")
+}
+
+// listFallback reads the entries of subject's fallback tag; none when
+// there is no such tag.
+func listFallback(ctx context.Context, src Source, subject v1.Hash) ([]descriptor, error) {
+	_, body, _, err := src.GetManifest(ctx, FallbackTag(subject))
+	if notFound(err) {
+		return nil, nil
+	}
 	if err != nil {
-		f.add(nil, what, err)
-		return
+		return nil, err
 	}
 	var idx indexDoc
 	if err := json.Unmarshal(body, &idx); err != nil {
-		f.add(nil, what, fmt.Errorf("reading the index: %w", err))
-		return
+		return nil, fmt.Errorf("reading the index: %w", err)
 	}
-	f.readListed(idx.Manifests, ByFallbackTag, "the fallback tag")
+	return idx.Manifests, nil
 }
 
 // readListed reads the manifests a list names, a few at once.

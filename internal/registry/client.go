@@ -68,6 +68,10 @@ type Options struct {
 	// DefaultStallTimeout: a request is given up (then retried) when its
 	// answer or a body makes no progress for this long.
 	StallTimeout time.Duration
+	// Budget is how long the registry may go with no request succeeding
+	// before the rest of the run's requests to it fail at once; zero
+	// means DefaultBudget.
+	Budget time.Duration
 	// MaxRequests bounds the requests in flight to the registry; zero
 	// means DefaultMaxRequests. A 429 lowers the bound for a while.
 	MaxRequests int
@@ -131,7 +135,8 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 		}
 		ss = append(ss, reg.Repo(s.Repository).Scope(action))
 	}
-	base, limit := baseTransport(opts)
+	realms, limit := baseTransport(reg.RegistryStr(), opts)
+	var base http.RoundTripper = realms
 	if opts.SeenToken != nil {
 		base = &tokenTap{next: base, seen: opts.SeenToken}
 	}
@@ -142,6 +147,8 @@ func Open(ctx context.Context, reg name.Registry, scopes []Scope, opts Options) 
 	var ph *PlainHTTPError
 	var se *StallError
 	switch {
+	case err != nil && realms.refusedRealm() != "":
+		return nil, fmt.Errorf("authenticating to %q: %w", reg.Name(), &RealmError{Registry: reg.RegistryStr(), Realm: realms.refusedRealm()})
 	case errors.As(err, &se):
 		// A stall is the part a person can act on, whichever scheme of
 		// the ping it happened to.
@@ -401,10 +408,7 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 		return "", err
 	}
 	req.ContentLength = size
-	req.GetBody = func() (io.ReadCloser, error) {
-		_, err := body.Seek(0, io.SeekStart)
-		return io.NopCloser(body), err
-	}
+	req.GetBody = rewind(body, body)
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := r.c.client.Do(req)
 	if err != nil {
@@ -445,8 +449,45 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 		case err != nil:
 			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, from.name, err)
 		}
+		// A 202: the registry declined the mount (zot, GHCR and
+		// go-containerregistry's registry do) and opened an upload
+		// instead; the blob is copied through it.
 		loc = l
 	}
+	mountDeclined := loc != ""
+	var err error
+	// A stream cannot be sent again: when the upload fails after the
+	// transport's own retries (a token that expired mid-stream, whose
+	// fresh token the auth transport resends with a spent body; a
+	// session the registry lost), it starts over once, from a new read
+	// and a new upload.
+	for attempt := 0; attempt < 2; attempt++ {
+		if attempt > 0 {
+			if ctx.Err() != nil {
+				break
+			}
+			loc = ""
+		}
+		if err = r.streamBlob(ctx, from, desc, loc); err == nil {
+			break
+		}
+		var re *Error
+		if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && !re.Unauthorized() {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if mountDeclined {
+		declined(ctx, desc)
+	}
+	return nil
+}
+
+// streamBlob streams blob desc of from into the upload at loc, or a new
+// one when loc is "".
+func (r *Repository) streamBlob(ctx context.Context, from *Repository, desc v1.Descriptor, loc string) error {
 	rc, err := from.OpenBlob(ctx, desc.Digest)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
@@ -465,6 +506,31 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 }
 
 var errMounted = errors.New("mounted")
+
+// declinedKey is the context key of WithDeclinedMounts.
+type declinedKey struct{}
+
+// WithDeclinedMounts returns ctx whose blob copies tell f of each blob
+// the registry declined to mount and that was copied instead.
+func WithDeclinedMounts(ctx context.Context, f func(v1.Descriptor)) context.Context {
+	return context.WithValue(ctx, declinedKey{}, f)
+}
+
+func declined(ctx context.Context, desc v1.Descriptor) {
+	if f, ok := ctx.Value(declinedKey{}).(func(v1.Descriptor)); ok {
+		f(desc)
+	}
+}
+
+// rewind is a request's GetBody for a body that seeks: the body again
+// from its start, so that a request the auth transport or a retry sends
+// again carries all of it.
+func rewind(body io.Reader, s io.Seeker) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		_, err := s.Seek(0, io.SeekStart)
+		return io.NopCloser(body), err
+	}
+}
 
 func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, error) {
 	u := r.url("blobs", "uploads/")
@@ -512,6 +578,9 @@ func (r *Repository) finishUpload(ctx context.Context, location string, d v1.Has
 		return err
 	}
 	req.ContentLength = size
+	if s, ok := body.(io.Seeker); ok {
+		req.GetBody = rewind(body, s)
+	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := r.c.client.Do(req)
 	if err != nil {
@@ -593,6 +662,10 @@ type Error struct {
 	StatusCode int
 	Code       string
 	Message    string
+	// Detail is the error's detail as the registry gave it (a string, or
+	// JSON), often the part that says what was wrong: "unsupported
+	// manifest media type …" behind "manifest invalid".
+	Detail string
 }
 
 func (e *Error) Error() string {
@@ -602,6 +675,9 @@ func (e *Error) Error() string {
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
+	}
+	if e.Detail != "" && e.Detail != e.Message {
+		s += " (" + e.Detail + ")"
 	}
 	return s
 }
@@ -620,15 +696,30 @@ func responseError(resp *http.Response) error {
 	e := &Error{Method: resp.Request.Method, Path: resp.Request.URL.Path, StatusCode: resp.StatusCode}
 	var re struct {
 		Errors []struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
+			Code    string          `json:"code"`
+			Message string          `json:"message"`
+			Detail  json.RawMessage `json:"detail"`
 		} `json:"errors"`
 	}
 	if json.Unmarshal(body, &re) == nil && len(re.Errors) > 0 {
-		e.Code, e.Message = re.Errors[0].Code, re.Errors[0].Message
+		e.Code, e.Message, e.Detail = re.Errors[0].Code, re.Errors[0].Message, detailText(re.Errors[0].Detail)
 	}
-	e.Code, e.Message = oneLine(e.Code, 256), oneLine(e.Message, 4096)
+	e.Code, e.Message, e.Detail = oneLine(e.Code, 256), oneLine(e.Message, 4096), oneLine(e.Detail, 1024)
 	return e
+}
+
+// detailText is an error detail as text: a JSON string unquoted, other
+// JSON compacted, nothing for null.
+func detailText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil || b.String() == "null" {
+		return ""
+	}
+	return b.String()
 }
 
 // oneLine makes registry text one line of at most max bytes, with no

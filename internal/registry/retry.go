@@ -16,15 +16,24 @@ import (
 // Retry bounds. A registry hiccup (429, 5xx, a reset) is retried with
 // jittered exponential backoff; Retry-After is honoured up to MaxRetryAfter.
 const (
-	maxAttempts = 5
-	// maxThrottledAttempts bounds the attempts of a request answered 429:
-	// a rate limit asks for patience, not for giving up, and a registry
-	// under load can throttle the same request several times in a row.
-	maxThrottledAttempts = 10
+	// MaxAttempts bounds the attempts of one request, and
+	// MaxThrottledAttempts those of one the registry has answered 429: a
+	// rate limit asks for patience, not for giving up (in a storm of one
+	// 429 in five, 5 attempts lost 2 tags of 1,000). The log's "attempt N
+	// of M" counts against the bound that applies when it is printed,
+	// and the registry's budget bounds them all.
+	MaxAttempts          = 5
+	MaxThrottledAttempts = 10
 	baseBackoff          = 250 * time.Millisecond
-	MaxRetryAfter        = 60 * time.Second
-	// maxRetryTime bounds the time one request spends waiting to retry.
-	maxRetryTime = 2 * time.Minute
+	// throttledBackoff is the first backoff after a 429 without
+	// Retry-After: a rate limit asks for more patience than a hiccup.
+	throttledBackoff = time.Second
+	MaxRetryAfter    = 60 * time.Second
+	// DefaultBudget is how long a registry may go with no request
+	// succeeding before it is given up: a 429 storm or an outage
+	// otherwise retries each request of a long sweep in turn, past
+	// GitHub's job limit, and loses every output.
+	DefaultBudget = 10 * time.Minute
 )
 
 // retryTransport retries requests that failed for reasons that may pass.
@@ -38,46 +47,88 @@ type retryTransport struct {
 	logf  func(format string, args ...any)
 	sleep func(ctx context.Context, d time.Duration) error
 	now   func() time.Time
+	// health is what the registry's answers say of it as a whole; nil
+	// means no budget and no rate limit kept.
+	health *health
 }
 
 func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	var waited time.Duration
+	limit := MaxAttempts
 	for attempt := 1; ; attempt++ {
-		req := r
-		if attempt > 1 {
-			if r.Body != nil && r.GetBody == nil {
-				return nil, fmt.Errorf("retrying %s %s: the request body cannot be replayed", r.Method, r.URL.Path)
-			}
-			req = r.Clone(r.Context())
-			if r.GetBody != nil {
-				body, err := r.GetBody()
-				if err != nil {
-					return nil, err
-				}
-				req.Body = body
-			}
+		if err := t.health.usable(t.now()); err != nil {
+			closeBody(r)
+			return nil, err
+		}
+		req, err := rewound(r, attempt)
+		if err != nil {
+			return nil, err
 		}
 		resp, err := t.attempt(req)
-		wait, why := t.retryAfter(resp, err, attempt)
-		limit := maxAttempts
-		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
-			limit = maxThrottledAttempts
+		t.health.record(resp, err, t.now())
+		if rl := rateLimitSpent(resp, t.health.host()); rl != nil {
+			drain(resp)
+			t.health.spend(rl)
+			return nil, rl
 		}
-		if why == "" || attempt >= limit || waited+wait > maxRetryTime {
+		if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+			limit = MaxThrottledAttempts
+		}
+		wait, why := t.retryAfter(resp, err, attempt)
+		if why == "" || attempt >= limit {
 			return resp, err
 		}
-		if resp != nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
+		if be := t.health.wouldOutlast(t.now(), wait, why); be != nil {
+			drain(resp)
+			return nil, be
 		}
+		drain(resp)
 		if logf := logfFor(r.Context(), t.logf); logf != nil {
 			logf("retrying %s %s in %s (attempt %d of %d): %s", r.Method, r.URL.Path, wait.Round(10*time.Millisecond), attempt+1, limit, why)
 		}
 		if err := t.sleep(r.Context(), wait); err != nil {
 			return nil, err
 		}
-		waited += wait
 	}
+}
+
+// drain reads what is left of an answer not handed on, up to a bound, so
+// that its connection is reused, and closes it.
+func drain(resp *http.Response) {
+	if resp != nil {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}
+}
+
+// closeBody closes the body of a request that is not sent, as a
+// RoundTripper must.
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+}
+
+// rewound is r to send as the given attempt, with a body of its own from
+// GetBody whenever r has one. Not only retries need it: the auth
+// transport above sends the same request again after a 401 that fetched
+// a fresh token (an expired token, or a scope asked for again), and its
+// first body is spent by then.
+func rewound(r *http.Request, attempt int) (*http.Request, error) {
+	switch {
+	case r.Body == nil || r.Body == http.NoBody:
+		return r, nil
+	case r.GetBody == nil && attempt > 1:
+		return nil, fmt.Errorf("retrying %s %s: the request body cannot be replayed", r.Method, r.URL.Path)
+	case r.GetBody == nil:
+		return r, nil
+	}
+	body, err := r.GetBody()
+	if err != nil {
+		return nil, fmt.Errorf("rewinding the body of %s %s: %w", r.Method, r.URL.Path, err)
+	}
+	req := r.Clone(r.Context())
+	req.Body = body
+	return req, nil
 }
 
 // logfKey is the context key of WithLogf.
@@ -105,9 +156,7 @@ func (t *retryTransport) attempt(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req)
 	}
 	if err := t.limit.Acquire(req.Context()); err != nil {
-		if req.Body != nil {
-			req.Body.Close()
-		}
+		closeBody(req)
 		return nil, err
 	}
 	resp, err := t.next.RoundTrip(req)
@@ -136,7 +185,8 @@ func (t *retryTransport) retryAfter(resp *http.Response, err error, attempt int)
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
 			return min(d, MaxRetryAfter), "429 Too Many Requests"
 		}
-		return backoff, "429 Too Many Requests"
+		backoff = throttledBackoff << (attempt - 1)
+		return backoff/2 + rand.N(backoff/2+1), "429 Too Many Requests"
 	case resp.StatusCode == http.StatusServiceUnavailable:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
 			return min(d, MaxRetryAfter), resp.Status

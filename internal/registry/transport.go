@@ -69,10 +69,11 @@ func (t *policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// baseTransport returns the transport under auth: retries over the HTTPS
-// policy over base (or a clone of the default transport, with unverified TLS
+// baseTransport returns the transport under auth for the registry at host:
+// private token services on the registry's host, over retries over the
+// HTTPS policy over base (or a clone of the default transport, with unverified TLS
 // when insecure), and the limiter its retries share.
-func baseTransport(opts Options) (http.RoundTripper, *Limiter) {
+func baseTransport(host string, opts Options) (*realmTransport, *Limiter) {
 	base := opts.Transport
 	if base == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -90,11 +91,12 @@ func baseTransport(opts Options) (http.RoundTripper, *Limiter) {
 		limit = DefaultMaxRequests
 	}
 	l := NewLimiter(limit)
-	return &retryTransport{
-		next:  newStallTransport(opts.StallTimeout, &policyTransport{insecure: opts.Insecure, next: base}),
-		limit: l,
-		logf:  opts.Logf,
-		sleep: sleep,
-		now:   time.Now,
-	}, l
+	return newRealmTransport(host, &retryTransport{
+		next:   newStallTransport(opts.StallTimeout, &policyTransport{insecure: opts.Insecure, next: base}),
+		limit:  l,
+		logf:   opts.Logf,
+		sleep:  sleep,
+		now:    time.Now,
+		health: newHealth(host, opts.Budget),
+	}), l
 }
