@@ -316,13 +316,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if cfg.Mode == Plan {
 		return r, p
 	}
-	for _, s := range p.Stale {
-		carry := "it does not carry over"
-		if cfg.DryRun {
-			carry = "dry run: it would not carry over"
-		}
-		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s: make the attestation again for the new digest", j.Source, s, carry))
-	}
+	warnStale(deps.Log, j, p, cfg.DryRun)
 	if !p.Changed && sameTarget(j) {
 		return r, p
 	}
@@ -331,6 +325,18 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		noticeUntagged(deps.Log, deps.Words, j, r.Digest)
 	}
 	return r, p
+}
+
+// warnStale names the attestations of p that describe a child's previous
+// digest, which the change leaves behind.
+func warnStale(log Logger, j Job, p *plan.Plan, dryRun bool) {
+	for _, s := range p.Stale {
+		carry := "it does not carry over"
+		if dryRun {
+			carry = "dry run: it would not carry over"
+		}
+		log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s: make the attestation again for the new digest", j.Source, s, carry))
+	}
 }
 
 // targetGate starts resolving j's target when it is a tag other than the
