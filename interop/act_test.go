@@ -53,7 +53,7 @@ func TestActWorkflows(t *testing.T) {
 			// is not pulled), and under act a service is not reachable by
 			// its label from a Docker action: the job uses ours.
 			wf := adaptCI(t, readFile(t, "../.github/workflows/ci.yml"), port)
-			took, dumps := h.mustRun(t, actRun{workflow: wf, workdir: h.src, event: "push", payload: `{"ref": "refs/heads/main"}`, args: []string{"-j", "action"}})
+			took, dumps, _ := h.mustRun(t, actRun{workflow: wf, workdir: h.src, event: "push", payload: `{"ref": "refs/heads/main"}`, args: []string{"-j", "action"}})
 			steps := only(t, dumps, "action").Steps
 			digest := steps["set"].Outputs["digest"]
 			expectTag(t, ghcr+"/demo/app:1", digest, "linux/amd64")
@@ -67,7 +67,7 @@ func TestActWorkflows(t *testing.T) {
 		asserted: "the tag pack published holds the same config with `architecture` `amd64`",
 		test: func(t *testing.T) time.Duration {
 			before := pushfixtureImage(t, ghcr)
-			took, _ := h.mustRun(t, actRun{workflow: adapt(readme["After `pack buildpack package --publish` to GHCR"][0]), workdir: userRepo(t, nil), event: "push", payload: tag})
+			took, _, _ := h.mustRun(t, actRun{workflow: adapt(readme["After `pack buildpack package --publish` to GHCR"][0]), workdir: userRepo(t, nil), event: "push", payload: tag})
 			expectOnlyPlatformChanged(t, before, fetch(t, ghcr+"/my-org/my-app:v1.0.0"), "amd64")
 			return took
 		},
@@ -75,7 +75,7 @@ func TestActWorkflows(t *testing.T) {
 		name:     "Fix on GHCR, then promote to Docker Hub",
 		asserted: "`steps.fix.outputs` (digest, image, changed `true`) match GHCR's tag; Docker Hub's `my-org/my-app:v1.0.0` is that digest, linux/amd64",
 		test: func(t *testing.T) time.Duration {
-			took, dumps := h.mustRun(t, actRun{workflow: adapt(readme["Fix on GHCR, then promote to Docker Hub"][0]), workdir: userRepo(t, nil), event: "push", payload: tag,
+			took, dumps, _ := h.mustRun(t, actRun{workflow: adapt(readme["Fix on GHCR, then promote to Docker Hub"][0]), workdir: userRepo(t, nil), event: "push", payload: tag,
 				args: []string{"-s", "DOCKERHUB_USERNAME=me", "-s", "DOCKERHUB_TOKEN=token"}})
 			fix := only(t, dumps, "publish").Steps["fix"].Outputs
 			expectTag(t, ghcr+"/my-org/my-app:v1.0.0", fix["digest"], "linux/amd64")
@@ -94,17 +94,21 @@ func TestActWorkflows(t *testing.T) {
 			unfixed := pushImage(t, ghcr+"/my-org/worker:3", "", "worker")
 			wf := adapt(readme["A pull-request check"][0])
 			list := []string{ghcr + "/my-org/web:1", ghcr + "/my-org/api:2"}
-			took, dumps := h.mustRun(t, actRun{workflow: wf, workdir: userRepo(t, map[string]string{"images.txt": strings.Join(list, "\n") + "\n"}), event: "pull_request", payload: `{"pull_request": {"number": 1}}`})
+			took, dumps, _ := h.mustRun(t, actRun{workflow: wf, workdir: userRepo(t, map[string]string{"images.txt": strings.Join(list, "\n") + "\n"}), event: "pull_request", payload: `{"pull_request": {"number": 1}}`})
 			if got, want := strings.TrimSpace(only(t, dumps, "check").Steps["images"].Outputs["list"]), strings.Join(list, "\n"); got != want {
 				t.Errorf("steps.images.outputs.list = %q, want %q", got, want)
 			}
 			list = append(list, ghcr+"/my-org/worker:3")
 			dumps, out, err := h.run(t, actRun{workflow: wf, workdir: userRepo(t, map[string]string{"images.txt": strings.Join(list, "\n") + "\n"}), event: "pull_request", payload: `{"pull_request": {"number": 1}}`})
+			t.Logf("act with an unfixed image (%v):\n%s", err, actLines(out))
 			if err == nil {
-				t.Errorf("act with an unfixed image in images.txt: passed, want the check to fail\n%s", actLines(out))
+				t.Errorf("act with an unfixed image in images.txt: passed, want the check to fail")
 			}
-			if !strings.Contains(out, "::error::") && !strings.Contains(out, "architecture") {
-				t.Errorf("act with an unfixed image: no error annotation in its output:\n%s", actLines(out))
+			if !strings.Contains(out, "Failure - Main set-image-platform/set-image-platform@v1") {
+				t.Errorf("act with an unfixed image: the action's step did not fail")
+			}
+			if !errorNames(out, "/my-org/worker:3") || errorNames(out, "/my-org/web:1") {
+				t.Errorf("act with an unfixed image: want one ::error:: naming my-org/worker:3 and none naming my-org/web:1")
 			}
 			if d := dumps["check"]; len(d) != 1 {
 				t.Errorf("the failing run's job left %d dumps, want 1", len(d))
@@ -121,7 +125,7 @@ func TestActWorkflows(t *testing.T) {
 		asserted: "one job per image, each saw its `matrix.image`; every image linux/amd64",
 		test: func(t *testing.T) time.Duration {
 			images := buildpackImages(t, ghcr, "1")
-			took, dumps := h.mustRun(t, actRun{workflow: adapt(readme["Many images"][0]), workdir: userRepo(t, nil), event: "workflow_dispatch", payload: `{}`})
+			took, dumps, _ := h.mustRun(t, actRun{workflow: adapt(readme["Many images"][0]), workdir: userRepo(t, nil), event: "workflow_dispatch", payload: `{}`})
 			var seen []string
 			for _, d := range dumps["fix"] {
 				var image string
@@ -141,10 +145,10 @@ func TestActWorkflows(t *testing.T) {
 		},
 	}, {
 		name:     "Many images (one step)",
-		asserted: "`steps.fix.outputs` image, changed and platform hold one line per image in input order, `results` one object each; every image linux/amd64 at the digest its line says",
+		asserted: "`steps.fix.outputs` image, changed and platform hold one line per image in input order, `results` one object each; the Report step paired the lines; every image linux/amd64 at the digest its line says",
 		test: func(t *testing.T) time.Duration {
 			images := buildpackImages(t, ghcr, "2")
-			took, dumps := h.mustRun(t, actRun{workflow: adapt(readme["Many images"][1]), workdir: userRepo(t, nil), event: "workflow_dispatch", payload: `{}`})
+			took, dumps, out := h.mustRun(t, actRun{workflow: adapt(readme["Many images"][1]), workdir: userRepo(t, nil), event: "workflow_dispatch", payload: `{}`})
 			fix := only(t, dumps, "fix").Steps["fix"].Outputs
 			digests := strings.Split(fix["digest"], "\n")
 			if len(digests) != len(images) {
@@ -154,6 +158,10 @@ func TestActWorkflows(t *testing.T) {
 			for i, ref := range images {
 				expectTag(t, ref, digests[i], "linux/amd64")
 				wantImages = append(wantImages, ref[:strings.LastIndex(ref, ":")]+"@"+digests[i])
+				// The Report step pairs each line of changed with the same line of image.
+				if want := "| changed: true  " + wantImages[i] + "\n"; !strings.Contains(out, want) {
+					t.Errorf("the Report step did not print %q", want)
+				}
 			}
 			want := map[string]string{"changed": "true\ntrue\ntrue", "platform": "linux/amd64\nlinux/amd64\nlinux/amd64", "image": strings.Join(wantImages, "\n")}
 			if diff := cmp.Diff(want, pick(fix, "changed", "platform", "image")); diff != "" {
@@ -177,7 +185,7 @@ func TestActWorkflows(t *testing.T) {
 				toFix = append(toFix, ref)
 			}
 			done := pushImage(t, repo+":0.9.0", "amd64", "sweep-done")
-			took, dumps := h.mustRun(t, actRun{workflow: adapt(readme["Every tag of a repository"][0]), workdir: userRepo(t, nil), event: "workflow_dispatch", payload: `{}`})
+			took, dumps, _ := h.mustRun(t, actRun{workflow: adapt(readme["Every tag of a repository"][0]), workdir: userRepo(t, nil), event: "workflow_dispatch", payload: `{}`})
 			fixJobs := dumps["fix"]
 			if len(fixJobs) == 0 {
 				t.Fatal("no fix job ran")
@@ -217,7 +225,7 @@ func TestActWorkflows(t *testing.T) {
 		},
 	}, {
 		name:     "Using the outputs",
-		asserted: "`steps.amd64.outputs` and `steps.arm64.outputs` reached the index step: the index holds both digests with linux/amd64 and linux/arm64; the Report step read `results`",
+		asserted: "`steps.amd64.outputs` and `steps.arm64.outputs` reached the index step: the index holds both digests with linux/amd64 and linux/arm64; the Report step printed the outputs and `results`",
 		test: func(t *testing.T) time.Duration {
 			repo := ghcr + "/my-org/my-app"
 			pushImage(t, repo+":v1.0.0-amd64", "", "index-amd64")
@@ -227,7 +235,7 @@ func TestActWorkflows(t *testing.T) {
 			// index from the same references.
 			wf = replaceOnce(t, wf, `docker buildx imagetools create --tag "$REPO:$GITHUB_REF_NAME" "$AMD64" "$ARM64"`,
 				`crane index append --tag "$REPO:$GITHUB_REF_NAME" -m "$AMD64" -m "$ARM64"`)
-			took, dumps := h.mustRun(t, actRun{workflow: wf, workdir: userRepo(t, nil), event: "push", payload: tag})
+			took, dumps, out := h.mustRun(t, actRun{workflow: wf, workdir: userRepo(t, nil), event: "push", payload: tag})
 			steps := only(t, dumps, "index").Steps
 			amd, arm := steps["amd64"].Outputs["digest"], steps["arm64"].Outputs["digest"]
 			expectTag(t, repo+":v1.0.0-amd64", amd, "linux/amd64")
@@ -238,6 +246,12 @@ func TestActWorkflows(t *testing.T) {
 			}
 			if diff := cmp.Diff([]string{amd + " linux/amd64", arm + " linux/arm64"}, entries); diff != "" {
 				t.Errorf("index %s:v1.0.0 (-want +got):\n%s", repo, diff)
+			}
+			// The Report step: its echo of the outputs and its jq of results.
+			for _, want := range []string{"amd64 image: " + amd + " (changed: true)", repo + ":v1.0.0-amd64  linux/amd64  " + amd} {
+				if !strings.Contains(out, "| "+want+"\n") {
+					t.Errorf("the Report step did not print %q", want)
+				}
 			}
 			return took
 		},
@@ -257,8 +271,8 @@ func TestActWorkflows(t *testing.T) {
 }
 
 // mustRun runs act and fails the test when act fails; it returns how long
-// act took and the dumps.
-func (h *actHost) mustRun(t *testing.T, r actRun) (time.Duration, map[string][]dump) {
+// act took, the dumps and act's output.
+func (h *actHost) mustRun(t *testing.T, r actRun) (time.Duration, map[string][]dump, string) {
 	t.Helper()
 	start := time.Now()
 	dumps, out, err := h.run(t, r)
@@ -267,7 +281,7 @@ func (h *actHost) mustRun(t *testing.T, r actRun) (time.Duration, map[string][]d
 	if err != nil {
 		t.Fatalf("act: %v\n%s\n(full output:)\n%s", err, actLines(out), out)
 	}
-	return took, dumps
+	return took, dumps, out
 }
 
 // readmeWorkflows returns the README's workflows (YAML blocks with `jobs:`)
@@ -405,26 +419,24 @@ func buildpackImages(t *testing.T, reg, seed string) []string {
 	return refs
 }
 
-// writeActReport logs the table of act runs and appends it to the file
-// INTEROP_REPORT names, after the clients' table.
+// writeActReport logs the table of act runs and adds it to the report.
 func writeActReport(t *testing.T, rows [][3]string) {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("\n| workflow (under act " + actVersion + ") | asserted | act run |\n|---|---|---|\n")
+	b.WriteString("| workflow (under act " + actVersion + ") | asserted | act run |\n|---|---|---|\n")
 	for _, r := range rows {
 		b.WriteString("| " + strings.Join(r[:], " | ") + " |\n")
 	}
 	t.Logf("act table:\n%s", b.String())
-	if path := os.Getenv("INTEROP_REPORT"); path != "" {
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err == nil {
-			_, err = f.WriteString(b.String())
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			t.Errorf("writing the act table: %v", err)
+	appendReport(t, b.String())
+}
+
+// errorNames reports whether an ::error:: line of act's output names ref.
+func errorNames(out, ref string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "::error") && strings.Contains(l, ref) {
+			return true
 		}
 	}
+	return false
 }

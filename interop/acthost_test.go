@@ -97,7 +97,8 @@ func goInstall(bin, pkg string) error {
 // jobRootfs returns a tar of the job image's root file system, from the
 // cache when one with the same recipe is there. debootstrap takes minutes
 // and fetches from Debian's mirror; the cache is INTEROP_CACHE, else the
-// user's cache directory.
+// user's cache directory. debootstrap needs root: without it, the commands
+// run under `sudo -n` (as on a GitHub runner).
 func jobRootfs() (string, error) {
 	dir := os.Getenv("INTEROP_CACHE")
 	if dir == "" {
@@ -112,9 +113,6 @@ func jobRootfs() (string, error) {
 	if _, err := os.Stat(out); err == nil {
 		return out, nil
 	}
-	if os.Geteuid() != 0 {
-		return "", fmt.Errorf("making the job image's root file system with debootstrap needs root; or put a tar of it at %s", out)
-	}
 	if _, err := exec.LookPath("debootstrap"); err != nil {
 		return "", fmt.Errorf("finding debootstrap: %w (apt-get install debootstrap)", err)
 	}
@@ -125,20 +123,28 @@ func jobRootfs() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(root)
-	args := append(slices.Clone(jobRecipe[1:]), root)
-	if b, err := exec.Command(jobRecipe[0], args...).CombinedOutput(); err != nil {
+	defer asRoot("rm", "-rf", root)
+	if b, err := asRoot(append(slices.Clone(jobRecipe), root)...); err != nil {
 		return "", fmt.Errorf("%s: %w\n%s", strings.Join(append(jobRecipe, root), " "), err, tail(b))
 	}
 	// Package lists and downloaded packages are not needed in the image.
-	for _, junk := range []string{"var/cache/apt/archives", "var/lib/apt/lists"} {
-		_ = os.RemoveAll(filepath.Join(root, junk))
+	if b, err := asRoot("rm", "-rf", filepath.Join(root, "var/cache/apt/archives"), filepath.Join(root, "var/lib/apt/lists")); err != nil {
+		return "", fmt.Errorf("trimming the job root file system: %w\n%s", err, b)
 	}
 	tmp := out + ".tmp"
-	if b, err := exec.Command("tar", "-C", root, "--numeric-owner", "-cf", tmp, ".").CombinedOutput(); err != nil {
+	if b, err := asRoot("tar", "-C", root, "--numeric-owner", "-cf", tmp, "."); err != nil {
 		return "", fmt.Errorf("packing the job root file system: %w\n%s", err, b)
 	}
 	return out, os.Rename(tmp, out)
+}
+
+// asRoot runs a command as root: directly when the suite is root, else
+// with `sudo -n`.
+func asRoot(args ...string) ([]byte, error) {
+	if os.Geteuid() != 0 {
+		args = append([]string{"sudo", "-n"}, args...)
+	}
+	return exec.Command(args[0], args[1:]...).CombinedOutput()
 }
 
 // tail is the last lines of a command's output.
@@ -419,6 +425,9 @@ const dumpStep = `      - name: Dump the contexts (added by the interop suite)
           mkdir -p "$GITHUB_WORKSPACE/.interop-dump"
           jq -n --arg job "$GITHUB_JOB" --argjson steps "$DUMP_STEPS" --argjson needs "$DUMP_NEEDS" --argjson matrix "${DUMP_MATRIX:-null}" \
             '{$job, $steps, $needs, $matrix}' > "$(mktemp "$GITHUB_WORKSPACE/.interop-dump/$GITHUB_JOB-XXXXXX")"
+          # The job runs as root; the suite, which removes the workspace,
+          # may not.
+          chown -R --reference="$GITHUB_WORKSPACE" "$GITHUB_WORKSPACE/.interop-dump"
 `
 
 // withDumpSteps appends dumpStep to every job of a workflow. Each job's
