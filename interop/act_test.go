@@ -126,16 +126,7 @@ func TestActWorkflows(t *testing.T) {
 		test: func(t *testing.T) time.Duration {
 			images := buildpackImages(t, ghcr, "1")
 			took, dumps, _ := h.mustRun(t, actRun{workflow: adapt(readme["Many images"][0]), workdir: userRepo(t, nil), event: "workflow_dispatch", payload: `{}`})
-			var seen []string
-			for _, d := range dumps["fix"] {
-				var image string
-				if err := json.Unmarshal(d.Matrix["image"], &image); err != nil {
-					t.Errorf("matrix.image in a fix job: %s: %v", d.Matrix["image"], err)
-				}
-				seen = append(seen, image)
-			}
-			slices.Sort(seen)
-			if diff := cmp.Diff(sorted(images), seen); diff != "" {
+			if diff := cmp.Diff(sorted(images), matrixValues(t, dumps["fix"], "image")); diff != "" {
 				t.Errorf("matrix.image of the fix jobs (-want +got):\n%s", diff)
 			}
 			for _, ref := range images {
@@ -194,21 +185,14 @@ func TestActWorkflows(t *testing.T) {
 			if err := json.Unmarshal([]byte(fixJobs[0].Needs["plan"].Outputs["matrix"]), &shards); err != nil {
 				t.Fatalf("needs.plan.outputs.matrix = %q: %v", fixJobs[0].Needs["plan"].Outputs["matrix"], err)
 			}
-			var planned, got []string
+			var planned []string
 			for _, s := range shards {
 				planned = append(planned, strings.Fields(s)...)
-			}
-			for _, d := range fixJobs {
-				var images string
-				if err := json.Unmarshal(d.Matrix["images"], &images); err != nil {
-					t.Errorf("matrix.images in a fix job: %s: %v", d.Matrix["images"], err)
-				}
-				got = append(got, images)
 			}
 			if diff := cmp.Diff(toFix, sorted(planned)); diff != "" {
 				t.Errorf("images in needs.plan.outputs.matrix (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(sorted(shards), sorted(got)); diff != "" {
+			if diff := cmp.Diff(sorted(shards), matrixValues(t, fixJobs, "images")); diff != "" {
 				t.Errorf("matrix.images of the fix jobs against the plan's lists (-want +got):\n%s", diff)
 			}
 			digests := map[string]bool{}
@@ -356,6 +340,20 @@ func only(t *testing.T, dumps map[string][]dump, job string) dump {
 		t.Fatalf("job %s left %d dumps, want 1", job, n)
 	}
 	return dumps[job][0]
+}
+
+// matrixValues is the string value of matrix.key in each job, sorted.
+func matrixValues(t *testing.T, jobs []dump, key string) []string {
+	t.Helper()
+	var vals []string
+	for _, d := range jobs {
+		var v string
+		if err := json.Unmarshal(d.Matrix[key], &v); err != nil {
+			t.Errorf("matrix.%s in job %s: %s: %v", key, d.Job, d.Matrix[key], err)
+		}
+		vals = append(vals, v)
+	}
+	return sorted(vals)
 }
 
 func pick(m map[string]string, keys ...string) map[string]string {

@@ -425,9 +425,9 @@ const dumpStep = `      - name: Dump the contexts (added by the interop suite)
           mkdir -p "$GITHUB_WORKSPACE/.interop-dump"
           jq -n --arg job "$GITHUB_JOB" --argjson steps "$DUMP_STEPS" --argjson needs "$DUMP_NEEDS" --argjson matrix "${DUMP_MATRIX:-null}" \
             '{$job, $steps, $needs, $matrix}' > "$(mktemp "$GITHUB_WORKSPACE/.interop-dump/$GITHUB_JOB-XXXXXX")"
-          # The job runs as root; the suite, which removes the workspace,
-          # may not.
-          chown -R --reference="$GITHUB_WORKSPACE" "$GITHUB_WORKSPACE/.interop-dump"
+          # The job and the action run as root; the suite, which removes the
+          # workspace afterwards, may not (on a GitHub runner it does not).
+          chown -R --reference="$GITHUB_WORKSPACE" "$GITHUB_WORKSPACE"
 `
 
 // withDumpSteps appends dumpStep to every job of a workflow. Each job's
