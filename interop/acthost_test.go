@@ -77,6 +77,12 @@ func newActHost(t *testing.T) *actHost {
 	id := fmt.Sprintf("%d", time.Now().UnixNano()%1e6)
 	h.jobImage = "interop-act-job:" + id
 	static := "interop-act-static:" + id
+	// On an engine the suite did not start, leave no image behind: its
+	// own, and those act builds for `./` and for the action by name.
+	t.Cleanup(func() {
+		_, _ = run(t, h.env, "docker", "image", "rm", "--force", h.jobImage, h.jobImage+"-rootfs", static,
+			"act-dockeraction:latest", "act-set-image-platform-set-image-platform-v1-dockeraction:latest")
+	})
 	h.importJobImage(t, rootfs, bin, h.jobImage)
 	h.buildStatic(t, static)
 	h.src = copyRepository(t, h.jobImage, static)
@@ -161,7 +167,7 @@ func tail(b []byte) []byte {
 // in for `golang:1.26-bookworm` in the Dockerfile: Debian bookworm with Go.
 func (h *actHost) importJobImage(t *testing.T, rootfs, bin, name string) {
 	t.Helper()
-	base := name + "-rootfs"
+	base := name + "-rootfs" // removed with name
 	h.docker(t, "import", rootfs, base)
 	ctx := t.TempDir()
 	goroot := strings.TrimSpace(must(t, nil, "go", "env", "GOROOT"))
