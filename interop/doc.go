@@ -2,14 +2,17 @@
 // users run before and after it: pack publishes buildpack packages whose
 // architecture is empty, the tool fixes them, crane, regctl and podman put
 // them into indexes, and skopeo, regctl, docker and podman pick a platform
-// from those indexes.
+// from those indexes. And the workflows users read, the README's examples
+// and CI's `action` job, run under nektos/act (TestActWorkflows), each
+// checked by what its later steps saw and by what the registry holds.
 //
 // It is its own module, outside the default test run (`go test ./...` at the
-// root and in e2e/ do not reach it), because it builds pack, regctl and a
-// registry, starts a Docker engine, and takes minutes. Run it with
+// root and in e2e/ do not reach it), because it builds pack, regctl, act and
+// a registry, starts a Docker engine, and takes minutes. Run it with
 //
 //	go -C interop test -count=1 -timeout 30m ./...
 //
-// It needs skopeo, podman, dockerd and the docker CLI on PATH; see
-// docs/interop.md for what it measured.
+// It needs skopeo, podman, dockerd and the docker CLI on PATH, and
+// debootstrap (run as root, or through sudo) for the act runs' job image
+// unless INTEROP_CACHE holds it; see docs/interop.md for what it measured.
 package interop

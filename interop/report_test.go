@@ -27,16 +27,32 @@ func (r *report) markdown() string {
 	return b.String()
 }
 
-// write logs the table and, when INTEROP_REPORT names a file, writes it there
-// (the workflow adds it to the job summary).
+// write logs the table and adds it to the report.
 func (r *report) write(t *testing.T) {
 	t.Helper()
 	md := r.markdown()
 	t.Logf("interop table:\n%s", md)
-	if path := os.Getenv("INTEROP_REPORT"); path != "" {
-		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
-			t.Errorf("writing the report: %v", err)
+	appendReport(t, md)
+}
+
+// appendReport appends a table to the file INTEROP_REPORT names, if any (the
+// workflow adds it to the job summary). Appended, not written: each test
+// adds its own table, in the order the tests run.
+func appendReport(t *testing.T, md string) {
+	t.Helper()
+	path := os.Getenv("INTEROP_REPORT")
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err == nil {
+		_, err = f.WriteString(md + "\n")
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
+	}
+	if err != nil {
+		t.Errorf("writing the report: %v", err)
 	}
 }
 
