@@ -1,0 +1,196 @@
+package layout
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/set-image-platform/set-image-platform/internal/imageref"
+)
+
+func TestEntryName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		typ      byte
+		want     string
+		dir, ok  bool
+		refusing string // in the error; "" for none
+	}{
+		{name: "index.json", typ: tar.TypeReg, want: "index.json", ok: true},
+		// pack v0.40.3: the archive's root, not the machine's.
+		{name: "/index.json", typ: tar.TypeReg, want: "index.json", ok: true},
+		{name: "./blobs/sha256/ab", typ: tar.TypeReg, want: "blobs/sha256/ab", ok: true},
+		{name: "//blobs//sha256/./ab", typ: tar.TypeReg, want: "blobs/sha256/ab", ok: true},
+		{name: "blobs/", typ: tar.TypeDir, want: "blobs", dir: true, ok: true},
+		{name: "/", typ: tar.TypeDir, dir: true},
+		{name: "./", typ: tar.TypeDir, dir: true},
+		{name: "../index.json", typ: tar.TypeReg, refusing: "climb out"},
+		{name: "blobs/../../etc/passwd", typ: tar.TypeReg, refusing: "climb out"},
+		{name: "/..", typ: tar.TypeDir, refusing: "climb out"},
+		{name: "a\\..\\b", typ: tar.TypeReg, refusing: "backslash"},
+		{name: "a\x00b", typ: tar.TypeReg, refusing: "NUL"},
+		{name: "", typ: tar.TypeReg, refusing: "empty"},
+		{name: "/", typ: tar.TypeReg, refusing: "root"},
+		{name: "index.json", typ: tar.TypeSymlink, refusing: "links"},
+		{name: "index.json", typ: tar.TypeLink, refusing: "links"},
+		{name: "dev", typ: tar.TypeChar, refusing: "devices"},
+		{name: "dev", typ: tar.TypeBlock, refusing: "devices"},
+		{name: "fifo", typ: tar.TypeFifo, refusing: "FIFOs"},
+		{name: "sparse", typ: tar.TypeGNUSparse, refusing: "sparse"},
+		{name: "odd", typ: 'Z', refusing: "entry type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"/"+string(rune(tt.typ)), func(t *testing.T) {
+			t.Parallel()
+			got, dir, ok, err := entryName(&tar.Header{Name: tt.name, Typeflag: tt.typ})
+			if tt.refusing != "" {
+				if !errors.Is(err, ErrUnsafeEntry) || !strings.Contains(err.Error(), tt.refusing) {
+					t.Errorf("entryName(%q, %q) = %v, want an error wrapping ErrUnsafeEntry holding %q", tt.name, tt.typ, err, tt.refusing)
+				}
+				return
+			}
+			if err != nil || got != tt.want || dir != tt.dir || ok != tt.ok {
+				t.Errorf("entryName(%q, %q) = %q, %v, %v, %v, want %q, %v, %v, nil", tt.name, tt.typ, got, dir, ok, err, tt.want, tt.dir, tt.ok)
+			}
+		})
+	}
+}
+
+func TestEntryNameSparsePAX(t *testing.T) {
+	t.Parallel()
+	hdr := &tar.Header{Name: "a", Typeflag: tar.TypeReg, PAXRecords: map[string]string{"GNU.sparse.map": "0,1"}}
+	if _, _, _, err := entryName(hdr); !errors.Is(err, ErrUnsafeEntry) {
+		t.Errorf("entryName(PAX sparse) = %v, want ErrUnsafeEntry", err)
+	}
+}
+
+// FuzzEntryName: whatever the header, an accepted name is local to the
+// archive's root, clean, and never climbs out.
+func FuzzEntryName(f *testing.F) {
+	for _, s := range []string{"index.json", "/index.json", "../x", "a/../../b", "./a/./b", "/", "a//b", "..", "..."} {
+		f.Add(s, byte(tar.TypeReg))
+	}
+	f.Add("x", byte(tar.TypeSymlink))
+	f.Fuzz(func(t *testing.T, name string, typ byte) {
+		got, _, ok, err := entryName(&tar.Header{Name: name, Typeflag: typ})
+		if err != nil || !ok {
+			return
+		}
+		if !filepath.IsLocal(got) || path.Clean(got) != got || strings.HasPrefix(got, "/") || strings.Contains(name, "..") && strings.Contains("/"+name+"/", "/../") {
+			t.Errorf("entryName(%q, %q) = %q, want a clean local name", name, typ, got)
+		}
+		if typ != tar.TypeReg && typ != tar.TypeRegA && typ != tar.TypeDir {
+			t.Errorf("entryName(%q, %q) accepted type %q", name, typ, typ)
+		}
+	})
+}
+
+// FuzzOpenArchive: any bytes are an archive that opens or an error; never
+// a panic, never a file written.
+func FuzzOpenArchive(f *testing.F) {
+	im := newImage("fuzz")
+	f.Add(tarBytes(f, "/", ociFiles([]img{im}, []string{"v1"})))
+	f.Add(tarBytes(f, "", append(ociFiles([]img{im}, []string{""}), file{name: "/index.json", body: []byte("{}")})))
+	f.Add([]byte("not a tar"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		l, err := openArchive(imageref.OCIArchive, "fuzz.tar", bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		for name := range l.entries {
+			if !filepath.IsLocal(name) {
+				t.Errorf("openArchive indexed %q, want only local names", name)
+			}
+		}
+		l.Close()
+	})
+}
+
+func TestOpenArchiveRefuses(t *testing.T) {
+	t.Parallel()
+	im := newImage("a")
+	base := ociFiles([]img{im}, []string{"v1"})
+	tests := []struct {
+		name  string
+		extra []file
+		want  string
+	}{
+		{"climbs out", []file{{name: "../../evil", body: []byte("x")}}, "climb out"},
+		{"symlink", []file{{name: "blobs/sha256/link", typ: tar.TypeSymlink}}, "links"},
+		{"hardlink", []file{{name: "blobs/sha256/link", typ: tar.TypeLink}}, "links"},
+		{"device", []file{{name: "dev", typ: tar.TypeChar}}, "devices"},
+		{"duplicate after normalizing", []file{{name: "/index.json", body: []byte(`{"manifests":[]}`)}}, "duplicate"},
+		{"duplicate blob", []file{{name: "./blobs/sha256/" + sha(im.layer).Hex, body: []byte("other")}}, "duplicate"},
+		{"file where a directory was", []file{{name: "blobs/x/", typ: tar.TypeDir}, {name: "blobs/x", body: []byte("x")}}, "duplicate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := writeArchive(t, "", append(append([]file{}, base...), tt.extra...))
+			before := snapshot(t, filepath.Dir(p))
+			ref, _ := imageref.Parse("oci-archive:"+p, "/")
+			_, err := Open(ref)
+			if !errors.Is(err, ErrUnsafeEntry) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open(%s) = %v, want an error wrapping ErrUnsafeEntry holding %q", ref, err, tt.want)
+			}
+			if diff := cmp.Diff(before, snapshot(t, filepath.Dir(p))); diff != "" {
+				t.Errorf("Open(%s) changed the directory (-want +got):\n%s", ref, diff)
+			}
+		})
+	}
+}
+
+func TestOpenArchiveTooManyEntries(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for i := 0; i <= MaxEntries; i++ {
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "f/" + strconv.Itoa(i)})
+	}
+	tw.Close()
+	_, err := openArchive(imageref.OCIArchive, "many.tar", bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if !errors.Is(err, ErrUnsafeEntry) || !strings.Contains(err.Error(), "more than") {
+		t.Errorf("openArchive(%d files) = %v, want a refusal naming the bound", MaxEntries+1, err)
+	}
+}
+
+func TestOpenKinds(t *testing.T) {
+	t.Parallel()
+	im := newImage("a")
+	dir := writeDir(t, ociFiles([]img{im}, []string{"v1"}))
+	tarPath := writeArchive(t, "", ociFiles([]img{im}, []string{"v1"}))
+	noLayout := writeDir(t, ociFiles([]img{im}, []string{"v1"})[1:])
+	dockerOnly := writeArchive(t, "", []file{{name: "manifest.json", body: []byte(`[]`)}})
+	tests := []struct {
+		line string
+		want string
+	}{
+		{"oci:" + tarPath, "is a file, not a layout directory: name it oci-archive:"},
+		{"oci-archive:" + dir, "is a directory, not an archive: name it oci:"},
+		{"oci:" + noLayout, "oci-layout"},
+		{"oci-archive:" + dockerOnly, "no index.json: not an OCI image layout (it holds manifest.json: name it docker-archive:"},
+		{"docker-archive:" + tarPath, "no manifest.json: not a docker save archive (it holds index.json: name it oci-archive:"},
+		{"oci:" + filepath.Join(dir, "missing"), "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			ref, err := imageref.Parse(tt.line, "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Open(ref)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "opening ") {
+				t.Errorf("Open(%s) = %v, want an error holding %q", tt.line, err, tt.want)
+			}
+		})
+	}
+}
