@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,9 +107,11 @@ func tarBytes(t testing.TB, prefix string, files []file) []byte {
 			typ = tar.TypeReg
 		}
 		hdr := &tar.Header{Typeflag: typ, Name: prefix + f.name, Size: int64(len(f.body)), Mode: 0o644, ModTime: time.Unix(315532801, 0)}
+		if typ == tar.TypeSymlink || typ == tar.TypeLink {
+			hdr.Linkname = "target"
+		}
 		if typ != tar.TypeReg {
 			hdr.Size = 0
-			hdr.Linkname = "target"
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			t.Fatalf("WriteHeader(%q) = %v", hdr.Name, err)
@@ -229,4 +232,18 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// dockerFiles is a docker save archive of Engine 24 and older holding im
+// under tag: <hex>.json, <id>/layer.tar, manifest.json, repositories.
+func dockerFiles(im img, tag string) []file {
+	id := strings.Repeat("1", 64)
+	mj := fmt.Sprintf(`[{"Config":"%s.json","RepoTags":[%q],"Layers":["%s/layer.tar"]}]`, sha(im.config).Hex, tag, id)
+	return []file{
+		{name: id + "/", typ: tar.TypeDir},
+		{name: id + "/layer.tar", body: im.layer},
+		{name: sha(im.config).Hex + ".json", body: im.config},
+		{name: "manifest.json", body: []byte(mj)},
+		{name: "repositories", body: []byte(`{"app":{"1":"` + id + `"}}`)},
+	}
 }
