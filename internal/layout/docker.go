@@ -139,7 +139,7 @@ func (l *Layout) dockerImage(pos int, it dockerItem) (dockerImage, error) {
 			d = v1.Hash{Algorithm: "sha256", Hex: hex}
 		}
 		im.blobs[d] = name
-		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.DockerLayer, Size: size, Digest: d})
+		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.DockerUncompressedLayer, Size: size, Digest: d})
 	}
 	if m.Layers == nil {
 		m.Layers = []v1.Descriptor{}
