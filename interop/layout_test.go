@@ -1,0 +1,173 @@
+package interop
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/layout"
+	"github.com/set-image-platform/set-image-platform/internal/patch"
+	"github.com/set-image-platform/set-image-platform/internal/platform"
+	"github.com/set-image-platform/set-image-platform/internal/registry"
+)
+
+// TestLayoutsReadBySkopeo writes, with the layout package, the fix of an
+// image whose architecture is empty into every kind of layout and archive
+// (as the engine will once it is wired: the config patched, the manifest
+// re-pointed, index.json or manifest.json edited, an archive rewritten),
+// and asks skopeo to read each result: inspect shows the platform, and a
+// copy to a directory reads every blob against its digest.
+func TestLayoutsReadBySkopeo(t *testing.T) {
+	layer, _ := appLayer(t)
+	config := fmt.Appendf(nil, `{"architecture":"","os":"linux","config":{"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha(layer))
+	manifest := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q,"size":%d}]}`,
+		sha(config), len(config), sha(layer), len(layer))
+	hexOf := func(b []byte) string { return strings.TrimPrefix(sha(b), "sha256:") }
+	oci := []layoutFile{
+		{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		{"index.json", fmt.Appendf(nil, "{\n  \"schemaVersion\": 2,\n  \"manifests\": [\n    {\"mediaType\": \"application/vnd.oci.image.manifest.v1+json\", \"digest\": %q, \"size\": %d, \"annotations\": {\"io.containerd.image.name\": \"docker.io/library/app:1\", \"org.opencontainers.image.ref.name\": \"1\"}}\n  ]\n}\n", sha(manifest), len(manifest))},
+		{"blobs/sha256/" + hexOf(manifest), manifest},
+		{"blobs/sha256/" + hexOf(config), config},
+		{"blobs/sha256/" + hexOf(layer), layer},
+	}
+	engine25 := append(oci[:len(oci):len(oci)], layoutFile{"manifest.json", fmt.Appendf(nil, `[{"Config":"blobs/sha256/%s","RepoTags":["app:1"],"Layers":["blobs/sha256/%s"]}]`, hexOf(config), hexOf(layer))})
+	legacy := []layoutFile{
+		{"0000000000000000000000000000000000000000000000000000000000000001/layer.tar", layer},
+		{hexOf(config) + ".json", config},
+		{"manifest.json", fmt.Appendf(nil, `[{"Config":"%s.json","RepoTags":["app:1"],"Layers":["0000000000000000000000000000000000000000000000000000000000000001/layer.tar"]}]`, hexOf(config))},
+	}
+	tests := []struct {
+		name   string
+		kind   imageref.Transport
+		files  []layoutFile
+		prefix string // of archive names: pack writes "/"
+		ref    string // the REF written; "" for the only image
+		read   []string
+	}{
+		{"oci in place", imageref.OCI, oci, "", "1", []string{"oci:PATH:1"}},
+		{"oci new tag", imageref.OCI, oci, "", "1-fixed", []string{"oci:PATH:1-fixed"}},
+		{"oci-archive as pack writes a .cnb", imageref.OCIArchive, oci, "/", "", []string{"oci-archive:PATH"}},
+		{"oci-archive", imageref.OCIArchive, oci, "", "1", []string{"oci-archive:PATH:1"}},
+		{"docker save of Engine 25", imageref.OCIArchive, engine25, "", "1", []string{"oci-archive:PATH:1", "docker-archive:PATH"}},
+		{"docker-archive", imageref.DockerArchive, legacy, "", "", []string{"docker-archive:PATH"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeLayout(t, tt.kind, tt.prefix, tt.files)
+			fixLayout(t, tt.kind, p, tt.ref)
+			for _, read := range tt.read {
+				src := strings.Replace(read, "PATH", p, 1)
+				var cfg struct{ Architecture, OS string }
+				if err := json.Unmarshal([]byte(must(t, nil, "skopeo", "inspect", "--config", src)), &cfg); err != nil {
+					t.Fatalf("skopeo inspect --config %s: %v", src, err)
+				}
+				if cfg.OS+"/"+cfg.Architecture != "linux/amd64" {
+					t.Errorf("skopeo inspect --config %s: platform %s/%s, want linux/amd64", src, cfg.OS, cfg.Architecture)
+				}
+				must(t, nil, "skopeo", "copy", "--quiet", src, "dir:"+t.TempDir())
+			}
+		})
+	}
+}
+
+type layoutFile struct {
+	name string
+	body []byte
+}
+
+// writeLayout writes files as a directory (oci) or a tar whose names
+// start with prefix, and returns its path.
+func writeLayout(t *testing.T, kind imageref.Transport, prefix string, files []layoutFile) string {
+	t.Helper()
+	dir := t.TempDir()
+	if kind == imageref.OCI {
+		for _, f := range files {
+			write(t, filepath.Join(dir, f.name), string(f.body), 0o644)
+		}
+		return dir
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: prefix + f.name, Size: int64(len(f.body)), Mode: 0o644, ModTime: time.Unix(315532801, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(f.body)
+	}
+	tw.Close()
+	p := filepath.Join(dir, "image.tar")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fixLayout sets linux/amd64 on the image at ref of the layout at p as
+// the engine does: the config patched byte-faithfully, then pushed, the
+// manifest re-pointed and put under ref, the archive committed.
+func fixLayout(t *testing.T, kind imageref.Transport, p, ref string) {
+	t.Helper()
+	ctx := context.Background()
+	src := ""
+	if ref != "" && !strings.Contains(ref, "fixed") {
+		src = ref
+	}
+	r, err := imageref.Parse(string(kind)+":"+p, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := layout.Open(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	m, err := l.GetManifest(ctx, src)
+	if err != nil {
+		t.Fatalf("GetManifest(%q) = %v", src, err)
+	}
+	raw, _, err := patch.Get(m.Bytes, patch.Path{"config", "digest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cd string
+	json.Unmarshal(raw, &cd)
+	d, err := v1.NewHash(cd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := l.GetBlob(ctx, d, registry.MaxConfigSize, "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, err := patch.SetPlatform(config, nil, platform.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := v1.NewHash(sha(fixed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PushBlob(ctx, fd, int64(len(fixed)), bytes.NewReader(fixed)); err != nil {
+		t.Fatalf("PushBlob(config) = %v", err)
+	}
+	body, err := patch.SetDescriptor(m.Bytes, patch.Path{"config"}, sha(fixed), int64(len(fixed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PutManifest(ctx, ref, body, m.MediaType); err != nil {
+		t.Fatalf("PutManifest(%q) = %v", ref, err)
+	}
+	if err := l.Commit(ctx); err != nil {
+		t.Fatalf("Commit() = %v", err)
+	}
+}
