@@ -227,12 +227,12 @@ func (l *Layout) putDocker(ctx context.Context, ref string, body []byte) error {
 		}
 	}
 	es, _ := l.list()
-	i, err := l.find(es, ref)
+	hits, err := l.find(es, ref)
 	var nf *NotFoundError
 	var src *dockerImage
 	switch {
 	case err == nil:
-		src = l.imageOf(es[i].Digest)
+		src = l.imageOf(es[hits[0]].Digest)
 	case errors.As(err, &nf) && ref != "":
 		src = l.sameLayers(m.Layers)
 	default:

@@ -386,46 +386,56 @@ func names(es []indexEntry) []string {
 	return out
 }
 
-// find returns the position in es of the entry ref names (see SPEC: a
-// ref.name exactly, else one ending in :REF or @REF-digest; a digest; no
-// REF when there is only one entry).
-func (l *Layout) find(es []indexEntry, ref string) (int, error) {
-	if ref == "" {
-		switch len(es) {
-		case 1:
-			return 0, nil
-		case 0:
-			return -1, &NotFoundError{Layout: l.name, What: "an image"}
-		}
-		return -1, &AmbiguousError{Layout: l.name, Names: names(es)}
-	}
+// find returns the positions in es of the entries ref names (see SPEC: a
+// ref.name exactly, else those ending in :REF or @REF-digest; a digest;
+// no REF when the layout holds one image). Names that all point at one
+// manifest are one image under several names, not a choice to make.
+func (l *Layout) find(es []indexEntry, ref string) ([]int, error) {
 	var hits []int
-	for i, e := range es {
-		if e.refName() == ref {
-			hits = append(hits, i)
-		}
-	}
-	if len(hits) == 0 {
-		d, isDigest := digestRef(ref)
+	switch {
+	case ref == "":
+		hits = allOf(len(es))
+	default:
 		for i, e := range es {
-			n := e.refName()
-			if isDigest && (e.Digest == d || strings.HasSuffix(n, "@"+d.String())) ||
-				!isDigest && strings.HasSuffix(n, ":"+ref) && !strings.Contains(n[len(n)-len(ref)-1:], "/") {
+			if e.refName() == ref {
 				hits = append(hits, i)
 			}
 		}
 	}
-	switch len(hits) {
-	case 0:
-		return -1, &NotFoundError{Layout: l.name, What: fmt.Sprintf("%q", ref), Names: names(es)}
-	case 1:
-		return hits[0], nil
+	if len(hits) == 0 && ref != "" {
+		d, isDigest := digestRef(ref)
+		for i, e := range es {
+			n := e.refName()
+			if isDigest && (e.Digest == d || strings.HasSuffix(n, "@"+d.String())) ||
+				!isDigest && strings.HasSuffix(n, ":"+ref) && !strings.Contains(ref, "/") {
+				hits = append(hits, i)
+			}
+		}
 	}
-	var hn []string
-	for _, i := range hits {
-		hn = append(hn, names(es[i:i+1])...)
+	switch {
+	case len(hits) == 0 && ref == "":
+		return nil, &NotFoundError{Layout: l.name, What: "an image"}
+	case len(hits) == 0:
+		return nil, &NotFoundError{Layout: l.name, What: fmt.Sprintf("%q", ref), Names: names(es)}
 	}
-	return -1, &AmbiguousError{Layout: l.name, Ref: ref, Names: hn}
+	for _, i := range hits[1:] {
+		if es[i].Digest != es[hits[0]].Digest {
+			var hn []string
+			for _, i := range hits {
+				hn = append(hn, names(es[i:i+1])...)
+			}
+			return nil, &AmbiguousError{Layout: l.name, Ref: ref, Names: hn}
+		}
+	}
+	return hits, nil
+}
+
+func allOf(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
 
 // digestRef reads a REF that is a digest: sha256:… or @sha256:….
@@ -447,9 +457,9 @@ func (l *Layout) resolve(ref string) (indexEntry, error) {
 	if err != nil {
 		return indexEntry{}, err
 	}
-	i, err := l.find(es, ref)
+	hits, err := l.find(es, ref)
 	if err == nil {
-		return es[i], nil
+		return es[hits[0]], nil
 	}
 	d, isDigest := digestRef(ref)
 	if !isDigest || l.kind == imageref.DockerArchive {

@@ -190,13 +190,18 @@ func (l *Layout) PutManifest(ctx context.Context, ref string, body []byte, media
 		return err
 	}
 	var nf *NotFoundError
-	var index []byte
+	index := l.index
 	old := v1.Hash{}
-	i, err := l.find(es, ref)
+	hits, err := l.find(es, ref)
 	switch {
 	case err == nil:
-		old = es[i].Digest
-		index, err = repoint(l.index, i, es[i], d, size, mediaType)
+		// Every name ref matched names this image: each moves with it.
+		old = es[hits[0]].Digest
+		for _, i := range hits {
+			if index, err = repoint(index, i, es[i], d, size, mediaType); err != nil {
+				break
+			}
+		}
 	case errors.As(err, &nf) && ref != "" && !imageref.IsPattern(ref):
 		index, err = appendEntry(l.index, len(es), ref, d, size, mediaType)
 	}

@@ -276,3 +276,29 @@ func TestDockerSaveManifestJSONInStep(t *testing.T) {
 		})
 	}
 }
+
+// TestOneImageManyNames: names that all point at one manifest are one
+// image: no REF is needed, and a write moves every name that matched.
+func TestOneImageManyNames(t *testing.T) {
+	t.Parallel()
+	a := newImage("a")
+	fixed := a.fixed()
+	for _, ref := range []string{"", "1"} {
+		t.Run(ref, func(t *testing.T) {
+			t.Parallel()
+			files := ociFiles([]img{a, a}, []string{"docker.io/library/app:1", "ghcr.io/o/app:1"})
+			index := indexOf(t, files)
+			dir := writeDir(t, files)
+			l := openRef(t, imageref.OCI, dir)
+			if _, err := l.GetManifest(context.Background(), ref); err != nil {
+				t.Fatalf("GetManifest(%q) = %v", ref, err)
+			}
+			push(t, l, ref, fixed)
+			got, _ := os.ReadFile(filepath.Join(dir, "index.json"))
+			want := repointed(repointed(index, a, fixed), a, fixed)
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("index.json after PutManifest(%q) mismatch (-want +got):\n%s", ref, diff)
+			}
+		})
+	}
+}
