@@ -60,11 +60,21 @@ func TestLayoutsReadBySkopeo(t *testing.T) {
 		{"oci-archive", imageref.OCIArchive, oci, "", "1", []string{"oci-archive:PATH:1"}},
 		{"docker save of Engine 25", imageref.OCIArchive, engine25, "", "1", []string{"oci-archive:PATH:1", "docker-archive:PATH"}},
 		{"docker-archive", imageref.DockerArchive, legacy, "", "", []string{"docker-archive:PATH"}},
+		// A tag naming a layout that does not exist yet: the image saved
+		// into a new one.
+		{"new oci", imageref.OCI, nil, "", "1.0", []string{"oci:PATH:1.0"}},
+		{"new oci-archive", imageref.OCIArchive, nil, "", "1.0", []string{"oci-archive:PATH:1.0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := writeLayout(t, tt.kind, tt.prefix, tt.files)
-			fixLayout(t, tt.kind, p, tt.ref)
+			var p string
+			if tt.files == nil {
+				p = filepath.Join(t.TempDir(), "new")
+				saveLayout(t, tt.kind, p, tt.ref, []byte(fixConfig(t, config)), manifest, layer)
+			} else {
+				p = writeLayout(t, tt.kind, tt.prefix, tt.files)
+				fixLayout(t, tt.kind, p, tt.ref)
+			}
 			for _, read := range tt.read {
 				src := strings.Replace(read, "PATH", p, 1)
 				var cfg struct{ Architecture, OS string }
@@ -149,10 +159,7 @@ func fixLayout(t *testing.T, kind imageref.Transport, p, ref string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fixed, err := patch.SetPlatform(config, nil, platform.Platform{OS: "linux", Architecture: "amd64"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixed := []byte(fixConfig(t, config))
 	fd, err := v1.NewHash(sha(fixed))
 	if err != nil {
 		t.Fatal(err)
@@ -169,5 +176,47 @@ func fixLayout(t *testing.T, kind imageref.Transport, p, ref string) {
 	}
 	if err := l.Commit(ctx); err != nil {
 		t.Fatalf("Commit() = %v", err)
+	}
+}
+
+// fixConfig is config with linux/amd64 set, as the engine patches it.
+func fixConfig(t *testing.T, config []byte) string {
+	t.Helper()
+	fixed, err := patch.SetPlatform(config, nil, platform.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(fixed)
+}
+
+// saveLayout writes an image (config, manifest re-pointed at it, layer)
+// under ref into a layout or archive at p that does not exist yet.
+func saveLayout(t *testing.T, kind imageref.Transport, p, ref string, config, manifest, layer []byte) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := imageref.Parse(string(kind)+":"+p, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := layout.Create(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	body, err := patch.SetDescriptor(manifest, patch.Path{"config"}, sha(config), int64(len(config)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]byte{layer, config} {
+		d, _ := v1.NewHash(sha(b))
+		if err := l.PushBlob(ctx, d, int64(len(b)), bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.PutManifest(ctx, ref, body, "application/vnd.oci.image.manifest.v1+json"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

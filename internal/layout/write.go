@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -280,8 +282,10 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 	l.files.Lock()
 	staged := l.staged
 	l.files.Unlock()
-	fi, err := os.Stat(l.path)
-	if err != nil {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(l.path); err == nil {
+		mode = fi.Mode().Perm()
+	} else if l.file != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(l.dirOf(), "."+filepath.Base(l.path)+".tmp-")
@@ -296,7 +300,22 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	tw := tar.NewWriter(bw)
-	template := &tar.Header{}
+	template := &tar.Header{Mode: 0o644, Format: tar.FormatPAX}
+	// A new archive (Create) has no oci-layout or index.json to copy: they
+	// go first, as every writer of layouts puts them.
+	for _, f := range []struct {
+		name string
+		body []byte
+	}{{layoutFile, []byte(newLayoutFile)}, {indexFile, l.index}} {
+		if _, ok := l.entries[f.name]; ok || l.file != nil || l.index == nil {
+			continue
+		}
+		hdr := *template
+		hdr.Typeflag, hdr.Name, hdr.Size = tar.TypeReg, l.prefix+f.name, int64(len(f.body))
+		if err := copyEntry(tw, &hdr, bytes.NewReader(f.body)); err != nil {
+			return err
+		}
+	}
 	for _, name := range l.order {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -344,7 +363,7 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := tmp.Chmod(fi.Mode().Perm()); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
@@ -393,9 +412,52 @@ func (l *Layout) reopen() error {
 	if l.stage != "" {
 		os.RemoveAll(l.stage)
 	}
-	l.file.Close()
+	if l.file != nil {
+		l.file.Close()
+	}
 	l.file, l.ra, l.entries, l.order, l.prefix = f, f, n.entries, n.order, n.prefix
 	l.index, l.manifest, l.docker, l.dirty = n.index, n.manifest, n.docker, false
 	l.stage, l.staged = "", nil
 	return nil
+}
+
+// The files of a new layout.
+const (
+	newLayoutFile = `{"imageLayoutVersion":"1.0.0"}`
+	newIndexFile  = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`
+)
+
+// Create opens the layout or archive ref names for writing, as a tag
+// naming another place does (a registry image saved fixed into oci:out:1.0),
+// starting an empty one when nothing is there yet: a directory gets its
+// oci-layout and index.json at once, an archive is written by Commit, so
+// that a run that fails leaves no file. A docker-archive cannot be
+// started: docker save's format names images by their repository.
+func Create(ref imageref.Reference) (*Layout, error) {
+	_, err := os.Stat(ref.Path)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return Open(ref)
+	}
+	switch ref.Transport {
+	case imageref.OCI:
+		if err := os.MkdirAll(ref.Path, 0o755); err != nil {
+			return nil, fmt.Errorf("creating %s:%s: %w", ref.Transport, ref.GivenPath, err)
+		}
+		root, err := os.OpenRoot(ref.Path)
+		if err != nil {
+			return nil, fmt.Errorf("creating %s:%s: %w", ref.Transport, ref.GivenPath, err)
+		}
+		l := &Layout{kind: imageref.OCI, name: ref.GivenPath, root: root}
+		for _, f := range []struct{ name, body string }{{layoutFile, newLayoutFile}, {indexFile, newIndexFile}} {
+			if err := l.writeFile(f.name, strings.NewReader(f.body), int64(len(f.body)), nil); err != nil {
+				root.Close()
+				return nil, fmt.Errorf("creating %s:%s: %w", ref.Transport, ref.GivenPath, err)
+			}
+		}
+		l.index = []byte(newIndexFile)
+		return l, nil
+	case imageref.OCIArchive:
+		return &Layout{kind: imageref.OCIArchive, name: ref.GivenPath, path: ref.Path, ra: bytes.NewReader(nil), entries: map[string]entry{}, index: []byte(newIndexFile)}, nil
+	}
+	return nil, fmt.Errorf("creating %s:%s: a %s cannot be started, only written to", ref.Transport, ref.GivenPath, ref.Transport)
 }

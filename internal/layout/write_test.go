@@ -302,3 +302,53 @@ func TestOneImageManyNames(t *testing.T) {
 		})
 	}
 }
+
+// TestCreate: a tag naming a place that does not exist yet starts it: a
+// directory at once, an archive only when Commit writes it.
+func TestCreate(t *testing.T) {
+	t.Parallel()
+	a := newImage("a")
+	ctx := context.Background()
+	for _, kind := range []imageref.Transport{imageref.OCI, imageref.OCIArchive} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			p := filepath.Join(t.TempDir(), "out")
+			ref, err := imageref.Parse(string(kind)+":"+p+":1.0", "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := Create(ref)
+			if err != nil {
+				t.Fatalf("Create(%s) = %v", ref, err)
+			}
+			defer l.Close()
+			if err := l.PushBlob(ctx, sha(a.layer), int64(len(a.layer)), bytes.NewReader(a.layer)); err != nil {
+				t.Fatal(err)
+			}
+			push(t, l, "1.0", a)
+			if _, err := os.Stat(p); kind == imageref.OCIArchive && err == nil {
+				t.Errorf("the archive exists before Commit")
+			}
+			if err := l.Commit(ctx); err != nil {
+				t.Fatalf("Commit() = %v", err)
+			}
+			if kind == imageref.OCIArchive {
+				names, _ := readTar(t, p)
+				if len(names) != 5 || names[0] != "oci-layout" || names[1] != "index.json" {
+					t.Errorf("entries of the new archive = %q, want oci-layout, index.json and 3 blobs", names)
+				}
+			}
+			again := openRef(t, kind, p)
+			if m, err := again.GetManifest(ctx, "1.0"); err != nil || !bytes.Equal(m.Bytes, a.manifest) {
+				t.Errorf("GetManifest(1.0) of the new layout = %v, want the image", err)
+			}
+		})
+	}
+	t.Run("docker-archive", func(t *testing.T) {
+		t.Parallel()
+		ref, _ := imageref.Parse("docker-archive:"+filepath.Join(t.TempDir(), "x.tar"), "/")
+		if _, err := Create(ref); err == nil || !strings.Contains(err.Error(), "cannot be started") {
+			t.Errorf("Create(%s) = %v, want a refusal", ref, err)
+		}
+	})
+}
