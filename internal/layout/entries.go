@@ -33,8 +33,11 @@ func (e *EntryError) Unwrap() error { return ErrUnsafeEntry }
 
 // entry is a regular file of an archive: where its bytes are.
 type entry struct {
-	hdr    *tar.Header // as read; its Name is the archive's own spelling
-	offset int64
+	hdr *tar.Header // as read; its Name is the archive's own spelling
+	// start is where its headers begin (after the entry before it, of
+	// any type), offset where its bytes do, end where its padding ends:
+	// a rewrite copies [start, end) of an entry it keeps as it is.
+	start, offset, end int64
 }
 
 // entryName checks a tar entry and returns its name inside the archive:
@@ -92,25 +95,32 @@ func entryName(hdr *tar.Header) (name string, dir, ok bool, err error) {
 
 // indexTar reads the headers of the tar in r (seeking over file bytes, so
 // a 1 GiB archive costs its headers) and returns its regular files by
-// name, in archive order. Duplicates (after the names are normalized, and
+// name, in archive order, and where the last entry's padding ends. Duplicates (after the names are normalized, and
 // a file where a directory was) are refused: readers disagree on which
 // copy wins.
-func indexTar(r io.ReadSeeker) (map[string]entry, []string, error) {
+func indexTar(r io.ReadSeeker) (map[string]entry, []string, int64, error) {
 	tr := tar.NewReader(r)
 	files := map[string]entry{}
 	dirs := map[string]bool{}
 	var order []string
+	var end int64
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading archive: %w", err)
+			return nil, nil, 0, fmt.Errorf("reading archive: %w", err)
 		}
+		start := end
+		off, err := r.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("reading archive: %w", err)
+		}
+		end = off + (hdr.Size+511)&^511
 		name, dir, ok, err := entryName(hdr)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		if !ok {
 			continue
@@ -118,19 +128,15 @@ func indexTar(r io.ReadSeeker) (map[string]entry, []string, error) {
 		_, isFile := files[name]
 		switch {
 		case isFile || (!dir && dirs[name]):
-			return nil, nil, &EntryError{Name: hdr.Name, Reason: "duplicate entry: the archive holds this name twice"}
+			return nil, nil, 0, &EntryError{Name: hdr.Name, Reason: "duplicate entry: the archive holds this name twice"}
 		case dir:
 			dirs[name] = true
 			continue
 		case len(files) == MaxEntries:
-			return nil, nil, &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("more than %d files", MaxEntries)}
+			return nil, nil, 0, &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("more than %d files", MaxEntries)}
 		}
-		off, err := r.Seek(0, io.SeekCurrent)
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading archive: %w", err)
-		}
-		files[name] = entry{hdr: hdr, offset: off}
+		files[name] = entry{hdr: hdr, start: start, offset: off, end: end}
 		order = append(order, name)
 	}
-	return files, order, nil
+	return files, order, end, nil
 }

@@ -38,8 +38,10 @@ type img struct {
 	config, manifest, layer []byte
 }
 
-func newImage(seed string) img {
-	layer := []byte("layer of " + seed)
+func newImage(seed string) img { return newImageLayer(seed, []byte("layer of "+seed)) }
+
+// newImageLayer is newImage with the given layer.
+func newImageLayer(seed string, layer []byte) img {
 	config := fmt.Appendf(nil, `{"architecture":"","os":"linux","rootfs":{"type":"layers","diff_ids":[%q]},"config":{"Labels":{"seed":%q}}}`, sha(layer), seed)
 	manifest := fmt.Appendf(nil, `{
   "schemaVersion": 2,

@@ -48,6 +48,7 @@ type Layout struct {
 	ra      io.ReaderAt // the archive's bytes
 	entries map[string]entry
 	order   []string
+	dataEnd int64  // where the last entry ends: the end-of-archive blocks follow
 	prefix  string // how the archive spells its root: "", "/" or "./"
 
 	// mu is the one lock of tag writes: it guards the state of index.json
@@ -120,11 +121,11 @@ func openDir(ref imageref.Reference) (*Layout, error) {
 
 // openArchive indexes the archive in ra, of size bytes.
 func openArchive(kind imageref.Transport, name string, ra io.ReaderAt, size int64) (*Layout, error) {
-	entries, order, err := indexTar(io.NewSectionReader(ra, 0, size))
+	entries, order, end, err := indexTar(io.NewSectionReader(ra, 0, size))
 	if err != nil {
 		return nil, err
 	}
-	l := &Layout{kind: kind, name: name, ra: ra, entries: entries, order: order}
+	l := &Layout{kind: kind, name: name, ra: ra, entries: entries, order: order, dataEnd: end}
 	if err := l.load(); err != nil {
 		return nil, err
 	}

@@ -352,3 +352,33 @@ func TestCreate(t *testing.T) {
 		}
 	})
 }
+
+// TestArchiveRewriteKeepsAlignment: after index.json grows or shrinks,
+// the entries after it stay at the same offset within a page, so that the
+// kernel copies them page by page.
+func TestArchiveRewriteKeepsAlignment(t *testing.T) {
+	t.Parallel()
+	for _, grow := range []int{0, 1, 100, 511, 512, 1000, 3000, 5000} {
+		t.Run(fmt.Sprint(grow), func(t *testing.T) {
+			t.Parallel()
+			a := newImage("a")
+			files := ociFiles([]img{a}, []string{"v1"})
+			p := writeArchive(t, "/", files)
+			before := openRef(t, imageref.OCIArchive, p)
+			layer := "blobs/sha256/" + sha(a.layer).Hex
+			want := before.entries[layer].offset % pageSize
+			l := openRef(t, imageref.OCIArchive, p)
+			push(t, l, strings.Repeat("x", grow)+"v2", a.fixed())
+			if err := l.Commit(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			after := openRef(t, imageref.OCIArchive, p)
+			if got := after.entries[layer].offset % pageSize; got != want {
+				t.Errorf("layer at %d within a page after the rewrite, want %d", got, want)
+			}
+			if _, err := after.GetManifest(context.Background(), "v1"); err != nil {
+				t.Errorf("GetManifest(v1) after the rewrite = %v", err)
+			}
+		})
+	}
+}
