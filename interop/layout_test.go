@@ -132,14 +132,7 @@ func fixLayout(t *testing.T, kind imageref.Transport, p, ref string) {
 	if ref != "" && !strings.Contains(ref, "fixed") {
 		src = ref
 	}
-	r, err := imageref.Parse(string(kind)+":"+p, "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := layout.Open(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openLayout(t, kind, p, layout.Open)
 	defer l.Close()
 	m, err := l.GetManifest(ctx, src)
 	if err != nil {
@@ -194,14 +187,7 @@ func fixConfig(t *testing.T, config []byte) string {
 func saveLayout(t *testing.T, kind imageref.Transport, p, ref string, config, manifest, layer []byte) {
 	t.Helper()
 	ctx := context.Background()
-	r, err := imageref.Parse(string(kind)+":"+p, "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := layout.Create(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openLayout(t, kind, p, layout.Create)
 	defer l.Close()
 	body, err := patch.SetDescriptor(manifest, patch.Path{"config"}, sha(config), int64(len(config)))
 	if err != nil {
@@ -219,4 +205,19 @@ func saveLayout(t *testing.T, kind imageref.Transport, p, ref string, config, ma
 	if err := l.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openLayout opens the layout of kind at p with open (layout.Open or
+// layout.Create).
+func openLayout(t *testing.T, kind imageref.Transport, p string, open func(imageref.Reference) (*layout.Layout, error)) *layout.Layout {
+	t.Helper()
+	r, err := imageref.Parse(string(kind)+":"+p, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := open(r)
+	if err != nil {
+		t.Fatalf("opening %s: %v", r, err)
+	}
+	return l
 }

@@ -155,6 +155,16 @@ func writeDir(t testing.TB, files []file) string {
 	return dir
 }
 
+// writeKind writes files as a layout directory or, for an archive kind, a
+// tar whose names start with prefix, and returns its path.
+func writeKind(t testing.TB, kind imageref.Transport, prefix string, files []file) string {
+	t.Helper()
+	if kind.Archive() {
+		return writeArchive(t, prefix, files)
+	}
+	return writeDir(t, files)
+}
+
 // openRef opens transport:path[:ref] and closes it when the test ends.
 func openRef(t testing.TB, transport imageref.Transport, path string) *Layout {
 	t.Helper()

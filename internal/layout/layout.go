@@ -493,7 +493,7 @@ func (l *Layout) GetManifest(ctx context.Context, ref string) (*registry.Manifes
 	}
 	mt := e.MediaType
 	if mt == "" {
-		mt = sniffMediaType(body)
+		mt = ownMediaType(body)
 	}
 	if mt == "" {
 		return nil, fmt.Errorf("reading manifest %s of %q: no media type in %s or in the manifest", e.Digest, l.name, indexFile)
@@ -501,24 +501,14 @@ func (l *Layout) GetManifest(ctx context.Context, ref string) (*registry.Manifes
 	return &registry.Manifest{MediaType: mt, Bytes: body, Digest: e.Digest}, nil
 }
 
-// sniffMediaType is the manifest's own mediaType, or what its shape says.
-func sniffMediaType(body []byte) types.MediaType {
+// ownMediaType is the manifest's own mediaType: a manifest that index.json
+// does not list (an index's child, a referrer) has no other.
+func ownMediaType(body []byte) types.MediaType {
 	var probe struct {
 		MediaType types.MediaType `json:"mediaType"`
-		Manifests json.RawMessage `json:"manifests"`
-		Config    json.RawMessage `json:"config"`
 	}
-	switch {
-	case json.Unmarshal(body, &probe) != nil:
-		return ""
-	case probe.MediaType != "":
-		return probe.MediaType
-	case probe.Manifests != nil:
-		return types.OCIImageIndex
-	case probe.Config != nil:
-		return types.OCIManifestSchema1
-	}
-	return ""
+	json.Unmarshal(body, &probe)
+	return probe.MediaType
 }
 
 // HeadManifest returns the digest ref names now.

@@ -135,10 +135,7 @@ func TestBlobDigestChecked(t *testing.T) {
 	for _, kind := range []imageref.Transport{imageref.OCI, imageref.OCIArchive} {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			p := writeDir(t, files)
-			if kind == imageref.OCIArchive {
-				p = writeArchive(t, "/", files)
-			}
+			p := writeKind(t, kind, "/", files)
 			l := openRef(t, kind, p)
 			ctx := context.Background()
 			if _, err := l.GetBlob(ctx, sha(im.layer), 1<<20, "layer"); !errors.Is(err, registry.ErrDigestMismatch) {

@@ -73,7 +73,7 @@ func (l *Layout) Referrers(ctx context.Context, d v1.Hash) ([]v1.Descriptor, err
 		}
 		mt := m.MediaType
 		if mt == "" {
-			mt = sniffMediaType(body)
+			mt = ownMediaType(body)
 		}
 		out = append(out, v1.Descriptor{MediaType: mt, Digest: desc.Digest, Size: int64(len(body)), ArtifactType: at, Annotations: m.Annotations})
 	}

@@ -124,10 +124,7 @@ func TestConcurrentTagWrites(t *testing.T) {
 	for _, kind := range []imageref.Transport{imageref.OCI, imageref.OCIArchive} {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			p := writeDir(t, files)
-			if kind == imageref.OCIArchive {
-				p = writeArchive(t, "", files)
-			}
+			p := writeKind(t, kind, "", files)
 			l := openRef(t, kind, p)
 			const n = 16
 			var wg sync.WaitGroup
