@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"io/fs"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -192,5 +193,42 @@ func TestOpenKinds(t *testing.T) {
 				t.Errorf("Open(%s) = %v, want an error holding %q", tt.line, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestOpenRefusesCompressed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		head, want string
+	}{
+		{"\x1f\x8b\x08\x00", "compressed (gzip): decompress it first, with gunzip"},
+		{"\x28\xb5\x2f\xfd\x00", "compressed (zstd)"},
+		{"\xfd7zXZ\x00\x00", "compressed (xz)"},
+		{"BZh91AY", "compressed (bzip2)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			b := append([]byte(tt.head), make([]byte, 1024)...)
+			_, err := openArchive(imageref.OCIArchive, "x.tar", bytes.NewReader(b), int64(len(b)))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("openArchive(%q…) = %v, want an error holding %q", tt.head, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenHostPathHint(t *testing.T) {
+	t.Parallel()
+	ref, err := imageref.Parse("oci-archive:/home/runner/work/r/r/missing-for-this-test.cnb", "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ref); !errors.Is(err, ErrHostPath) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(%s) = %v, want ErrHostPath and fs.ErrNotExist", ref, err)
+	}
+	ref, _ = imageref.Parse("oci-archive:/nonexistent/x.cnb", "/")
+	if _, err := Open(ref); errors.Is(err, ErrHostPath) || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open(%s) = %v, want fs.ErrNotExist without the hint", ref, err)
 	}
 }

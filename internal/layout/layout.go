@@ -73,13 +73,25 @@ type Layout struct {
 func Open(ref imageref.Reference) (*Layout, error) {
 	l, err := open(ref)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s:%s: %w", ref.Transport, ref.GivenPath, err)
+		return nil, fmt.Errorf("opening %q: %w", string(ref.Transport)+":"+ref.GivenPath, err)
 	}
 	return l, nil
 }
 
+// runnerHostPath starts the paths of a GitHub-hosted runner's host, which
+// the action's container does not see: the runner maps its workspace into
+// the container, and rewrites only values that start with it.
+const runnerHostPath = "/home/runner/"
+
+// ErrHostPath is wrapped by the error of a missing path under
+// runnerHostPath.
+var ErrHostPath = errors.New("a path on the runner's host is not seen inside the action's container: use a path relative to the workspace")
+
 func open(ref imageref.Reference) (*Layout, error) {
 	fi, err := os.Stat(ref.Path)
+	if errors.Is(err, fs.ErrNotExist) && strings.HasPrefix(ref.GivenPath, runnerHostPath) {
+		return nil, fmt.Errorf("%w: %w", err, ErrHostPath)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +133,9 @@ func openDir(ref imageref.Reference) (*Layout, error) {
 
 // openArchive indexes the archive in ra, of size bytes.
 func openArchive(kind imageref.Transport, name string, ra io.ReaderAt, size int64) (*Layout, error) {
+	if err := checkCompressed(ra); err != nil {
+		return nil, err
+	}
 	entries, order, end, err := indexTar(io.NewSectionReader(ra, 0, size))
 	if err != nil {
 		return nil, err
@@ -130,6 +145,29 @@ func openArchive(kind imageref.Transport, name string, ra io.ReaderAt, size int6
 		return nil, err
 	}
 	return l, nil
+}
+
+// compressed are the magic numbers of what docker save and podman save
+// are piped through: a tar inside is not read here.
+var compressed = []struct {
+	magic, name, tool string
+}{
+	{"\x1f\x8b", "gzip", "gunzip"},
+	{"\x28\xb5\x2f\xfd", "zstd", "unzstd"},
+	{"\xfd7zXZ\x00", "xz", "unxz"},
+	{"BZh", "bzip2", "bunzip2"},
+}
+
+// checkCompressed refuses a compressed archive with what to run.
+func checkCompressed(ra io.ReaderAt) error {
+	var head [6]byte
+	n, _ := ra.ReadAt(head[:], 0)
+	for _, c := range compressed {
+		if strings.HasPrefix(string(head[:n]), c.magic) {
+			return fmt.Errorf("the archive is compressed (%s): decompress it first, with %s", c.name, c.tool)
+		}
+	}
+	return nil
 }
 
 // load reads index.json, oci-layout and manifest.json as the kind needs.

@@ -517,20 +517,21 @@ func Create(ref imageref.Reference) (*Layout, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return Open(ref)
 	}
+	where := string(ref.Transport) + ":" + ref.GivenPath
 	switch ref.Transport {
 	case imageref.OCI:
 		if err := os.MkdirAll(ref.Path, 0o755); err != nil {
-			return nil, fmt.Errorf("creating %s:%s: %w", ref.Transport, ref.GivenPath, err)
+			return nil, fmt.Errorf("creating %q: %w", where, err)
 		}
 		root, err := os.OpenRoot(ref.Path)
 		if err != nil {
-			return nil, fmt.Errorf("creating %s:%s: %w", ref.Transport, ref.GivenPath, err)
+			return nil, fmt.Errorf("creating %q: %w", where, err)
 		}
 		l := &Layout{kind: imageref.OCI, name: ref.GivenPath, root: root}
 		for _, f := range []struct{ name, body string }{{layoutFile, newLayoutFile}, {indexFile, newIndexFile}} {
 			if err := l.writeFile(f.name, strings.NewReader(f.body), int64(len(f.body)), nil); err != nil {
 				root.Close()
-				return nil, fmt.Errorf("creating %s:%s: %w", ref.Transport, ref.GivenPath, err)
+				return nil, fmt.Errorf("creating %q: %w", where, err)
 			}
 		}
 		l.index = []byte(newIndexFile)
@@ -538,5 +539,5 @@ func Create(ref imageref.Reference) (*Layout, error) {
 	case imageref.OCIArchive:
 		return &Layout{kind: imageref.OCIArchive, name: ref.GivenPath, path: ref.Path, ra: bytes.NewReader(nil), entries: map[string]entry{}, index: []byte(newIndexFile)}, nil
 	}
-	return nil, fmt.Errorf("creating %s:%s: a %s cannot be started, only written to", ref.Transport, ref.GivenPath, ref.Transport)
+	return nil, fmt.Errorf("creating %q: a %s cannot be started, only written to", where, ref.Transport)
 }
