@@ -53,17 +53,22 @@ func TestLayoutsReadBySkopeo(t *testing.T) {
 		prefix string // of archive names: pack writes "/"
 		ref    string // the REF written; "" for the only image
 		read   []string
+		copyTo string // when set, files are first copied by skopeo to this (PATH is the new file)
 	}{
-		{"oci in place", imageref.OCI, oci, "", "1", []string{"oci:PATH:1"}},
-		{"oci new tag", imageref.OCI, oci, "", "1-fixed", []string{"oci:PATH:1-fixed"}},
-		{"oci-archive as pack writes a .cnb", imageref.OCIArchive, oci, "/", "", []string{"oci-archive:PATH"}},
-		{"oci-archive", imageref.OCIArchive, oci, "", "1", []string{"oci-archive:PATH:1"}},
-		{"docker save of Engine 25", imageref.OCIArchive, engine25, "", "1", []string{"oci-archive:PATH:1", "docker-archive:PATH"}},
-		{"docker-archive", imageref.DockerArchive, legacy, "", "", []string{"docker-archive:PATH"}},
+		{"oci in place", imageref.OCI, oci, "", "1", []string{"oci:PATH:1"}, ""},
+		{"oci new tag", imageref.OCI, oci, "", "1-fixed", []string{"oci:PATH:1-fixed"}, ""},
+		{"oci-archive as pack writes a .cnb", imageref.OCIArchive, oci, "/", "", []string{"oci-archive:PATH"}, ""},
+		{"oci-archive", imageref.OCIArchive, oci, "", "1", []string{"oci-archive:PATH:1"}, ""},
+		{"docker save of Engine 25", imageref.OCIArchive, engine25, "", "1", []string{"oci-archive:PATH:1", "docker-archive:PATH"}, ""},
+		{"docker-archive", imageref.DockerArchive, legacy, "", "", []string{"docker-archive:PATH"}, ""},
 		// A tag naming a layout that does not exist yet: the image saved
 		// into a new one.
-		{"new oci", imageref.OCI, nil, "", "1.0", []string{"oci:PATH:1.0"}},
-		{"new oci-archive", imageref.OCIArchive, nil, "", "1.0", []string{"oci-archive:PATH:1.0"}},
+		{"new oci", imageref.OCI, nil, "", "1.0", []string{"oci:PATH:1.0"}, ""},
+		{"new oci-archive", imageref.OCIArchive, nil, "", "1.0", []string{"oci-archive:PATH:1.0"}, ""},
+		// What skopeo itself writes, read and fixed.
+		{"oci by skopeo", imageref.OCI, oci, "", "1", []string{"oci:PATH:1"}, "oci:PATH:1"},
+		{"oci-archive by skopeo", imageref.OCIArchive, oci, "", "1", []string{"oci-archive:PATH:1"}, "oci-archive:PATH:1"},
+		{"docker-archive by skopeo", imageref.DockerArchive, oci, "", "app:1", []string{"docker-archive:PATH"}, "docker-archive:PATH:app:1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,6 +78,11 @@ func TestLayoutsReadBySkopeo(t *testing.T) {
 				saveLayout(t, tt.kind, p, tt.ref, []byte(fixConfig(t, config)), manifest, layer)
 			} else {
 				p = writeLayout(t, tt.kind, tt.prefix, tt.files)
+				if tt.copyTo != "" {
+					src := "oci:" + writeLayout(t, imageref.OCI, "", tt.files) + ":1"
+					p = filepath.Join(t.TempDir(), "copied")
+					must(t, nil, "skopeo", "copy", "--quiet", src, strings.Replace(tt.copyTo, "PATH", p, 1))
+				}
 				fixLayout(t, tt.kind, p, tt.ref)
 			}
 			for _, read := range tt.read {

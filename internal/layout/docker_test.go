@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -139,4 +140,37 @@ func TestDockerArchiveRefuses(t *testing.T) {
 			t.Errorf("PutManifest() = %v, want a refusal naming oci-archive:", err)
 		}
 	})
+}
+
+// TestDockerArchiveLinks: docker save links a layer two images share (the
+// second image's <id>/layer.tar to the first's); the link is followed
+// inside the archive. A loop of links is a file not found, not a hang.
+func TestDockerArchiveLinks(t *testing.T) {
+	t.Parallel()
+	a := newImage("a")
+	b := newImageLayer("b", a.layer)
+	id1, id2 := strings.Repeat("1", 64), strings.Repeat("2", 64)
+	mj := fmt.Sprintf(`[{"Config":"%s.json","RepoTags":["app:1"],"Layers":["%s/layer.tar"]},{"Config":"%s.json","RepoTags":["app:2"],"Layers":["%s/layer.tar"]}]`,
+		sha(a.config).Hex, id1, sha(b.config).Hex, id2)
+	files := []file{
+		{name: id1 + "/layer.tar", body: a.layer},
+		{name: id2 + "/layer.tar", typ: tar.TypeSymlink, link: "../" + id1 + "/layer.tar"},
+		{name: sha(a.config).Hex + ".json", body: a.config},
+		{name: sha(b.config).Hex + ".json", body: b.config},
+		{name: "loop/a", typ: tar.TypeSymlink, link: "b"},
+		{name: "loop/b", typ: tar.TypeSymlink, link: "a"},
+		{name: "manifest.json", body: []byte(mj)},
+	}
+	l := openRef(t, imageref.DockerArchive, writeArchive(t, "", files))
+	ctx := context.Background()
+	m, err := l.GetManifest(ctx, "app:2")
+	if err != nil || !bytes.Equal(m.Bytes, made(b)) {
+		t.Fatalf("GetManifest(app:2) = %v, want the second image", err)
+	}
+	if got, err := l.GetBlob(ctx, sha(a.layer), 1<<20, "layer"); err != nil || !bytes.Equal(got, a.layer) {
+		t.Errorf("GetBlob(layer) = %v, want the shared layer", err)
+	}
+	if _, err := l.readFile("loop/a", 1<<20, "loop"); !isNotFound(err) {
+		t.Errorf("readFile(a link loop) = %v, want not found", err)
+	}
 }

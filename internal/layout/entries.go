@@ -40,25 +40,47 @@ type entry struct {
 	start, offset, end int64
 }
 
-// entryName checks a tar entry and returns its name inside the archive:
-// the one place entries are judged. Names are the archive's, never the
-// file system's: a leading "/" (pack v0.40.3 writes /index.json) is the
+// entryKind is what an entry is to a layout.
+type entryKind int
+
+const (
+	skipEntry entryKind = iota // carries nothing: a global PAX header, the root directory
+	fileEntry
+	dirEntry
+	linkEntry
+)
+
+// judged is a tar entry as the archive names it.
+type judged struct {
+	name   string // inside the archive
+	kind   entryKind
+	target string // of a link: the name it stands for, inside the archive
+}
+
+// judge checks a tar entry and returns its name inside the archive: the
+// one place entries are judged. Names are the archive's, never the file
+// system's: a leading "/" (pack v0.40.3 writes /index.json) is the
 // archive's root, "./" is dropped. A name with a ".." element, a NUL or a
-// backslash, links, devices, FIFOs and sparse files are refused; dir is
-// true for a directory (skipped by callers), ok false for an entry that
-// carries nothing (a global PAX header).
-func entryName(hdr *tar.Header) (name string, dir, ok bool, err error) {
-	refuse := func(reason string) (string, bool, bool, error) {
-		return "", false, false, &EntryError{Name: hdr.Name, Reason: reason}
+// backslash, devices, FIFOs and sparse files are refused.
+//
+// A link is an alias inside the archive, never followed on a file system
+// (nothing is extracted): skopeo and podman write a docker-archive's
+// legacy <id>/layer.tar as a symbolic link to the layer beside it, and
+// docker save links a layer two images share. A link whose target leaves
+// the archive is refused all the same.
+func judge(hdr *tar.Header) (judged, error) {
+	refuse := func(reason string) (judged, error) {
+		return judged{}, &EntryError{Name: hdr.Name, Reason: reason}
 	}
+	kind := fileEntry
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA:
 	case tar.TypeDir:
-		dir = true
-	case tar.TypeXGlobalHeader:
-		return "", false, false, nil
+		kind = dirEntry
 	case tar.TypeSymlink, tar.TypeLink:
-		return refuse("links are refused: an image layout holds only files")
+		kind = linkEntry
+	case tar.TypeXGlobalHeader:
+		return judged{}, nil
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		return refuse("devices and FIFOs are refused: an image layout holds only files")
 	case tar.TypeGNUSparse:
@@ -85,12 +107,49 @@ func entryName(hdr *tar.Header) (name string, dir, ok bool, err error) {
 	}
 	n = strings.TrimLeft(path.Clean("/"+n), "/")
 	if n == "" || n == "." {
-		if dir {
-			return "", true, false, nil
+		if kind == dirEntry {
+			return judged{}, nil
 		}
 		return refuse("a file named as the archive's root")
 	}
-	return n, dir, true, nil
+	j := judged{name: n, kind: kind}
+	if kind == linkEntry {
+		// A symbolic link is relative to its directory, a hard link
+		// to the archive's root; "/" is the archive's root for both.
+		base := path.Dir(n)
+		if hdr.Typeflag == tar.TypeLink {
+			base = "."
+		}
+		t, ok := inside(base, hdr.Linkname)
+		if !ok || strings.ContainsAny(hdr.Linkname, "\x00\\") {
+			return refuse(fmt.Sprintf("a link to %q, outside the archive, is refused", safetext.Line(hdr.Linkname)))
+		}
+		j.target = t
+	}
+	return j, nil
+}
+
+// inside resolves rel against the directory base of the archive, never
+// above its root: ok is false for a target that climbs out of it, or is
+// the root itself.
+func inside(base, rel string) (string, bool) {
+	var parts []string
+	if base != "." && !strings.HasPrefix(rel, "/") {
+		parts = strings.Split(base, "/")
+	}
+	for _, el := range strings.Split(rel, "/") {
+		switch el {
+		case "", ".":
+		case "..":
+			if len(parts) == 0 {
+				return "", false
+			}
+			parts = parts[:len(parts)-1]
+		default:
+			parts = append(parts, el)
+		}
+	}
+	return strings.Join(parts, "/"), len(parts) > 0
 }
 
 // indexTar reads the headers of the tar in r (seeking over file bytes, so
@@ -98,45 +157,72 @@ func entryName(hdr *tar.Header) (name string, dir, ok bool, err error) {
 // name, in archive order, and where the last entry's padding ends. Duplicates (after the names are normalized, and
 // a file where a directory was) are refused: readers disagree on which
 // copy wins.
-func indexTar(r io.ReadSeeker) (map[string]entry, []string, int64, error) {
+func indexTar(r io.ReadSeeker) (*tarIndex, error) {
 	tr := tar.NewReader(r)
-	files := map[string]entry{}
+	ix := &tarIndex{files: map[string]entry{}, links: map[string]string{}}
 	dirs := map[string]bool{}
-	var order []string
-	var end int64
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("reading archive: %w", err)
+			return nil, fmt.Errorf("reading archive: %w", err)
 		}
-		start := end
+		start := ix.end
 		off, err := r.Seek(0, io.SeekCurrent)
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("reading archive: %w", err)
+			return nil, fmt.Errorf("reading archive: %w", err)
 		}
-		end = off + (hdr.Size+511)&^511
-		name, dir, ok, err := entryName(hdr)
+		ix.end = off + (hdr.Size+511)&^511
+		j, err := judge(hdr)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, err
 		}
-		if !ok {
-			continue
-		}
-		_, isFile := files[name]
+		_, isFile := ix.files[j.name]
+		_, isLink := ix.links[j.name]
 		switch {
-		case isFile || (!dir && dirs[name]):
-			return nil, nil, 0, &EntryError{Name: hdr.Name, Reason: "duplicate entry: the archive holds this name twice"}
-		case dir:
-			dirs[name] = true
+		case j.kind == skipEntry:
 			continue
-		case len(files) == MaxEntries:
-			return nil, nil, 0, &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("more than %d files", MaxEntries)}
+		case isFile || isLink || (j.kind != dirEntry && dirs[j.name]) || (j.kind == dirEntry && (isFile || isLink)):
+			return nil, &EntryError{Name: hdr.Name, Reason: "duplicate entry: the archive holds this name twice"}
+		case j.kind == dirEntry:
+			dirs[j.name] = true
+			continue
+		case len(ix.files)+len(ix.links) == MaxEntries:
+			return nil, &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("more than %d files", MaxEntries)}
+		case j.kind == linkEntry:
+			ix.links[j.name] = j.target
+			continue
 		}
-		files[name] = entry{hdr: hdr, start: start, offset: off, end: end}
-		order = append(order, name)
+		ix.files[j.name] = entry{hdr: hdr, start: start, offset: off, end: ix.end}
+		ix.order = append(ix.order, j.name)
 	}
-	return files, order, end, nil
+	return ix, nil
+}
+
+// tarIndex is what indexTar read of an archive.
+type tarIndex struct {
+	files map[string]entry  // regular files by name
+	order []string          // their names in archive order
+	links map[string]string // links by name, to the name each stands for
+	end   int64             // where the last entry's padding ends
+}
+
+// maxLinkDepth bounds the links followed to reach a file, against a loop.
+const maxLinkDepth = 8
+
+// lookup returns the file name stands for, following links.
+func (ix *tarIndex) lookup(name string) (entry, bool) {
+	for range maxLinkDepth {
+		if e, ok := ix.files[name]; ok {
+			return e, true
+		}
+		t, ok := ix.links[name]
+		if !ok {
+			break
+		}
+		name = t
+	}
+	return entry{}, false
 }

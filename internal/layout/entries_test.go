@@ -16,23 +16,32 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
 )
 
-func TestEntryName(t *testing.T) {
+func TestJudge(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		typ      byte
-		want     string
-		dir, ok  bool
-		refusing string // in the error; "" for none
+		name, link string
+		typ        byte
+		want       judged
+		refusing   string // in the error; "" for none
 	}{
-		{name: "index.json", typ: tar.TypeReg, want: "index.json", ok: true},
+		{name: "index.json", typ: tar.TypeReg, want: judged{name: "index.json", kind: fileEntry}},
 		// pack v0.40.3: the archive's root, not the machine's.
-		{name: "/index.json", typ: tar.TypeReg, want: "index.json", ok: true},
-		{name: "./blobs/sha256/ab", typ: tar.TypeReg, want: "blobs/sha256/ab", ok: true},
-		{name: "//blobs//sha256/./ab", typ: tar.TypeReg, want: "blobs/sha256/ab", ok: true},
-		{name: "blobs/", typ: tar.TypeDir, want: "blobs", dir: true, ok: true},
-		{name: "/", typ: tar.TypeDir, dir: true},
-		{name: "./", typ: tar.TypeDir, dir: true},
+		{name: "/index.json", typ: tar.TypeReg, want: judged{name: "index.json", kind: fileEntry}},
+		{name: "./blobs/sha256/ab", typ: tar.TypeReg, want: judged{name: "blobs/sha256/ab", kind: fileEntry}},
+		{name: "//blobs//sha256/./ab", typ: tar.TypeRegA, want: judged{name: "blobs/sha256/ab", kind: fileEntry}},
+		{name: "blobs/", typ: tar.TypeDir, want: judged{name: "blobs", kind: dirEntry}},
+		{name: "/", typ: tar.TypeDir, want: judged{kind: skipEntry}},
+		{name: "./", typ: tar.TypeDir, want: judged{kind: skipEntry}},
+		{name: "g", typ: tar.TypeXGlobalHeader, want: judged{kind: skipEntry}},
+		// skopeo's and podman's docker-archive: a legacy name for the
+		// layer beside it.
+		{name: "abc/layer.tar", link: "../123.tar", typ: tar.TypeSymlink, want: judged{name: "abc/layer.tar", kind: linkEntry, target: "123.tar"}},
+		{name: "/abc/layer.tar", link: "/blobs/sha256/1", typ: tar.TypeSymlink, want: judged{name: "abc/layer.tar", kind: linkEntry, target: "blobs/sha256/1"}},
+		{name: "b/layer.tar", link: "a/layer.tar", typ: tar.TypeLink, want: judged{name: "b/layer.tar", kind: linkEntry, target: "a/layer.tar"}},
+		{name: "abc/layer.tar", link: "../../etc/passwd", typ: tar.TypeSymlink, refusing: "outside the archive"},
+		{name: "layer.tar", link: "..", typ: tar.TypeSymlink, refusing: "outside the archive"},
+		{name: "layer.tar", link: ".", typ: tar.TypeSymlink, refusing: "outside the archive"},
+		{name: "b/layer.tar", link: "../a/layer.tar", typ: tar.TypeLink, refusing: "outside the archive"},
 		{name: "../index.json", typ: tar.TypeReg, refusing: "climb out"},
 		{name: "blobs/../../etc/passwd", typ: tar.TypeReg, refusing: "climb out"},
 		{name: "/..", typ: tar.TypeDir, refusing: "climb out"},
@@ -40,8 +49,6 @@ func TestEntryName(t *testing.T) {
 		{name: "a\x00b", typ: tar.TypeReg, refusing: "NUL"},
 		{name: "", typ: tar.TypeReg, refusing: "empty"},
 		{name: "/", typ: tar.TypeReg, refusing: "root"},
-		{name: "index.json", typ: tar.TypeSymlink, refusing: "links"},
-		{name: "index.json", typ: tar.TypeLink, refusing: "links"},
 		{name: "dev", typ: tar.TypeChar, refusing: "devices"},
 		{name: "dev", typ: tar.TypeBlock, refusing: "devices"},
 		{name: "fifo", typ: tar.TypeFifo, refusing: "FIFOs"},
@@ -51,45 +58,58 @@ func TestEntryName(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name+"/"+string(rune(tt.typ)), func(t *testing.T) {
 			t.Parallel()
-			got, dir, ok, err := entryName(&tar.Header{Name: tt.name, Typeflag: tt.typ})
+			got, err := judge(&tar.Header{Name: tt.name, Linkname: tt.link, Typeflag: tt.typ})
 			if tt.refusing != "" {
 				if !errors.Is(err, ErrUnsafeEntry) || !strings.Contains(err.Error(), tt.refusing) {
-					t.Errorf("entryName(%q, %q) = %v, want an error wrapping ErrUnsafeEntry holding %q", tt.name, tt.typ, err, tt.refusing)
+					t.Errorf("judge(%q, %q, %q) = %v, want an error wrapping ErrUnsafeEntry holding %q", tt.name, tt.link, tt.typ, err, tt.refusing)
 				}
 				return
 			}
-			if err != nil || got != tt.want || dir != tt.dir || ok != tt.ok {
-				t.Errorf("entryName(%q, %q) = %q, %v, %v, %v, want %q, %v, %v, nil", tt.name, tt.typ, got, dir, ok, err, tt.want, tt.dir, tt.ok)
+			if err != nil || got != tt.want {
+				t.Errorf("judge(%q, %q, %q) = %+v, %v, want %+v, nil", tt.name, tt.link, tt.typ, got, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestEntryNameSparsePAX(t *testing.T) {
+func TestJudgeSparsePAX(t *testing.T) {
 	t.Parallel()
 	hdr := &tar.Header{Name: "a", Typeflag: tar.TypeReg, PAXRecords: map[string]string{"GNU.sparse.map": "0,1"}}
-	if _, _, _, err := entryName(hdr); !errors.Is(err, ErrUnsafeEntry) {
-		t.Errorf("entryName(PAX sparse) = %v, want ErrUnsafeEntry", err)
+	if _, err := judge(hdr); !errors.Is(err, ErrUnsafeEntry) {
+		t.Errorf("judge(PAX sparse) = %v, want ErrUnsafeEntry", err)
 	}
 }
 
-// FuzzEntryName: whatever the header, an accepted name is local to the
-// archive's root, clean, and never climbs out.
-func FuzzEntryName(f *testing.F) {
+// FuzzJudge: whatever the header, an accepted name, and a link's target,
+// are local to the archive's root and clean: nothing climbs out.
+func FuzzJudge(f *testing.F) {
 	for _, s := range []string{"index.json", "/index.json", "../x", "a/../../b", "./a/./b", "/", "a//b", "..", "..."} {
-		f.Add(s, byte(tar.TypeReg))
+		f.Add(s, "", byte(tar.TypeReg))
 	}
-	f.Add("x", byte(tar.TypeSymlink))
-	f.Fuzz(func(t *testing.T, name string, typ byte) {
-		got, _, ok, err := entryName(&tar.Header{Name: name, Typeflag: typ})
-		if err != nil || !ok {
+	f.Add("a/layer.tar", "../b.tar", byte(tar.TypeSymlink))
+	f.Add("a/layer.tar", "../../b.tar", byte(tar.TypeSymlink))
+	f.Add("b", "a/../../x", byte(tar.TypeLink))
+	f.Fuzz(func(t *testing.T, name, link string, typ byte) {
+		got, err := judge(&tar.Header{Name: name, Linkname: link, Typeflag: typ})
+		if err != nil || got.kind == skipEntry {
 			return
 		}
-		if !filepath.IsLocal(got) || path.Clean(got) != got || strings.HasPrefix(got, "/") || strings.Contains(name, "..") && strings.Contains("/"+name+"/", "/../") {
-			t.Errorf("entryName(%q, %q) = %q, want a clean local name", name, typ, got)
+		names := []string{got.name}
+		if got.kind == linkEntry {
+			names = append(names, got.target)
 		}
-		if typ != tar.TypeReg && typ != tar.TypeRegA && typ != tar.TypeDir {
-			t.Errorf("entryName(%q, %q) accepted type %q", name, typ, typ)
+		for _, n := range names {
+			if !filepath.IsLocal(n) || path.Clean(n) != n {
+				t.Errorf("judge(%q, %q, %q) = %+v, want clean local names", name, link, typ, got)
+			}
+		}
+		if strings.Contains("/"+name+"/", "/../") {
+			t.Errorf("judge(%q, %q, %q) accepted a name with ..", name, link, typ)
+		}
+		switch typ {
+		case tar.TypeReg, tar.TypeRegA, tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
+		default:
+			t.Errorf("judge(%q, %q, %q) accepted type %q", name, link, typ, typ)
 		}
 	})
 }
@@ -106,9 +126,14 @@ func FuzzOpenArchive(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for name := range l.entries {
+		for name := range l.tar.files {
 			if !filepath.IsLocal(name) {
 				t.Errorf("openArchive indexed %q, want only local names", name)
+			}
+		}
+		for name, target := range l.tar.links {
+			if !filepath.IsLocal(name) || !filepath.IsLocal(target) {
+				t.Errorf("openArchive indexed the link %q to %q, want only local names", name, target)
 			}
 		}
 		l.Close()
@@ -125,8 +150,10 @@ func TestOpenArchiveRefuses(t *testing.T) {
 		want  string
 	}{
 		{"climbs out", []file{{name: "../../evil", body: []byte("x")}}, "climb out"},
-		{"symlink", []file{{name: "blobs/sha256/link", typ: tar.TypeSymlink}}, "links"},
-		{"hardlink", []file{{name: "blobs/sha256/link", typ: tar.TypeLink}}, "links"},
+		{"symlink out", []file{{name: "blobs/sha256/link", typ: tar.TypeSymlink, link: "../../../etc/passwd"}}, "outside the archive"},
+		{"hardlink out", []file{{name: "blobs/sha256/link", typ: tar.TypeLink, link: "../x"}}, "outside the archive"},
+		{"link twice", []file{{name: "l", typ: tar.TypeSymlink, link: "index.json"}, {name: "./l", typ: tar.TypeSymlink, link: "oci-layout"}}, "duplicate"},
+		{"link over a file", []file{{name: "/index.json", typ: tar.TypeSymlink, link: "oci-layout"}}, "duplicate"},
 		{"device", []file{{name: "dev", typ: tar.TypeChar}}, "devices"},
 		{"duplicate after normalizing", []file{{name: "/index.json", body: []byte(`{"manifests":[]}`)}}, "duplicate"},
 		{"duplicate blob", []file{{name: "./blobs/sha256/" + sha(im.layer).Hex, body: []byte("other")}}, "duplicate"},

@@ -24,7 +24,8 @@ import (
 type file struct {
 	name string
 	body []byte
-	typ  byte // tar type; 0 is a regular file
+	typ  byte   // tar type; 0 is a regular file
+	link string // a link's target
 }
 
 func sha(b []byte) v1.Hash {
@@ -109,9 +110,7 @@ func tarBytes(t testing.TB, prefix string, files []file) []byte {
 			typ = tar.TypeReg
 		}
 		hdr := &tar.Header{Typeflag: typ, Name: prefix + f.name, Size: int64(len(f.body)), Mode: 0o644, ModTime: time.Unix(315532801, 0)}
-		if typ == tar.TypeSymlink || typ == tar.TypeLink {
-			hdr.Linkname = "target"
-		}
+		hdr.Linkname = f.link
 		if typ != tar.TypeReg {
 			hdr.Size = 0
 		}

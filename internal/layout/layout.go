@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -43,13 +44,11 @@ type Layout struct {
 	root *os.Root // oci: the directory
 
 	// Archives.
-	path    string      // the archive, absolute
-	file    *os.File    // nil when opened from a reader (tests)
-	ra      io.ReaderAt // the archive's bytes
-	entries map[string]entry
-	order   []string
-	dataEnd int64  // where the last entry ends: the end-of-archive blocks follow
-	prefix  string // how the archive spells its root: "", "/" or "./"
+	path   string      // the archive, absolute
+	file   *os.File    // nil when opened from a reader (tests)
+	ra     io.ReaderAt // the archive's bytes
+	tar    *tarIndex   // what indexTar read of it
+	prefix string      // how the archive spells its root: "", "/" or "./"
 
 	// mu is the one lock of tag writes: it guards the state of index.json
 	// and manifest.json, so that concurrent tag writes each edit the
@@ -136,11 +135,11 @@ func openArchive(kind imageref.Transport, name string, ra io.ReaderAt, size int6
 	if err := checkCompressed(ra); err != nil {
 		return nil, err
 	}
-	entries, order, end, err := indexTar(io.NewSectionReader(ra, 0, size))
+	ix, err := indexTar(io.NewSectionReader(ra, 0, size))
 	if err != nil {
 		return nil, err
 	}
-	l := &Layout{kind: kind, name: name, ra: ra, entries: entries, order: order, dataEnd: end}
+	l := &Layout{kind: kind, name: name, ra: ra, tar: ix}
 	if err := l.load(); err != nil {
 		return nil, err
 	}
@@ -187,9 +186,10 @@ func (l *Layout) load() error {
 			return err
 		}
 	}
-	if e, ok := l.entries[indexFile]; ok {
+	if l.tar == nil {
+	} else if e, ok := l.tar.files[indexFile]; ok {
 		l.prefix = strings.TrimSuffix(e.hdr.Name, indexFile)
-	} else if e, ok := l.entries[manifestFile]; ok {
+	} else if e, ok := l.tar.files[manifestFile]; ok {
 		l.prefix = strings.TrimSuffix(e.hdr.Name, manifestFile)
 	}
 	switch {
@@ -340,7 +340,7 @@ func (l *Layout) openFile(name string) (io.ReadCloser, int64, error) {
 		}
 		return f, fi.Size(), nil
 	}
-	e, ok := l.entries[name]
+	e, ok := l.tar.lookup(name)
 	if !ok {
 		return nil, 0, &NotFoundError{Layout: l.name, What: "file " + name}
 	}
@@ -451,6 +451,16 @@ func (l *Layout) find(es []indexEntry, ref string) ([]int, error) {
 			}
 		}
 	}
+	if len(hits) == 0 && strings.Contains(ref, ":") {
+		// A full name as a person writes it (app:1) for one as tools
+		// write it (docker.io/library/app:1): the same reference.
+		want := normalName(ref)
+		for i, e := range es {
+			if want != "" && normalName(e.refName()) == want {
+				hits = append(hits, i)
+			}
+		}
+	}
 	switch {
 	case len(hits) == 0 && ref == "":
 		return nil, &NotFoundError{Layout: l.name, What: "an image"}
@@ -467,6 +477,15 @@ func (l *Layout) find(es []indexEntry, ref string) ([]int, error) {
 		}
 	}
 	return hits, nil
+}
+
+// normalName is a tagged reference in full, "" for anything else.
+func normalName(s string) string {
+	t, err := name.NewTag(s)
+	if err != nil {
+		return ""
+	}
+	return t.Name()
 }
 
 func allOf(n int) []int {

@@ -88,8 +88,9 @@ func TestGetManifestErrors(t *testing.T) {
 		{two, "", `holds 2 images ("docker.io/library/app:1.0", "ghcr.io/o/app:1.0"): name one, as in PATH:REF`, false},
 		{two, "1.0", `"1.0" names 2 images in`, false},
 		{two, "2.0", `"2.0" not found in "` + two + `": it holds "docker.io/library/app:1.0", "ghcr.io/o/app:1.0"`, true},
-		// A tag is matched after the last colon, not inside a name.
-		{two, "app:1.0", `not found`, true},
+		// A tag is matched after the last colon, not inside a name; a
+		// full name is the same reference, not a suffix of one.
+		{two, "o/app:1.0", `not found`, true},
 		{two, "sha256:" + strings.Repeat("0", 64), "not found", true},
 		{none, "", "an image not found", true},
 	}
@@ -367,5 +368,18 @@ func TestReadChangesNothing(t *testing.T) {
 				t.Errorf("reading %s changed files (-want +got):\n%s", tc.kind, diff)
 			}
 		})
+	}
+}
+
+// TestFullNames: a full name as a person writes it finds the one tools
+// wrote (skopeo and podman write docker.io/library/app:1).
+func TestFullNames(t *testing.T) {
+	t.Parallel()
+	a, b := newImage("a"), newImage("b")
+	l := openRef(t, imageref.OCI, writeDir(t, ociFiles([]img{a, b}, []string{"docker.io/library/app:1", "ghcr.io/o/app:1"})))
+	for ref, want := range map[string]img{"app:1": a, "index.docker.io/library/app:1": a, "ghcr.io/o/app:1": b} {
+		if m, err := l.GetManifest(context.Background(), ref); err != nil || !bytes.Equal(m.Bytes, want.manifest) {
+			t.Errorf("GetManifest(%q) = %v, want its image", ref, err)
+		}
 	}
 }

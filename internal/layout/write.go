@@ -306,7 +306,7 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 		name string
 		body []byte
 	}{{layoutFile, []byte(newLayoutFile)}, {indexFile, l.index}} {
-		if _, ok := l.entries[f.name]; ok || l.file != nil || l.index == nil {
+		if _, ok := l.tar.files[f.name]; ok || l.file != nil || l.index == nil {
 			continue
 		}
 		hdr := *template
@@ -319,11 +319,11 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 	// (the kernel copies them where it can, as cp does); only index.json
 	// and manifest.json get new headers and bodies.
 	var pos int64
-	for _, name := range l.order {
+	for _, name := range l.tar.order {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		e := l.entries[name]
+		e := l.tar.files[name]
 		var body []byte
 		switch {
 		case name == indexFile && l.index != nil:
@@ -346,12 +346,12 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 		}
 		pos = e.end
 	}
-	if err := l.copyRaw(tmp, pos, l.dataEnd); err != nil {
+	if err := l.copyRaw(tmp, pos, l.tar.end); err != nil {
 		return fmt.Errorf("copying entries: %w", err)
 	}
 	var added []string
 	for name := range staged {
-		if _, ok := l.entries[name]; !ok {
+		if _, ok := l.tar.files[name]; !ok {
 			added = append(added, name)
 		}
 	}
@@ -494,7 +494,7 @@ func (l *Layout) reopen() error {
 	if l.file != nil {
 		l.file.Close()
 	}
-	l.file, l.ra, l.entries, l.order, l.prefix, l.dataEnd = f, f, n.entries, n.order, n.prefix, n.dataEnd
+	l.file, l.ra, l.tar, l.prefix = f, f, n.tar, n.prefix
 	l.index, l.manifest, l.docker, l.dirty = n.index, n.manifest, n.docker, false
 	l.stage, l.staged = "", nil
 	return nil
@@ -537,7 +537,7 @@ func Create(ref imageref.Reference) (*Layout, error) {
 		l.index = []byte(newIndexFile)
 		return l, nil
 	case imageref.OCIArchive:
-		return &Layout{kind: imageref.OCIArchive, name: ref.GivenPath, path: ref.Path, ra: bytes.NewReader(nil), entries: map[string]entry{}, index: []byte(newIndexFile)}, nil
+		return &Layout{kind: imageref.OCIArchive, name: ref.GivenPath, path: ref.Path, ra: bytes.NewReader(nil), tar: &tarIndex{files: map[string]entry{}, links: map[string]string{}}, index: []byte(newIndexFile)}, nil
 	}
 	return nil, fmt.Errorf("creating %q: a %s cannot be started, only written to", where, ref.Transport)
 }

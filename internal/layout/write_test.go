@@ -363,14 +363,14 @@ func TestArchiveRewriteKeepsAlignment(t *testing.T) {
 			p := writeArchive(t, "/", files)
 			before := openRef(t, imageref.OCIArchive, p)
 			layer := "blobs/sha256/" + sha(a.layer).Hex
-			want := before.entries[layer].offset % pageSize
+			want := before.tar.files[layer].offset % pageSize
 			l := openRef(t, imageref.OCIArchive, p)
 			push(t, l, strings.Repeat("x", grow)+"v2", a.fixed())
 			if err := l.Commit(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 			after := openRef(t, imageref.OCIArchive, p)
-			if got := after.entries[layer].offset % pageSize; got != want {
+			if got := after.tar.files[layer].offset % pageSize; got != want {
 				t.Errorf("layer at %d within a page after the rewrite, want %d", got, want)
 			}
 			if _, err := after.GetManifest(context.Background(), "v1"); err != nil {
