@@ -3,8 +3,10 @@
 // architecture is empty, the tool fixes them, crane, regctl and podman put
 // them into indexes, and skopeo, regctl, docker and podman pick a platform
 // from those indexes. TestLayoutsReadBySkopeo has skopeo read every kind
-// of layout and archive the layout package writes (it uses the package
-// directly until the engine is wired to it).
+// of layout and archive the layout package writes, and
+// TestDockerLoadsFixedArchives has docker load what it fixed in docker
+// save's own output (both use the package directly until the engine is
+// wired to it).
 //
 // It is its own module, outside the default test run (`go test ./...` at the
 // root and in e2e/ do not reach it), because it builds pack, regctl and a

@@ -231,3 +231,79 @@ func openLayout(t *testing.T, kind imageref.Transport, p string, open func(image
 	}
 	return l
 }
+
+// TestDockerLoadsFixedArchives: what docker save writes (Engine 20.10 here:
+// manifest.json only) is read and fixed by the layout package, and docker
+// load takes it back: the image has the platform, and its ID is the digest
+// OutputDigest reports (SPEC: the new image ID is the digest output).
+func TestDockerLoadsFixedArchives(t *testing.T) {
+	env := dockerEnv(t)
+	layer, _ := appLayer(t)
+	config := fmt.Appendf(nil, `{"architecture":"","os":"linux","config":{"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha(layer))
+	manifest := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q,"size":%d}]}`,
+		sha(config), len(config), sha(layer), len(layer))
+	dir := filepath.Join(t.TempDir(), "src")
+	saveLayout(t, imageref.OCI, dir, "1", config, manifest, layer)
+
+	// skopeo writes a docker-archive, docker loads it and saves it again.
+	skopeoTar := filepath.Join(t.TempDir(), "skopeo.tar")
+	must(t, nil, "skopeo", "copy", "--quiet", "oci:"+dir+":1", "docker-archive:"+skopeoTar+":interop-layout/app:1")
+	must(t, env, "docker", "load", "-i", skopeoTar)
+	savedTar := filepath.Join(t.TempDir(), "saved.tar")
+	must(t, env, "docker", "save", "-o", savedTar, "interop-layout/app:1")
+	must(t, env, "docker", "rmi", "interop-layout/app:1")
+
+	for name, p := range map[string]string{"docker save": savedTar, "skopeo": skopeoTar} {
+		t.Run(name, func(t *testing.T) {
+			id := fixDockerArchive(t, p)
+			out := must(t, env, "docker", "load", "-i", p)
+			t.Logf("docker load: %s", strings.TrimSpace(out))
+			got := strings.Fields(must(t, env, "docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}} {{.Id}}", "interop-layout/app:1"))
+			if len(got) != 2 || got[0] != "linux/amd64" || got[1] != id {
+				t.Errorf("docker image inspect after loading the fixed %s archive = %v, want linux/amd64 %s", name, got, id)
+			}
+			must(t, env, "docker", "rmi", "interop-layout/app:1")
+		})
+	}
+}
+
+// fixDockerArchive sets linux/amd64 on the only image of the docker-archive
+// at p and returns the digest OutputDigest reports.
+func fixDockerArchive(t *testing.T, p string) string {
+	t.Helper()
+	ctx := context.Background()
+	l := openLayout(t, imageref.DockerArchive, p, layout.Open)
+	defer l.Close()
+	m, err := l.GetManifest(ctx, "")
+	if err != nil {
+		t.Fatalf("GetManifest() = %v", err)
+	}
+	var mf v1.Manifest
+	if err := json.Unmarshal(m.Bytes, &mf); err != nil {
+		t.Fatal(err)
+	}
+	config, err := l.GetBlob(ctx, mf.Config.Digest, registry.MaxConfigSize, "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed := []byte(fixConfig(t, config))
+	fd, _ := v1.NewHash(sha(fixed))
+	if err := l.PushBlob(ctx, fd, int64(len(fixed)), bytes.NewReader(fixed)); err != nil {
+		t.Fatalf("PushBlob(config) = %v", err)
+	}
+	body, err := patch.SetDescriptor(m.Bytes, patch.Path{"config"}, sha(fixed), int64(len(fixed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PutManifest(ctx, "", body, m.MediaType); err != nil {
+		t.Fatalf("PutManifest() = %v", err)
+	}
+	id, err := l.OutputDigest(&registry.Manifest{MediaType: m.MediaType, Bytes: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Commit(ctx); err != nil {
+		t.Fatalf("Commit() = %v", err)
+	}
+	return id.String()
+}
