@@ -3,7 +3,8 @@
 // architecture is empty, the tool fixes them, crane, regctl and podman put
 // them into indexes, and skopeo, regctl, docker and podman pick a platform
 // from those indexes. TestLayoutsReadBySkopeo has skopeo read every kind
-// of layout and archive the layout package writes, and
+// of layout and archive the layout package writes, TestPackCNBFixed fixes
+// the .cnb pack writes into the config pack writes with --target, and
 // TestDockerLoadsFixedArchives has docker load what it fixed in docker
 // save's own output (both use the package directly until the engine is
 // wired to it).
