@@ -314,6 +314,13 @@ func dockerTag(from []string, tag string) string {
 // setManifestJSON makes b the archive's manifest.json and reads its
 // images again. The caller holds mu.
 func (l *Layout) setManifestJSON(b []byte) error {
+	if l.root != nil {
+		// A docker save extracted into a directory: written at once, as
+		// its index.json is.
+		if err := l.writeFile(manifestFile, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+			return fmt.Errorf("writing %s of %q: %w", manifestFile, l.name, err)
+		}
+	}
 	old, oldImages := l.manifest, l.docker
 	l.manifest = b
 	if l.kind == imageref.DockerArchive {

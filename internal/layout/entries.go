@@ -209,6 +209,17 @@ type tarIndex struct {
 	end   int64             // where the last entry's padding ends
 }
 
+// prefix is how the archive spells its root in index.json's name, or
+// manifest.json's: "", "/" (pack) or "./".
+func (ix *tarIndex) prefix() string {
+	for _, n := range []string{indexFile, manifestFile} {
+		if e, ok := ix.files[n]; ok {
+			return strings.TrimSuffix(e.hdr.Name, n)
+		}
+	}
+	return ""
+}
+
 // maxLinkDepth bounds the links followed to reach a file, against a loop.
 const maxLinkDepth = 8
 

@@ -186,11 +186,8 @@ func (l *Layout) load() error {
 			return err
 		}
 	}
-	if l.tar == nil {
-	} else if e, ok := l.tar.files[indexFile]; ok {
-		l.prefix = strings.TrimSuffix(e.hdr.Name, indexFile)
-	} else if e, ok := l.tar.files[manifestFile]; ok {
-		l.prefix = strings.TrimSuffix(e.hdr.Name, manifestFile)
+	if l.tar != nil {
+		l.prefix = l.tar.prefix()
 	}
 	switch {
 	case l.kind == imageref.DockerArchive && l.manifest == nil:

@@ -254,23 +254,31 @@ func TestDockerSaveManifestJSONInStep(t *testing.T) {
 		{"2", strings.TrimSuffix(string(mj), "]\n") + fmt.Sprintf(`,{"Config":"blobs/sha256/%s","RepoTags":["app:2"],"Layers":["blobs/sha256/%s"]}]`+"\n", sha(fixed.config).Hex, sha(a.layer).Hex)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.ref, func(t *testing.T) {
-			t.Parallel()
-			p := writeArchive(t, "", files)
-			l := openRef(t, imageref.OCIArchive, p)
-			push(t, l, tt.ref, fixed)
-			if err := l.Commit(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			_, bodies := readTar(t, p)
-			if diff := cmp.Diff(tt.want, string(bodies["manifest.json"])); diff != "" {
-				t.Errorf("manifest.json after PutManifest(%q) mismatch (-want +got):\n%s", tt.ref, diff)
-			}
-			var items []dockerItem
-			if err := json.Unmarshal(bodies["manifest.json"], &items); err != nil {
-				t.Errorf("manifest.json does not parse: %v", err)
-			}
-		})
+		for _, kind := range []imageref.Transport{imageref.OCIArchive, imageref.OCI} {
+			t.Run(tt.ref+"/"+string(kind), func(t *testing.T) {
+				t.Parallel()
+				p := writeKind(t, kind, "", files)
+				l := openRef(t, kind, p)
+				push(t, l, tt.ref, fixed)
+				if err := l.Commit(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				var got []byte
+				if kind == imageref.OCI {
+					got, _ = os.ReadFile(filepath.Join(p, "manifest.json"))
+				} else {
+					_, bodies := readTar(t, p)
+					got = bodies["manifest.json"]
+				}
+				if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+					t.Errorf("manifest.json after PutManifest(%q) mismatch (-want +got):\n%s", tt.ref, diff)
+				}
+				var items []dockerItem
+				if err := json.Unmarshal(got, &items); err != nil {
+					t.Errorf("manifest.json does not parse: %v", err)
+				}
+			})
+		}
 	}
 }
 
