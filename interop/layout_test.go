@@ -134,34 +134,47 @@ func writeLayout(t *testing.T, kind imageref.Transport, prefix string, files []l
 
 // fixLayout sets linux/amd64 on the image at ref of the layout at p as
 // the engine does: the config patched byte-faithfully, then pushed, the
-// manifest re-pointed and put under ref, the archive committed.
+// manifest re-pointed and put under ref, the archive committed. A ref
+// with "fixed" in it is a new tag for the only image.
 func fixLayout(t *testing.T, kind imageref.Transport, p, ref string) {
 	t.Helper()
-	ctx := context.Background()
 	src := ""
 	if ref != "" && !strings.Contains(ref, "fixed") {
 		src = ref
 	}
 	l := openLayout(t, kind, p, layout.Open)
 	defer l.Close()
-	m, err := l.GetManifest(ctx, src)
-	if err != nil {
-		t.Fatalf("GetManifest(%q) = %v", src, err)
+	fixImage(t, l, src, ref)
+	if err := l.Commit(context.Background()); err != nil {
+		t.Fatalf("Commit() = %v", err)
 	}
-	raw, _, err := patch.Get(m.Bytes, patch.Path{"config", "digest"})
+}
+
+// readImage reads the manifest at ref of l and its config.
+func readImage(t *testing.T, l *layout.Layout, ref string) (*registry.Manifest, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := l.GetManifest(ctx, ref)
 	if err != nil {
+		t.Fatalf("GetManifest(%q) of %s = %v", ref, l.Name(), err)
+	}
+	var mf v1.Manifest
+	if err := json.Unmarshal(m.Bytes, &mf); err != nil {
 		t.Fatal(err)
 	}
-	var cd string
-	json.Unmarshal(raw, &cd)
-	d, err := v1.NewHash(cd)
+	config, err := l.GetBlob(ctx, mf.Config.Digest, registry.MaxConfigSize, "config")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("GetBlob(config) of %s = %v", l.Name(), err)
 	}
-	config, err := l.GetBlob(ctx, d, registry.MaxConfigSize, "config")
-	if err != nil {
-		t.Fatal(err)
-	}
+	return m, config
+}
+
+// fixImage sets linux/amd64 on the image at from and puts it at to; it
+// returns the manifest put.
+func fixImage(t *testing.T, l *layout.Layout, from, to string) *registry.Manifest {
+	t.Helper()
+	ctx := context.Background()
+	m, config := readImage(t, l, from)
 	fixed := []byte(fixConfig(t, config))
 	fd, err := v1.NewHash(sha(fixed))
 	if err != nil {
@@ -174,12 +187,10 @@ func fixLayout(t *testing.T, kind imageref.Transport, p, ref string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.PutManifest(ctx, ref, body, m.MediaType); err != nil {
-		t.Fatalf("PutManifest(%q) = %v", ref, err)
+	if err := l.PutManifest(ctx, to, body, m.MediaType); err != nil {
+		t.Fatalf("PutManifest(%q) = %v", to, err)
 	}
-	if err := l.Commit(ctx); err != nil {
-		t.Fatalf("Commit() = %v", err)
-	}
+	return &registry.Manifest{MediaType: m.MediaType, Bytes: body}
 }
 
 // fixConfig is config with linux/amd64 set, as the engine patches it.
@@ -271,38 +282,13 @@ func TestDockerLoadsFixedArchives(t *testing.T) {
 // at p and returns the digest OutputDigest reports.
 func fixDockerArchive(t *testing.T, p string) string {
 	t.Helper()
-	ctx := context.Background()
 	l := openLayout(t, imageref.DockerArchive, p, layout.Open)
 	defer l.Close()
-	m, err := l.GetManifest(ctx, "")
-	if err != nil {
-		t.Fatalf("GetManifest() = %v", err)
-	}
-	var mf v1.Manifest
-	if err := json.Unmarshal(m.Bytes, &mf); err != nil {
-		t.Fatal(err)
-	}
-	config, err := l.GetBlob(ctx, mf.Config.Digest, registry.MaxConfigSize, "config")
+	id, err := l.OutputDigest(fixImage(t, l, "", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fixed := []byte(fixConfig(t, config))
-	fd, _ := v1.NewHash(sha(fixed))
-	if err := l.PushBlob(ctx, fd, int64(len(fixed)), bytes.NewReader(fixed)); err != nil {
-		t.Fatalf("PushBlob(config) = %v", err)
-	}
-	body, err := patch.SetDescriptor(m.Bytes, patch.Path{"config"}, sha(fixed), int64(len(fixed)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.PutManifest(ctx, "", body, m.MediaType); err != nil {
-		t.Fatalf("PutManifest() = %v", err)
-	}
-	id, err := l.OutputDigest(&registry.Manifest{MediaType: m.MediaType, Bytes: body})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Commit(ctx); err != nil {
+	if err := l.Commit(context.Background()); err != nil {
 		t.Fatalf("Commit() = %v", err)
 	}
 	return id.String()
@@ -351,20 +337,8 @@ func TestPackCNBFixed(t *testing.T) {
 // configOf is the config of the only image of the oci-archive at p.
 func configOf(t *testing.T, p string) []byte {
 	t.Helper()
-	ctx := context.Background()
 	l := openLayout(t, imageref.OCIArchive, p, layout.Open)
 	defer l.Close()
-	m, err := l.GetManifest(ctx, "")
-	if err != nil {
-		t.Fatalf("GetManifest() of %s = %v", p, err)
-	}
-	var mf v1.Manifest
-	if err := json.Unmarshal(m.Bytes, &mf); err != nil {
-		t.Fatal(err)
-	}
-	config, err := l.GetBlob(ctx, mf.Config.Digest, registry.MaxConfigSize, "config")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, config := readImage(t, l, "")
 	return config
 }
