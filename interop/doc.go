@@ -5,6 +5,12 @@
 // from those indexes. And the workflows users read, the README's examples
 // and CI's `action` job, run under nektos/act (TestActWorkflows), each
 // checked by what its later steps saw and by what the registry holds.
+// TestLayoutsReadBySkopeo has skopeo read every kind
+// of layout and archive the layout package writes, TestPackCNBFixed fixes
+// the .cnb pack writes into the config pack writes with --target, and
+// TestDockerLoadsFixedArchives has docker load what it fixed in docker
+// save's own output (both use the package directly until the engine is
+// wired to it).
 //
 // It is its own module, outside the default test run (`go test ./...` at the
 // root and in e2e/ do not reach it), because it builds pack, regctl, act and

@@ -6,6 +6,7 @@ require (
 	github.com/distribution/distribution/v3 v3.1.2
 	github.com/google/go-cmp v0.7.0
 	github.com/google/go-containerregistry v0.22.1
+	github.com/set-image-platform/set-image-platform v0.0.0
 	github.com/sirupsen/logrus v1.10.2
 )
 
@@ -78,10 +79,11 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260803160001-6ac0973c030d // indirect
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.11 // indirect
-	gotest.tools/v3 v3.5.2 // indirect
 )
 
 tool (
 	github.com/google/go-containerregistry/cmd/crane
 	github.com/regclient/regclient/cmd/regctl
 )
+
+replace github.com/set-image-platform/set-image-platform => ../
