@@ -87,18 +87,9 @@ func ReadInputs(gha *githubactions.Action) (engine.Input, error) {
 	return in, nil
 }
 
-func setMode(in *engine.Input, v string) error {
-	switch strings.ToLower(v) {
-	case "", "set":
-		in.Mode = engine.Set
-	case "check":
-		in.Mode = engine.Check
-	case "plan":
-		in.Mode = engine.Plan
-	default:
-		return fmt.Errorf("unknown mode %q: want set, check or plan", v)
-	}
-	return nil
+func setMode(in *engine.Input, v string) (err error) {
+	in.Mode, err = engine.ParseMode(v)
+	return err
 }
 
 // setBool sets the field dst picks to a boolean input.

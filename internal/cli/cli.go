@@ -55,96 +55,130 @@ when the docker config has nothing for it.
 Exit status: 0 when every image succeeded (with --check: passed), 1 otherwise.
 `
 
-// Run runs the command line with args (without the program name).
-func Run(ctx context.Context, args []string, env Env) error {
-	fs := flag.NewFlagSet("set-image-platform", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	var (
-		in                engine.Input
-		check, asJSON     bool
-		planOnly          bool
-		resultsFile       string
-		demo, showVersion bool
-		passwordStdin     bool
-	)
+// options is what the command line says, before validation: ko's
+// options, read by parse, checked by Validate, then executed.
+type options struct {
+	in            engine.Input
+	check, plan   bool
+	asJSON        bool
+	resultsFile   string
+	demo, version bool
+	passwordStdin bool
+}
+
+// register declares the flags, each writing into o.
+func (o *options) register(fs *flag.FlagSet) {
+	in := &o.in
 	fs.StringVar(&in.Platform, "platform", "", "platform to set, os/arch[/variant][:os.version]")
 	fs.StringVar(&in.Tag, "tag", "", "where to push: a bare tag in the same repository, or a full reference")
-	fs.BoolVar(&check, "check", false, "change nothing; fail when the platform is missing or differs from --platform")
-	fs.BoolVar(&planOnly, "plan", false, "change nothing; print the images a set would change as a JSON matrix of --shards lists")
+	fs.BoolVar(&o.check, "check", false, "change nothing; fail when the platform is missing or differs from --platform")
+	fs.BoolVar(&o.plan, "plan", false, "change nothing; print the images a set would change as a JSON matrix of --shards lists")
 	fs.Func("shards", "with --plan, at most this many lists in the matrix, 1 to 256 (default 16)", countFlag(&in.Shards))
 	fs.Func("concurrency", "images worked at once, 1 to 256 (default 4)", countFlag(&in.Concurrency))
-	fs.StringVar(&resultsFile, "results-file", "", "write the full results JSON array to this file")
+	fs.StringVar(&o.resultsFile, "results-file", "", "write the full results JSON array to this file")
 	fs.BoolVar(&in.Overwrite, "overwrite", false, "replace a platform that is already present and different")
 	fs.BoolVar(&in.DryRun, "dry-run", false, "compute and report the result, push nothing")
 	fs.BoolVar(&in.Insecure, "insecure", false, "allow plain HTTP and unverified TLS")
 	fs.StringVar(&in.Referrers, "referrers", "warn", "what to do about signatures, attestations and SBOMs of a digest that changes: warn, fail or carry")
 	fs.StringVar(&in.Username, "username", "", "registry user (with --password-stdin)")
-	fs.BoolVar(&passwordStdin, "password-stdin", false, "read the registry password from standard input")
-	fs.BoolVar(&asJSON, "json", false, "print only the results JSON array on standard output (with --plan, the matrix)")
-	fs.BoolVar(&demo, "demo", false, "run against a registry started on loopback with a sample image")
-	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
+	fs.BoolVar(&o.passwordStdin, "password-stdin", false, "read the registry password from standard input")
+	fs.BoolVar(&o.asJSON, "json", false, "print only the results JSON array on standard output (with --plan, the matrix)")
+	fs.BoolVar(&o.demo, "demo", false, "run against a registry started on loopback with a sample image")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+}
+
+// parse reads args into options; the images are the arguments that are
+// not flags, wherever they stand.
+func parse(args []string, stderr io.Writer) (*options, *flag.FlagSet, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("set-image-platform", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o.register(fs)
 	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, usage)
+		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
-		fmt.Fprint(env.Stderr, examples)
+		fmt.Fprint(stderr, examples)
 	}
 	images, err := parseInterspersed(fs, args)
-	// With --json, standard output is a JSON array whatever happens: an
-	// empty one when no image was worked on; the error goes to standard
-	// error.
-	results := []engine.Result{}
-	jsonOut := asJSON || err != nil && (slices.Contains(args, "--json") || slices.Contains(args, "-json"))
-	// With --plan it holds the matrix alone, and only once there is one.
-	if jsonOut && !planOnly && !showVersion && !demo && !errors.Is(err, flag.ErrHelp) {
-		defer func() { printJSON(env, results) }()
+	o.in.Images = images
+	return o, fs, err
+}
+
+// jsonArray reports whether standard output must hold a results array
+// whatever happens (an empty one when no image was worked on): with
+// --json, even when the flags did not parse, but not with --plan, whose
+// standard output is the matrix alone, once there is one.
+func (o *options) jsonArray(args []string, parseErr error) bool {
+	asked := o.asJSON || parseErr != nil && (slices.Contains(args, "--json") || slices.Contains(args, "-json"))
+	return asked && !o.plan && !o.version && !o.demo && !errors.Is(parseErr, flag.ErrHelp)
+}
+
+// Validate settles what the flags leave to settle before the first
+// request: the mode, the password from standard input, and what the
+// environment adds.
+func (o *options) Validate(env Env) error {
+	mode := "set"
+	switch {
+	case o.check && o.plan:
+		return errors.New("--check and --plan go separately: choose one")
+	case o.check:
+		mode = "check"
+	case o.plan:
+		mode = "plan"
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
+	var err error
+	if o.in.Mode, err = engine.ParseMode(mode); err != nil {
 		return err
 	}
-	if showVersion {
+	if o.passwordStdin {
+		if o.in.Password, err = readPassword(env.Stdin); err != nil {
+			return err
+		}
+	}
+	return engine.FromEnv(env.Getenv, &o.in)
+}
+
+// Run runs the command line with args (without the program name).
+func Run(ctx context.Context, args []string, env Env) error {
+	o, fs, err := parse(args, env.Stderr)
+	results := []engine.Result{}
+	if o.jsonArray(args, err) {
+		defer func() { printJSON(env, results) }()
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return nil
+	case err != nil:
+		return err
+	case o.version:
 		fmt.Fprintln(env.Stdout, version.String())
 		return nil
-	}
-	if demo {
+	case o.demo:
 		return Demo(ctx, env)
-	}
-	if len(images) == 0 {
+	case len(o.in.Images) == 0:
 		fs.Usage()
 		return report(env, errors.New("no image given"))
 	}
-	switch {
-	case check && planOnly:
-		return report(env, errors.New("--check and --plan go separately: choose one"))
-	case check:
-		in.Mode = engine.Check
-	case planOnly:
-		in.Mode = engine.Plan
-	}
-	if passwordStdin {
-		p, err := readPassword(env.Stdin)
-		if err != nil {
-			return report(env, err)
-		}
-		in.Password = p
-	}
-	in.Images = images
-	if err := engine.FromEnv(env.Getenv, &in); err != nil {
+	if err := o.Validate(env); err != nil {
 		return report(env, err)
 	}
-	cfg, err := engine.NewConfig(in)
+	cfg, err := engine.NewConfig(o.in)
 	if err != nil {
 		return report(env, err)
 	}
+	return o.execute(ctx, cfg, env, &results)
+}
+
+// execute runs the engine and prints what it found; results gets the
+// results for --json.
+func (o *options) execute(ctx context.Context, cfg *engine.Config, env Env, results *[]engine.Result) error {
 	// Standard output is for what a pipe reads: with --json or --plan the
 	// logs, progress and summary lines go to standard error.
 	logw := env.Stdout
-	if asJSON || planOnly {
+	if o.asJSON || o.plan {
 		logw = env.Stderr
 	}
-	o, err := engine.Run(ctx, cfg, engine.Deps{
+	out, err := engine.Run(ctx, cfg, engine.Deps{
 		Transport: env.Transport,
 		Keychain:  env.Keychain,
 		Log:       &logger{w: logw, errw: env.Stderr},
@@ -154,16 +188,16 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return report(env, err)
 	}
-	results = o.Results
-	if resultsFile != "" {
-		if err := sweep.WriteResultsFile(resultsFile, engine.ResultsJSON(results)); err != nil {
+	*results = out.Results
+	if o.resultsFile != "" {
+		if err := sweep.WriteResultsFile(o.resultsFile, engine.ResultsJSON(out.Results)); err != nil {
 			return report(env, err)
 		}
 	}
-	if planOnly {
-		fmt.Fprintln(env.Stdout, o.Matrix)
+	if o.plan {
+		fmt.Fprintln(env.Stdout, out.Matrix)
 	}
-	return o.Failed()
+	return out.Failed()
 }
 
 // countFlag reads a count flag into dst, as the action reads its input.
@@ -182,7 +216,9 @@ func countFlag(dst *int) func(string) error {
 func printJSON(env Env, results []engine.Result) {
 	b, err := engine.JSON(results)
 	if err != nil {
-		report(env, err)
+		// Reported on standard error; standard output still gets the
+		// array --json promises.
+		_ = report(env, err)
 		b = []byte("[]")
 	}
 	fmt.Fprintf(env.Stdout, "%s\n", b)

@@ -29,6 +29,21 @@ const (
 	Plan
 )
 
+// ParseMode parses the mode input: set, check or plan, in any letter
+// case; empty is set. Both front doors read the mode through it (the
+// command line's --check and --plan name a mode each).
+func ParseMode(s string) (Mode, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "set":
+		return Set, nil
+	case "check":
+		return Check, nil
+	case "plan":
+		return Plan, nil
+	}
+	return Set, fmt.Errorf("unknown mode %q: want set, check or plan", s)
+}
+
 func (m Mode) String() string {
 	switch m {
 	case Check:

@@ -118,3 +118,24 @@ func TestNewConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParseMode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in      string
+		want    Mode
+		wantErr bool
+	}{
+		{"", Set, false},
+		{"set", Set, false},
+		{"Check", Check, false},
+		{" PLAN ", Plan, false},
+		{"fix", Set, true},
+		{"checks", Set, true},
+	} {
+		got, err := ParseMode(tc.in)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("ParseMode(%q) = %v, %v, want %v, error %v", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
