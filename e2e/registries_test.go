@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -248,39 +245,6 @@ func TestRegistryBudget(t *testing.T) {
 	}
 }
 
-// TestPlanStdoutIsMatrix: with --plan, with or without --json, standard
-// output is the matrix JSON alone, so that it pipes into jq; the log and
-// summary lines are on standard error.
-func TestPlanStdoutIsMatrix(t *testing.T) {
-	t.Parallel()
-	reg, _ := newSweepRepo(t, 4, 2, 1)
-	for _, tc := range []struct {
-		name  string
-		flags []string
-	}{
-		{"plan", []string{"--plan"}},
-		{"plan and json", []string{"--plan", "--json"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			res := runCLI(t, append(tc.flags, "--shards", "2", "--platform", "linux/amd64", reg.ref("app:*"))...)
-			expectExit(t, res, 0)
-			var matrix []any
-			// Unmarshal refuses anything after the value but white space.
-			if err := json.Unmarshal([]byte(res.Stdout), &matrix); err != nil || len(matrix) == 0 {
-				t.Fatalf("standard output is not the matrix alone: %v\n%s", err, res.Stdout)
-			}
-			// The results array would have one entry per tag, 4.
-			if len(matrix) > 2 {
-				t.Errorf("standard output has %d entries, want the matrix of at most 2 shards:\n%s", len(matrix), res.Stdout)
-			}
-			if !strings.Contains(res.Stderr, reg.ref("app:")) {
-				t.Errorf("standard error holds no line about the images:\n%s", res.Stderr)
-			}
-		})
-	}
-}
-
 // TestDeclinedMountCopied: a registry that answers a cross-repository
 // mount with 202 and an upload (zot, GHCR, go-containerregistry's
 // registry) gets the layers copied, and a notice says so, with how many
@@ -385,84 +349,6 @@ func TestRegistryWordsShown(t *testing.T) {
 	})
 }
 
-// TestReferrersCarryNotFindable: referrers carry counts an artifact as
-// carried only when it can be found from the new digest. A fallback tag
-// the registry refuses (400 MANIFEST_INVALID: it takes no OCI index), or
-// a referrers API that does not list the pushed artifact, is "could not
-// carry", the image fails, and its outputs still say what the tag holds.
-func TestReferrersCarryNotFindable(t *testing.T) {
-	t.Parallel()
-	const emptyList = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`
-	for _, tc := range []struct {
-		name     string
-		start    func(testing.TB) *testRegistry
-		fallback bool
-		fault    func(old string) faultFunc
-		wantIn   []string
-	}{{
-		name:     "fallback tag refused",
-		start:    func(tb testing.TB) *testRegistry { return newRegistry(tb, registryOptions{}) },
-		fallback: true,
-		fault: func(string) faultFunc {
-			return func(r *http.Request) (int, http.Header, string, bool) {
-				if isManifestPut(r) && strings.Contains(r.URL.Path, "/manifests/sha256-") {
-					return http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}},
-						`{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"unsupported manifest media type: application/vnd.oci.image.index.v1+json"}]}`, true
-				}
-				return 0, nil, "", false
-			}
-		},
-		wantIn: []string{"writing fallback tag sha256-", "MANIFEST_INVALID", "unsupported manifest media type"},
-	}, {
-		name:  "referrers API does not list it",
-		start: newOlaregRegistry,
-		fault: func(string) faultFunc {
-			// The new digest is that of the manifest put at 1.0; its
-			// list comes back empty.
-			var written atomic.Value
-			return func(r *http.Request) (int, http.Header, string, bool) {
-				if isManifestPut(r) && strings.HasSuffix(r.URL.Path, "/manifests/1.0") {
-					body, _ := io.ReadAll(r.Body)
-					r.Body = io.NopCloser(bytes.NewReader(body))
-					written.Store(sha256Digest(body))
-				}
-				if d, ok := written.Load().(string); ok && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/referrers/"+d) {
-					return http.StatusOK, http.Header{"Content-Type": {"application/vnd.oci.image.index.v1+json"}}, emptyList, true
-				}
-				return 0, nil, "", false
-			}
-		},
-		wantIn: []string{"which the referrers API does not list under", "nothing finds it from the new digest"},
-	}} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			reg := tc.start(t)
-			c := pushImageWithReferrers(t, reg, tc.fallback)
-			reg.proxy.inject(tc.fault(c.old))
-
-			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "carry"})
-			reg.proxy.log(t, "requests of the run")
-			expectExit(t, res, 1)
-			newDigest := reg.digestOf(t, "app:1.0")
-			msg := expectErrorMentions(t, res, append([]string{"could not carry 1 referrer of " + c.old + " over to " + newDigest}, tc.wantIn...)...)
-			if strings.Contains(msg, "could not carry 0") {
-				t.Errorf("error %q counts nothing as not carried", msg)
-			}
-			if anyContainsAll(res.commandLines("notice"), []string{"carried 1 referrer"}) {
-				t.Errorf("a notice says the SBOM was carried:\n%s", res.Stdout)
-			}
-			if newDigest == c.old || res.Outputs["digest"] != newDigest {
-				t.Errorf("digest output = %q, app:1.0 = %s (was %s); want the digest written", res.Outputs["digest"], newDigest, c.old)
-			}
-			result := res.results(t)[0]
-			if e, _ := result["error"].(string); !strings.Contains(e, "could not carry 1 referrer") {
-				t.Errorf("results error = %q, want it to say the SBOM could not be carried", e)
-			}
-			expectReferrers(t, result, c.want)
-		})
-	}
-}
-
 // TestTokenExpiresDuringStream: a layer streamed to another registry
 // whose token expires at the upload's PUT. A stream cannot be sent again
 // as it is: the copy starts over from a new read and a new upload, with
@@ -494,4 +380,63 @@ func TestTokenExpiresDuringStream(t *testing.T) {
 	newDigest := dst.digestOf(t, "app:1.0")
 	expectOutputs(t, res, imageOutputs(dst.ref("app"), old, newDigest, true, "linux/amd64"))
 	expectPatched(t, dst, "app", "app:1.0", im, platformMembers("linux/amd64"), packExact(im))
+}
+
+// immutableTags makes reg's proxy answer a manifest PUT to a tag that
+// exists as a registry with immutable tags does: ECR 400 TAG_INVALID,
+// Harbor 412.
+func immutableTags(reg *testRegistry, status int, body string) faultFunc {
+	return func(r *http.Request) (int, http.Header, string, bool) {
+		ref, ok := strings.CutPrefix(r.URL.Path, "/v2/app/manifests/")
+		if !ok || r.Method != http.MethodPut || strings.HasPrefix(ref, "sha256:") {
+			return 0, nil, "", false
+		}
+		resp, err := http.Head("http://" + reg.host + r.URL.Path)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return 0, nil, "", false
+		}
+		return status, http.Header{"Content-Type": {"application/json"}}, body, true
+	}
+}
+
+// TestImmutableTags runs against registries whose tags are immutable: a
+// rerun with tag makes no write at all, and an overwrite in place that
+// the registry refuses says why and what to do.
+func TestImmutableTags(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"ecr", http.StatusBadRequest, `{"errors":[{"code":"TAG_INVALID","message":"The image tag 'v1-amd64' already exists in the 'app' repository and cannot be overwritten because the repository is immutable."}]}`},
+		{"harbor", http.StatusPreconditionFailed, `{"errors":[{"code":"PRECONDITION","message":"Failed to process request due to 'v1-amd64' configured as immutable."}]}`},
+	} {
+		t.Run(tc.name+" rerun with tag", func(t *testing.T) {
+			t.Parallel()
+			reg, _ := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			reg.proxy.inject(immutableTags(reg, tc.status, tc.body))
+			in := map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "tag": "v1-amd64"}
+			first := runAction(t, in)
+			expectExit(t, first, 0)
+			reg.proxy.reset()
+			again := runAction(t, in)
+			expectExit(t, again, 0)
+			expectNoWrites(t, reg.proxy)
+			want := map[string]string{}
+			for _, name := range scalarOutputs {
+				want[name] = first.Outputs[name]
+			}
+			expectOutputs(t, again, want)
+		})
+		t.Run(tc.name+" in place", func(t *testing.T) {
+			t.Parallel()
+			reg, old := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			reg.proxy.inject(immutableTags(reg, tc.status, tc.body))
+			res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64"})
+			expectExit(t, res, 1)
+			expectErrorMentions(t, res, "keeps its tags immutable", "`tag`")
+			expectAt(t, reg, "app:1.0", old)
+		})
+	}
 }
