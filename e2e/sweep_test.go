@@ -378,6 +378,7 @@ func expectOutputsFit(t *testing.T, what string, res Result) {
 // finds its images.
 func TestPlanAtScale(t *testing.T) {
 	t.Parallel()
+	requireAtScale(t)
 	const tags, digests, empty = 20_000, 200, 60
 	reg := newRegistry(t, registryOptions{})
 	f := newSweepFixture(t, tags, digests, empty)
