@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -179,4 +181,138 @@ func TestPushDenied(t *testing.T) {
 		t.Errorf("error %q does not name %s and the missing push permission", msg, ref)
 	}
 	expectAt(t, reg, "app:1.0", old)
+}
+
+// authRecorder records the Authorization headers a proxy passes on.
+type authRecorder struct {
+	mu      sync.Mutex
+	headers []string
+}
+
+// recordAuth makes p record the Authorization header of every request.
+func recordAuth(p *recordingProxy) *authRecorder {
+	a := &authRecorder{}
+	p.inject(func(r *http.Request) (int, http.Header, string, bool) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.headers = append(a.headers, r.Header.Get("Authorization"))
+		return 0, nil, "", false
+	})
+	return a
+}
+
+// basicUsers returns the distinct user:password pairs of the Basic
+// headers seen, sorted.
+func (a *authRecorder) basicUsers() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var got []string
+	for _, h := range a.headers {
+		scheme, value, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "basic") {
+			continue
+		}
+		up := "undecodable " + value
+		if b, err := base64.StdEncoding.DecodeString(value); err == nil {
+			up = string(b)
+		}
+		got = append(got, up)
+	}
+	slices.Sort(got)
+	return slices.Compact(got)
+}
+
+// expectBasicOnly fails t unless the Basic credentials a saw are exactly
+// user:password, and none of them shows the password of another registry.
+func expectBasicOnly(t testing.TB, what string, a *authRecorder, user, password, foreign string) {
+	t.Helper()
+	got := a.basicUsers()
+	for _, up := range got {
+		if strings.Contains(up, foreign) {
+			t.Errorf("%s received the password meant for another registry (Basic %q)", what, up)
+		}
+	}
+	if want := user + ":" + password; len(got) != 1 || got[0] != want {
+		t.Errorf("%s received Basic credentials %q, want only those of %q", what, got, user)
+	}
+}
+
+// TestPasswordForOneRegistry runs images on two registries, each needing
+// its own password, with username and password: an input error naming
+// both registries, before any request, so that the second registry never
+// collects the first one's password.
+func TestPasswordForOneRegistry(t *testing.T) {
+	t.Parallel()
+	const user = "ci-bot"
+	for _, cli := range []bool{false, true} {
+		name := "action"
+		if cli {
+			name = "command line"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			secretA, secretB := randomSecret(t), randomSecret(t)
+			regA, oldA := newAppRegistry(t, registryOptions{username: user, password: secretA}, packImage(t, 1))
+			regB, oldB := newAppRegistry(t, registryOptions{username: user, password: secretB}, packImage(t, 1))
+			authA, authB := recordAuth(regA.proxy), recordAuth(regB.proxy)
+			refA, refB := regA.ref("app:1.0"), regB.ref("app:1.0")
+
+			var res Result
+			if cli {
+				res = runCLIWith(t, cliSetup{stdin: secretA + "\n"}, "--platform", "linux/amd64", "--username", user, "--password-stdin", refA, refB)
+			} else {
+				res = runAction(t, map[string]string{
+					"image": refA + "\n" + refB, "platform": "linux/amd64",
+					"username": user, "password": secretA,
+				})
+			}
+			regA.proxy.log(t, "requests to the first registry")
+			regB.proxy.log(t, "requests to the second registry")
+			expectExit(t, res, 1)
+			if cli {
+				expectOneCLIError(t, res, regA.proxy.host, regB.proxy.host, "username")
+			} else {
+				expectErrorMentions(t, res, regA.proxy.host, regB.proxy.host, "username")
+			}
+			if got := authB.basicUsers(); len(got) != 0 {
+				t.Errorf("the second registry received Basic credentials %q", got)
+			}
+			if got := authA.basicUsers(); len(got) != 0 {
+				t.Errorf("the first registry received Basic credentials %q before the input was judged", got)
+			}
+			expectNoRequests(t, regA.proxy)
+			expectNoRequests(t, regB.proxy)
+			expectAt(t, regA, "app:1.0", oldA)
+			expectAt(t, regB, "app:1.0", oldB)
+		})
+	}
+}
+
+// TestPasswordGoesToTarget copies an image from a registry whose
+// credentials are in the docker config to another registry, with
+// username and password for the target: each registry receives its own
+// credentials and nothing else.
+func TestPasswordGoesToTarget(t *testing.T) {
+	t.Parallel()
+	const userSrc, userDst = "reader", "pusher"
+	secretSrc, secretDst := randomSecret(t), randomSecret(t)
+	im := packImage(t, 1)
+	src, _ := newAppRegistry(t, registryOptions{username: userSrc, password: secretSrc}, im)
+	dst := newRegistry(t, registryOptions{username: userDst, password: secretDst})
+	authSrc, authDst := recordAuth(src.proxy), recordAuth(dst.proxy)
+
+	home := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte(userSrc + ":" + secretSrc))
+	writeDockerConfig(t, home, `{"auths":{"`+src.proxy.host+`":{"auth":"`+auth+`"}}}`)
+	res := runAction(t, map[string]string{
+		"image": src.ref("app:1.0"), "platform": "linux/amd64", "tag": dst.ref("app:1.0"),
+		"username": userDst, "password": secretDst,
+	}, shellEnv(home)...)
+	src.proxy.log(t, "requests to the source registry")
+	dst.proxy.log(t, "requests to the target registry")
+	expectExit(t, res, 0)
+	expectNoErrors(t, res)
+	expectPatched(t, dst, "app", "app:1.0", im, platformMembers("linux/amd64"), nil)
+	expectBasicOnly(t, "the source registry", authSrc, userSrc, secretSrc, secretDst)
+	expectBasicOnly(t, "the target registry", authDst, userDst, secretDst, secretSrc)
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -85,5 +86,66 @@ func TestConcurrentRunsOnOneTag(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTagMovedDuringRun re-pushes a tag (a correct arm64 build) while the
+// run reads its first config: the run must not write its fixed old image
+// over it, and says the tag moved, naming both digests.
+func TestTagMovedDuringRun(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// tags are pushed in order, each with the image of its index in
+		// images (0 or 1).
+		tags   []string
+		images []int
+		image  string // the image input
+		moved  string // the tag re-pushed during the run
+		fixed  []string
+	}{
+		{"a later tag of a sweep", []string{"v1.0", "v1.1"}, []int{0, 1}, "app:v1.*", "v1.1", []string{"v1.0"}},
+		{"a tag sharing the lead's digest", []string{"v1.0", "v1.0.1"}, []int{0, 0}, "app:v1.*", "v1.0.1", []string{"v1.0"}},
+		{"the one image", []string{"1.0"}, []int{0}, "app:1.0", "1.0", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			ims := []image{packImage(t, 1), packImage(t, 1)}
+			was := map[string]string{}
+			for i, tag := range tc.tags {
+				was[tag] = reg.push(t, "app:"+tag, ims[tc.images[i]])
+			}
+			arm := packImageWith(t, 1, `"architecture":"arm64"`)
+			armDigest := reg.push(t, "app:arm-build", arm)
+			var once sync.Once
+			var pushErr error
+			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+				// The first config read: after the plan's manifest read,
+				// before any check the run makes.
+				if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
+					once.Do(func() { pushErr = putRaw(reg, "app", tc.moved, arm) })
+				}
+				return 0, nil, "", false
+			})
+			res := runAction(t, map[string]string{"image": reg.ref(tc.image), "platform": "linux/amd64", "concurrency": "1"})
+			if pushErr != nil {
+				t.Fatal(pushErr)
+			}
+			expectExit(t, res, 1)
+			want := fmt.Sprintf("%s moved during the run: was %s, now %s; nothing written", reg.ref("app:"+tc.moved), was[tc.moved], armDigest)
+			expectErrorMentions(t, res, want)
+			expectAt(t, reg, "app:"+tc.moved, armDigest)
+			for _, w := range reg.proxy.writes() {
+				if w.Method == http.MethodPut && strings.HasSuffix(w.Path, "/manifests/"+tc.moved) {
+					t.Errorf("the run wrote the tag that moved: %s", w)
+				}
+			}
+			for _, tag := range tc.fixed {
+				if got := reg.digestOf(t, "app:"+tag); got == was[tag] {
+					t.Errorf("app:%s not fixed: still %s", tag, got)
+				}
+			}
+		})
 	}
 }

@@ -768,3 +768,96 @@ func TestRetries(t *testing.T) {
 	}
 	expectPatched(t, reg, "app", "app:1.0", im, platformMembers("linux/amd64"), nil)
 }
+
+// TestStalledManifestGet: a manifest GET that never answers is given up
+// after the metadata timeout and retried; the run succeeds in under 30 s
+// without any override of the timeouts.
+func TestStalledManifestGet(t *testing.T) {
+	t.Parallel()
+	im := packImage(t, 1)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
+	rule, fired := firstN(1, requestIs(http.MethodGet, manifestPath("app", "1.0")), stall(3*time.Minute, nil, 0))
+	front := newChaosFront(t, reg, rule)
+
+	res, took := timed(t, map[string]string{"image": front.ref("app:1.0"), "platform": "linux/amd64"})
+	front.log(t, "requests of the run")
+	expectExit(t, res, 0)
+	if fired() != 1 {
+		t.Errorf("stalled %d GETs, want 1", fired())
+	}
+	if took > 30*time.Second {
+		t.Errorf("run took %v, want under 30 s", took)
+	}
+	if got := countLines(res, "retrying GET "+manifestPath("app", "1.0")); got != 1 {
+		t.Errorf("retry log lines = %d, want 1", got)
+	}
+	newDigest := reg.digestOf(t, "app:1.0")
+	expectOutputs(t, res, imageOutputs(front.ref("app"), old, newDigest, true, "linux/amd64"))
+}
+
+// TestEverythingStalls: a registry that accepts connections and never
+// answers ends the run with a timeout error well inside 2 minutes (5
+// attempts of 15 s and their backoff), writing nothing.
+func TestEverythingStalls(t *testing.T) {
+	t.Parallel()
+	im := packImage(t, 1)
+	reg, old := newAppRegistry(t, registryOptions{}, im)
+	front := newChaosFront(t, reg, takeOver(func(*http.Request) bool { return true }, stall(3*time.Minute, nil, 0)))
+	ref := front.ref("app:1.0")
+
+	res, took := timed(t, map[string]string{"image": ref, "platform": "linux/amd64"})
+	front.log(t, "requests of the run")
+	expectExit(t, res, 1)
+	msg := expectErrorMentions(t, res, ref)
+	if !containsAny(strings.ToLower(msg), []string{"timed out", "timeout"}) {
+		t.Errorf("error %q does not say it timed out", msg)
+	}
+	if took > 100*time.Second {
+		t.Errorf("run took %v, want under 100 s", took)
+	}
+	if w := front.writes(); len(w) != 0 {
+		t.Errorf("write requests = %d, want 0: %v", len(w), w)
+	}
+	expectAt(t, reg, "app:1.0", old)
+}
+
+// TestIndexPutFailsAfterChildren: when the index PUT fails for good after
+// its new child manifests were pushed by digest, the error names those
+// children, each of which the registry holds, and the tag stays.
+func TestIndexPutFailsAfterChildren(t *testing.T) {
+	t.Parallel()
+	reg, old := newIndexRegistry(t, buildxIndex(t))
+	reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+		if r.Method == http.MethodPut && r.URL.Path == manifestPath("app", "1.0") {
+			return http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}}, `{"errors":[{"code":"MANIFEST_INVALID","message":"index refused"}]}`, true
+		}
+		return 0, nil, "", false
+	})
+	ref := reg.ref("app:1.0")
+
+	res := runAction(t, map[string]string{"image": ref})
+	reg.proxy.log(t, "requests of the run")
+	expectExit(t, res, 1)
+	msg := expectErrorMentions(t, res, ref, "400", "child manifests pushed by digest")
+	var pushed []string
+	for _, r := range reg.proxy.requests() {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.Path, "/v2/app/manifests/sha256:") && r.Status == http.StatusCreated {
+			pushed = append(pushed, strings.TrimPrefix(r.Path, "/v2/app/manifests/"))
+		}
+	}
+	if len(pushed) == 0 {
+		t.Fatalf("no child manifest was pushed: the case did not happen")
+	}
+	for _, d := range pushed {
+		if !strings.Contains(msg, d) {
+			t.Errorf("error %q does not name the child %s pushed by digest", msg, d)
+		}
+		if !reg.exists(t, "app@"+d) {
+			t.Errorf("child %s named in the error is not in the registry", d)
+		}
+	}
+	expectAt(t, reg, "app:1.0", old)
+	if res.Outputs["digest"] != "" {
+		t.Errorf("digest output = %q after a failed index push, want empty", res.Outputs["digest"])
+	}
+}

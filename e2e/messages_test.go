@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -258,4 +259,74 @@ func TestMessagesRetryInGroup(t *testing.T) {
 		}
 	}
 	t.Errorf("no retry line:\n%s", res.Stdout)
+}
+
+// TestRegistryWordsShown: what a person needs from small messages. The
+// registry's error detail is shown (escaped, one line); one blob streamed
+// is "1 blob"; a tag pattern that matches nothing names the argument, not
+// a placeholder; a digest source pushed with no tag is said to be at risk
+// of garbage collection, with how to tag it.
+func TestRegistryWordsShown(t *testing.T) {
+	t.Parallel()
+	t.Run("error detail", func(t *testing.T) {
+		t.Parallel()
+		im := packImage(t, 1)
+		reg, old := newAppRegistry(t, registryOptions{}, im)
+		reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+			if isManifestPut(r) {
+				return http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}},
+					`{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"unsupported manifest media type and no default available: application/vnd.docker.distribution.manifest.v2+json\n::error::injected"}]}`, true
+			}
+			return 0, nil, "", false
+		})
+		res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64"})
+		expectExit(t, res, 1)
+		expectErrorMentions(t, res, "MANIFEST_INVALID: manifest invalid", "unsupported manifest media type and no default available: application/vnd.docker.distribution.manifest.v2+json")
+		expectNoInjectedCommands(t, res, fakeGitHubToken)
+		expectAt(t, reg, "app:1.0", old)
+	})
+	t.Run("one blob streamed", func(t *testing.T) {
+		t.Parallel()
+		src, dst := newRegistry(t, registryOptions{}), newRegistry(t, registryOptions{})
+		res := runSetTagged(t, src, dst, packImage(t, 1), dst.ref("app:1.0"), "app", "1.0")
+		if notices := res.commandLines("notice"); !anyContainsAll(notices, []string{"streaming 1 blob ("}) {
+			t.Errorf("no notice says %q; notices: %q", "streaming 1 blob (", notices)
+		}
+	})
+	t.Run("pattern argument named", func(t *testing.T) {
+		t.Parallel()
+		reg, _ := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+		arg := reg.ref("app:v9.*")
+		res := runCLI(t, "--platform", "linux/amd64", arg)
+		expectExit(t, res, 1)
+		expectOneCLIError(t, res, strconv.Quote(arg), "matches none")
+		if errs := cliErrors(res); len(errs) == 1 && strings.Contains(errs[0], "IMAGE") {
+			t.Errorf("error %q names the IMAGE placeholder", errs[0])
+		}
+		expectNoWrites(t, reg.proxy)
+	})
+	t.Run("untagged digest", func(t *testing.T) {
+		t.Parallel()
+		for _, door := range []struct {
+			name string
+			run  func(t *testing.T, ref string) Result
+			how  string
+		}{
+			{"action", func(t *testing.T, ref string) Result {
+				return runAction(t, map[string]string{"image": ref, "platform": "linux/amd64"})
+			}, "set the `tag` input"},
+			{"cli", func(t *testing.T, ref string) Result { return runCLI(t, "--platform", "linux/amd64", ref) }, "pass --tag"},
+		} {
+			t.Run(door.name, func(t *testing.T) {
+				t.Parallel()
+				reg, old := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+				res := door.run(t, reg.ref("app@"+old))
+				expectExit(t, res, 0)
+				lines := res.logLines()
+				if !anyContainsAll(lines, []string{"no tag", "garbage collection", door.how}) {
+					t.Errorf("no notice says the new manifest is untagged and how to tag it:\n%s", res)
+				}
+			})
+		}
+	})
 }

@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -371,6 +373,125 @@ func TestRunReferrerTagsFromOneListing(t *testing.T) {
 			if listings != 1 || tagLookups != 0 || api != 1 {
 				t.Errorf("tag listings, tag look-ups, referrers API requests = %d, %d, %d; want 1, 0, 1:\n%s", listings, tagLookups, api, formatRequests(reg.proxy.requests()))
 			}
+		})
+	}
+}
+
+// TestForeignReferrer lists, under the image's fallback tag or from the
+// referrers API, an SBOM whose subject is another image: it is not the
+// image's, so referrers fail writes all the same, and a notice says the
+// registry listed a foreign artifact.
+func TestForeignReferrer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		list func(reg *testRegistry, digest string, index []byte) // lists index as the referrers of digest
+	}{
+		{"fallback tag", func(reg *testRegistry, digest string, index []byte) {
+			reg.putManifest(t, "app:"+strings.Replace(digest, ":", "-", 1), index, ociIndex)
+		}},
+		{"referrers API", func(reg *testRegistry, digest string, index []byte) {
+			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+				return http.StatusOK, http.Header{"Content-Type": {ociIndex}}, string(index), r.URL.Path == "/v2/app/referrers/"+digest
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, old := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			other := reg.push(t, "app:other", packImage(t, 1))
+			sbom := ociArtifact(spdxType, spdxType, `{"spdxVersion":"SPDX-2.3"}`, "", other, 100)
+			sbomDigest := reg.push(t, "app@"+sbom.manifestDigest(), sbom)
+			tc.list(reg, old, fallbackIndex(sbom))
+			res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64", "referrers": "fail"})
+			expectExit(t, res, 0)
+			if got := reg.digestOf(t, "app:1.0"); got == old {
+				t.Errorf("app:1.0 not written: still %s", got)
+			}
+			if !anyContainsAll(res.commandLines("notice"), []string{sbomDigest, "foreign artifact", other}) {
+				t.Errorf("no ::notice:: names the foreign artifact %s: %q", sbomDigest, res.commandLines("notice"))
+			}
+			if got := res.results(t); len(got) != 1 || len(got[0]["referrers"].([]any)) != 0 {
+				t.Errorf("results = %v, want one image with no referrers", got)
+			}
+		})
+	}
+}
+
+// TestReferrersCarryNotFindable: referrers carry counts an artifact as
+// carried only when it can be found from the new digest. A fallback tag
+// the registry refuses (400 MANIFEST_INVALID: it takes no OCI index), or
+// a referrers API that does not list the pushed artifact, is "could not
+// carry", the image fails, and its outputs still say what the tag holds.
+func TestReferrersCarryNotFindable(t *testing.T) {
+	t.Parallel()
+	const emptyList = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`
+	for _, tc := range []struct {
+		name     string
+		start    func(testing.TB) *testRegistry
+		fallback bool
+		fault    func(old string) faultFunc
+		wantIn   []string
+	}{{
+		name:     "fallback tag refused",
+		start:    func(tb testing.TB) *testRegistry { return newRegistry(tb, registryOptions{}) },
+		fallback: true,
+		fault: func(string) faultFunc {
+			return func(r *http.Request) (int, http.Header, string, bool) {
+				if isManifestPut(r) && strings.Contains(r.URL.Path, "/manifests/sha256-") {
+					return http.StatusBadRequest, http.Header{"Content-Type": {"application/json"}},
+						`{"errors":[{"code":"MANIFEST_INVALID","message":"manifest invalid","detail":"unsupported manifest media type: application/vnd.oci.image.index.v1+json"}]}`, true
+				}
+				return 0, nil, "", false
+			}
+		},
+		wantIn: []string{"writing fallback tag sha256-", "MANIFEST_INVALID", "unsupported manifest media type"},
+	}, {
+		name:  "referrers API does not list it",
+		start: newOlaregRegistry,
+		fault: func(string) faultFunc {
+			// The new digest is that of the manifest put at 1.0; its
+			// list comes back empty.
+			var written atomic.Value
+			return func(r *http.Request) (int, http.Header, string, bool) {
+				if isManifestPut(r) && strings.HasSuffix(r.URL.Path, "/manifests/1.0") {
+					body, _ := io.ReadAll(r.Body)
+					r.Body = io.NopCloser(bytes.NewReader(body))
+					written.Store(sha256Digest(body))
+				}
+				if d, ok := written.Load().(string); ok && r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/referrers/"+d) {
+					return http.StatusOK, http.Header{"Content-Type": {"application/vnd.oci.image.index.v1+json"}}, emptyList, true
+				}
+				return 0, nil, "", false
+			}
+		},
+		wantIn: []string{"which the referrers API does not list under", "nothing finds it from the new digest"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := tc.start(t)
+			c := pushImageWithReferrers(t, reg, tc.fallback)
+			reg.proxy.inject(tc.fault(c.old))
+
+			res := runAction(t, map[string]string{"image": c.ref, "platform": "linux/amd64", "referrers": "carry"})
+			reg.proxy.log(t, "requests of the run")
+			expectExit(t, res, 1)
+			newDigest := reg.digestOf(t, "app:1.0")
+			msg := expectErrorMentions(t, res, append([]string{"could not carry 1 referrer of " + c.old + " over to " + newDigest}, tc.wantIn...)...)
+			if strings.Contains(msg, "could not carry 0") {
+				t.Errorf("error %q counts nothing as not carried", msg)
+			}
+			if anyContainsAll(res.commandLines("notice"), []string{"carried 1 referrer"}) {
+				t.Errorf("a notice says the SBOM was carried:\n%s", res.Stdout)
+			}
+			if newDigest == c.old || res.Outputs["digest"] != newDigest {
+				t.Errorf("digest output = %q, app:1.0 = %s (was %s); want the digest written", res.Outputs["digest"], newDigest, c.old)
+			}
+			result := res.results(t)[0]
+			if e, _ := result["error"].(string); !strings.Contains(e, "could not carry 1 referrer") {
+				t.Errorf("results error = %q, want it to say the SBOM could not be carried", e)
+			}
+			expectReferrers(t, result, c.want)
 		})
 	}
 }

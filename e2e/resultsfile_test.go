@@ -59,3 +59,34 @@ func TestResultsFileUnwritable(t *testing.T) {
 		})
 	}
 }
+
+// TestResultsFileUnusable writes the outputs and the summary of a run
+// whose results file cannot be created: the tag was written, so the
+// outputs must say so; the results file is a warning.
+func TestResultsFileUnusable(t *testing.T) {
+	t.Parallel()
+	reg, old := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+	// A regular file where the results file's directory should be.
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runAction(t, map[string]string{"image": reg.ref("app:1.0"), "platform": "linux/amd64"},
+		"RUNNER_TEMP="+notDir, "GITHUB_WORKSPACE="+notDir)
+	expectExit(t, res, 0)
+	expectNoErrors(t, res)
+	newDigest := reg.digestOf(t, "app:1.0")
+	if newDigest == old {
+		t.Fatalf("app:1.0 still at %s", old)
+	}
+	expectOutputs(t, res, imageOutputs(reg.ref("app"), old, newDigest, true, "linux/amd64"))
+	if res.Outputs["results"] == "" {
+		t.Errorf("results output empty after a results-file failure")
+	}
+	if !anyContainsAll(res.commandLines("warning"), []string{"results file"}) {
+		t.Errorf("no ::warning:: about the results file: %q", res.commandLines("warning"))
+	}
+	if !strings.Contains(res.Summary, newDigest) {
+		t.Errorf("step summary does not name %s:\n%s", newDigest, res.Summary)
+	}
+}

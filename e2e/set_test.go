@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 func TestSetSameRepository(t *testing.T) {
@@ -397,3 +400,114 @@ func TestCosignSignatureWarning(t *testing.T) {
 	}
 	expectAt(t, reg, "app:"+sigTag, sigDigest)
 }
+
+// windowsImage is a Docker v2 (or OCI) image like Windows base images: its
+// first layer is non-distributable, with urls to fetch it from elsewhere,
+// and its config has no architecture.
+func windowsImage(tb testing.TB, manifestType, restrictedType string) image {
+	tb.Helper()
+	configType, layerType := dockerConfig, dockerLayer
+	if manifestType == ociManifest {
+		configType, layerType = ociConfig, ociLayer
+	}
+	ls := append(randomLayers(tb, 1, restrictedType), randomLayers(tb, 2, layerType)...)
+	cfg := `{"architecture":"","os":"windows","rootfs":{"type":"layers","diff_ids":[` + diffIDsJSON(ls) + `]}}`
+	return image{
+		manifestType: manifestType,
+		config:       newBlob(configType, []byte(cfg)),
+		layers:       ls,
+		render: func(d string, size int, ls []layer) []byte {
+			var descs []string
+			for _, l := range ls {
+				desc := fmt.Sprintf(`{"mediaType":%q,"size":%d,"digest":%q`, l.mediaType, len(l.data), l.digest)
+				if !types.MediaType(l.mediaType).IsDistributable() {
+					desc += `,"urls":["https://mcr.microsoft.com/v2/windows/servercore/blobs/` + l.digest + `"]`
+				}
+				descs = append(descs, desc+"}")
+			}
+			return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"size":%d,"digest":%q},"layers":[%s]}`,
+				manifestType, configType, size, d, strings.Join(descs, ",")))
+		},
+	}
+}
+
+// pushWithoutRestricted pushes im to ref as a registry holds a Windows
+// image: every blob but the non-distributable ones, which live elsewhere.
+func (r *testRegistry) pushWithoutRestricted(tb testing.TB, ref string, im image) string {
+	tb.Helper()
+	parsed := r.parse(tb, ref)
+	blobs := []blob{im.config}
+	for _, l := range im.layers {
+		if types.MediaType(l.mediaType).IsDistributable() {
+			blobs = append(blobs, l.blob)
+		}
+	}
+	for _, b := range blobs {
+		if err := remote.WriteLayer(parsed.Context(), static.NewLayer(b.data, types.MediaType(b.mediaType)), remote.WithAuth(r.auth)); err != nil {
+			tb.Fatalf("pushing blob %s to %s: %v", b.digest, ref, err)
+		}
+	}
+	return r.putManifest(tb, ref, im.manifest(), im.manifestType)
+}
+
+// TestForeignLayers: a Windows image with a non-distributable layer is
+// written to another repository (mount) and another registry (stream)
+// without a request for that layer, and a notice says so.
+func TestForeignLayers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                   string
+		manifestType, restrict string
+		otherRegistry          bool
+	}{
+		{"docker foreign layer, other repository", dockerManifest, dockerForeignLayer, false},
+		{"docker foreign layer, other registry", dockerManifest, dockerForeignLayer, true},
+		{"oci non-distributable layer, other repository", ociManifest, ociRestrictedLayer, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := registryOptions{allowURLs: []string{`^https://mcr\.microsoft\.com/`}}
+			src := newRegistry(t, opts)
+			dst := src
+			if tc.otherRegistry {
+				dst = newRegistry(t, opts)
+			}
+			im := windowsImage(t, tc.manifestType, tc.restrict)
+			old := src.pushWithoutRestricted(t, "app:1.0", im)
+			foreign := im.layers[0].digest
+
+			res := runAction(t, map[string]string{"image": src.ref("app:1.0"), "platform": "windows/amd64", "tag": dst.ref("win/app:1.0")})
+			src.proxy.log(t, "requests to the source registry")
+			if dst != src {
+				dst.proxy.log(t, "requests to the target registry")
+			}
+			expectExit(t, res, 0)
+			expectNoErrors(t, res)
+			expectNotNamed(t, src.proxy, []string{foreign})
+			expectNotNamed(t, dst.proxy, []string{foreign})
+			newDigest := dst.digestOf(t, "win/app:1.0")
+			expectOutputs(t, res, imageOutputs(dst.ref("win/app"), old, newDigest, true, "windows/amd64"))
+			expectPatched(t, dst, "win/app", "win/app:1.0", im, platformMembers("windows/amd64"), nil)
+			for _, l := range im.layers[1:] {
+				if got := dst.blob(t, "win/app", l.digest); !bytes.Equal(got, l.data) {
+					t.Errorf("layer %s in win/app differs from the source's", l.digest)
+				}
+			}
+			noticed := false
+			for _, n := range res.commandLines("notice") {
+				if strings.Contains(n, foreign) && strings.Contains(n, "non-distributable") {
+					noticed = true
+				}
+			}
+			if !noticed {
+				t.Errorf("no ::notice:: names the non-distributable layer %s; notices: %q", foreign, res.commandLines("notice"))
+			}
+		})
+	}
+}
+
+// Media types of layers that may not be sent to another repository.
+const (
+	dockerForeignLayer = string(types.DockerForeignLayer)
+	ociRestrictedLayer = string(types.OCIRestrictedLayer)
+)

@@ -2,15 +2,18 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sync/errgroup"
 )
 
 // newSweepRepo is a registry whose repository app holds f.
@@ -253,5 +256,237 @@ func TestSweepCLIPlan(t *testing.T) {
 	var all []map[string]any
 	if err := json.Unmarshal(b, &all); err != nil || len(all) != 6 {
 		t.Errorf("results file = %d results, %v; want 6: %s", len(all), err, b)
+	}
+}
+
+// tagPages answers a tag listing with pages made by page(k), k counting
+// from 0 by the "last" query parameter, each linking to the next until
+// pages; link, when set, picks the Link of page k instead.
+func tagPages(pages int, page func(k int) string, link func(k int) string) faultFunc {
+	return func(r *http.Request) (int, http.Header, string, bool) {
+		if !strings.HasSuffix(r.URL.Path, "/tags/list") {
+			return 0, nil, "", false
+		}
+		k, _ := strconv.Atoi(r.URL.Query().Get("last"))
+		h := http.Header{"Content-Type": {"application/json"}}
+		next := fmt.Sprintf("</v2/app/tags/list?last=%d&n=1000>; rel=\"next\"", k+1)
+		if link != nil {
+			next = link(k)
+		}
+		if k+1 < pages {
+			h.Set("Link", next)
+		}
+		return http.StatusOK, h, page(k), true
+	}
+}
+
+// TestTagListingBounds lists tags from a registry whose listing would
+// exhaust memory or never end: the run stops at once with an error that
+// says why, and writes nothing.
+func TestTagListingBounds(t *testing.T) {
+	t.Parallel()
+	manyTags := func(k int) string {
+		tags := make([]string, 25_000)
+		for i := range tags {
+			tags[i] = fmt.Sprintf(`"t%d-%d"`, k, i)
+		}
+		return `{"name":"app","tags":[` + strings.Join(tags, ",") + `]}`
+	}
+	padded := func(k int) string {
+		return fmt.Sprintf(`{"name":"app","tags":["p%d"]`, k) + strings.Repeat(" ", 4<<20-64) + "}"
+	}
+	for _, tc := range []struct {
+		name  string
+		fault faultFunc
+		want  string
+		pages int // tag list requests the run may make
+	}{
+		{"more than 100,000 tags", tagPages(8, manyTags, nil), "more than 100000 tags", 5},
+		{"more than 64 MiB", tagPages(20, padded, nil), "passed 64 MiB", 17},
+		// The second page links back to the first, as the run asked for it.
+		{"pages in a loop", tagPages(1000, manyTags, func(k int) string {
+			if k == 0 {
+				return `</v2/app/tags/list?last=1&n=1000>; rel="next"`
+			}
+			return `</v2/app/tags/list?n=1000>; rel="next"`
+		}), "the pages loop", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, _ := newSweepRepo(t, 2, 1, 1)
+			reg.proxy.inject(tc.fault)
+			res := runAction(t, map[string]string{"image": reg.ref("app:nothing*"), "platform": "linux/amd64"})
+			expectExit(t, res, 1)
+			expectErrorMentions(t, res, "input image", tc.want)
+			expectNoWrites(t, reg.proxy)
+			n := 0
+			for _, r := range reg.proxy.requests() {
+				if strings.HasSuffix(r.Path, "/tags/list") {
+					n++
+				}
+			}
+			if n > tc.pages {
+				t.Errorf("tag list requests = %d, want at most %d", n, tc.pages)
+			}
+		})
+	}
+}
+
+// each runs f(0..n-1) on 8 goroutines and returns the first error.
+func each(n int, f func(i int) error) error {
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i := range n {
+		g.Go(func() error { return f(i) })
+	}
+	return g.Wait()
+}
+
+// headDigest resolves repo:tag straight at the registry.
+func headDigest(reg *testRegistry, repo, tag string) (string, error) {
+	req, err := http.NewRequest(http.MethodHead, "http://"+reg.host+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Accept", ociManifest)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HEAD %s:%s = %d", repo, tag, resp.StatusCode)
+	}
+	return resp.Header.Get("Docker-Content-Digest"), nil
+}
+
+// expectOutputsFit fails t when an output passes GitHub's 1 MB limit.
+func expectOutputsFit(t *testing.T, what string, res Result) {
+	t.Helper()
+	for k, v := range res.Outputs {
+		if len(v) > 1_000_000 {
+			t.Errorf("%s: output %s is %d bytes, past GitHub's 1 MB limit", what, k, len(v))
+		}
+	}
+}
+
+// TestPlanAtScale takes a repository of 20,000 tags, 6,000 of them to
+// fix, under a long repository name, from plan to fixed through the
+// README's two-job workflow: every output of the plan and of each matrix
+// job stays under GitHub's 1 MB limit, the log says what was left out,
+// and every matrix job (a separate run, its image input the matrix entry)
+// finds its images.
+func TestPlanAtScale(t *testing.T) {
+	t.Parallel()
+	requireAtScale(t)
+	const tags, digests, empty = 20_000, 200, 60
+	reg := newRegistry(t, registryOptions{})
+	f := newSweepFixture(t, tags, digests, empty)
+	f.seed(t, reg)
+	repo := "org/" + strings.Repeat("sweep-", 30) + "app"
+	mountBlob(t, reg, repo, f.images[0].layers[0].digest)
+	var all [][2]string // tag, digest index
+	for i, im := range f.images {
+		mountBlob(t, reg, repo, im.config.digest)
+		for _, tag := range f.tags[i] {
+			all = append(all, [2]string{tag, strconv.Itoa(i)})
+		}
+	}
+	if err := each(len(all), func(k int) error {
+		i, _ := strconv.Atoi(all[k][1])
+		return putRaw(reg, repo, all[k][0], f.images[i])
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	plan := runActionQuiet(t, map[string]string{"image": reg.ref(repo + ":*"), "platform": "linux/amd64", "mode": "plan", "concurrency": "16"})
+	expectExit(t, plan, 0)
+	expectOutputsFit(t, "plan", plan)
+	for _, want := range []string{
+		"the matrix writes a tag that follows a reference of its repository as :tag alone",
+		"the image output holds the lines of the first",
+		"the results output holds the first",
+		"changed or failed images and no unchanged one",
+	} {
+		if !strings.Contains(plan.Stdout, want) {
+			t.Errorf("plan log does not say %q", want)
+		}
+	}
+	var shards []string
+	if err := json.Unmarshal([]byte(plan.Outputs["matrix"]), &shards); err != nil || len(shards) != 16 {
+		t.Fatalf("matrix = %d lists, %v; want 16", len(shards), err)
+	}
+	listed := 0
+	for _, s := range shards {
+		listed += len(strings.Split(s, "\n"))
+	}
+	if _, toMove := f.tagCount(); listed != toMove {
+		t.Errorf("matrix lists %d images, want %d", listed, toMove)
+	}
+	for i, s := range shards {
+		res := runActionQuiet(t, map[string]string{"image": s, "platform": "linux/amd64", "concurrency": "16"})
+		if res.ExitCode != 0 {
+			t.Fatalf("matrix job %d: %s", i, res)
+		}
+		expectOutputsFit(t, fmt.Sprintf("matrix job %d", i), res)
+	}
+
+	held := make([]string, len(all))
+	if err := each(len(all), func(k int) error {
+		var err error
+		held[k], err = headDigest(reg, repo, all[k][0])
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]string{}
+	wrong := 0
+	for k, d := range held {
+		if _, ok := verdicts[d]; !ok {
+			ms := mustMembers(t, "config", reg.config(t, repo, reg.get(t, repo+"@"+d)))
+			arch, _ := value(ms, "architecture")
+			verdicts[d] = arch
+		}
+		if verdicts[d] != `"amd64"` {
+			if wrong++; wrong == 1 {
+				t.Errorf("%s:%s has architecture %s after every matrix job", repo, all[k][0], verdicts[d])
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d tags not fixed", wrong, len(all))
+	}
+}
+
+// TestPlanStdoutIsMatrix: with --plan, with or without --json, standard
+// output is the matrix JSON alone, so that it pipes into jq; the log and
+// summary lines are on standard error.
+func TestPlanStdoutIsMatrix(t *testing.T) {
+	t.Parallel()
+	reg, _ := newSweepRepo(t, 4, 2, 1)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"plan", []string{"--plan"}},
+		{"plan and json", []string{"--plan", "--json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			res := runCLI(t, append(tc.flags, "--shards", "2", "--platform", "linux/amd64", reg.ref("app:*"))...)
+			expectExit(t, res, 0)
+			var matrix []any
+			// Unmarshal refuses anything after the value but white space.
+			if err := json.Unmarshal([]byte(res.Stdout), &matrix); err != nil || len(matrix) == 0 {
+				t.Fatalf("standard output is not the matrix alone: %v\n%s", err, res.Stdout)
+			}
+			// The results array would have one entry per tag, 4.
+			if len(matrix) > 2 {
+				t.Errorf("standard output has %d entries, want the matrix of at most 2 shards:\n%s", len(matrix), res.Stdout)
+			}
+			if !strings.Contains(res.Stderr, reg.ref("app:")) {
+				t.Errorf("standard error holds no line about the images:\n%s", res.Stderr)
+			}
+		})
 	}
 }

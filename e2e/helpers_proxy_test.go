@@ -259,3 +259,70 @@ func (c *countingWriter) Flush() {
 		f.Flush()
 	}
 }
+
+func isWrite(r *http.Request) bool { return isWriteMethod(r.Method) }
+
+func isManifestPut(r *http.Request) bool {
+	return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/")
+}
+
+func isManifestGet(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/manifests/")
+}
+
+// egressTrap is an HTTP(S) proxy that forwards nothing. It records each
+// request; it refuses CONNECT, challenges plain requests without
+// credentials for Basic auth (so that a client willing to send them over
+// plain HTTP does) and answers 404 to the rest.
+type egressTrap struct {
+	url string
+
+	mu   sync.Mutex
+	seen []trapRequest
+}
+
+type trapRequest struct {
+	Method, Host string
+	Auth         string
+}
+
+func newEgressTrap(t *testing.T) *egressTrap {
+	t.Helper()
+	e := &egressTrap{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		e.seen = append(e.seen, trapRequest{Method: r.Method, Host: r.Host, Auth: r.Header.Get("Authorization")})
+		e.mu.Unlock()
+		switch {
+		case r.Method == http.MethodConnect:
+			w.WriteHeader(http.StatusForbidden)
+		case r.Header.Get("Authorization") == "":
+			w.Header().Set("WWW-Authenticate", `Basic realm="trap"`)
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `{"errors":[{"code":"NAME_UNKNOWN","message":"nothing here"}]}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	e.url = srv.URL
+	return e
+}
+
+// env is a clean environment for the binary that sends every request,
+// whatever its scheme, to the trap.
+func (e *egressTrap) env(t *testing.T) []string {
+	return append(shellEnv(t.TempDir()),
+		"HTTP_PROXY="+e.url, "HTTPS_PROXY="+e.url,
+		"http_proxy="+e.url, "https_proxy="+e.url,
+		"NO_PROXY=", "no_proxy=",
+		stallEnv,
+	)
+}
+
+func (e *egressTrap) requests() []trapRequest {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]trapRequest(nil), e.seen...)
+}

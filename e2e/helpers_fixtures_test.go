@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -200,4 +202,23 @@ func (r *testRegistry) putManifest(tb testing.TB, ref string, body []byte, media
 		tb.Fatalf("putting manifest %s: %v", ref, err)
 	}
 	return sha256Digest(body)
+}
+
+// putRaw puts a manifest at repo:ref straight at the registry from inside
+// a fault function (no testing.TB there), as another writer would.
+func putRaw(reg *testRegistry, repo, ref string, im image) error {
+	req, err := http.NewRequest(http.MethodPut, "http://"+reg.host+"/v2/"+repo+"/manifests/"+ref, bytes.NewReader(im.manifest()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", im.manifestType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("PUT %s:%s = %d", repo, ref, resp.StatusCode)
+	}
+	return nil
 }

@@ -435,3 +435,67 @@ func TestParseOutputs(t *testing.T) {
 		})
 	}
 }
+
+// cliErrors returns the "error: " lines the command line printed.
+func cliErrors(r Result) []string {
+	var got []string
+	for _, l := range r.logLines() {
+		if strings.HasPrefix(l, "error: ") {
+			got = append(got, l)
+		}
+	}
+	return got
+}
+
+// expectOneCLIError fails t unless the command line printed exactly one
+// "error: " line, and that line holds each of wants.
+func expectOneCLIError(t testing.TB, res Result, wants ...string) {
+	t.Helper()
+	errs := cliErrors(res)
+	if len(errs) != 1 {
+		t.Fatalf("error lines = %d, want 1: %q", len(errs), errs)
+	}
+	for _, want := range wants {
+		if !strings.Contains(errs[0], want) {
+			t.Errorf("error %q does not mention %q", errs[0], want)
+		}
+	}
+}
+
+// startAction starts the binary as runAction runs it and returns the
+// running command and a function that waits for its end and collects what
+// it left behind.
+func startAction(t *testing.T, inputs map[string]string, extraEnv ...string) (*exec.Cmd, func() Result) {
+	t.Helper()
+	env, files := actionEnv(t, t.TempDir(), inputs)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	cmd := exec.CommandContext(ctx, binaryPath)
+	cmd.Env = append(append(env, shellEnv(t.TempDir())...), extraEnv...)
+	cmd.Dir = t.TempDir()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("starting the binary: %v", err)
+	}
+	return cmd, func() Result {
+		t.Helper()
+		defer cancel()
+		err := cmd.Wait()
+		res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+		if ctx.Err() != nil {
+			t.Fatalf("the binary did not finish within %v\n%s", runTimeout, res)
+		}
+		var exitErr *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &exitErr):
+			res.ExitCode = exitErr.ExitCode()
+		default:
+			t.Fatalf("running the binary: %v", err)
+		}
+		files.read(t, &res)
+		t.Logf("action run: %s", res)
+		return res
+	}
+}
