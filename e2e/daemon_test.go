@@ -51,10 +51,11 @@ func daemonTag(t testing.TB, d *dockerEngine, repo string) string {
 func (d *dockerEngine) loadArchive(t testing.TB, tag string, im image) {
 	t.Helper()
 	pr, pw := io.Pipe()
+	layer := func(tw *tar.Writer, i int) error {
+		return writeEntry(tw, fmt.Sprintf("%d/layer.tar", i), int64(len(im.layers[i].data)), bytes.NewReader(im.layers[i].data))
+	}
 	go func() {
-		pw.CloseWithError(writeSave(pw, tag, im.config.data, len(im.layers), func(tw *tar.Writer, i int) error {
-			return writeEntry(tw, fmt.Sprintf("%d/layer.tar", i), int64(len(im.layers[i].data)), bytes.NewReader(im.layers[i].data))
-		}))
+		pw.CloseWithError(writeSave(pw, tag, len(im.layers), layer, func() []byte { return im.config.data }))
 	}()
 	res := d.run(t, nil, pr, "load", "--quiet")
 	pr.Close()
@@ -64,8 +65,8 @@ func (d *dockerEngine) loadArchive(t testing.TB, tag string, im image) {
 }
 
 // writeSave writes a docker save archive: the layers by layer, then the
-// config and manifest.json.
-func writeSave(w io.Writer, tag string, config []byte, layers int, layer func(tw *tar.Writer, i int) error) error {
+// config, which may hold digests of what layer wrote, and manifest.json.
+func writeSave(w io.Writer, tag string, layers int, layer func(tw *tar.Writer, i int) error, configOf func() []byte) error {
 	tw := tar.NewWriter(w)
 	var names []string
 	for i := range layers {
@@ -74,6 +75,7 @@ func writeSave(w io.Writer, tag string, config []byte, layers int, layer func(tw
 		}
 		names = append(names, fmt.Sprintf("%d/layer.tar", i))
 	}
+	config := configOf()
 	cfgName := strings.TrimPrefix(sha256Digest(config), "sha256:") + ".json"
 	mj, err := json.Marshal([]map[string]any{{"Config": cfgName, "RepoTags": []string{tag}, "Layers": names}})
 	if err != nil {
