@@ -366,3 +366,63 @@ func TestLoadArchive(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadOCI: for the containerd image store the archive is an OCI
+// layout of the manifest and the config, named as containerd names
+// images. No engine here has that store (Engine 20.10): this checks what
+// is posted.
+func TestLoadOCI(t *testing.T) {
+	t.Parallel()
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":"` + digestOf(config).String() + `"}}`)
+	md := digestOf(manifest)
+	posted := map[string]string{}
+	c := fakeEngine(t, "1.48", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1.48/images/load":
+			tr := tar.NewReader(r.Body)
+			for {
+				h, err := tr.Next()
+				if err != nil {
+					break
+				}
+				b, _ := io.ReadAll(tr)
+				posted[h.Name] = string(b)
+			}
+			fmt.Fprint(w, `{"stream":"Loaded image: app:1\n"}`)
+		case "/v1.48/images/app:1/json":
+			fmt.Fprintf(w, `{"Id":%q}`, md)
+		}
+	})
+	ld, err := c.LoadOCI(context.Background(), "app:1", manifest, "application/vnd.oci.image.manifest.v1+json", config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ld.ID != md {
+		t.Errorf("LoadOCI().ID = %s, want the manifest digest %s the engine reports", ld.ID, md)
+	}
+	want := map[string]string{
+		"oci-layout": `{"imageLayoutVersion":"1.0.0"}`,
+		"index.json": `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":` +
+			fmt.Sprint(len(manifest)) + `,"digest":"` + md.String() + `","annotations":{"io.containerd.image.name":"docker.io/library/app:1","org.opencontainers.image.ref.name":"1"}}]}`,
+		"blobs/sha256/" + digestOf(config).Hex: string(config),
+		"blobs/sha256/" + md.Hex:               string(manifest),
+	}
+	if diff := cmp.Diff(want, posted); diff != "" {
+		t.Errorf("LoadOCI() posted (-want +got):\n%s", diff)
+	}
+}
+
+func TestContainerdNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ tag, full, short string }{
+		{"app:pr-7", "docker.io/library/app:pr-7", "pr-7"},
+		{"ghcr.io/o/app:1", "ghcr.io/o/app:1", "1"},
+		{"localhost:5000/app", "localhost:5000/app:latest", "latest"},
+	} {
+		full, short, err := containerdNames(tc.tag)
+		if err != nil || full != tc.full || short != tc.short {
+			t.Errorf("containerdNames(%q) = %q, %q, %v, want %q, %q", tc.tag, full, short, err, tc.full, tc.short)
+		}
+	}
+}
