@@ -106,14 +106,22 @@ func daemonImage(t testing.TB) image {
 	return binImage(`"architecture":"","os":"linux"`, ls...)
 }
 
+// loadDaemonImage loads a new daemonImage as a tag of repo, and returns
+// the engine, a client of it, the image and the tag.
+func loadDaemonImage(t *testing.T, repo string) (*dockerEngine, *daemon.Client, image, string) {
+	t.Helper()
+	d, c := daemonClient(t)
+	im := daemonImage(t)
+	tag := daemonTag(t, d, repo)
+	d.loadArchive(t, tag, im)
+	return d, c, im, tag
+}
+
 // TestDaemonInspect: one request says what check and plan need, from the
 // real engine.
 func TestDaemonInspect(t *testing.T) {
 	t.Parallel()
-	d, c := daemonClient(t)
-	im := daemonImage(t)
-	tag := daemonTag(t, d, "daemon-inspect")
-	d.loadArchive(t, tag, im)
+	_, c, im, tag := loadDaemonImage(t, "daemon-inspect")
 	ctx := context.Background()
 
 	got, err := c.Inspect(ctx, tag)
@@ -144,10 +152,7 @@ func TestDaemonInspect(t *testing.T) {
 // digest the image ID) and the layers, which detect reads as auto does.
 func TestDaemonSave(t *testing.T) {
 	t.Parallel()
-	d, c := daemonClient(t)
-	im := daemonImage(t)
-	tag := daemonTag(t, d, "daemon-save")
-	d.loadArchive(t, tag, im)
+	_, c, im, tag := loadDaemonImage(t, "daemon-save")
 	ctx := context.Background()
 	info, err := c.Inspect(ctx, tag)
 	if err != nil {
@@ -183,10 +188,7 @@ func TestDaemonSave(t *testing.T) {
 // among those it holds, and moves the tag to the new image ID.
 func TestDaemonLoad(t *testing.T) {
 	t.Parallel()
-	d, c := daemonClient(t)
-	im := daemonImage(t)
-	tag := daemonTag(t, d, "daemon-load")
-	d.loadArchive(t, tag, im)
+	d, c, im, tag := loadDaemonImage(t, "daemon-load")
 	ctx := context.Background()
 
 	fixed := bytes.Replace(im.config.data, []byte(`"architecture":""`), []byte(`"architecture":"amd64"`), 1)
@@ -218,10 +220,7 @@ func TestDaemonLoad(t *testing.T) {
 // hold is refused with the engine's words, and the tag stays.
 func TestDaemonLoadLayerAbsent(t *testing.T) {
 	t.Parallel()
-	d, c := daemonClient(t)
-	im := daemonImage(t)
-	tag := daemonTag(t, d, "daemon-absent")
-	d.loadArchive(t, tag, im)
+	d, c, im, tag := loadDaemonImage(t, "daemon-absent")
 
 	other := daemonImage(t) // new random layers, never loaded
 	_, err := c.Load(context.Background(), tag, other.config.data, len(other.layers))

@@ -53,6 +53,31 @@ func fakeEngine(t *testing.T, apiVersion string, handler http.HandlerFunc) *Clie
 	return c
 }
 
+// fakeLoad is an engine that keeps the files of the archive a load posts,
+// answers answer, and reports id for app:1 after it.
+func fakeLoad(t *testing.T, apiVersion, answer string, id v1.Hash) (*Client, *[]file) {
+	t.Helper()
+	var posted []file
+	c := fakeEngine(t, apiVersion, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v" + apiVersion + "/images/load":
+			tr := tar.NewReader(r.Body)
+			for {
+				h, err := tr.Next()
+				if err != nil {
+					break
+				}
+				b, _ := io.ReadAll(tr)
+				posted = append(posted, file{h.Name, b})
+			}
+			fmt.Fprint(w, answer)
+		case "/v" + apiVersion + "/images/app:1/json":
+			fmt.Fprintf(w, `{"Id":%q}`, id)
+		}
+	})
+	return c, &posted
+}
+
 func TestNew(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -320,28 +345,7 @@ func TestLoadArchive(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var names []string
-			var manifest string
-			c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) {
-				switch r.URL.Path {
-				case "/v1.41/images/load":
-					tr := tar.NewReader(r.Body)
-					for {
-						h, err := tr.Next()
-						if err != nil {
-							break
-						}
-						names = append(names, h.Name)
-						if h.Name == "manifest.json" {
-							b, _ := io.ReadAll(tr)
-							manifest = string(b)
-						}
-					}
-					fmt.Fprint(w, tc.answer)
-				case "/v1.41/images/app:1/json":
-					fmt.Fprintf(w, `{"Id":%q}`, id)
-				}
-			})
+			c, posted := fakeLoad(t, "1.41", tc.answer, id)
 			ld, err := c.Load(context.Background(), "app:1", config, 2)
 			if tc.wantErr != "" {
 				var ae *APIError
@@ -353,12 +357,12 @@ func TestLoadArchive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]string{id.Hex + ".json", "manifest.json"}, names); diff != "" {
-				t.Errorf("archive posted (-want +got):\n%s", diff)
+			want := []file{
+				{id.Hex + ".json", config},
+				{"manifest.json", []byte(`[{"Config":"` + id.Hex + `.json","RepoTags":["app:1"],"Layers":["0/layer.tar","1/layer.tar"]}]`)},
 			}
-			wantManifest := `[{"Config":"` + id.Hex + `.json","RepoTags":["app:1"],"Layers":["0/layer.tar","1/layer.tar"]}]`
-			if manifest != wantManifest {
-				t.Errorf("manifest.json = %s, want %s", manifest, wantManifest)
+			if diff := cmp.Diff(want, *posted, cmp.AllowUnexported(file{})); diff != "" {
+				t.Errorf("archive posted (-want +got):\n%s", diff)
 			}
 			if ld.ID != id || ld.Said != "Loaded image: app:1" || ld.Posted != 3072 {
 				t.Errorf("Load() = %+v, want ID %s, said Loaded image: app:1, 3072 bytes posted", ld, id)
@@ -376,24 +380,7 @@ func TestLoadOCI(t *testing.T) {
 	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
 	manifest := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":"` + digestOf(config).String() + `"}}`)
 	md := digestOf(manifest)
-	posted := map[string]string{}
-	c := fakeEngine(t, "1.48", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/v1.48/images/load":
-			tr := tar.NewReader(r.Body)
-			for {
-				h, err := tr.Next()
-				if err != nil {
-					break
-				}
-				b, _ := io.ReadAll(tr)
-				posted[h.Name] = string(b)
-			}
-			fmt.Fprint(w, `{"stream":"Loaded image: app:1\n"}`)
-		case "/v1.48/images/app:1/json":
-			fmt.Fprintf(w, `{"Id":%q}`, md)
-		}
-	})
+	c, posted := fakeLoad(t, "1.48", `{"stream":"Loaded image: app:1\n"}`, md)
 	ld, err := c.LoadOCI(context.Background(), "app:1", manifest, "application/vnd.oci.image.manifest.v1+json", config)
 	if err != nil {
 		t.Fatal(err)
@@ -401,14 +388,14 @@ func TestLoadOCI(t *testing.T) {
 	if ld.ID != md {
 		t.Errorf("LoadOCI().ID = %s, want the manifest digest %s the engine reports", ld.ID, md)
 	}
-	want := map[string]string{
-		"oci-layout": `{"imageLayoutVersion":"1.0.0"}`,
-		"index.json": `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":` +
-			fmt.Sprint(len(manifest)) + `,"digest":"` + md.String() + `","annotations":{"io.containerd.image.name":"docker.io/library/app:1","org.opencontainers.image.ref.name":"1"}}]}`,
-		"blobs/sha256/" + digestOf(config).Hex: string(config),
-		"blobs/sha256/" + md.Hex:               string(manifest),
+	want := []file{
+		{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		{"index.json", []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":` +
+			fmt.Sprint(len(manifest)) + `,"digest":"` + md.String() + `","annotations":{"io.containerd.image.name":"docker.io/library/app:1","org.opencontainers.image.ref.name":"1"}}]}`)},
+		{"blobs/sha256/" + digestOf(config).Hex, config},
+		{"blobs/sha256/" + md.Hex, manifest},
 	}
-	if diff := cmp.Diff(want, posted); diff != "" {
+	if diff := cmp.Diff(want, *posted, cmp.AllowUnexported(file{})); diff != "" {
 		t.Errorf("LoadOCI() posted (-want +got):\n%s", diff)
 	}
 }
