@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/set-image-platform/set-image-platform/internal/daemon"
+	"github.com/set-image-platform/set-image-platform/internal/detect"
 )
 
 // benchImageMBEnv sets the size of BenchmarkDaemon's image (500 MB
@@ -101,6 +103,24 @@ func BenchmarkDaemon(b *testing.B) {
 			}
 			if _, err := s.Config(); err != nil {
 				b.Fatal(err)
+			}
+			b.ReportMetric(float64(s.BytesRead()), "bytes-read/op")
+			s.Close()
+		}
+	})
+	b.Run("save-detect", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s, err := c.Save(ctx, info, daemon.Classic)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Random bytes hold no executable: Detect reads the whole
+			// layer, through the bounded buffers alone.
+			_, err = detect.Detect(ctx, s.DetectLayers(), detect.Options{})
+			var none *detect.NoExecutablesError
+			if !errors.As(err, &none) {
+				b.Fatalf("Detect(the save of %s) = %v, want no executable found", tag, err)
 			}
 			b.ReportMetric(float64(s.BytesRead()), "bytes-read/op")
 			s.Close()

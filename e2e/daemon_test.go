@@ -121,7 +121,7 @@ func loadDaemonImage(t *testing.T, repo string) (*dockerEngine, *daemon.Client, 
 // real engine.
 func TestDaemonInspect(t *testing.T) {
 	t.Parallel()
-	_, c, im, tag := loadDaemonImage(t, "daemon-inspect")
+	_, c, im, tag := loadDaemonImage(t, "example.test/daemon/inspect")
 	ctx := context.Background()
 
 	got, err := c.Inspect(ctx, tag)
@@ -141,10 +141,11 @@ func TestDaemonInspect(t *testing.T) {
 		t.Errorf("Inspect(%s) = %v, %v, want the image of %s", im.config.digest, byID, err, tag)
 	}
 
-	_, err = c.Inspect(ctx, "daemon-inspect:absent")
+	absent := "example.test/daemon/inspect:absent"
+	_, err = c.Inspect(ctx, absent)
 	var nf *daemon.NotFoundError
 	if !errors.As(err, &nf) {
-		t.Errorf("Inspect(daemon-inspect:absent) = %v (%T), want *daemon.NotFoundError", err, err)
+		t.Errorf("Inspect(%s) = %v (%T), want *daemon.NotFoundError", absent, err, err)
 	}
 }
 
