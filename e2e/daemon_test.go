@@ -217,6 +217,25 @@ func TestDaemonLoad(t *testing.T) {
 	t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", im.config.digest) })
 }
 
+// TestDaemonLoadUntagged: an image named by its ID (docker-daemon:sha256:ID)
+// has no tag to move: the fixed image is loaded untagged, the tag stays.
+func TestDaemonLoadUntagged(t *testing.T) {
+	t.Parallel()
+	d, c, im, tag := loadDaemonImage(t, "daemon-untagged")
+	fixed := bytes.Replace(im.config.data, []byte(`"architecture":""`), []byte(`"architecture":"amd64"`), 1)
+	ld, err := c.Load(context.Background(), "", fixed, len(im.layers))
+	if err != nil {
+		t.Fatalf("Load(\"\") = %v", err)
+	}
+	t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", ld.ID.String()) })
+	if got := d.must(t, "image", "inspect", "--format", "{{.Architecture}} {{len .RepoTags}}", sha256Digest(fixed)); got != "amd64 0" {
+		t.Errorf("docker image inspect %s (the fixed image) = %q, want amd64 and no tag", sha256Digest(fixed), got)
+	}
+	if got := d.must(t, "image", "inspect", "--format", "{{.Id}}", tag); got != im.config.digest {
+		t.Errorf("docker image inspect %s = %s after an untagged load, want %s still", tag, got, im.config.digest)
+	}
+}
+
 // TestDaemonLoadLayerAbsent: a config naming a layer the engine does not
 // hold is refused with the engine's words, and the tag stays.
 func TestDaemonLoadLayerAbsent(t *testing.T) {

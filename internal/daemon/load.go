@@ -38,9 +38,14 @@ type Loaded struct {
 // config's layers by its chain ID among those it holds and reads no layer
 // file (Engine 20.10 and later), which layers counts for manifest.json.
 // The image the tag left stays as docker leaves it (untagged, or under
-// its other tags).
+// its other tags). With tag "" (an image named by its ID) the new image
+// is loaded untagged.
 func (c *Client) Load(ctx context.Context, tag string, config []byte, layers int) (*Loaded, error) {
 	d := digestOf(config)
+	repoTags := []string{}
+	if tag != "" {
+		repoTags = append(repoTags, tag)
+	}
 	names := make([]string, layers)
 	for i := range names {
 		// Never opened: named only because manifest.json must list one
@@ -51,7 +56,7 @@ func (c *Client) Load(ctx context.Context, tag string, config []byte, layers int
 		Config   string
 		RepoTags []string
 		Layers   []string
-	}{{Config: d.Hex + ".json", RepoTags: []string{tag}, Layers: names}})
+	}{{Config: d.Hex + ".json", RepoTags: repoTags, Layers: names}})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +64,7 @@ func (c *Client) Load(ctx context.Context, tag string, config []byte, layers int
 	if err != nil {
 		return nil, err
 	}
-	ld, err := c.load(ctx, tag, archive)
+	ld, err := c.load(ctx, cmp.Or(tag, d.String()), archive)
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +123,10 @@ func containerdNames(tag string) (full, short string, err error) {
 }
 
 // load posts archive and reads the engine's answer, whose status is 200
-// even when the load failed: the failure is a message of the stream.
-func (c *Client) load(ctx context.Context, tag string, archive []byte) (*Loaded, error) {
-	op := fmt.Sprintf("loading image %q", tag)
+// even when the load failed: the failure is a message of the stream. ref
+// (the tag, or the ID of an untagged load) is inspected after it.
+func (c *Client) load(ctx context.Context, ref string, archive []byte) (*Loaded, error) {
+	op := fmt.Sprintf("loading image %q", ref)
 	q := url.Values{"quiet": {"1"}}
 	resp, err := c.do(ctx, http.MethodPost, "/images/load", q, bytes.NewReader(archive), http.Header{"Content-Type": {"application/x-tar"}})
 	if err != nil {
@@ -134,7 +140,7 @@ func (c *Client) load(ctx context.Context, tag string, archive []byte) (*Loaded,
 	if err != nil {
 		return nil, err
 	}
-	im, err := c.Inspect(ctx, tag)
+	im, err := c.Inspect(ctx, ref)
 	if err != nil {
 		return nil, fmt.Errorf("%s: inspecting it after the load: %w", op, err)
 	}
