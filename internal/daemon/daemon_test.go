@@ -413,3 +413,41 @@ func TestContainerdNames(t *testing.T) {
 		}
 	}
 }
+
+// TestTCP: DOCKER_HOST tcp://HOST:PORT is spoken to as the socket is.
+func TestTCP(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/_ping":
+			w.Header().Set("Api-Version", "1.41")
+		case "/v1.41/images/sha256:" + strings.Repeat("a", 64) + "/json":
+			fmt.Fprint(w, `{"Id":"sha256:`+strings.Repeat("a", 64)+`","Os":"linux","Architecture":"arm","Variant":"v7","RepoTags":["app:1"]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New("tcp://" + strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := "sha256:" + strings.Repeat("a", 64)
+	got, err := c.Inspect(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Inspect(%s) over tcp = %v", id, err)
+	}
+	want := &Image{ID: hashOf(t, id), OS: "linux", Architecture: "arm", Variant: "v7", RepoTags: []string{"app:1"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Inspect(%s) over tcp (-want +got):\n%s", id, diff)
+	}
+}
+
+func hashOf(t *testing.T, s string) v1.Hash {
+	t.Helper()
+	h, err := v1.NewHash(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
