@@ -190,6 +190,8 @@ func TestDaemonSave(t *testing.T) {
 func TestDaemonLoad(t *testing.T) {
 	t.Parallel()
 	d, c, im, tag := loadDaemonImage(t, "daemon-load")
+	// The image the tag leaves stays in the engine, untagged.
+	t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", im.config.digest) })
 	ctx := context.Background()
 
 	fixed := bytes.Replace(im.config.data, []byte(`"architecture":""`), []byte(`"architecture":"amd64"`), 1)
@@ -214,7 +216,6 @@ func TestDaemonLoad(t *testing.T) {
 	if got := d.must(t, "image", "inspect", "--format", "{{.Architecture}} {{len .RepoTags}}", im.config.digest); got != " 0" {
 		t.Errorf("docker image inspect %s (the old image) = %q, want no architecture and no tag", im.config.digest, got)
 	}
-	t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", im.config.digest) })
 }
 
 // TestDaemonLoadUntagged: an image named by its ID (docker-daemon:sha256:ID)
