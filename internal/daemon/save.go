@@ -1,0 +1,280 @@
+package daemon
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/set-image-platform/set-image-platform/internal/detect"
+)
+
+// MaxConfigSize bounds a config read from a save, as a registry's is.
+const MaxConfigSize int64 = 8 << 20
+
+// Kind is what a file of a save archive is.
+type Kind int
+
+const (
+	// Other is anything not read here: VERSION, the v1 json of a layer
+	// directory, repositories, oci-layout.
+	Other Kind = iota
+	// Config is the image's config.
+	Config
+	// Layer is a layer's tar (uncompressed in a classic store's save).
+	Layer
+	// Manifest is the docker save manifest.json.
+	Manifest
+	// Index is the index.json of an Engine 25+ save.
+	Index
+	// JSONBlob is a blob of an OCI layout that holds JSON: a manifest, an
+	// index, or (in the containerd store, whose IDs are not config
+	// digests) the config.
+	JSONBlob
+)
+
+// Part is one regular file of a save archive.
+type Part struct {
+	Name string
+	Kind Kind
+	Size int64
+}
+
+// Save is the stream of GET /images/{id}/get, read once, in order, with
+// nothing kept beyond a tar header and a small read buffer. docker save
+// writes its files in the order of their names (a 20.10 engine tars a
+// directory it filled), so the config and the layers come in no order the
+// image gives: Config skips every layer before it, and layers come in the
+// order of the archive, not base first.
+type Save struct {
+	op      string
+	body    io.ReadCloser
+	counted *countingReader
+	tr      *tar.Reader
+	// cur reads the current part; peeked through when a blob's kind is
+	// told by its first byte.
+	cur *bufio.Reader
+	// config is the expected config digest (the image ID in the classic
+	// store); zero in the containerd store, whose config is found by
+	// shape.
+	config  v1.Hash
+	diffIDs map[string]bool
+	layers  int
+	seen    int // layers handed out
+}
+
+// Save starts streaming the image im, named by its ID so that a tag moved
+// meanwhile cannot give another image's files. store says what the ID is.
+func (c *Client) Save(ctx context.Context, im *Image, store Store) (*Save, error) {
+	op := fmt.Sprintf("saving image %s", im.ID)
+	resp, err := c.do(ctx, http.MethodGet, "/images/"+im.ID.String()+"/get", nil, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.statusError(resp, op, im.ID.String()); err != nil {
+		drain(resp.Body)
+		return nil, err
+	}
+	counted := &countingReader{r: resp.Body}
+	s := &Save{
+		op: op, body: resp.Body, counted: counted, tr: tar.NewReader(counted),
+		diffIDs: map[string]bool{}, layers: len(im.DiffIDs),
+	}
+	if store == Classic {
+		s.config = im.ID
+	}
+	for _, d := range im.DiffIDs {
+		s.diffIDs[d.Hex] = true
+	}
+	return s, nil
+}
+
+// Close ends the stream; what was not read is never sent.
+func (s *Save) Close() error { return s.body.Close() }
+
+// BytesRead is how much of the archive has come over the socket.
+func (s *Save) BytesRead() int64 { return s.counted.n }
+
+// Next moves to the next regular file of the archive and says what it is;
+// io.EOF at the end.
+func (s *Save) Next() (Part, error) {
+	for {
+		hdr, err := s.tr.Next()
+		if errors.Is(err, io.EOF) {
+			return Part{}, io.EOF
+		}
+		if err != nil {
+			return Part{}, fmt.Errorf("%s: reading the archive: %w", s.op, err)
+		}
+		// Links (an Engine 25+ save links <dir>/layer.tar to its blob)
+		// and directories carry no bytes of their own.
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		s.cur = bufio.NewReaderSize(s.tr, 512)
+		p := Part{Name: path.Clean(strings.TrimPrefix(hdr.Name, "/")), Size: hdr.Size}
+		p.Kind, err = s.kind(p.Name)
+		if err != nil {
+			return Part{}, err
+		}
+		return p, nil
+	}
+}
+
+func (s *Save) kind(name string) (Kind, error) {
+	dir, base := path.Split(name)
+	switch {
+	case name == "manifest.json":
+		return Manifest, nil
+	case name == "index.json":
+		return Index, nil
+	case base == "layer.tar":
+		return Layer, nil
+	case dir == "" && s.config.Hex != "" && base == s.config.Hex+".json":
+		return Config, nil
+	case dir != "blobs/sha256/":
+		return Other, nil
+	case s.config.Hex != "" && base == s.config.Hex:
+		return Config, nil
+	case s.diffIDs[base]:
+		return Layer, nil
+	}
+	// A compressed layer of the containerd store, or JSON.
+	b, err := s.cur.Peek(1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return Other, fmt.Errorf("%s: reading %s: %w", s.op, name, err)
+	}
+	if bytes.Equal(b, []byte("{")) {
+		return JSONBlob, nil
+	}
+	return Layer, nil
+}
+
+// Read reads the current part.
+func (s *Save) Read(p []byte) (int, error) {
+	if s.cur == nil {
+		return 0, io.EOF
+	}
+	return s.cur.Read(p)
+}
+
+// Config reads on to the config and returns its bytes as the engine holds
+// them, checked against the image ID in the classic store; layers before
+// it in the archive go by unread (read over the socket, not kept).
+func (s *Save) Config() ([]byte, error) {
+	for {
+		p, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the archive holds no config", s.op)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Kind != Config && (p.Kind != JSONBlob || s.config.Hex != "") {
+			continue
+		}
+		b, err := s.readPart(p)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p.Kind == Config:
+			return b, s.checkConfig(b)
+		case isConfig(b):
+			return b, nil
+		}
+	}
+}
+
+func (s *Save) readPart(p Part) ([]byte, error) {
+	if p.Size > MaxConfigSize {
+		return nil, fmt.Errorf("%s: %s is %d bytes, more than the %d a config may have", s.op, p.Name, p.Size, MaxConfigSize)
+	}
+	b, err := io.ReadAll(io.LimitReader(s, MaxConfigSize))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %w", s.op, p.Name, err)
+	}
+	return b, nil
+}
+
+func (s *Save) checkConfig(b []byte) error {
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != s.config.Hex {
+		return fmt.Errorf("%s: the config has digest sha256:%s, not the image ID", s.op, got)
+	}
+	return nil
+}
+
+// isConfig tells an image config from a manifest or an index by shape.
+func isConfig(b []byte) bool {
+	var c struct {
+		RootFS json.RawMessage `json:"rootfs"`
+	}
+	return json.Unmarshal(b, &c) == nil && len(c.RootFS) > 0
+}
+
+// NextLayer reads on to the next layer; io.EOF when there is none.
+func (s *Save) NextLayer() (Part, error) {
+	for {
+		p, err := s.Next()
+		if err != nil {
+			return Part{}, err
+		}
+		if p.Kind == Layer {
+			s.seen++
+			return p, nil
+		}
+	}
+}
+
+// DetectLayers hands the layers to detect.Detect in the order the archive
+// holds them: Detect opens layers from the last to the first, once each,
+// so the i-th open takes the i-th layer of the stream. The order of a
+// save is not the image's, which only matters for files one layer deletes
+// from another (whiteouts), a rare case among executables. A layer the
+// archive holds once for two places of the image (Engine 25+ writes a
+// blob once) opens as empty the second time.
+func (s *Save) DetectLayers() []detect.Layer {
+	ls := make([]detect.Layer, s.layers)
+	for i := range ls {
+		ls[i] = detect.Layer{
+			Digest: fmt.Sprintf("%d of %d in the engine's save", s.layers-i, s.layers),
+			Open:   s.openNext,
+		}
+	}
+	return ls
+}
+
+func (s *Save) openNext() (io.ReadCloser, error) {
+	_, err := s.NextLayer()
+	if errors.Is(err, io.EOF) {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return io.NopCloser(s), nil
+}
+
+// countingReader counts what is read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
