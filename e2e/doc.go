@@ -138,6 +138,11 @@
 //	                                                                                TestCLIDemo
 //	the action in a Docker engine, as the runner      container_test.go             TestContainer
 //	the Dockerfile, BuildKit and classic builder      dockerfile_test.go            TestDockerfileBuilders
+//	an image in the Docker engine (internal/daemon)   daemon_test.go                TestDaemonInspect
+//	                                                                                TestDaemonSave
+//	                                                                                TestDaemonLoad
+//	                                                                                TestDaemonLoadLayerAbsent
+//	                                                                                TestDaemonLoadUntagged
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit
@@ -151,6 +156,7 @@
 //	a sweep of 1,000 tags, against crane and regctl   bench_sweep_test.go           BenchmarkSweep
 //	                                                                                TestSweepFixture
 //	an index against a single image                   bench_index_test.go           BenchmarkIndex
+//	the engine: inspect against docker save, load     bench_daemon_test.go          BenchmarkDaemon
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService
