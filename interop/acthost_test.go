@@ -346,6 +346,33 @@ runs:
     - shell: bash
       run: echo "stand-in for docker/login-action"
 `},
+	// A later action's with: opens the results-file output as given: the
+	// stand-in fails the step unless the path is a readable JSON array.
+	"actions/upload-artifact": {"action.yml": `name: upload-artifact stand-in
+inputs:
+  name: {required: false}
+  path: {required: true}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        ARTIFACT_PATH: ${{ inputs.path }}
+      run: |
+        echo "stand-in for actions/upload-artifact: $ARTIFACT_PATH"
+        test -n "$ARTIFACT_PATH" && test -r "$ARTIFACT_PATH"
+        jq -e 'type == "array" and length > 0' "$ARTIFACT_PATH" >/dev/null
+`},
+	// CI's lint job is not among the jobs run here.
+	"golangci/golangci-lint-action": {"action.yml": `name: golangci-lint-action stand-in
+inputs:
+  version: {required: false}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: echo "stand-in for golangci/golangci-lint-action"
+`},
 	// pack publishes an image whose architecture is empty, as pack does
 	// without --target: here pushfixture's, to the reference pack is given.
 	"buildpacks/github-actions": {"setup-pack/action.yml": `name: setup-pack stand-in
