@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,7 +19,6 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
-	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
 // Logger receives what a run has to say. The front doors decide how it
@@ -132,15 +130,17 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 		return nil, scrub.err(err)
 	}
 	us := group(stop, cfg, clients, jobs)
-	n := len(jobs)
-	results := make([]Result, n)
-	logs := make([]*bufferLogger, n)
-	// ready[i] is closed when image i is done, so that its log is printed
-	// as soon as those before it are.
-	ready := make([]chan struct{}, n)
-	for i := range ready {
-		ready[i] = make(chan struct{})
-	}
+	throttled := func() int { return throttles(clients) }
+	rp := newReplay(len(jobs), deps.Log, throttled)
+	start(ctx, cfg, deps, clients, jobs, us, scrub, rp)
+	results := rp.print(deps.Log, cfg.Mode, jobs)
+	warnInterrupted(deps.Log, stop)
+	return outcome(cfg, deps.Log, us, jobs, results, throttled()), nil
+}
+
+// start works the units us in the background, up to cfg.Concurrency at
+// once, and hands each job's result, scrubbed, to rp as it is done.
+func start(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, jobs []Job, us []unit, scrub scrubber, rp *replay) {
 	go func() {
 		var g errgroup.Group
 		g.SetLimit(cfg.Concurrency)
@@ -152,69 +152,26 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 					for f := range r.Findings {
 						r.Findings[f] = scrub.text(r.Findings[f])
 					}
-					results[u.jobs[k]], logs[u.jobs[k]] = r, w.log
-					close(ready[u.jobs[k]])
+					rp.done(u.jobs[k], r, w.log)
 				}
 				return nil
 			})
 		}
 		g.Wait()
 	}()
-	throttled := func() int { return throttles(clients) }
-	var progress *sweep.Progress
-	if sweep.UseProgress(n) {
-		progress = sweep.NewProgress(n, deps.Log, time.Now, throttled)
-	}
-	for i, j := range jobs {
-		<-ready[i]
-		r := results[i]
-		if progress != nil {
-			progress.Done(r.Changed, r.Err != nil)
-			if r.Err == nil && !r.Changed {
-				// Large runs name only what changed or failed.
-				logs[i].replay(deps.Log)
-				continue
-			}
-		}
-		printImage(deps.Log, cfg.Mode, r, logs[i], j.Source, i, n)
-	}
-	if progress != nil {
-		progress.Finish()
-	}
-	warnInterrupted(deps.Log, stop)
-	out := &Outcome{Results: results, Throttled: throttled(), mode: cfg.Mode}
-	if out.Throttled > 0 {
-		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight to them for a while", out.Throttled))
-	}
-	if cfg.Mode == Plan {
-		out.Matrix = matrix(us, jobs, results, cfg.Shards, deps.Log)
-	}
-	return out, nil
 }
 
-// printImage prints image i of n in a group of its own: its held-back
-// log, then its summary line, findings or error.
-func printImage(log Logger, mode Mode, r Result, held *bufferLogger, source name.Reference, i, n int) {
-	log.Group(DryRunPrefix(r, false) + source.String())
-	if n > 1 {
-		log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, source))
+// outcome is the run's outcome once every result is in: what the
+// registries' 429s did and, in plan mode, the matrix.
+func outcome(cfg *Config, log Logger, us []unit, jobs []Job, results []Result, throttled int) *Outcome {
+	out := &Outcome{Results: results, Throttled: throttled, mode: cfg.Mode}
+	if out.Throttled > 0 {
+		log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight to them for a while", out.Throttled))
 	}
-	held.replay(log)
-	switch {
-	case len(r.Findings) > 0:
-		log.Info(SummaryLine(r))
-		for _, f := range r.Findings {
-			log.Error(f)
-		}
-	case r.Err != nil && mode == Plan:
-		// A plan never fails: the set job will say it again.
-		log.Warning(r.Err.Error())
-	case r.Err != nil:
-		log.Error(r.Err.Error())
-	default:
-		log.Info(SummaryLine(r))
+	if cfg.Mode == Plan {
+		out.Matrix = matrix(us, jobs, results, cfg.Shards, log)
 	}
-	log.EndGroup()
+	return out
 }
 
 type clientResult struct {
