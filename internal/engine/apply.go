@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -186,11 +187,11 @@ func (e *WrittenError) Error() string {
 
 func (e *WrittenError) Unwrap() error { return e.Err }
 
-// each runs f for 0..n-1 with at most maxParallel at once and returns the
+// each runs f for 0..n-1 with at most limits.PerStage at once and returns the
 // first error; the others are cancelled, and those not started yet skipped.
 func each(ctx context.Context, n int, f func(context.Context, int) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxParallel)
+	g.SetLimit(limits.PerStage)
 	for i := range n {
 		g.Go(func() error {
 			if err := ctx.Err(); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
@@ -163,8 +164,8 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 // NewConfig validates in and resolves every image's target.
 func NewConfig(in Input) (*Config, error) {
 	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout, RegistryBudget: in.RegistryBudget,
-		Concurrency: cmp.Or(in.Concurrency, sweep.DefaultConcurrency), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
-	if c.Concurrency < 1 || c.Concurrency > sweep.MaxConcurrency {
+		Concurrency: cmp.Or(in.Concurrency, limits.DefaultImages), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
+	if c.Concurrency < 1 || c.Concurrency > limits.MaxImages {
 		return nil, &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errConcurrency)}
 	}
 	if c.Shards < 1 || c.Shards > sweep.MaxShards {
@@ -382,7 +383,7 @@ var (
 	errAtLeastOne = errors.New("want a whole number of at least 1")
 	// The cap keeps the reads in flight (twice the images at once) far
 	// from overflowing, and registries from being flooded.
-	errConcurrency = fmt.Errorf("want a whole number from 1 to %d", sweep.MaxConcurrency)
+	errConcurrency = fmt.Errorf("want a whole number from 1 to %d", limits.MaxImages)
 	errShards      = fmt.Errorf("want a whole number from 1 to %d (GitHub runs at most %d jobs of a matrix)", sweep.MaxShards, sweep.MaxShards)
 )
 

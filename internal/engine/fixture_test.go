@@ -35,7 +35,7 @@ type testRegistry struct {
 
 func newTestRegistry(t *testing.T, wrap func(http.Handler) http.Handler) *testRegistry {
 	t.Helper()
-	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	h := http.Handler(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
 	if wrap != nil {
 		h = wrap(h)
 	}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -62,19 +62,11 @@ func readTree(ctx context.Context, repo *registry.Repository, ref string, m *reg
 	children := make([]*plan.Node, len(idx.Entries))
 	// Every child is read, so that the error names each one that failed.
 	errs := make([]error, len(idx.Entries))
-	var g errgroup.Group
-	g.SetLimit(maxParallel)
-	for i := range idx.Entries {
-		e := &idx.Entries[i]
-		if !plan.NeedsRead(*e, copyAll) {
-			continue
-		}
-		g.Go(func() error {
+	limits.All(len(idx.Entries), limits.PerStage, func(i int) {
+		if e := &idx.Entries[i]; plan.NeedsRead(*e, copyAll) {
 			children[i], errs[i] = readChild(ctx, repo, e)
-			return nil
-		})
-	}
-	g.Wait()
+		}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

@@ -9,12 +9,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
@@ -101,9 +102,6 @@ func DisplayPlatforms(ps []platform.Platform) string {
 	return strings.Join(s, ",")
 }
 
-// maxParallel bounds concurrent requests per image.
-const maxParallel = 8
-
 // Run processes every job of cfg, with the tags its patterns match, and
 // returns one result each, in order. Tags sharing a digest are worked
 // once; images are worked concurrently, up to cfg.Concurrency, and each
@@ -141,24 +139,17 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 // start works the units us in the background, up to cfg.Concurrency at
 // once, and hands each job's result, scrubbed, to rp as it is done.
 func start(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, jobs []Job, us []unit, scrub scrubber, rp *replay) {
-	go func() {
-		var g errgroup.Group
-		g.SetLimit(cfg.Concurrency)
-		for _, u := range us {
-			g.Go(func() error {
-				for k, w := range workUnit(ctx, cfg, deps, clients, jobs, u) {
-					r := w.Result
-					r.Err = scrub.err(r.Err)
-					for f := range r.Findings {
-						r.Findings[f] = scrub.text(r.Findings[f])
-					}
-					rp.done(u.jobs[k], r, w.log)
-				}
-				return nil
-			})
+	go limits.All(len(us), cfg.Concurrency, func(i int) {
+		u := us[i]
+		for k, w := range workUnit(ctx, cfg, deps, clients, jobs, u) {
+			r := w.Result
+			r.Err = scrub.err(r.Err)
+			for f := range r.Findings {
+				r.Findings[f] = scrub.text(r.Findings[f])
+			}
+			rp.done(u.jobs[k], r, w.log)
 		}
-		g.Wait()
-	}()
+	})
 }
 
 // outcome is the run's outcome once every result is in: what the
@@ -203,31 +194,27 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(regs))
 	opened := make([]clientResult, len(hosts))
-	var g errgroup.Group
-	for i, host := range hosts {
+	// A run names few registries: each is opened at once.
+	limits.All(len(hosts), 0, func(i int) {
+		host := hosts[i]
 		var ss []registry.Scope
 		for repo, push := range scopes[host] {
 			ss = append(ss, registry.Scope{Repository: repo, Push: push})
 		}
 		sort.Slice(ss, func(a, b int) bool { return ss[a].Repository < ss[b].Repository })
-		g.Go(func() error {
-			c, err := registry.Open(ctx, regs[host], ss, registry.Options{
-				Keychain:     kc,
-				Insecure:     cfg.Insecure,
-				Transport:    deps.Transport,
-				UserAgent:    deps.UserAgent,
-				Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
-				StallTimeout: cfg.StallTimeout,
-				Budget:       cfg.RegistryBudget,
-				// Each image has a request or two in flight at once.
-				MaxRequests: 2 * cfg.Concurrency,
-				SeenToken:   seenToken,
-			})
-			opened[i] = clientResult{c, err}
-			return nil
+		c, err := registry.Open(ctx, regs[host], ss, registry.Options{
+			Keychain:     kc,
+			Insecure:     cfg.Insecure,
+			Transport:    deps.Transport,
+			UserAgent:    deps.UserAgent,
+			Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
+			StallTimeout: cfg.StallTimeout,
+			Budget:       cfg.RegistryBudget,
+			MaxRequests:  limits.Requests(cfg.Concurrency),
+			SeenToken:    seenToken,
 		})
-	}
-	g.Wait()
+		opened[i] = clientResult{c, err}
+	})
 	out := make(map[string]clientResult, len(hosts))
 	for i, host := range hosts {
 		out[host] = opened[i]
@@ -352,8 +339,9 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	// Carried artifacts stay in the repository they are in.
 	carry := cfg.Referrers == CarryReferrers && SameRepository(j.Source, j.Target)
 	var l lookups
-	var lookUps errgroup.Group
-	lookUps.Go(func() error {
+	// The look-ups report in l, never an error: waiting for them is all.
+	var lookUps sync.WaitGroup
+	lookUps.Go(func() {
 		listed := j.Listed
 		if listed == nil && len(subs) > 0 {
 			// One listing answers the fallback and cosign tags of every
@@ -364,7 +352,6 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 			}
 		}
 		l = lookUp(ctx, listedSource{src.ReferrerSource(), listed}, subs, carry)
-		return nil
 	})
 	if cfg.Referrers == FailOnReferrers {
 		lookUps.Wait()
@@ -377,7 +364,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	}
 	if !cfg.DryRun {
 		if err := interrupted(ctx, "written"); err != nil {
-			_ = lookUps.Wait() // the look-ups report in l, never here
+			lookUps.Wait()
 			return l.all(), err
 		}
 	}

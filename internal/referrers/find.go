@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 )
 
 // How a referrer was found: the values of Referrer.FoundBy.
@@ -60,9 +62,6 @@ type Source interface {
 // MaxPages bounds how many pages of the referrers API are read for one
 // subject, against a registry whose Link never ends.
 const MaxPages = 1000
-
-// manifestReads bounds the referrer manifests read at once for one subject.
-const manifestReads = 4
 
 // LookupError is one lookup that could not be made: What names it
 // ("referrers API", "fallback tag sha256-…", "cosign tag sha256-….sig",
@@ -131,7 +130,7 @@ func FallbackTag(d v1.Hash) string { return d.Algorithm + "-" + d.Hex }
 // then by digest. When lookups fail, Find returns what the others found and
 // an *IncompleteError naming the failed ones.
 func Find(ctx context.Context, src Source, subject v1.Hash) (Found, error) {
-	f := finder{ctx: ctx, src: src, subject: subject, sem: make(chan struct{}, manifestReads)}
+	f := finder{ctx: ctx, src: src, subject: subject, sem: make(chan struct{}, limits.ManifestReads)}
 	var wg sync.WaitGroup
 	wg.Go(f.viaAPI)
 	wg.Go(f.viaFallbackTag)

@@ -73,7 +73,7 @@ type Options struct {
 	// means DefaultBudget.
 	Budget time.Duration
 	// MaxRequests bounds the requests in flight to the registry; zero
-	// means DefaultMaxRequests. A 429 lowers the bound for a while.
+	// means limits.DefaultRequests. A 429 lowers the bound for a while.
 	MaxRequests int
 	// Sleep waits between retries; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -415,7 +415,7 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 		return "", scrubError(err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	discard(resp.Body)
 	switch {
 	case resp.StatusCode == http.StatusCreated:
 		r.c.monolithic.Store(monolithicYes)
@@ -542,7 +542,7 @@ func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, err
 		return "", err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	discard(resp.Body)
 	switch resp.StatusCode {
 	case http.StatusCreated:
 		if q.Has("mount") {
