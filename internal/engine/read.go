@@ -30,10 +30,14 @@ func read(ctx context.Context, repo *registry.Repository, ref name.Reference, m 
 	}
 	p, err := plan.Set(root, cfg.Platform, cfg.Overwrite)
 	if errors.Is(err, plan.ErrNoPlatform) {
-		return nil, &InputError{Input: "platform", Err: errors.New(`required for a single image: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
+		return nil, &InputError{Input: "platform", Err: errPlatformRequired}
 	}
 	return p, err
 }
+
+// errPlatformRequired is a single image set with no platform: the front
+// door words what to give (HintPlatform).
+var errPlatformRequired = errors.New("required for a single image")
 
 // readTree reads the manifest at ref, unless m is it already, and, for an
 // index, its children concurrently; for images, their configs.

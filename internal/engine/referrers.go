@@ -215,6 +215,20 @@ func kinds(rs []referrers.Referrer) string {
 	return strings.Join(out, ", ")
 }
 
+// humanBytes words a size in binary units: "512 B", "1.5 MiB".
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
 // count is n and noun, in the plural unless n is 1.
 func count(n int, noun string) string {
 	if n == 1 {

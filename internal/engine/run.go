@@ -260,7 +260,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if cfg.Mode == Plan {
 		return r, p
 	}
-	warnStale(deps.Log, j, p, cfg.DryRun)
+	warnStale(deps.Log, deps.Words, j, p, cfg.DryRun)
 	if !p.Changed && sameTarget(j) {
 		return r, p
 	}
@@ -272,14 +272,16 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 }
 
 // warnStale names the attestations of p that describe a child's previous
-// digest, which the change leaves behind.
-func warnStale(log Logger, j Job, p *plan.Plan, dryRun bool) {
+// digest, which the change leaves behind; the front door words what to do
+// (HintStaleAttestation).
+func warnStale(log Logger, words Words, j Job, p *plan.Plan, dryRun bool) {
+	carry := "it does not carry over"
+	if dryRun {
+		carry = "dry run: it would not carry over"
+	}
+	todo := words.Hints.Words(HintStaleAttestation, j.Target.Context().Name())
 	for _, s := range p.Stale {
-		carry := "it does not carry over"
-		if dryRun {
-			carry = "dry run: it would not carry over"
-		}
-		log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s: make the attestation again for the new digest", j.Source, s, carry))
+		log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s%s", j.Source, s, carry, todo))
 	}
 }
 
