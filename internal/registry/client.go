@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
 )
 
@@ -267,7 +268,7 @@ func (r *Repository) getManifest(ctx context.Context, ref string) (*Manifest, er
 	if err != nil {
 		return nil, err
 	}
-	d := digest(body)
+	d := oci.Digest(body)
 	if want, err := v1.NewHash(ref); err == nil && want != d {
 		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, r.name, d, ErrDigestMismatch)
 	}
@@ -319,7 +320,7 @@ func (r *Repository) PutManifest(ctx context.Context, ref string, body []byte, m
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return responseError(resp)
 	}
-	if h, sent := resp.Header.Get("Docker-Content-Digest"), digest(body); h != "" && h != sent.String() {
+	if h, sent := resp.Header.Get("Docker-Content-Digest"), oci.Digest(body); h != "" && h != sent.String() {
 		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, r.name, h, sent, ErrDigestMismatch)
 	}
 	return nil
@@ -340,7 +341,7 @@ func (r *Repository) getBlob(ctx context.Context, d v1.Hash, limit int64, what s
 	if err != nil {
 		return nil, err
 	}
-	if got := digest(body); got != d {
+	if got := oci.Digest(body); got != d {
 		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, r.name, got, ErrDigestMismatch)
 	}
 	return body, nil
@@ -619,12 +620,6 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-// digest is the sha256 digest of b, which reading from memory cannot fail.
-func digest(b []byte) v1.Hash {
-	h, _, _ := v1.SHA256(bytes.NewReader(b))
-	return h
-}
-
 // mediaType takes the Content-Type without parameters, or the body's
 // mediaType field when the header is missing or generic.
 func mediaType(header string, body []byte) types.MediaType {
@@ -633,26 +628,7 @@ func mediaType(header string, body []byte) types.MediaType {
 		return types.MediaType(mt)
 	}
 	// A missing or generic (or wrong) Content-Type: the body says what it is.
-	var probe struct {
-		MediaType     types.MediaType `json:"mediaType"`
-		SchemaVersion int             `json:"schemaVersion"`
-		Manifests     json.RawMessage
-		Config        json.RawMessage
-	}
-	if json.Unmarshal(body, &probe) != nil {
-		return ""
-	}
-	switch {
-	case probe.MediaType != "":
-		return probe.MediaType
-	case probe.SchemaVersion == 1:
-		return types.DockerManifestSchema1
-	case probe.Manifests != nil:
-		return types.OCIImageIndex
-	case probe.Config != nil:
-		return types.OCIManifestSchema1
-	}
-	return ""
+	return oci.Shape(body)
 }
 
 // Error is a registry's refusal of a request.
