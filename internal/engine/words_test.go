@@ -20,7 +20,7 @@ func TestRunWords(t *testing.T) {
 	t.Parallel()
 	reg := newTestRegistry(t, nil)
 	reg.image("img", "1", `"architecture":"","os":"linux",`)
-	pushIndex(t, reg, "idx", "1")
+	pushIndex(t, reg, "idx")
 
 	t.Run("refusal", func(t *testing.T) {
 		t.Parallel()
@@ -121,7 +121,7 @@ func TestRunHintsTheDoorsWord(t *testing.T) {
 	t.Parallel()
 	reg := newTestRegistry(t, nil)
 	reg.image("img", "1", `"architecture":"","os":"linux",`)
-	pushIndex(t, reg, "idx", "1")
+	pushIndex(t, reg, "idx")
 	results, rec := run(t, Input{Images: []string{reg.ref("img:1")}})
 	var he *HintedError
 	var ie *InputError
