@@ -20,6 +20,7 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // Logger receives what a run has to say. The front doors decide how it
@@ -226,7 +227,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 // returns the plan it made, if any, for the tags that share it.
 //
 // writing, when not nil, is called when the job is about to write.
-func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *registry.Manifest, writing func()) (Result, *plan.Plan) {
+func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *store.Manifest, writing func()) (Result, *plan.Plan) {
 	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
@@ -289,7 +290,7 @@ func warnStale(log Logger, words Words, j Job, p *plan.Plan, dryRun bool) {
 // source, alongside the reads, and returns what write asks just before
 // writing p: false when the target holds p's result already (a rerun:
 // nothing is written again). writing, when not nil, is called first.
-func targetGate(ctx context.Context, cfg *Config, log Logger, j Job, to *registry.Repository, writing func()) func(p *plan.Plan) bool {
+func targetGate(ctx context.Context, cfg *Config, log Logger, j Job, to store.Repository, writing func()) func(p *plan.Plan) bool {
 	var target *tagCheck
 	if tag, ok := j.Target.(name.Tag); ok && cfg.Mode == Set && !cfg.DryRun && !sameTarget(j) {
 		target = checkTag(ctx, to, tag)
@@ -336,7 +337,7 @@ func findings(ref string, fs []plan.Finding, words Words) ([]string, error) {
 // referrers fail they come first, and a referrer found writes nothing. It
 // returns the referrers found. proceed, asked just before writing, may
 // call the writes off: the target holds the result already.
-func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool, proceed func() bool) ([]referrers.Referrer, error) {
+func write(ctx context.Context, cfg *Config, deps Deps, src, dst store.Repository, j Job, p *plan.Plan, copyAll bool, proceed func() bool) ([]referrers.Referrer, error) {
 	subs := changedSubjects(p)
 	// Carried artifacts stay in the repository they are in.
 	carry := cfg.Referrers == CarryReferrers && SameRepository(j.Source, j.Target)
@@ -353,7 +354,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 				listed = tagSet(ts)
 			}
 		}
-		l = lookUp(ctx, listedSource{src.ReferrerSource(), listed}, subs, carry)
+		l = lookUp(ctx, listedSource{referrers.Of(src), listed}, subs, carry)
 	})
 	if cfg.Referrers == FailOnReferrers {
 		lookUps.Wait()
@@ -381,7 +382,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	noticeForeign(deps.Log, j.Source.String(), l)
 	var carryErr error
 	if carry {
-		carryErr = carryError(j, p, carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun))
+		carryErr = carryError(j, p, carryAll(ctx, deps, referrers.Of(dst), j.Source.String(), l, cfg.DryRun))
 	}
 	for _, s := range l.subjects {
 		warnOrphans(deps.Log, j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun)

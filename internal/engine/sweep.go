@@ -9,7 +9,7 @@ import (
 
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
@@ -106,7 +106,7 @@ func appendTags(jobs []Job, tags []name.Tag, seen map[string]bool) []Job {
 // digest, the first leading. m is their manifest, read already.
 type unit struct {
 	jobs []int
-	m    *registry.Manifest
+	m    *store.Manifest
 	err  error // reading the manifest failed
 }
 
@@ -115,7 +115,7 @@ type unit struct {
 // by repository and digest. A job whose manifest could not be read is a
 // unit of its own, failed with the reason.
 func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jobs []Job) []unit {
-	ms := make([]*registry.Manifest, len(jobs))
+	ms := make([]*store.Manifest, len(jobs))
 	errs := make([]error, len(jobs))
 	if cfg.Mode != Check {
 		// A manifest read is one request: as many at once as the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // Repoint returns r's manifest with its subject set to subject, a manifest
@@ -84,7 +85,7 @@ func Carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size
 	var index []byte
 	if !api && len(rs) > 0 {
 		_, b, _, err := dst.GetManifest(ctx, FallbackTag(subject))
-		if err != nil && !notFound(err) {
+		if err != nil && !store.NotFound(err) {
 			return nil, fmt.Errorf("reading fallback tag %s: %w", FallbackTag(subject), err)
 		}
 		index = b

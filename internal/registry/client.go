@@ -25,12 +25,22 @@ import (
 
 	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
-// Size limits for what is read into memory.
+// Size limits for what is read into memory (package store's).
 const (
-	MaxManifestSize int64 = 4 << 20
-	MaxConfigSize   int64 = 8 << 20
+	MaxManifestSize = store.MaxManifestSize
+	MaxConfigSize   = store.MaxConfigSize
+)
+
+// The repository is a store.Repository that copies blobs in itself
+// (mounting them from its registry's other repositories) and lists
+// referrers.
+var (
+	_ store.Repository      = (*Repository)(nil)
+	_ store.BlobCopier      = (*Repository)(nil)
+	_ store.ReferrersLister = (*Repository)(nil)
 )
 
 // ManifestTypes are the media types asked for when reading a manifest: the
@@ -222,11 +232,7 @@ func (r *Repository) url(kind, ref string) string {
 }
 
 // Manifest is a manifest or index as the registry holds it.
-type Manifest struct {
-	MediaType types.MediaType
-	Bytes     []byte
-	Digest    v1.Hash
-}
+type Manifest = store.Manifest
 
 // GetManifest reads the manifest at ref (a tag or a digest) of repo. A body
 // cut short or stalled is read again from the start.
@@ -435,20 +441,20 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 	return "", responseError(resp)
 }
 
-// CopyBlob makes blob desc of repository from (of this registry or
-// another) present here: a cross-repository mount on the same registry,
-// else (or when the registry declines the mount) the blob streamed from
-// one to the other.
-func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Descriptor) error {
+// CopyBlob makes blob desc of repository from (of this registry, another
+// registry, or any other place) present here: a cross-repository mount
+// from a repository of the same registry, else (or when the registry
+// declines the mount) the blob streamed from one to the other.
+func (r *Repository) CopyBlob(ctx context.Context, from store.Repository, desc v1.Descriptor) error {
 	var loc string
-	if from.c.reg.RegistryStr() == r.c.reg.RegistryStr() {
-		q := url.Values{"mount": {desc.Digest.String()}, "from": {from.name}}
+	if fr, ok := from.(*Repository); ok && fr.c.reg.RegistryStr() == r.c.reg.RegistryStr() {
+		q := url.Values{"mount": {desc.Digest.String()}, "from": {fr.name}}
 		l, err := r.startUpload(ctx, q)
 		switch {
 		case errors.Is(err, errMounted):
 			return nil
 		case err != nil:
-			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, from.name, err)
+			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, fr.name, err)
 		}
 		// A 202: the registry declined the mount (zot, GHCR and
 		// go-containerregistry's registry do) and opened an upload
@@ -488,7 +494,7 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 
 // streamBlob streams blob desc of from into the upload at loc, or a new
 // one when loc is "".
-func (r *Repository) streamBlob(ctx context.Context, from *Repository, desc v1.Descriptor, loc string) error {
+func (r *Repository) streamBlob(ctx context.Context, from store.Repository, desc v1.Descriptor, loc string) error {
 	rc, err := from.OpenBlob(ctx, desc.Digest)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
@@ -596,18 +602,11 @@ func (r *Repository) finishUpload(ctx context.Context, location string, d v1.Has
 
 // ErrDigestMismatch means content did not hash to the digest it was asked
 // for or announced with.
-var ErrDigestMismatch = errors.New("digest mismatch")
+var ErrDigestMismatch = store.ErrDigestMismatch
 
 // TooLargeError is returned when a manifest or config is larger than the
 // limit this tool reads into memory.
-type TooLargeError struct {
-	What  string
-	Limit int64
-}
-
-func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is larger than %d MiB", e.What, e.Limit>>20)
-}
+type TooLargeError = store.TooLargeError
 
 func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
