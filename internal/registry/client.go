@@ -41,6 +41,7 @@ var (
 	_ store.Repository      = (*Repository)(nil)
 	_ store.BlobCopier      = (*Repository)(nil)
 	_ store.ReferrersLister = (*Repository)(nil)
+	_ store.Throttler       = (*Client)(nil)
 )
 
 // ManifestTypes are the media types asked for when reading a manifest: the

@@ -2,7 +2,7 @@
 // registry's repository (package registry) or an OCI layout or archive
 // (package layout). Repository is what every place does; what only some
 // do (copy a blob in by mounting it, list referrers, commit writes at the
-// end) are small interfaces of their own, found by type assertion, as
+// end, count a registry's throttling) are small interfaces of their own, found by type assertion, as
 // oras-go finds a registry.Mounter. CopyBlob copies a blob between any
 // two, mounting where the destination can. The manifest, limits and errors
 // both sides share live here, so that neither imports the other.

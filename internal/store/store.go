@@ -96,6 +96,13 @@ type Committer interface {
 	Commit(ctx context.Context) error
 }
 
+// Throttler is a place that counts the 429 Too Many Requests answers its
+// registry gave, for the whole registry: a registry client, not each of
+// its repositories.
+type Throttler interface {
+	Throttled() int
+}
+
 // CopyBlob makes blob desc of from present in to: to copies it itself
 // when it can (a registry mounts across its repositories), else it is
 // streamed from one to the other.
