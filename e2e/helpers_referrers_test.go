@@ -66,7 +66,7 @@ func referrerSource(tb testing.TB, reg *testRegistry, repo string) referrers.Tar
 	if err != nil {
 		tb.Fatalf("opening %s: %v", reg.proxy.host, err)
 	}
-	return c.Repo(repo).ReferrerSource()
+	return referrers.Of(c.Repo(repo))
 }
 
 // ociArtifact is an OCI 1.1 artifact: an image manifest with an

@@ -497,7 +497,8 @@ func expectIndexPushOrder(t *testing.T, reg *testRegistry, repo, tag string, idx
 
 // expectStaleAttestations checks that for every attestation of fx whose
 // image child changed, a ::warning:: names the attestation and the previous
-// child digest it describes, and that no request wrote the attestation.
+// child digest it describes and what to do in the action's words, and that
+// no request wrote the attestation.
 func expectStaleAttestations(t *testing.T, res Result, reg *testRegistry, fx indexFixture, newDigests []string) {
 	t.Helper()
 	warnings := res.commandLines("warning")
@@ -506,8 +507,8 @@ func expectStaleAttestations(t *testing.T, res Result, reg *testRegistry, fx ind
 			continue
 		}
 		att, prev := c.im.manifestDigest(), fx.children[c.describes].im.manifestDigest()
-		if newDigests[c.describes] != prev && !anyContainsAll(warnings, []string{att, prev}) {
-			t.Errorf("no ::warning:: names attestation %s and the previous child digest %s it describes; warnings: %q", att, prev, warnings)
+		if newDigests[c.describes] != prev && !anyContainsAll(warnings, []string{att, prev, "make the attestation again for the new digest, the `digest` output"}) {
+			t.Errorf("no ::warning:: names attestation %s and the previous child digest %s it describes, in the action's words; warnings: %q", att, prev, warnings)
 		}
 		for _, r := range reg.proxy.naming(att) {
 			if r.isWrite() {

@@ -99,8 +99,8 @@ func TestMessagesSpeakTheDoorsLanguage(t *testing.T) {
 			reg.push(t, "app:1.0", packImage(t, 1))
 			return reg.ref("app:1.0")
 		},
-		action: []string{": input platform: required for a single image"},
-		cli:    []string{": --platform: required for a single image"},
+		action: []string{": input platform: required for a single image; set `platform` to os/arch such as linux/amd64, or to auto"},
+		cli:    []string{": --platform: required for a single image; pass --platform with os/arch such as linux/amd64, or --platform auto"},
 	}, {
 		name:   "bad tag",
 		setup:  func(t *testing.T, reg *testRegistry) string { return reg.ref("app:1.0") },

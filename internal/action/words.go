@@ -13,17 +13,19 @@ var words = engine.Words{Hints: hints, Fix: fix}
 
 // hints word the core's hints. A %s stands for the repository.
 var hints = engine.HintWords{
-	engine.HintInsecure:    "; set `insecure: true` if this registry really speaks plain HTTP",
-	engine.HintPushGitHub:  "; the credentials can read %s but not write to it: give the job `permissions: packages: write` (for github-token), or a token with write:packages, and make sure the package grants this repository write access",
-	engine.HintPush:        "; the credentials can read %s but not write to it: use username and password of an account with push rights",
-	engine.HintCredentials: "; the registry refused the username and password given for %s: check them, and that the account can read the repository",
-	engine.HintReadGitHub:  "; the registry refused access to %s: set username and password, or give the job `permissions: packages: read` for github-token",
-	engine.HintRead:        "; the registry refused access to %s: set username and password",
-	engine.HintNotFound:    "; check the reference, and that the credentials can see the repository",
-	engine.HintOverwrite:   "; set `overwrite: true` to replace it",
-	engine.HintReferrers:   "; or set `referrers: carry` to move the unsigned ones, or `referrers: warn` to write all the same",
-	engine.HintLoopback:    "; inside the action's container, localhost (or any loopback address) is the container itself, not the runner: reach a service container by its label instead, such as registry:5000 for a service named registry, with `insecure: true` if it speaks plain HTTP",
-	engine.HintImmutable:   "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: set `tag` to a tag that does not exist yet to push the result there",
+	engine.HintInsecure:         "; set `insecure: true` if this registry really speaks plain HTTP",
+	engine.HintPushGitHub:       "; the credentials can read %s but not write to it: give the job `permissions: packages: write` (for github-token), or a token with write:packages, and make sure the package grants this repository write access",
+	engine.HintPush:             "; the credentials can read %s but not write to it: use username and password of an account with push rights",
+	engine.HintCredentials:      "; the registry refused the username and password given for %s: check them, and that the account can read the repository",
+	engine.HintReadGitHub:       "; the registry refused access to %s: set username and password, or give the job `permissions: packages: read` for github-token",
+	engine.HintRead:             "; the registry refused access to %s: set username and password",
+	engine.HintNotFound:         "; check the reference, and that the credentials can see the repository",
+	engine.HintOverwrite:        "; set `overwrite: true` to replace it",
+	engine.HintReferrers:        "; or set `referrers: carry` to move the unsigned ones, or `referrers: warn` to write all the same",
+	engine.HintLoopback:         "; inside the action's container, localhost (or any loopback address) is the container itself, not the runner: reach a service container by its label instead, such as registry:5000 for a service named registry, with `insecure: true` if it speaks plain HTTP",
+	engine.HintPlatform:         "; set `platform` to os/arch such as linux/amd64, or to auto to read it from the image's binaries",
+	engine.HintStaleAttestation: "; make the attestation again for the new digest, the `digest` output",
+	engine.HintImmutable:        "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: set `tag` to a tag that does not exist yet to push the result there",
 }
 
 // fix words a fix with the inputs that make it: the ones to set for a

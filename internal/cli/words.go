@@ -14,17 +14,19 @@ var words = engine.Words{Hints: hints, Fix: fix, Input: flagName}
 
 // hints word the core's hints. A %s stands for the repository.
 var hints = engine.HintWords{
-	engine.HintInsecure:    "; pass --insecure if this registry really speaks plain HTTP",
-	engine.HintPushGitHub:  "; the credentials can read %s but not write to it: set GITHUB_TOKEN to a token with write:packages (in a workflow, give the job `permissions: packages: write`), and make sure the package grants this repository write access",
-	engine.HintPush:        "; the credentials can read %s but not write to it: log in, or pass --username and --password-stdin, with an account that has push rights",
-	engine.HintCredentials: "; the registry refused the --username and password given for %s: check them, and that the account can read the repository",
-	engine.HintReadGitHub:  "; the registry refused access to %s: log in, pass --username and --password-stdin, or set GITHUB_TOKEN",
-	engine.HintRead:        "; the registry refused access to %s: log in, or pass --username and --password-stdin",
-	engine.HintNotFound:    "; check the reference, and that the credentials can see the repository",
-	engine.HintOverwrite:   "; pass --overwrite to replace it",
-	engine.HintReferrers:   "; or pass --referrers carry to move the unsigned ones, or --referrers warn to write all the same",
-	engine.HintLoopback:    "; nothing answers there: check that the registry runs and listens on that port",
-	engine.HintImmutable:   "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: pass --tag with a tag that does not exist yet to push the result there",
+	engine.HintInsecure:         "; pass --insecure if this registry really speaks plain HTTP",
+	engine.HintPushGitHub:       "; the credentials can read %s but not write to it: set GITHUB_TOKEN to a token with write:packages (in a workflow, give the job `permissions: packages: write`), and make sure the package grants this repository write access",
+	engine.HintPush:             "; the credentials can read %s but not write to it: log in, or pass --username and --password-stdin, with an account that has push rights",
+	engine.HintCredentials:      "; the registry refused the --username and password given for %s: check them, and that the account can read the repository",
+	engine.HintReadGitHub:       "; the registry refused access to %s: log in, pass --username and --password-stdin, or set GITHUB_TOKEN",
+	engine.HintRead:             "; the registry refused access to %s: log in, or pass --username and --password-stdin",
+	engine.HintNotFound:         "; check the reference, and that the credentials can see the repository",
+	engine.HintOverwrite:        "; pass --overwrite to replace it",
+	engine.HintReferrers:        "; or pass --referrers carry to move the unsigned ones, or --referrers warn to write all the same",
+	engine.HintLoopback:         "; nothing answers there: check that the registry runs and listens on that port",
+	engine.HintPlatform:         "; pass --platform with os/arch such as linux/amd64, or --platform auto to read it from the image's binaries",
+	engine.HintStaleAttestation: "; make the attestation again for the new digest",
+	engine.HintImmutable:        "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: pass --tag with a tag that does not exist yet to push the result there",
 }
 
 // fix words a fix with the flags that make it: the ones to pass for a

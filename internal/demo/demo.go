@@ -22,6 +22,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
@@ -106,9 +107,9 @@ func pushSample(ctx context.Context, ref name.Reference, rt http.RoundTripper) e
 	if err != nil {
 		return err
 	}
-	ld := sha256Of(layer)
+	ld := oci.Digest(layer)
 	config := []byte(`{"architecture":"","created":"1980-01-01T00:00:01Z","history":[{"created":"1980-01-01T00:00:01Z","created_by":"pack buildpack package"}],"os":"linux","rootfs":{"type":"layers","diff_ids":["` + diffID.String() + `"]},"config":{"Labels":{"io.buildpacks.buildpackage.metadata":"{\"id\":\"demo/hello\",\"version\":\"0.0.1\",\"stacks\":[{\"id\":\"*\"}]}"}}}`)
-	cd := sha256Of(config)
+	cd := oci.Digest(config)
 	manifest := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":%d,"digest":"%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"%s"}]}`, len(config), cd, len(layer), ld))
 	c, err := registry.Open(ctx, ref.Context().Registry, []registry.Scope{{Repository: ref.Context().RepositoryStr(), Push: true}}, registry.Options{Transport: rt, Keychain: authn.NewMultiKeychain()})
 	if err != nil {
@@ -151,10 +152,5 @@ func sampleLayer() (compressed []byte, diffID v1.Hash, err error) {
 	if err := zw.Close(); err != nil {
 		return nil, v1.Hash{}, err
 	}
-	return gz.Bytes(), sha256Of(tarBuf.Bytes()), nil
-}
-
-func sha256Of(b []byte) v1.Hash {
-	h, _, _ := v1.SHA256(bytes.NewReader(b))
-	return h
+	return gz.Bytes(), oci.Digest(tarBuf.Bytes()), nil
 }

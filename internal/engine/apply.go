@@ -10,15 +10,16 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // applyPlan writes a plan in dependency order: every blob the target
 // needs, then child manifests by digest, then the top manifest at the
 // target, then a read-back of its digest. A failure before the last step
 // leaves the target's tag as it was.
-func applyPlan(ctx context.Context, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool) error {
+func applyPlan(ctx context.Context, deps Deps, src, dst store.Repository, j Job, p *plan.Plan, copyAll bool) error {
 	w, err := p.Writes(copyAll)
 	if err != nil {
 		return err
@@ -83,7 +84,7 @@ func noticeCopies(log Logger, from, to name.Repository, w *plan.Writes) {
 }
 
 // pushTop writes the top manifest at the target and reads its digest back.
-func pushTop(ctx context.Context, dst *registry.Repository, j Job, w *plan.Writes) error {
+func pushTop(ctx context.Context, dst store.Repository, j Job, w *plan.Writes) error {
 	to := j.Target.Context()
 	ref := j.Target.Identifier()
 	_, byDigest := j.Target.(name.Digest)
@@ -125,7 +126,7 @@ func pushTop(ctx context.Context, dst *registry.Repository, j Job, w *plan.Write
 // cutOff is the result of a push the interrupt cut off on the client: the
 // registry may have committed it all the same, so the tag is read back on
 // a short context of its own and the result says what it holds.
-func cutOff(ctx context.Context, dst *registry.Repository, ref string, w *plan.Writes, written *WrittenError, pushErr error) error {
+func cutOff(ctx context.Context, dst store.Repository, ref string, w *plan.Writes, written *WrittenError, pushErr error) error {
 	rctx, cancel := readBackCtx(ctx)
 	defer cancel()
 	got, err := dst.HeadManifest(rctx, ref, w.Top.MediaType)
@@ -186,11 +187,11 @@ func (e *WrittenError) Error() string {
 
 func (e *WrittenError) Unwrap() error { return e.Err }
 
-// each runs f for 0..n-1 with at most maxParallel at once and returns the
+// each runs f for 0..n-1 with at most limits.PerStage at once and returns the
 // first error; the others are cancelled, and those not started yet skipped.
 func each(ctx context.Context, n int, f func(context.Context, int) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxParallel)
+	g.SetLimit(limits.PerStage)
 	for i := range n {
 		g.Go(func() error {
 			if err := ctx.Err(); err != nil {
@@ -205,9 +206,9 @@ func each(ctx context.Context, n int, f func(context.Context, int) error) error 
 // putBlob uploads a new blob, or copies one of the source. With ask, a
 // new blob is uploaded only when dst lacks it: a target other than the
 // source may hold it from an earlier run, and a rerun writes nothing.
-func putBlob(ctx context.Context, src, dst *registry.Repository, b plan.Blob, ask bool) error {
+func putBlob(ctx context.Context, src, dst store.Repository, b plan.Blob, ask bool) error {
 	if b.Upload == nil {
-		return dst.CopyBlob(ctx, src, v1.Descriptor{Digest: b.Digest, Size: b.Size})
+		return store.CopyBlob(ctx, dst, src, v1.Descriptor{Digest: b.Digest, Size: b.Size})
 	}
 	if ask {
 		if there, err := dst.BlobExists(ctx, b.Digest); err == nil && there {

@@ -9,12 +9,12 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/detect"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // detectPlatform reads the platform of an image from its binaries,
 // streaming its layers, and logs the evidence.
-func detectPlatform(ctx context.Context, repo *registry.Repository, layers []plan.Descriptor, log Logger, what string) (platform.Platform, error) {
+func detectPlatform(ctx context.Context, repo store.Repository, layers []plan.Descriptor, log Logger, what string) (platform.Platform, error) {
 	ls := make([]detect.Layer, len(layers))
 	for i, l := range layers {
 		ls[i] = detect.Layer{
@@ -40,7 +40,7 @@ func detectPlatform(ctx context.Context, repo *registry.Repository, layers []pla
 
 // detectTree reads, concurrently, the binaries of the images of the tree
 // the planner names, and records what they show on each.
-func detectTree(ctx context.Context, repo *registry.Repository, root *plan.Node, cfg *Config, log Logger, ref string) error {
+func detectTree(ctx context.Context, repo store.Repository, root *plan.Node, cfg *Config, log Logger, ref string) error {
 	nodes, err := plan.ToDetect(root, cfg.Mode == Check, cfg.Overwrite)
 	if err != nil {
 		return err

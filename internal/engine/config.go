@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
@@ -178,8 +179,8 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 // NewConfig validates in and resolves every image's target.
 func NewConfig(in Input) (*Config, error) {
 	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout, RegistryBudget: in.RegistryBudget,
-		Concurrency: cmp.Or(in.Concurrency, sweep.DefaultConcurrency), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
-	if c.Concurrency < 1 || c.Concurrency > sweep.MaxConcurrency {
+		Concurrency: cmp.Or(in.Concurrency, limits.DefaultImages), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
+	if c.Concurrency < 1 || c.Concurrency > limits.MaxImages {
 		return nil, &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errConcurrency)}
 	}
 	if c.Shards < 1 || c.Shards > sweep.MaxShards {
@@ -397,7 +398,7 @@ var (
 	errAtLeastOne = errors.New("want a whole number of at least 1")
 	// The cap keeps the reads in flight (twice the images at once) far
 	// from overflowing, and registries from being flooded.
-	errConcurrency = fmt.Errorf("want a whole number from 1 to %d", sweep.MaxConcurrency)
+	errConcurrency = fmt.Errorf("want a whole number from 1 to %d", limits.MaxImages)
 	errShards      = fmt.Errorf("want a whole number from 1 to %d (GitHub runs at most %d jobs of a matrix)", sweep.MaxShards, sweep.MaxShards)
 )
 
@@ -444,4 +445,18 @@ func parseDurationEnv(name, s string) (time.Duration, error) {
 		return 0, &InputError{Input: name, Err: fmt.Errorf("parsing duration %q: want a positive Go duration such as 30s", s)}
 	}
 	return d, nil
+}
+
+// FromEnv reads what both front doors take from the environment with
+// their inputs: GITHUB_ACTOR, for github-token, StallTimeoutEnv and
+// RegistryBudgetEnv.
+func FromEnv(getenv func(string) string, in *Input) error {
+	in.GitHubActor = getenv("GITHUB_ACTOR")
+	d, err := ParseStallTimeout(getenv(StallTimeoutEnv))
+	if err != nil {
+		return err
+	}
+	in.StallTimeout = d
+	in.RegistryBudget, err = parseDurationEnv(RegistryBudgetEnv, getenv(RegistryBudgetEnv))
+	return err
 }

@@ -139,3 +139,31 @@ func TestParseMode(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCount(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in      string
+		want    int
+		wantErr bool
+	}{
+		{in: "", want: 0},
+		{in: " 16 ", want: 16},
+		{in: "0", wantErr: true},
+		{in: "-3", wantErr: true},
+		{in: "four", wantErr: true},
+	} {
+		got, err := ParseCount(tc.in)
+		if got != tc.want || (err != nil) != tc.wantErr {
+			t.Errorf("ParseCount(%q) = %d, %v, want %d and an error %t", tc.in, got, err, tc.want, tc.wantErr)
+		}
+	}
+	for m, want := range map[Mode]string{Set: "set", Check: "check", Plan: "plan"} {
+		if got := m.String(); got != want {
+			t.Errorf("Mode(%d).String() = %q, want %q", int(m), got, want)
+		}
+	}
+	if got := CarryReferrers.String(); got != "carry" {
+		t.Errorf("CarryReferrers.String() = %q, want carry", got)
+	}
+}

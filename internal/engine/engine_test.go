@@ -13,10 +13,10 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
-// pushIndex pushes to path:tag an index of two images whose configs lack
+// pushIndex pushes to path:1 an index of two images whose configs lack
 // the architecture and whose entries say linux/amd64 and linux/arm64, with
 // a buildx attestation of the first.
-func pushIndex(t *testing.T, reg *testRegistry, path, tag string) {
+func pushIndex(t *testing.T, reg *testRegistry, path string) {
 	t.Helper()
 	amd, amdM := reg.image(path, "", `"architecture":"","os":"linux",`)
 	arm, armM := reg.image(path, "", `"os":"linux",`)
@@ -31,7 +31,7 @@ func pushIndex(t *testing.T, reg *testRegistry, path, tag string) {
 		entry(amd, len(amdM), `"platform":{"architecture":"amd64","os":"linux"}`),
 		entry(arm, len(armM), `"platform":{"architecture":"arm64","os":"linux"}`),
 		entry(attD, len(att), `"platform":{"architecture":"unknown","os":"unknown"},"annotations":{"vnd.docker.reference.digest":"`+amd.String()+`","vnd.docker.reference.type":"attestation-manifest"}`))
-	reg.manifest(path, tag, types.OCIImageIndex, []byte(idx))
+	reg.manifest(path, "1", types.OCIImageIndex, []byte(idx))
 }
 
 func TestRunIndex(t *testing.T) {
@@ -45,7 +45,7 @@ func TestRunIndex(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			reg := newTestRegistry(t, nil)
-			pushIndex(t, reg, "app", "1")
+			pushIndex(t, reg, "app")
 			if tc.tag != "" {
 				tc.tag = reg.ref(tc.tag)
 			}
@@ -73,7 +73,7 @@ func TestRunCheckFindings(t *testing.T) {
 	t.Parallel()
 	reg := newTestRegistry(t, nil)
 	reg.image("img", "1", `"architecture":"","os":"linux",`)
-	pushIndex(t, reg, "idx", "1")
+	pushIndex(t, reg, "idx")
 	for _, tc := range []struct {
 		name, image, platform string
 		want                  string

@@ -22,6 +22,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -35,7 +36,7 @@ type testRegistry struct {
 
 func newTestRegistry(t *testing.T, wrap func(http.Handler) http.Handler) *testRegistry {
 	t.Helper()
-	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	h := http.Handler(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -63,22 +64,22 @@ func (r *testRegistry) repo(path string) *registry.Repository {
 // blob pushes b to path and returns its descriptor JSON.
 func (r *testRegistry) blob(path string, mediaType types.MediaType, b []byte) string {
 	r.t.Helper()
-	if err := r.repo(path).PushBlob(context.Background(), sha(b), int64(len(b)), bytes.NewReader(b)); err != nil {
+	if err := r.repo(path).PushBlob(context.Background(), oci.Digest(b), int64(len(b)), bytes.NewReader(b)); err != nil {
 		r.t.Fatal(err)
 	}
-	return fmt.Sprintf(`{"mediaType":"%s","size":%d,"digest":"%s"}`, mediaType, len(b), sha(b))
+	return fmt.Sprintf(`{"mediaType":"%s","size":%d,"digest":"%s"}`, mediaType, len(b), oci.Digest(b))
 }
 
 // manifest pushes m of mediaType at ref (a tag or digest) of path.
 func (r *testRegistry) manifest(path, ref string, mediaType types.MediaType, m []byte) v1.Hash {
 	r.t.Helper()
 	if ref == "" {
-		ref = sha(m).String()
+		ref = oci.Digest(m).String()
 	}
 	if err := r.repo(path).PutManifest(context.Background(), ref, m, mediaType); err != nil {
 		r.t.Fatal(err)
 	}
-	return sha(m)
+	return oci.Digest(m)
 }
 
 // image pushes an OCI image whose config has the raw platform members
@@ -86,7 +87,7 @@ func (r *testRegistry) manifest(path, ref string, mediaType types.MediaType, m [
 // manifest's digest and bytes.
 func (r *testRegistry) image(path, tag, platformKeys string, layers ...string) (v1.Hash, []byte) {
 	r.t.Helper()
-	cfg := []byte(`{` + platformKeys + `"rootfs":{"type":"layers","diff_ids":[]},"seed":"` + path + tag + fmt.Sprint(len(layers)) + sha([]byte(platformKeys)).Hex[:8] + `"}`)
+	cfg := []byte(`{` + platformKeys + `"rootfs":{"type":"layers","diff_ids":[]},"seed":"` + path + tag + fmt.Sprint(len(layers)) + oci.Digest([]byte(platformKeys)).Hex[:8] + `"}`)
 	m := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s]}`,
 		types.OCIManifestSchema1, r.blob(path, types.OCIConfigJSON, cfg), strings.Join(layers, ",")))
 	return r.manifest(path, tag, types.OCIManifestSchema1, m), m

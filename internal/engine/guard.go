@@ -2,13 +2,12 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // tagCheck is a tag resolved again in the background, while the run
@@ -21,7 +20,7 @@ type tagCheck struct {
 }
 
 // checkTag starts resolving tag of repo; ref names it in messages.
-func checkTag(ctx context.Context, repo *registry.Repository, tag name.Tag) *tagCheck {
+func checkTag(ctx context.Context, repo store.Repository, tag name.Tag) *tagCheck {
 	c := &tagCheck{ref: tag.String(), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
@@ -39,8 +38,7 @@ func checkTag(ctx context.Context, repo *registry.Repository, tag name.Tag) *tag
 // written: nothing shows that it still holds was.
 func (c *tagCheck) settle(was, result v1.Hash) (done bool, err error) {
 	<-c.done
-	var re *registry.Error
-	absent := errors.As(c.err, &re) && re.NotFound()
+	absent := store.NotFound(c.err)
 	switch {
 	case c.err != nil && !absent && was == (v1.Hash{}):
 		return false, nil

@@ -44,6 +44,13 @@ const (
 	// HintLoopback: nothing answered at a loopback address, which inside a
 	// container is the container itself.
 	HintLoopback
+	// HintPlatform: a single image needs a platform to set: os/arch, or
+	// auto to read it from the image's binaries.
+	HintPlatform
+	// HintStaleAttestation: an index attestation describes a child's
+	// previous digest; make it again for the new one. Worded after a
+	// warning, not an error.
+	HintStaleAttestation
 	// HintFix: the plan was refused; HintedError.Fix says what makes it go.
 	HintFix
 	// HintImmutable: the registry keeps tags immutable and refused to
@@ -140,6 +147,8 @@ func hintFor(err error, ref name.Reference, writing bool, creds Credentials) Hin
 		return HintOverwrite
 	case errors.As(err, &rf):
 		return HintFix
+	case errors.Is(err, errPlatformRequired):
+		return HintPlatform
 	case errors.As(err, &op) && op.Op == "dial" && loopback(ref):
 		return HintLoopback
 	case errors.As(err, &re) && immutableTag(re):

@@ -6,16 +6,16 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // read reads the tree ref names (its manifest is m when not nil), detects
 // where the planner says, and plans it. With copyAll (the target is another repository) it also reads what a
 // copy needs.
-func read(ctx context.Context, repo *registry.Repository, ref name.Reference, m *registry.Manifest, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
+func read(ctx context.Context, repo store.Repository, ref name.Reference, m *store.Manifest, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
 	root, err := readTree(ctx, repo, ref.Identifier(), m, copyAll)
 	if err != nil {
 		return nil, err
@@ -30,14 +30,18 @@ func read(ctx context.Context, repo *registry.Repository, ref name.Reference, m 
 	}
 	p, err := plan.Set(root, cfg.Platform, cfg.Overwrite)
 	if errors.Is(err, plan.ErrNoPlatform) {
-		return nil, &InputError{Input: "platform", Err: errors.New(`required for a single image: give os/arch such as linux/amd64, or "auto" to read it from the image's binaries`)}
+		return nil, &InputError{Input: "platform", Err: errPlatformRequired}
 	}
 	return p, err
 }
 
+// errPlatformRequired is a single image set with no platform: the front
+// door words what to give (HintPlatform).
+var errPlatformRequired = errors.New("required for a single image")
+
 // readTree reads the manifest at ref, unless m is it already, and, for an
 // index, its children concurrently; for images, their configs.
-func readTree(ctx context.Context, repo *registry.Repository, ref string, m *registry.Manifest, copyAll bool) (*plan.Node, error) {
+func readTree(ctx context.Context, repo store.Repository, ref string, m *store.Manifest, copyAll bool) (*plan.Node, error) {
 	if m == nil {
 		var err error
 		if m, err = repo.GetManifest(ctx, ref); err != nil {
@@ -62,19 +66,11 @@ func readTree(ctx context.Context, repo *registry.Repository, ref string, m *reg
 	children := make([]*plan.Node, len(idx.Entries))
 	// Every child is read, so that the error names each one that failed.
 	errs := make([]error, len(idx.Entries))
-	var g errgroup.Group
-	g.SetLimit(maxParallel)
-	for i := range idx.Entries {
-		e := &idx.Entries[i]
-		if !plan.NeedsRead(*e, copyAll) {
-			continue
-		}
-		g.Go(func() error {
+	limits.All(len(idx.Entries), limits.PerStage, func(i int) {
+		if e := &idx.Entries[i]; plan.NeedsRead(*e, copyAll) {
 			children[i], errs[i] = readChild(ctx, repo, e)
-			return nil
-		})
-	}
-	g.Wait()
+		}
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -83,7 +79,7 @@ func readTree(ctx context.Context, repo *registry.Repository, ref string, m *reg
 
 // readChild reads one index entry: an image child with its config, or
 // another manifest kept as it is.
-func readChild(ctx context.Context, repo *registry.Repository, e *plan.Entry) (*plan.Node, error) {
+func readChild(ctx context.Context, repo store.Repository, e *plan.Entry) (*plan.Node, error) {
 	m, err := repo.GetManifest(ctx, e.Digest.String())
 	if err != nil {
 		return nil, fmt.Errorf("reading child %s: %w", e.Digest, err)
@@ -102,11 +98,11 @@ func readChild(ctx context.Context, repo *registry.Repository, e *plan.Entry) (*
 	return plan.NewImage(img, pm, e), nil
 }
 
-func fetchConfig(ctx context.Context, repo *registry.Repository, pm *plan.Manifest) ([]byte, error) {
-	if pm.Config.Size > registry.MaxConfigSize {
-		return nil, fmt.Errorf("reading config %s: %w", pm.Config.Digest, &registry.TooLargeError{What: "config", Limit: registry.MaxConfigSize})
+func fetchConfig(ctx context.Context, repo store.Repository, pm *plan.Manifest) ([]byte, error) {
+	if pm.Config.Size > store.MaxConfigSize {
+		return nil, fmt.Errorf("reading config %s: %w", pm.Config.Digest, &store.TooLargeError{What: "config", Limit: store.MaxConfigSize})
 	}
-	b, err := repo.GetBlob(ctx, pm.Config.Digest, registry.MaxConfigSize, "config")
+	b, err := repo.GetBlob(ctx, pm.Config.Digest, store.MaxConfigSize, "config")
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
 )
@@ -93,21 +93,16 @@ func (l lookups) all() []referrers.Referrer {
 	return out
 }
 
-// lookUp finds the referrers of each subject in src, all at once. With
+// lookUp finds the referrers of each subject in src, limits.PerStage at once. With
 // carry it also decides which may move: a referrer that may is looked up
 // in turn, as one with referrers of its own stays. A lookup that fails
 // keeps what the others found.
 func lookUp(ctx context.Context, src referrers.Source, subs []subject, carry bool) lookups {
 	l := lookups{subjects: make([]subjectReferrers, len(subs))}
 	failed := make([][]error, len(subs))
-	var g errgroup.Group
-	for i, s := range subs {
-		g.Go(func() error {
-			l.subjects[i], failed[i] = lookUpOne(ctx, src, s, carry)
-			return nil
-		})
-	}
-	g.Wait()
+	limits.All(len(subs), limits.PerStage, func(i int) {
+		l.subjects[i], failed[i] = lookUpOne(ctx, src, subs[i], carry)
+	})
 	l.failed = slices.Concat(failed...)
 	return l
 }
@@ -218,6 +213,20 @@ func kinds(rs []referrers.Referrer) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// humanBytes words a size in binary units: "512 B", "1.5 MiB".
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // count is n and noun, in the plural unless n is 1.

@@ -104,17 +104,3 @@ func Failed(results []Result) error {
 	}
 	return nil
 }
-
-// FromEnv reads what both front doors take from the environment with
-// their inputs: GITHUB_ACTOR, for github-token, StallTimeoutEnv and
-// RegistryBudgetEnv.
-func FromEnv(getenv func(string) string, in *Input) error {
-	in.GitHubActor = getenv("GITHUB_ACTOR")
-	d, err := ParseStallTimeout(getenv(StallTimeoutEnv))
-	if err != nil {
-		return err
-	}
-	in.StallTimeout = d
-	in.RegistryBudget, err = parseDurationEnv(RegistryBudgetEnv, getenv(RegistryBudgetEnv))
-	return err
-}

@@ -9,18 +9,18 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
-	"github.com/set-image-platform/set-image-platform/internal/sweep"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // Logger receives what a run has to say. The front doors decide how it
@@ -103,9 +103,6 @@ func DisplayPlatforms(ps []platform.Platform) string {
 	return strings.Join(s, ",")
 }
 
-// maxParallel bounds concurrent requests per image.
-const maxParallel = 8
-
 // Run processes every job of cfg, with the tags its patterns match, and
 // returns one result each, in order. Tags sharing a digest are worked
 // once; images are worked concurrently, up to cfg.Concurrency, and each
@@ -132,89 +129,41 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 		return nil, scrub.err(err)
 	}
 	us := group(stop, cfg, clients, jobs)
-	n := len(jobs)
-	results := make([]Result, n)
-	logs := make([]*bufferLogger, n)
-	// ready[i] is closed when image i is done, so that its log is printed
-	// as soon as those before it are.
-	ready := make([]chan struct{}, n)
-	for i := range ready {
-		ready[i] = make(chan struct{})
-	}
-	go func() {
-		var g errgroup.Group
-		g.SetLimit(cfg.Concurrency)
-		for _, u := range us {
-			g.Go(func() error {
-				for k, w := range workUnit(ctx, cfg, deps, clients, jobs, u) {
-					r := w.Result
-					r.Err = scrub.err(r.Err)
-					for f := range r.Findings {
-						r.Findings[f] = scrub.text(r.Findings[f])
-					}
-					results[u.jobs[k]], logs[u.jobs[k]] = r, w.log
-					close(ready[u.jobs[k]])
-				}
-				return nil
-			})
-		}
-		g.Wait()
-	}()
 	throttled := func() int { return throttles(clients) }
-	var progress *sweep.Progress
-	if sweep.UseProgress(n) {
-		progress = sweep.NewProgress(n, deps.Log, time.Now, throttled)
-	}
-	for i, j := range jobs {
-		<-ready[i]
-		r := results[i]
-		if progress != nil {
-			progress.Done(r.Changed, r.Err != nil)
-			if r.Err == nil && !r.Changed {
-				// Large runs name only what changed or failed.
-				logs[i].replay(deps.Log)
-				continue
-			}
-		}
-		printImage(deps.Log, cfg.Mode, r, logs[i], j.Source, i, n)
-	}
-	if progress != nil {
-		progress.Finish()
-	}
+	rp := newReplay(len(jobs), deps.Log, throttled)
+	start(ctx, cfg, deps, clients, jobs, us, scrub, rp)
+	results := rp.print(deps.Log, cfg.Mode, jobs)
 	warnInterrupted(deps.Log, stop)
-	out := &Outcome{Results: results, Throttled: throttled(), mode: cfg.Mode}
-	if out.Throttled > 0 {
-		deps.Log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight to them for a while", out.Throttled))
-	}
-	if cfg.Mode == Plan {
-		out.Matrix = matrix(us, jobs, results, cfg.Shards, deps.Log)
-	}
-	return out, nil
+	return outcome(cfg, deps.Log, us, jobs, results, throttled()), nil
 }
 
-// printImage prints image i of n in a group of its own: its held-back
-// log, then its summary line, findings or error.
-func printImage(log Logger, mode Mode, r Result, held *bufferLogger, source name.Reference, i, n int) {
-	log.Group(DryRunPrefix(r, false) + source.String())
-	if n > 1 {
-		log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, source))
-	}
-	held.replay(log)
-	switch {
-	case len(r.Findings) > 0:
-		log.Info(SummaryLine(r))
-		for _, f := range r.Findings {
-			log.Error(f)
+// start works the units us in the background, up to cfg.Concurrency at
+// once, and hands each job's result, scrubbed, to rp as it is done.
+func start(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, jobs []Job, us []unit, scrub scrubber, rp *replay) {
+	go limits.All(len(us), cfg.Concurrency, func(i int) {
+		u := us[i]
+		for k, w := range workUnit(ctx, cfg, deps, clients, jobs, u) {
+			r := w.Result
+			r.Err = scrub.err(r.Err)
+			for f := range r.Findings {
+				r.Findings[f] = scrub.text(r.Findings[f])
+			}
+			rp.done(u.jobs[k], r, w.log)
 		}
-	case r.Err != nil && mode == Plan:
-		// A plan never fails: the set job will say it again.
-		log.Warning(r.Err.Error())
-	case r.Err != nil:
-		log.Error(r.Err.Error())
-	default:
-		log.Info(SummaryLine(r))
+	})
+}
+
+// outcome is the run's outcome once every result is in: what the
+// registries' 429s did and, in plan mode, the matrix.
+func outcome(cfg *Config, log Logger, us []unit, jobs []Job, results []Result, throttled int) *Outcome {
+	out := &Outcome{Results: results, Throttled: throttled, mode: cfg.Mode}
+	if out.Throttled > 0 {
+		log.Info(fmt.Sprintf("the registries answered 429 Too Many Requests %d times: the run lowered its requests in flight to them for a while", out.Throttled))
 	}
-	log.EndGroup()
+	if cfg.Mode == Plan {
+		out.Matrix = matrix(us, jobs, results, cfg.Shards, log)
+	}
+	return out
 }
 
 type clientResult struct {
@@ -246,31 +195,27 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(regs))
 	opened := make([]clientResult, len(hosts))
-	var g errgroup.Group
-	for i, host := range hosts {
+	// A run names few registries: each is opened at once.
+	limits.All(len(hosts), 0, func(i int) {
+		host := hosts[i]
 		var ss []registry.Scope
 		for repo, push := range scopes[host] {
 			ss = append(ss, registry.Scope{Repository: repo, Push: push})
 		}
 		sort.Slice(ss, func(a, b int) bool { return ss[a].Repository < ss[b].Repository })
-		g.Go(func() error {
-			c, err := registry.Open(ctx, regs[host], ss, registry.Options{
-				Keychain:     kc,
-				Insecure:     cfg.Insecure,
-				Transport:    deps.Transport,
-				UserAgent:    deps.UserAgent,
-				Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
-				StallTimeout: cfg.StallTimeout,
-				Budget:       cfg.RegistryBudget,
-				// Each image has a request or two in flight at once.
-				MaxRequests: 2 * cfg.Concurrency,
-				SeenToken:   seenToken,
-			})
-			opened[i] = clientResult{c, err}
-			return nil
+		c, err := registry.Open(ctx, regs[host], ss, registry.Options{
+			Keychain:     kc,
+			Insecure:     cfg.Insecure,
+			Transport:    deps.Transport,
+			UserAgent:    deps.UserAgent,
+			Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
+			StallTimeout: cfg.StallTimeout,
+			Budget:       cfg.RegistryBudget,
+			MaxRequests:  limits.Requests(cfg.Concurrency),
+			SeenToken:    seenToken,
 		})
-	}
-	g.Wait()
+		opened[i] = clientResult{c, err}
+	})
 	out := make(map[string]clientResult, len(hosts))
 	for i, host := range hosts {
 		out[host] = opened[i]
@@ -282,7 +227,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 // returns the plan it made, if any, for the tags that share it.
 //
 // writing, when not nil, is called when the job is about to write.
-func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *registry.Manifest, writing func()) (Result, *plan.Plan) {
+func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *store.Manifest, writing func()) (Result, *plan.Plan) {
 	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
 	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
 	if src.err != nil {
@@ -316,7 +261,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if cfg.Mode == Plan {
 		return r, p
 	}
-	warnStale(deps.Log, j, p, cfg.DryRun)
+	warnStale(deps.Log, deps.Words, j, p, cfg.DryRun)
 	if !p.Changed && sameTarget(j) {
 		return r, p
 	}
@@ -328,14 +273,16 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 }
 
 // warnStale names the attestations of p that describe a child's previous
-// digest, which the change leaves behind.
-func warnStale(log Logger, j Job, p *plan.Plan, dryRun bool) {
+// digest, which the change leaves behind; the front door words what to do
+// (HintStaleAttestation).
+func warnStale(log Logger, words Words, j Job, p *plan.Plan, dryRun bool) {
+	carry := "it does not carry over"
+	if dryRun {
+		carry = "dry run: it would not carry over"
+	}
+	todo := words.Hints.Words(HintStaleAttestation, j.Target.Context().Name())
 	for _, s := range p.Stale {
-		carry := "it does not carry over"
-		if dryRun {
-			carry = "dry run: it would not carry over"
-		}
-		log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s: make the attestation again for the new digest", j.Source, s, carry))
+		log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s%s", j.Source, s, carry, todo))
 	}
 }
 
@@ -343,7 +290,7 @@ func warnStale(log Logger, j Job, p *plan.Plan, dryRun bool) {
 // source, alongside the reads, and returns what write asks just before
 // writing p: false when the target holds p's result already (a rerun:
 // nothing is written again). writing, when not nil, is called first.
-func targetGate(ctx context.Context, cfg *Config, log Logger, j Job, to *registry.Repository, writing func()) func(p *plan.Plan) bool {
+func targetGate(ctx context.Context, cfg *Config, log Logger, j Job, to store.Repository, writing func()) func(p *plan.Plan) bool {
 	var target *tagCheck
 	if tag, ok := j.Target.(name.Tag); ok && cfg.Mode == Set && !cfg.DryRun && !sameTarget(j) {
 		target = checkTag(ctx, to, tag)
@@ -390,13 +337,14 @@ func findings(ref string, fs []plan.Finding, words Words) ([]string, error) {
 // referrers fail they come first, and a referrer found writes nothing. It
 // returns the referrers found. proceed, asked just before writing, may
 // call the writes off: the target holds the result already.
-func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repository, j Job, p *plan.Plan, copyAll bool, proceed func() bool) ([]referrers.Referrer, error) {
+func write(ctx context.Context, cfg *Config, deps Deps, src, dst store.Repository, j Job, p *plan.Plan, copyAll bool, proceed func() bool) ([]referrers.Referrer, error) {
 	subs := changedSubjects(p)
 	// Carried artifacts stay in the repository they are in.
 	carry := cfg.Referrers == CarryReferrers && SameRepository(j.Source, j.Target)
 	var l lookups
-	var lookUps errgroup.Group
-	lookUps.Go(func() error {
+	// The look-ups report in l, never an error: waiting for them is all.
+	var lookUps sync.WaitGroup
+	lookUps.Go(func() {
 		listed := j.Listed
 		if listed == nil && len(subs) > 0 {
 			// One listing answers the fallback and cosign tags of every
@@ -406,8 +354,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 				listed = tagSet(ts)
 			}
 		}
-		l = lookUp(ctx, listedSource{src.ReferrerSource(), listed}, subs, carry)
-		return nil
+		l = lookUp(ctx, listedSource{referrers.Of(src), listed}, subs, carry)
 	})
 	if cfg.Referrers == FailOnReferrers {
 		lookUps.Wait()
@@ -420,7 +367,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	}
 	if !cfg.DryRun {
 		if err := interrupted(ctx, "written"); err != nil {
-			_ = lookUps.Wait() // the look-ups report in l, never here
+			lookUps.Wait()
 			return l.all(), err
 		}
 	}
@@ -435,7 +382,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst *registry.Repos
 	noticeForeign(deps.Log, j.Source.String(), l)
 	var carryErr error
 	if carry {
-		carryErr = carryError(j, p, carryAll(ctx, deps, dst.ReferrerSource(), j.Source.String(), l, cfg.DryRun))
+		carryErr = carryError(j, p, carryAll(ctx, deps, referrers.Of(dst), j.Source.String(), l, cfg.DryRun))
 	}
 	for _, s := range l.subjects {
 		warnOrphans(deps.Log, j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun)

@@ -14,9 +14,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
 
@@ -51,21 +51,15 @@ func pushImage(t *testing.T, ref name.Reference, seed string) {
 	layer := []byte("layer " + seed)
 	cfg := []byte(`{"architecture":"","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"seed":"` + seed + `"}`)
 	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"%s","size":%d,"digest":"%s"},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":%d,"digest":"%s"}]}`,
-		types.DockerManifestSchema2, types.DockerConfigJSON, len(cfg), sha(cfg), len(layer), sha(layer)))
+		types.DockerManifestSchema2, types.DockerConfigJSON, len(cfg), oci.Digest(cfg), len(layer), oci.Digest(layer)))
 	for _, b := range [][]byte{layer, cfg} {
-		if err := c.Repo(repo).PushBlob(ctx, sha(b), int64(len(b)), bytes.NewReader(b)); err != nil {
+		if err := c.Repo(repo).PushBlob(ctx, oci.Digest(b), int64(len(b)), bytes.NewReader(b)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := c.Repo(repo).PutManifest(ctx, ref.Identifier(), man, types.DockerManifestSchema2); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// sha is the digest of b.
-func sha(b []byte) v1.Hash {
-	h, _, _ := v1.SHA256(bytes.NewReader(b))
-	return h
 }
 
 func TestRunKeepsInputOrder(t *testing.T) {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
@@ -106,7 +106,7 @@ func appendTags(jobs []Job, tags []name.Tag, seen map[string]bool) []Job {
 // digest, the first leading. m is their manifest, read already.
 type unit struct {
 	jobs []int
-	m    *registry.Manifest
+	m    *store.Manifest
 	err  error // reading the manifest failed
 }
 
@@ -115,24 +115,19 @@ type unit struct {
 // by repository and digest. A job whose manifest could not be read is a
 // unit of its own, failed with the reason.
 func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jobs []Job) []unit {
-	ms := make([]*registry.Manifest, len(jobs))
+	ms := make([]*store.Manifest, len(jobs))
 	errs := make([]error, len(jobs))
 	if cfg.Mode != Check {
-		var g errgroup.Group
 		// A manifest read is one request: as many at once as the
-		// registry client lets through (2 per image worked at once).
-		g.SetLimit(2 * cfg.Concurrency)
-		for i, j := range jobs {
+		// registry client lets through.
+		limits.All(len(jobs), limits.Requests(cfg.Concurrency), func(i int) {
+			j := jobs[i]
 			src := clients[j.Source.Context().RegistryStr()]
 			if !sameTarget(j) || src.err != nil {
-				continue
+				return
 			}
-			g.Go(func() error {
-				ms[i], errs[i] = src.c.Repo(j.Source.Context().RepositoryStr()).GetManifest(ctx, j.Source.Identifier())
-				return nil
-			})
-		}
-		g.Wait()
+			ms[i], errs[i] = src.c.Repo(j.Source.Context().RepositoryStr()).GetManifest(ctx, j.Source.Identifier())
+		})
 	}
 	idx := make([]int, len(jobs))
 	for i := range idx {
@@ -189,15 +184,9 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 		}
 	})
 	out[0].Result = lead
-	var g errgroup.Group
-	g.SetLimit(maxParallel)
-	for k, i := range u.jobs[1:] {
-		g.Go(func() error {
-			out[k+1].Result = follow(ctx, cfg, deps, clients, jobs[i], lead, p, checks[k+1])
-			return nil
-		})
-	}
-	g.Wait()
+	limits.All(len(u.jobs)-1, limits.PerStage, func(k int) {
+		out[k+1].Result = follow(ctx, cfg, deps, clients, jobs[u.jobs[k+1]], lead, p, checks[k+1])
+	})
 	return out
 }
 

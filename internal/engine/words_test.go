@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
@@ -19,7 +20,7 @@ func TestRunWords(t *testing.T) {
 	t.Parallel()
 	reg := newTestRegistry(t, nil)
 	reg.image("img", "1", `"architecture":"","os":"linux",`)
-	pushIndex(t, reg, "idx", "1")
+	pushIndex(t, reg, "idx")
 
 	t.Run("refusal", func(t *testing.T) {
 		t.Parallel()
@@ -111,5 +112,41 @@ func TestRunLoopbackHint(t *testing.T) {
 	var he *HintedError
 	if !errors.As(results[0].Err, &he) || he.Hint != HintLoopback || !strings.Contains(he.Error(), "over http: ") {
 		t.Errorf("Run(nothing at %s) = %v, want a *HintedError with HintLoopback saying what happened over each scheme", addr, results[0].Err)
+	}
+}
+
+// TestRunHintsTheDoorsWord: a single image with no platform, and an
+// attestation the change leaves behind, end in the door's words.
+func TestRunHintsTheDoorsWord(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry(t, nil)
+	reg.image("img", "1", `"architecture":"","os":"linux",`)
+	pushIndex(t, reg, "idx")
+	results, rec := run(t, Input{Images: []string{reg.ref("img:1")}})
+	var he *HintedError
+	var ie *InputError
+	if !errors.As(results[0].Err, &he) || he.Hint != HintPlatform || !errors.As(results[0].Err, &ie) || ie.Input != "platform" ||
+		!strings.HasSuffix(results[0].Err.Error(), fmt.Sprintf("flag platform: required for a single image; hint %d %s", HintPlatform, reg.ref("img"))) {
+		t.Errorf("Run(no platform) = %v, want the platform input's error with HintPlatform worded\n%s", results[0].Err, rec)
+	}
+	results, rec = run(t, Input{Images: []string{reg.ref("idx:1")}, DryRun: true})
+	if results[0].Err != nil || !rec.logged("warning: ", "attestation ", "dry run: it would not carry over", fmt.Sprintf("; hint %d %s", HintStaleAttestation, reg.ref("idx"))) {
+		t.Errorf("Run(index, dry run) = %v, want a warning about the attestation with HintStaleAttestation worded:\n%s", results[0].Err, rec)
+	}
+}
+
+// TestRunUntagged: a digest source is pushed by digest, and a notice says
+// how to keep it, in the door's words.
+func TestRunUntagged(t *testing.T) {
+	t.Parallel()
+	reg := newTestRegistry(t, nil)
+	d, _ := reg.image("img", "1", `"architecture":"","os":"linux",`)
+	results, rec := run(t, Input{Images: []string{reg.ref("img@" + d.String())}, Platform: "linux/amd64"})
+	r := results[0]
+	if r.Err != nil || r.Target != reg.ref("img@"+r.Digest) {
+		t.Fatalf("Run(digest) = target %s err %v, want %s\n%s", r.Target, r.Err, reg.ref("img@"+r.Digest), rec)
+	}
+	if !rec.logged("notice: ", "is pushed by digest with no tag", "to keep it, pass flag tag") {
+		t.Errorf("Run(digest) logged no notice about the untagged digest:\n%s", rec)
 	}
 }

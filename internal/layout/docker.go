@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -107,7 +108,7 @@ func (l *Layout) dockerImage(pos int, it dockerItem) (dockerImage, error) {
 	if err != nil {
 		return im, err
 	}
-	im.config = digestOf(config)
+	im.config = oci.Digest(config)
 	im.blobs[im.config] = cname
 	var cfg struct {
 		RootFS struct {
@@ -147,7 +148,7 @@ func (l *Layout) dockerImage(pos int, it dockerItem) (dockerImage, error) {
 	if im.manifest, err = json.Marshal(m); err != nil {
 		return im, err
 	}
-	im.digest = digestOf(im.manifest)
+	im.digest = oci.Digest(im.manifest)
 	return im, nil
 }
 

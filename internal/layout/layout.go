@@ -1,7 +1,6 @@
 package layout
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -547,22 +547,12 @@ func (l *Layout) GetManifest(ctx context.Context, ref string) (*registry.Manifes
 	}
 	mt := e.MediaType
 	if mt == "" {
-		mt = ownMediaType(body)
+		mt = oci.Declared(body)
 	}
 	if mt == "" {
 		return nil, fmt.Errorf("reading manifest %s of %q: no media type in %s or in the manifest", e.Digest, l.name, indexFile)
 	}
 	return &registry.Manifest{MediaType: mt, Bytes: body, Digest: e.Digest}, nil
-}
-
-// ownMediaType is the manifest's own mediaType: a manifest that index.json
-// does not list (an index's child, a referrer) has no other.
-func ownMediaType(body []byte) types.MediaType {
-	var probe struct {
-		MediaType types.MediaType `json:"mediaType"`
-	}
-	json.Unmarshal(body, &probe)
-	return probe.MediaType
 }
 
 // HeadManifest returns the digest ref names now.
@@ -623,7 +613,7 @@ func (l *Layout) GetBlob(ctx context.Context, d v1.Hash, limit int64, what strin
 	if err != nil {
 		return nil, l.blobError(err, what, d)
 	}
-	if got := digestOf(body); got != d {
+	if got := oci.Digest(body); got != d {
 		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, l.name, got, registry.ErrDigestMismatch)
 	}
 	return body, nil
@@ -656,11 +646,6 @@ func (l *Layout) blobFile(d v1.Hash) (string, error) {
 		return l.dockerBlob(d)
 	}
 	return blobName(d)
-}
-
-func digestOf(b []byte) v1.Hash {
-	h, _, _ := v1.SHA256(bytes.NewReader(b))
-	return h
 }
 
 // Close releases the layout and removes what a write staged and Commit

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
 
@@ -73,7 +74,7 @@ func (l *Layout) Referrers(ctx context.Context, d v1.Hash) ([]v1.Descriptor, err
 		}
 		mt := m.MediaType
 		if mt == "" {
-			mt = ownMediaType(body)
+			mt = oci.Declared(body)
 		}
 		out = append(out, v1.Descriptor{MediaType: mt, Digest: desc.Digest, Size: int64(len(body)), ArtifactType: at, Annotations: m.Annotations})
 	}

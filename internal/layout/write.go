@@ -23,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
 )
@@ -174,7 +175,7 @@ func (l *Layout) PutManifest(ctx context.Context, ref string, body []byte, media
 	if l.kind == imageref.DockerArchive {
 		return l.putDocker(ctx, ref, body)
 	}
-	d := digestOf(body)
+	d := oci.Digest(body)
 	size := int64(len(body))
 	if err := l.PushBlob(ctx, d, size, bytes.NewReader(body)); err != nil {
 		return err

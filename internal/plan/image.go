@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
@@ -143,14 +143,14 @@ func SetImage(n *Node, want platform.Platform, overwrite bool) (*Change, error) 
 	if err != nil {
 		return nil, fmt.Errorf("patching config: %w", err)
 	}
-	cd := digest(cfg)
+	cd := oci.Digest(cfg)
 	man, err := patch.SetDescriptor(img.Manifest, patch.Path{"config"}, cd.String(), int64(len(cfg)))
 	if err != nil {
 		return nil, fmt.Errorf("patching manifest: %w", err)
 	}
 	c.After = want
 	c.Config, c.ConfigDigest, c.ConfigChanged = cfg, cd, cd != m.Config.Digest
-	c.Manifest, c.Digest = man, digest(man)
+	c.Manifest, c.Digest = man, oci.Digest(man)
 	c.Changed = c.Digest != img.Digest
 	return c, nil
 }
@@ -173,12 +173,6 @@ func Conflicts(have, want platform.Platform) bool {
 		return !platform.Same(a, b)
 	}
 	return false
-}
-
-// digest is the sha256 digest of b, which reading from memory cannot fail.
-func digest(b []byte) v1.Hash {
-	h, _, _ := v1.SHA256(bytes.NewReader(b))
-	return h
 }
 
 // Blobs lists the config and layers of any manifest (image or not), for

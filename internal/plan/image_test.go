@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
@@ -40,7 +41,7 @@ func fixture(t *testing.T, dir string) (Image, *Manifest) {
 	t.Helper()
 	man := read(t, dir, "manifest.json")
 	mt, _, _ := patch.Get(man, patch.Path{"mediaType"})
-	img := Image{MediaType: types.MediaType(mt[1 : len(mt)-1]), Manifest: man, Digest: digest(man), Config: read(t, dir, "config.json")}
+	img := Image{MediaType: types.MediaType(mt[1 : len(mt)-1]), Manifest: man, Digest: oci.Digest(man), Config: read(t, dir, "config.json")}
 	m, err := ParseManifest(img.MediaType, man)
 	if err != nil {
 		t.Fatalf("ParseManifest(%s) = %v", dir, err)
@@ -64,8 +65,8 @@ func TestSetImageGolden(t *testing.T) {
 			if diff := cmp.Diff(string(read(t, dir, "manifest.linux-amd64.golden")), string(c.Manifest)); diff != "" {
 				t.Errorf("SetImage(%s) manifest (-want +got):\n%s", dir, diff)
 			}
-			if !c.Changed || !c.ConfigChanged || c.Digest != digest(c.Manifest) || c.PreviousDigest != img.Digest || c.MediaType != img.MediaType {
-				t.Errorf("SetImage(%s) = changed %t, config changed %t, digest %s of %s, media type %s; want changed, the digest of the new manifest, media type %s", dir, c.Changed, c.ConfigChanged, c.Digest, digest(c.Manifest), c.MediaType, img.MediaType)
+			if !c.Changed || !c.ConfigChanged || c.Digest != oci.Digest(c.Manifest) || c.PreviousDigest != img.Digest || c.MediaType != img.MediaType {
+				t.Errorf("SetImage(%s) = changed %t, config changed %t, digest %s of %s, media type %s; want changed, the digest of the new manifest, media type %s", dir, c.Changed, c.ConfigChanged, c.Digest, oci.Digest(c.Manifest), c.MediaType, img.MediaType)
 			}
 			// Applying the same platform again changes nothing.
 			again, err := SetImage(NewImage(Image{MediaType: c.MediaType, Manifest: c.Manifest, Digest: c.Digest, Config: c.Config}, mustParse(t, c), nil), mustPlatform(t, "linux/amd64"), false)

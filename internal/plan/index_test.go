@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
@@ -19,12 +20,12 @@ import (
 func child(t *testing.T, seed, cfgPlatform string) *Node {
 	t.Helper()
 	cfg := []byte(`{` + cfgPlatform + `"rootfs":{"type":"layers","diff_ids":[]},"moby.buildkit.buildinfo.v1":"` + seed + `"}`)
-	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}`, digest(cfg), len(cfg)))
+	man := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}`, oci.Digest(cfg), len(cfg)))
 	m, err := ParseManifest(types.OCIManifestSchema1, man)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewImage(Image{MediaType: types.OCIManifestSchema1, Manifest: man, Digest: digest(man), Config: cfg}, m, nil)
+	return NewImage(Image{MediaType: types.OCIManifestSchema1, Manifest: man, Digest: oci.Digest(man), Config: cfg}, m, nil)
 }
 
 // setIndex plans idx as Set does for the tree of idx with children (per
@@ -55,7 +56,7 @@ func attestation(for_ *Node, n int) string {
 func makeIndex(t *testing.T, entries ...string) *Index {
 	t.Helper()
 	b := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[` + strings.Join(entries, ",") + `],"annotations":{"org.opencontainers.image.created":"2025-03-04T10:21:07Z"}}`)
-	idx, err := ParseIndex(types.OCIImageIndex, digest(b), b)
+	idx, err := ParseIndex(types.OCIImageIndex, oci.Digest(b), b)
 	if err != nil {
 		t.Fatalf("ParseIndex() = %v", err)
 	}
@@ -139,8 +140,8 @@ func TestSetIndexFillsConfigsFromEntries(t *testing.T) {
 	if len(ic.Stale) != 2 || !strings.Contains(ic.Stale[0], amd.Read.Digest.String()) {
 		t.Errorf("setIndexTree() stale = %q, want the two attestations of the changed children", ic.Stale)
 	}
-	if ic.Digest != digest(ic.Bytes) || !ic.Changed {
-		t.Errorf("setIndexTree() digest %s changed %t, want %s and changed", ic.Digest, ic.Changed, digest(ic.Bytes))
+	if ic.Digest != oci.Digest(ic.Bytes) || !ic.Changed {
+		t.Errorf("setIndexTree() digest %s changed %t, want %s and changed", ic.Digest, ic.Changed, oci.Digest(ic.Bytes))
 	}
 }
 
@@ -219,7 +220,7 @@ func TestSetIndexConcreteOneChild(t *testing.T) {
 func TestParseIndexRefusesNested(t *testing.T) {
 	t.Parallel()
 	b := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"sha256:` + strings.Repeat("0", 64) + `","size":2}]}`)
-	if _, err := ParseIndex(types.OCIImageIndex, digest(b), b); err == nil || !strings.Contains(err.Error(), "nested index") {
+	if _, err := ParseIndex(types.OCIImageIndex, oci.Digest(b), b); err == nil || !strings.Contains(err.Error(), "nested index") {
 		t.Errorf("ParseIndex(nested) = %v, want a nested index error", err)
 	}
 }
@@ -232,7 +233,7 @@ func TestParseIndexFixtures(t *testing.T) {
 		attestations int
 	}{{"buildx-index", types.OCIImageIndex, 2}, {"manifest-list", types.DockerManifestList, 0}} {
 		b := read(t, tt.dir, "index.json")
-		idx, err := ParseIndex(tt.mediaType, digest(b), b)
+		idx, err := ParseIndex(tt.mediaType, oci.Digest(b), b)
 		if err != nil {
 			t.Fatalf("ParseIndex(%s) = %v", tt.dir, err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
@@ -86,7 +87,7 @@ func setIndex(root *Node, want platform.Platform, overwrite bool) (*Plan, error)
 	if err := r.err(); err != nil {
 		return nil, err
 	}
-	p.Bytes, p.Digest = newIdx, digest(newIdx)
+	p.Bytes, p.Digest = newIdx, oci.Digest(newIdx)
 	p.Changed = p.Digest != root.Read.Digest
 	return p, nil
 }

@@ -1,7 +1,6 @@
 package referrers
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -12,7 +11,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // Repoint returns r's manifest with its subject set to subject, a manifest
@@ -22,11 +23,7 @@ func Repoint(r Referrer, subject v1.Hash, size int64) ([]byte, v1.Hash, error) {
 	if err != nil {
 		return nil, v1.Hash{}, fmt.Errorf("re-pointing referrer %s to %s: %w", r.Digest, subject, err)
 	}
-	d, _, err := v1.SHA256(bytes.NewReader(body))
-	if err != nil {
-		return nil, v1.Hash{}, err
-	}
-	return body, d, nil
+	return body, oci.Digest(body), nil
 }
 
 // emptyIndex is the index a fallback tag starts from.
@@ -37,20 +34,11 @@ var emptyIndex = []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.ima
 // and size, its artifactType (or its config's media type) and its
 // annotations.
 func FallbackEntry(mediaType string, body []byte) ([]byte, error) {
-	var m struct {
-		ArtifactType string `json:"artifactType"`
-		Config       struct {
-			MediaType string `json:"mediaType"`
-		} `json:"config"`
-		Annotations map[string]string `json:"annotations,omitempty"`
-	}
-	if err := json.Unmarshal(body, &m); err != nil {
+	m, err := oci.Parse(body)
+	if err != nil {
 		return nil, fmt.Errorf("reading referrer manifest: %w", err)
 	}
-	d, size, err := v1.SHA256(bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
+	d, size := oci.Digest(body), int64(len(body))
 	return json.Marshal(struct {
 		MediaType    string            `json:"mediaType"`
 		Digest       string            `json:"digest"`
@@ -97,7 +85,7 @@ func Carry(ctx context.Context, dst Target, rs []Referrer, subject v1.Hash, size
 	var index []byte
 	if !api && len(rs) > 0 {
 		_, b, _, err := dst.GetManifest(ctx, FallbackTag(subject))
-		if err != nil && !notFound(err) {
+		if err != nil && !store.NotFound(err) {
 			return nil, fmt.Errorf("reading fallback tag %s: %w", FallbackTag(subject), err)
 		}
 		index = b

@@ -11,6 +11,9 @@ import (
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/set-image-platform/set-image-platform/internal/limits"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // How a referrer was found: the values of Referrer.FoundBy.
@@ -41,8 +44,9 @@ type Referrer struct {
 }
 
 // ErrNoAPI is wrapped by Source.ReferrersPage when the registry does not
-// serve the referrers API.
-var ErrNoAPI = errors.New("registry has no referrers API")
+// serve the referrers API (store.ErrNoReferrersAPI, which a
+// store.ReferrersLister wraps).
+var ErrNoAPI = store.ErrNoReferrersAPI
 
 // Source is one repository as discovery reads it. An error for something
 // that does not exist has a method NotFound() bool that reports true (as
@@ -60,9 +64,6 @@ type Source interface {
 // MaxPages bounds how many pages of the referrers API are read for one
 // subject, against a registry whose Link never ends.
 const MaxPages = 1000
-
-// manifestReads bounds the referrer manifests read at once for one subject.
-const manifestReads = 4
 
 // LookupError is one lookup that could not be made: What names it
 // ("referrers API", "fallback tag sha256-…", "cosign tag sha256-….sig",
@@ -131,7 +132,7 @@ func FallbackTag(d v1.Hash) string { return d.Algorithm + "-" + d.Hex }
 // then by digest. When lookups fail, Find returns what the others found and
 // an *IncompleteError naming the failed ones.
 func Find(ctx context.Context, src Source, subject v1.Hash) (Found, error) {
-	f := finder{ctx: ctx, src: src, subject: subject, sem: make(chan struct{}, manifestReads)}
+	f := finder{ctx: ctx, src: src, subject: subject, sem: make(chan struct{}, limits.ManifestReads)}
 	var wg sync.WaitGroup
 	wg.Go(f.viaAPI)
 	wg.Go(f.viaFallbackTag)
@@ -238,7 +239,7 @@ func (f *finder) viaFallbackTag() {
 // there is no such tag.
 func listFallback(ctx context.Context, src Source, subject v1.Hash) ([]descriptor, error) {
 	_, body, _, err := src.GetManifest(ctx, FallbackTag(subject))
-	if notFound(err) {
+	if store.NotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -266,7 +267,7 @@ func (f *finder) readListed(entries []descriptor, by, list string) {
 			r := Referrer{Subject: f.subject, Digest: d, MediaType: e.MediaType, ArtifactType: e.ArtifactType, FoundBy: by, Size: e.Size}
 			mt, body, _, err := f.src.GetManifest(f.ctx, d.String())
 			switch {
-			case notFound(err):
+			case store.NotFound(err):
 				return // listed but gone: nothing to orphan
 			case err != nil:
 				// Named from the list alone; what it declares is unknown.
@@ -299,7 +300,7 @@ func foreignSubject(body []byte, subject v1.Hash) (string, bool) {
 
 func (f *finder) viaCosignTag(tag string) {
 	mt, body, d, err := f.src.GetManifest(f.ctx, tag)
-	if notFound(err) {
+	if store.NotFound(err) {
 		return
 	}
 	if err != nil {
@@ -345,9 +346,4 @@ func dedupe(rs []Referrer) []Referrer {
 		}
 	}
 	return slices.Clip(out)
-}
-
-func notFound(err error) bool {
-	var nf interface{ NotFound() bool }
-	return errors.As(err, &nf) && nf.NotFound()
 }

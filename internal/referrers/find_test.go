@@ -50,7 +50,7 @@ func newSource(t *testing.T, api bool, fault func(w http.ResponseWriter, r *http
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.Repo("o/r").ReferrerSource()
+	return referrers.Of(c.Repo("o/r"))
 }
 
 func put(t *testing.T, dst referrers.Target, ref string, body []byte, mediaType string) v1.Hash {

@@ -1,13 +1,14 @@
 package referrers
 
 import (
-	"encoding/json"
 	"regexp"
 	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 )
 
 // Kind is what a referrer is, in words.
@@ -66,36 +67,19 @@ var sbomTypes = map[string]string{
 	"application/vnd.syft+json":      "syft",
 }
 
-// manifest is what classification reads of a referrer's manifest.
-type manifest struct {
-	MediaType    string `json:"mediaType"`
-	ArtifactType string `json:"artifactType"`
-	Config       struct {
-		MediaType string `json:"mediaType"`
-	} `json:"config"`
-	Layers []struct {
-		MediaType   string            `json:"mediaType"`
-		Annotations map[string]string `json:"annotations"`
-	} `json:"layers"`
-	Subject *struct {
-		Digest string `json:"digest"`
-	} `json:"subject"`
-	Annotations map[string]string `json:"annotations"`
-}
-
 // parseManifest reads what it can; a manifest that is not JSON reads as
 // empty (it then classifies as other and is never carried).
-func parseManifest(b []byte) manifest {
-	var m manifest
-	if json.Unmarshal(b, &m) != nil {
-		return manifest{}
+func parseManifest(b []byte) oci.Manifest {
+	m, err := oci.Parse(b)
+	if err != nil {
+		return oci.Manifest{}
 	}
 	return m
 }
 
-// types returns every media type that says what m is: its artifactType,
+// mediaTypes returns every media type that says what m is: its artifactType,
 // its config's and its layers'.
-func (m manifest) types(artifactType string) []string {
+func mediaTypes(m oci.Manifest, artifactType string) []string {
 	ts := []string{artifactType, m.ArtifactType, m.Config.MediaType}
 	for _, l := range m.Layers {
 		ts = append(ts, l.MediaType)
@@ -105,7 +89,7 @@ func (m manifest) types(artifactType string) []string {
 
 // predicateType is the in-toto predicate type the manifest's annotations
 // name: cosign's on a layer, a sigstore bundle's on the manifest.
-func (m manifest) predicateType() string {
+func predicateType(m oci.Manifest) string {
 	if p := m.Annotations["dev.sigstore.bundle.predicateType"]; p != "" {
 		return p
 	}
@@ -123,14 +107,14 @@ func (m manifest) predicateType() string {
 // in an in-toto statement is an attestation.
 func Classify(r Referrer) Class {
 	m := parseManifest(r.Manifest)
-	ts := m.types(r.ArtifactType)
+	ts := mediaTypes(m, r.ArtifactType)
 	has := func(want ...string) bool {
 		return slices.ContainsFunc(ts, func(t string) bool { return slices.Contains(want, t) })
 	}
 	hasPrefix := func(p string) bool {
 		return slices.ContainsFunc(ts, func(t string) bool { return strings.HasPrefix(t, p) })
 	}
-	pred := m.predicateType()
+	pred := predicateType(m)
 	switch {
 	case has(cosignSig, cosignSimpleSign) || strings.HasSuffix(r.Tag, ".sig"):
 		return Class{Kind: Signature, Tool: Cosign}

@@ -23,13 +23,25 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
-// Size limits for what is read into memory.
+// Size limits for what is read into memory (package store's).
 const (
-	MaxManifestSize int64 = 4 << 20
-	MaxConfigSize   int64 = 8 << 20
+	MaxManifestSize = store.MaxManifestSize
+	MaxConfigSize   = store.MaxConfigSize
+)
+
+// The repository is a store.Repository that copies blobs in itself
+// (mounting them from its registry's other repositories) and lists
+// referrers.
+var (
+	_ store.Repository      = (*Repository)(nil)
+	_ store.BlobCopier      = (*Repository)(nil)
+	_ store.ReferrersLister = (*Repository)(nil)
+	_ store.Throttler       = (*Client)(nil)
 )
 
 // ManifestTypes are the media types asked for when reading a manifest: the
@@ -73,7 +85,7 @@ type Options struct {
 	// means DefaultBudget.
 	Budget time.Duration
 	// MaxRequests bounds the requests in flight to the registry; zero
-	// means DefaultMaxRequests. A 429 lowers the bound for a while.
+	// means limits.DefaultRequests. A 429 lowers the bound for a while.
 	MaxRequests int
 	// Sleep waits between retries; nil means a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -221,11 +233,7 @@ func (r *Repository) url(kind, ref string) string {
 }
 
 // Manifest is a manifest or index as the registry holds it.
-type Manifest struct {
-	MediaType types.MediaType
-	Bytes     []byte
-	Digest    v1.Hash
-}
+type Manifest = store.Manifest
 
 // GetManifest reads the manifest at ref (a tag or a digest) of repo. A body
 // cut short or stalled is read again from the start.
@@ -267,7 +275,7 @@ func (r *Repository) getManifest(ctx context.Context, ref string) (*Manifest, er
 	if err != nil {
 		return nil, err
 	}
-	d := digest(body)
+	d := oci.Digest(body)
 	if want, err := v1.NewHash(ref); err == nil && want != d {
 		return nil, fmt.Errorf("manifest %s of %q has digest %s: %w", ref, r.name, d, ErrDigestMismatch)
 	}
@@ -319,7 +327,7 @@ func (r *Repository) PutManifest(ctx context.Context, ref string, body []byte, m
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		return responseError(resp)
 	}
-	if h, sent := resp.Header.Get("Docker-Content-Digest"), digest(body); h != "" && h != sent.String() {
+	if h, sent := resp.Header.Get("Docker-Content-Digest"), oci.Digest(body); h != "" && h != sent.String() {
 		return fmt.Errorf("pushing manifest to %s of %q: registry stored %s, sent %s: %w", ref, r.name, h, sent, ErrDigestMismatch)
 	}
 	return nil
@@ -340,7 +348,7 @@ func (r *Repository) getBlob(ctx context.Context, d v1.Hash, limit int64, what s
 	if err != nil {
 		return nil, err
 	}
-	if got := digest(body); got != d {
+	if got := oci.Digest(body); got != d {
 		return nil, fmt.Errorf("reading %s %s of %q: content has digest %s: %w", what, d, r.name, got, ErrDigestMismatch)
 	}
 	return body, nil
@@ -415,7 +423,7 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 		return "", scrubError(err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	discard(resp.Body)
 	switch {
 	case resp.StatusCode == http.StatusCreated:
 		r.c.monolithic.Store(monolithicYes)
@@ -434,20 +442,20 @@ func (r *Repository) postBlob(ctx context.Context, d v1.Hash, size int64, body i
 	return "", responseError(resp)
 }
 
-// CopyBlob makes blob desc of repository from (of this registry or
-// another) present here: a cross-repository mount on the same registry,
-// else (or when the registry declines the mount) the blob streamed from
-// one to the other.
-func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Descriptor) error {
+// CopyBlob makes blob desc of repository from (of this registry, another
+// registry, or any other place) present here: a cross-repository mount
+// from a repository of the same registry, else (or when the registry
+// declines the mount) the blob streamed from one to the other.
+func (r *Repository) CopyBlob(ctx context.Context, from store.Repository, desc v1.Descriptor) error {
 	var loc string
-	if from.c.reg.RegistryStr() == r.c.reg.RegistryStr() {
-		q := url.Values{"mount": {desc.Digest.String()}, "from": {from.name}}
+	if fr, ok := from.(*Repository); ok && fr.c.reg.RegistryStr() == r.c.reg.RegistryStr() {
+		q := url.Values{"mount": {desc.Digest.String()}, "from": {fr.name}}
 		l, err := r.startUpload(ctx, q)
 		switch {
 		case errors.Is(err, errMounted):
 			return nil
 		case err != nil:
-			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, from.name, err)
+			return fmt.Errorf("mounting %s from %s: %w", desc.Digest, fr.name, err)
 		}
 		// A 202: the registry declined the mount (zot, GHCR and
 		// go-containerregistry's registry do) and opened an upload
@@ -487,7 +495,7 @@ func (r *Repository) CopyBlob(ctx context.Context, from *Repository, desc v1.Des
 
 // streamBlob streams blob desc of from into the upload at loc, or a new
 // one when loc is "".
-func (r *Repository) streamBlob(ctx context.Context, from *Repository, desc v1.Descriptor, loc string) error {
+func (r *Repository) streamBlob(ctx context.Context, from store.Repository, desc v1.Descriptor, loc string) error {
 	rc, err := from.OpenBlob(ctx, desc.Digest)
 	if err != nil {
 		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
@@ -542,7 +550,7 @@ func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, err
 		return "", err
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	discard(resp.Body)
 	switch resp.StatusCode {
 	case http.StatusCreated:
 		if q.Has("mount") {
@@ -595,18 +603,11 @@ func (r *Repository) finishUpload(ctx context.Context, location string, d v1.Has
 
 // ErrDigestMismatch means content did not hash to the digest it was asked
 // for or announced with.
-var ErrDigestMismatch = errors.New("digest mismatch")
+var ErrDigestMismatch = store.ErrDigestMismatch
 
 // TooLargeError is returned when a manifest or config is larger than the
 // limit this tool reads into memory.
-type TooLargeError struct {
-	What  string
-	Limit int64
-}
-
-func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s is larger than %d MiB", e.What, e.Limit>>20)
-}
+type TooLargeError = store.TooLargeError
 
 func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
@@ -619,12 +620,6 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-// digest is the sha256 digest of b, which reading from memory cannot fail.
-func digest(b []byte) v1.Hash {
-	h, _, _ := v1.SHA256(bytes.NewReader(b))
-	return h
-}
-
 // mediaType takes the Content-Type without parameters, or the body's
 // mediaType field when the header is missing or generic.
 func mediaType(header string, body []byte) types.MediaType {
@@ -633,26 +628,7 @@ func mediaType(header string, body []byte) types.MediaType {
 		return types.MediaType(mt)
 	}
 	// A missing or generic (or wrong) Content-Type: the body says what it is.
-	var probe struct {
-		MediaType     types.MediaType `json:"mediaType"`
-		SchemaVersion int             `json:"schemaVersion"`
-		Manifests     json.RawMessage
-		Config        json.RawMessage
-	}
-	if json.Unmarshal(body, &probe) != nil {
-		return ""
-	}
-	switch {
-	case probe.MediaType != "":
-		return probe.MediaType
-	case probe.SchemaVersion == 1:
-		return types.DockerManifestSchema1
-	case probe.Manifests != nil:
-		return types.OCIImageIndex
-	case probe.Config != nil:
-		return types.OCIManifestSchema1
-	}
-	return ""
+	return oci.Shape(body)
 }
 
 // Error is a registry's refusal of a request.

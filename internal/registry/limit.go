@@ -5,10 +5,6 @@ import (
 	"sync"
 )
 
-// DefaultMaxRequests is how many requests a client has in flight to its
-// registry at most, whatever the number of images and tasks of a run.
-const DefaultMaxRequests = 8
-
 // Limiter is an adaptive semaphore bounding the requests in flight to one
 // registry. The retry transport lowers it on 429 Too Many Requests and
 // raises it slowly again after successes; a request waiting for a slot

@@ -12,16 +12,16 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/set-image-platform/set-image-platform/internal/referrers"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
-// ReferrersPage reads one page of the OCI referrers API's list for d: the
+// referrersPage reads one page of the OCI referrers API's list for d: the
 // first when page is "", else a next URL an earlier call
 // returned. next is the page after it, from the Link header (rel="next"),
 // resolved against this request; "" on the last page. A next page on
 // another host is refused: it would carry this registry's credentials
 // elsewhere. A registry's refusal is an *Error.
-func (r *Repository) ReferrersPage(ctx context.Context, d v1.Hash, page string) (body []byte, next string, err error) {
+func (r *Repository) referrersPage(ctx context.Context, d v1.Hash, page string) (body []byte, next string, err error) {
 	u := r.url("referrers", d.String())
 	if page != "" {
 		u = page
@@ -74,39 +74,22 @@ func nextLink(base *url.URL, values []string) (string, error) {
 	return "", nil
 }
 
-// ReferrerSource returns the repository as referrers.Find reads it.
-func (r *Repository) ReferrerSource() referrers.Target { return referrerSource{r} }
-
-type referrerSource struct{ r *Repository }
-
-func (s referrerSource) GetManifest(ctx context.Context, ref string) (string, []byte, v1.Hash, error) {
-	m, err := s.r.GetManifest(ctx, ref)
-	if err != nil {
-		return "", nil, v1.Hash{}, err
-	}
-	return string(m.MediaType), m.Bytes, m.Digest, nil
-}
-
-func (s referrerSource) PutManifest(ctx context.Context, ref string, body []byte, mediaType string) error {
-	return s.r.PutManifest(ctx, ref, body, types.MediaType(mediaType))
-}
-
-// ReferrersPage answers referrers.ErrNoAPI when the first page is refused
-// as a registry without the API refuses it: the distribution spec forbids
-// a 404 from one that has it; some answer 400, 405 or 501 to an unknown
-// route.
-// Once a registry has answered as one without the API (a 400 aside, which
-// may be about the request), later first pages cost no request.
-func (s referrerSource) ReferrersPage(ctx context.Context, d v1.Hash, page string) ([]byte, string, error) {
-	c := s.r.c
+// ReferrersPage is referrersPage answering store.ErrNoReferrersAPI when
+// the first page is refused as a registry without the API refuses it: the
+// distribution spec forbids a 404 from one that has it; some answer 400,
+// 405 or 501 to an unknown route. Once a registry has answered as one
+// without the API (a 400 aside, which may be about the request), later
+// first pages cost no request.
+func (r *Repository) ReferrersPage(ctx context.Context, d v1.Hash, page string) ([]byte, string, error) {
+	c := r.c
 	if page == "" && !c.referrersAPI.Load() {
 		c.probeReferrers.Lock()
 		defer c.probeReferrers.Unlock()
 		if c.noReferrersAPI.Load() {
-			return nil, "", fmt.Errorf("%w: %s answered so earlier in this run", referrers.ErrNoAPI, c.reg.RegistryStr())
+			return nil, "", fmt.Errorf("%w: %s answered so earlier in this run", store.ErrNoReferrersAPI, c.reg.RegistryStr())
 		}
 	}
-	body, next, err := s.r.ReferrersPage(ctx, d, page)
+	body, next, err := r.referrersPage(ctx, d, page)
 	if err == nil {
 		c.referrersAPI.Store(true)
 	}
@@ -117,7 +100,7 @@ func (s referrerSource) ReferrersPage(ctx context.Context, d v1.Hash, page strin
 			c.noReferrersAPI.Store(true)
 			fallthrough
 		case http.StatusBadRequest:
-			return nil, "", fmt.Errorf("%w: %w", referrers.ErrNoAPI, err)
+			return nil, "", fmt.Errorf("%w: %w", store.ErrNoReferrersAPI, err)
 		}
 	}
 	return body, next, err

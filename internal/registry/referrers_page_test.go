@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/set-image-platform/set-image-platform/internal/referrers"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 func TestReferrersPage(t *testing.T) {
@@ -29,7 +29,7 @@ func TestReferrersPage(t *testing.T) {
 		{name: "absolute next on the same host", links: []string{`<http://%[1]s/v2/o/r/referrers/%[2]s?page=1>; rel="next"`, `</v2/o/r/referrers/%[2]s?page=2>; rel="next"`, ""}, want: []string{"page0", "page1", "page2"}},
 		{name: "next among other links", links: []string{`<http://%[1]s/a>; rel="prev", </v2/o/r/referrers/%[2]s?page=1>; rel="next"`, ""}, want: []string{"page0", "page1"}},
 		{name: "next on another host", links: []string{`<https://elsewhere.example/v2/o/r/referrers/%[2]s?page=1>; rel="next"`}, err: `refusing a next page on host "elsewhere.example"`},
-		{name: "no API", links: nil, err: referrers.ErrNoAPI.Error()},
+		{name: "no API", links: nil, err: store.ErrNoReferrersAPI.Error()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -49,7 +49,7 @@ func TestReferrersPage(t *testing.T) {
 				fmt.Fprintf(w, "page%d", page)
 				return true
 			})
-			src := c.Repo("o/r").ReferrerSource()
+			src := c.Repo("o/r")
 			var got []string
 			var err error
 			for page, n := "", 0; n < 10; n++ {
@@ -67,7 +67,7 @@ func TestReferrersPage(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("ReferrersPage() = %v, want an error saying %q", err, tc.err)
 				}
-				if tc.links == nil && !errors.Is(err, referrers.ErrNoAPI) {
+				if tc.links == nil && !errors.Is(err, store.ErrNoReferrersAPI) {
 					t.Errorf("ReferrersPage() = %v, want it to wrap ErrNoAPI", err)
 				}
 				return
@@ -114,8 +114,8 @@ func TestReferrersNoAPIAskedOnce(t *testing.T) {
 			t.Parallel()
 			c, asked := referrersAnswering(t, tc.status)
 			for i, repo := range []string{"o/r", "o/r", "o/other"} {
-				_, _, err := c.Repo(repo).ReferrerSource().ReferrersPage(context.Background(), hashOf([]byte{byte(i)}), "")
-				if !errors.Is(err, referrers.ErrNoAPI) {
+				_, _, err := c.Repo(repo).ReferrersPage(context.Background(), hashOf([]byte{byte(i)}), "")
+				if !errors.Is(err, store.ErrNoReferrersAPI) {
 					t.Errorf("ReferrersPage(%s, subject %d) = %v, want ErrNoAPI", repo, i, err)
 				}
 			}
@@ -132,8 +132,8 @@ func TestReferrersNoAPIAskedOnceAtOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 9 {
 		wg.Go(func() {
-			_, _, err := c.Repo("o/r").ReferrerSource().ReferrersPage(context.Background(), hashOf([]byte{byte(i)}), "")
-			if !errors.Is(err, referrers.ErrNoAPI) {
+			_, _, err := c.Repo("o/r").ReferrersPage(context.Background(), hashOf([]byte{byte(i)}), "")
+			if !errors.Is(err, store.ErrNoReferrersAPI) {
 				t.Errorf("ReferrersPage(subject %d) = %v, want ErrNoAPI", i, err)
 			}
 		})

@@ -95,10 +95,15 @@ func (t *retryTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // that its connection is reused, and closes it.
 func drain(resp *http.Response) {
 	if resp != nil {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		discard(resp.Body)
 		resp.Body.Close()
 	}
 }
+
+// discard reads up to 64 KiB of a body nobody reads, so that its
+// connection is reused. Its error does not matter: a body that fails to
+// drain costs that connection, never the answer, which is read already.
+func discard(body io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10)) }
 
 // closeBody closes the body of a request that is not sent, as a
 // RoundTripper must.

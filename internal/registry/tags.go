@@ -33,9 +33,9 @@ const (
 // MaxTagsBytes.
 var ErrTagsTooMany = errors.New("tag list too large")
 
-// Doer sends one request. An *http.Client with the registry's
+// doer sends one request. An *http.Client with the registry's
 // authenticating transport is one; so is a per-repository client.
-type Doer interface {
+type doer interface {
 	Do(*http.Request) (*http.Response, error)
 }
 
@@ -60,14 +60,14 @@ func (e *TagsRefusedError) StatusCode() int { return e.Err.StatusCode }
 // followed: to another host, unparseable, or past MaxTagsPages.
 var ErrTagsPagination = errors.New("bad tag list pagination")
 
-// ListTags lists every tag of repo (a repository path such as "org/app")
+// listTags lists every tag of repo (a repository path such as "org/app")
 // at base (the registry's scheme and host, "https://ghcr.io"), asking for
 // TagsPageSize tags a page (or, when the registry refuses that n with 400,
 // its own page size) and following the Link rel="next" header, as the
 // distribution spec has it. A Link may be relative or absolute; one
 // to another host is refused, since the credentials of the run must not
 // follow it. The scheme stays base's: the transport decides it.
-func ListTags(ctx context.Context, d Doer, base *url.URL, repo string) ([]string, error) {
+func listTags(ctx context.Context, d doer, base *url.URL, repo string) ([]string, error) {
 	next := &url.URL{Scheme: base.Scheme, Host: base.Host, Path: "/v2/" + repo + "/tags/list"}
 	next.RawQuery = url.Values{"n": {strconv.Itoa(TagsPageSize)}}.Encode()
 	var tags []string
@@ -119,15 +119,15 @@ func ListTags(ctx context.Context, d Doer, base *url.URL, repo string) ([]string
 	return tags, nil
 }
 
-// Tags lists every tag of the repository with ListTags, over the client's
+// Tags lists every tag of the repository with listTags, over the client's
 // authenticated transport.
 func (r *Repository) Tags(ctx context.Context) ([]string, error) {
-	return ListTags(ctx, r.c.client, &url.URL{Scheme: "https", Host: r.c.reg.RegistryStr()}, r.name)
+	return listTags(ctx, r.c.client, &url.URL{Scheme: "https", Host: r.c.reg.RegistryStr()}, r.name)
 }
 
 // tagsPage reads one page at u: its tags, its Link header values and the
 // size of its body.
-func tagsPage(ctx context.Context, d Doer, u *url.URL, repo string) ([]string, []string, int64, error) {
+func tagsPage(ctx context.Context, d doer, u *url.URL, repo string) ([]string, []string, int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, nil, 0, err

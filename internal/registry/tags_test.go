@@ -102,17 +102,17 @@ func TestListTagsFollowsPages(t *testing.T) {
 			ts := &tagServer{tags: manyTags(7), pageCap: 3, link: tt.link}
 			u := serveTags(t, ts)
 			ts.base = u
-			got, err := ListTags(context.Background(), http.DefaultClient, u, "o/r")
+			got, err := listTags(context.Background(), http.DefaultClient, u, "o/r")
 			if err != nil {
-				t.Fatalf("ListTags() error = %v", err)
+				t.Fatalf("listTags() error = %v", err)
 			}
 			if diff := cmp.Diff(ts.tags, got); diff != "" {
-				t.Errorf("ListTags() tags (-want +got):\n%s", diff)
+				t.Errorf("listTags() tags (-want +got):\n%s", diff)
 			}
 			// The first page asks for TagsPageSize; the rest as linked.
 			wantLast := []string{"", "v0002", "v0005"}
 			if len(ts.queries) != len(wantLast) {
-				t.Fatalf("ListTags() made %d requests, want %d: %v", len(ts.queries), len(wantLast), ts.queries)
+				t.Fatalf("listTags() made %d requests, want %d: %v", len(ts.queries), len(wantLast), ts.queries)
 			}
 			if n := ts.queries[0].Get("n"); n != strconv.Itoa(TagsPageSize) {
 				t.Errorf("first page n = %q, want %d", n, TagsPageSize)
@@ -139,12 +139,12 @@ func TestListTagsDropsRepeatedTags(t *testing.T) {
 		}
 		fmt.Fprint(w, pages[last])
 	}))
-	got, err := ListTags(context.Background(), http.DefaultClient, u, "o/r")
+	got, err := listTags(context.Background(), http.DefaultClient, u, "o/r")
 	if err != nil {
-		t.Fatalf("ListTags() error = %v", err)
+		t.Fatalf("listTags() error = %v", err)
 	}
 	if diff := cmp.Diff([]string{"a", "b", "c"}, got); diff != "" {
-		t.Errorf("ListTags() (-want +got):\n%s", diff)
+		t.Errorf("listTags() (-want +got):\n%s", diff)
 	}
 }
 
@@ -153,9 +153,9 @@ func TestListTagsEmptyRepository(t *testing.T) {
 	u := serveTags(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"name":"o/r","tags":null}`)
 	}))
-	got, err := ListTags(context.Background(), http.DefaultClient, u, "o/r")
+	got, err := listTags(context.Background(), http.DefaultClient, u, "o/r")
 	if err != nil || len(got) != 0 {
-		t.Errorf("ListTags() = %q, %v, want no tags and no error", got, err)
+		t.Errorf("listTags() = %q, %v, want no tags and no error", got, err)
 	}
 }
 
@@ -191,19 +191,19 @@ func TestListTagsRefusesBadPagination(t *testing.T) {
 				w.Header().Set("Link", "<"+link+`>; rel="next"`)
 				fmt.Fprintf(w, `{"tags":["t%d"]}`, pages)
 			}))
-			got, err := ListTags(context.Background(), http.DefaultClient, u, "o/r")
+			got, err := listTags(context.Background(), http.DefaultClient, u, "o/r")
 			if !errors.Is(err, ErrTagsPagination) {
-				t.Errorf("ListTags() = %d tags, %v, want an error wrapping ErrTagsPagination", len(got), err)
+				t.Errorf("listTags() = %d tags, %v, want an error wrapping ErrTagsPagination", len(got), err)
 			}
 			if tt.endless && pages != MaxTagsPages {
-				t.Errorf("ListTags() read %d pages, want %d", pages, MaxTagsPages)
+				t.Errorf("listTags() read %d pages, want %d", pages, MaxTagsPages)
 			}
 		})
 	}
 	// Parallel subtests run after this function returns; cleanups after them.
 	t.Cleanup(func() {
 		otherHits.Range(func(k, _ any) bool {
-			t.Errorf("ListTags() followed a link to another host: %s", k)
+			t.Errorf("listTags() followed a link to another host: %s", k)
 			return true
 		})
 	})
@@ -228,18 +228,18 @@ func TestListTagsRefused(t *testing.T) {
 				w.WriteHeader(tt.status)
 				fmt.Fprint(w, tt.body)
 			}))
-			_, err := ListTags(context.Background(), http.DefaultClient, u, "o/r")
+			_, err := listTags(context.Background(), http.DefaultClient, u, "o/r")
 			var te *TagsRefusedError
 			if !errors.As(err, &te) || te.StatusCode() != tt.status {
-				t.Fatalf("ListTags() error = %v, want a *TagsRefusedError with status %d", err, tt.status)
+				t.Fatalf("listTags() error = %v, want a *TagsRefusedError with status %d", err, tt.status)
 			}
 			var re *Error
 			if !errors.As(err, &re) || re.Unauthorized() != (tt.status == http.StatusUnauthorized) {
-				t.Errorf("ListTags() error = %v, want it to wrap the *Error of the answer", err)
+				t.Errorf("listTags() error = %v, want it to wrap the *Error of the answer", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("ListTags() error = %q, want it to mention %q", err, w)
+					t.Errorf("listTags() error = %q, want it to mention %q", err, w)
 				}
 			}
 		})
@@ -260,15 +260,15 @@ func TestListTagsWithoutN(t *testing.T) {
 		}
 		fmt.Fprint(w, `{"tags":["a","b"]}`)
 	}))
-	got, err := ListTags(context.Background(), http.DefaultClient, u, "o/r")
+	got, err := listTags(context.Background(), http.DefaultClient, u, "o/r")
 	if err != nil {
-		t.Fatalf("ListTags() error = %v", err)
+		t.Fatalf("listTags() error = %v", err)
 	}
 	if diff := cmp.Diff([]string{"a", "b"}, got); diff != "" {
-		t.Errorf("ListTags() (-want +got):\n%s", diff)
+		t.Errorf("listTags() (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]string{"n=1000", ""}, queries); diff != "" {
-		t.Errorf("ListTags() queries (-want +got):\n%s", diff)
+		t.Errorf("listTags() queries (-want +got):\n%s", diff)
 	}
 }
 
@@ -277,8 +277,8 @@ func TestListTagsBadAnswer(t *testing.T) {
 	u := serveTags(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<html>`)
 	}))
-	if _, err := ListTags(context.Background(), http.DefaultClient, u, "o/r"); err == nil || !strings.Contains(err.Error(), "parsing the answer") {
-		t.Errorf("ListTags() error = %v, want one about parsing the answer", err)
+	if _, err := listTags(context.Background(), http.DefaultClient, u, "o/r"); err == nil || !strings.Contains(err.Error(), "parsing the answer") {
+		t.Errorf("listTags() error = %v, want one about parsing the answer", err)
 	}
 }
 

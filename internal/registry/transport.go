@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/set-image-platform/set-image-platform/internal/limits"
 )
 
 // PlainHTTPError is returned when a request would travel over plain HTTP to
@@ -88,7 +90,7 @@ func baseTransport(host string, opts Options) (*realmTransport, *Limiter) {
 	}
 	limit := opts.MaxRequests
 	if limit == 0 {
-		limit = DefaultMaxRequests
+		limit = limits.DefaultRequests
 	}
 	l := NewLimiter(limit)
 	return newRealmTransport(host, &retryTransport{

@@ -119,8 +119,7 @@ func (e *NoMatchError) Error() string {
 	return fmt.Sprintf("tag pattern %q matches none of the repository's %d tags: check it for typos", e.Pattern, e.Listed)
 }
 
-// ListFunc lists the tags of a repository (registry.ListTags, bound to a
-// client).
+// ListFunc lists the tags of a repository (a registry repository's Tags).
 type ListFunc func(ctx context.Context, repo name.Repository) ([]string, error)
 
 // Expand lists the tags of each pattern's repository (once per repository)

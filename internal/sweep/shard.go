@@ -6,12 +6,11 @@ import (
 	"strings"
 )
 
-// Defaults and bounds of the shards and concurrency inputs.
+// Default and bound of the shards input; the concurrency input's are
+// limits.DefaultImages and limits.MaxImages.
 const (
-	DefaultShards      = 16
-	MaxShards          = 256 // GitHub runs at most 256 jobs of a matrix
-	DefaultConcurrency = 4
-	MaxConcurrency     = 256
+	DefaultShards = 16
+	MaxShards     = 256 // GitHub runs at most 256 jobs of a matrix
 )
 
 // Work is a unit that must stay in one shard: the references of the tags

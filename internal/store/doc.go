@@ -1,0 +1,9 @@
+// Package store is what the engine asks of a place that holds an image: a
+// registry's repository (package registry) or an OCI layout or archive
+// (package layout). Repository is what every place does; what only some
+// do (copy a blob in by mounting it, list referrers, commit writes at the
+// end, count a registry's throttling) are small interfaces of their own, found by type assertion, as
+// oras-go finds a registry.Mounter. CopyBlob copies a blob between any
+// two, mounting where the destination can. The manifest, limits and errors
+// both sides share live here, so that neither imports the other.
+package store
