@@ -96,7 +96,7 @@ func parse(s, wd string, opts []name.Option) (Reference, error) {
 	case t == DockerDaemon:
 		return parseDaemon(rest, opts)
 	case isUnsupported(prefix):
-		return Reference{}, fmt.Errorf("the %s: transport is not supported: use a registry reference, oci:, oci-archive:, docker-archive: or docker-daemon:", prefix)
+		return Reference{}, fmt.Errorf("the %s: transport is not supported (use a registry reference, or oci:, oci-archive:, docker-archive: or docker-daemon:)", prefix)
 	}
 	return parseRegistry(s, opts)
 }

@@ -209,7 +209,7 @@ func (l *Layout) OutputDigest(m *registry.Manifest) (v1.Hash, error) {
 // describes: its config (pushed before) becomes the Config of the
 // manifest.json item ref names, or of a new item for a new tag. Only the
 // config may differ from an image the archive holds.
-func (l *Layout) putDocker(ctx context.Context, ref string, body []byte) error {
+func (l *Layout) putDocker(ref string, body []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.index != nil {
@@ -353,38 +353,57 @@ func (l *Layout) keepManifestJSON(ctx context.Context, old v1.Hash, body []byte,
 	}
 	var out []byte
 	if old != (v1.Hash{}) {
-		// GetBlob, not GetManifest: the caller holds mu.
-		prev, err := l.GetBlob(ctx, old, registry.MaxManifestSize, "manifest")
-		if err != nil {
-			return err
-		}
-		var pm v1.Manifest
-		if json.Unmarshal(prev, &pm) != nil || pm.Config.Digest == (v1.Hash{}) {
-			return nil
-		}
-		for i, it := range items {
-			if n, err := cleanName(it.Config); err == nil && n == "blobs/sha256/"+pm.Config.Digest.Hex {
-				out, err = setItem(l.manifest, i, strings.Replace(it.Config, pm.Config.Digest.Hex, m.Config.Digest.Hex, 1), nil)
-				if err != nil {
-					return fmt.Errorf("writing %s of %q: %w", manifestFile, l.name, err)
-				}
-			}
-		}
+		out, err = l.repointItem(ctx, items, old, m)
 	} else {
-		for i, it := range items {
-			if layerNames(it.Layers, m.Layers) {
-				src := &dockerImage{pos: i, item: it}
-				if out, err = addItem(l.manifest, src, "blobs/sha256/"+m.Config.Digest.Hex, dockerTag(it.RepoTags, ref)); err != nil {
-					return fmt.Errorf("writing %s of %q: %w", manifestFile, l.name, err)
-				}
-				break
-			}
-		}
+		out, err = l.addItemFor(items, m, ref)
 	}
-	if out == nil {
-		return nil
+	if err != nil || out == nil {
+		return err
 	}
 	return l.setManifestJSON(out)
+}
+
+// repointItem returns manifest.json with the item whose Config is the
+// config of manifest old given m's config, or nil when no item is (old
+// is an index, or an image manifest.json does not list).
+func (l *Layout) repointItem(ctx context.Context, items []dockerItem, old v1.Hash, m v1.Manifest) ([]byte, error) {
+	// GetBlob, not GetManifest: the caller holds mu.
+	prev, err := l.GetBlob(ctx, old, registry.MaxManifestSize, "manifest")
+	if err != nil {
+		return nil, err
+	}
+	var pm v1.Manifest
+	if json.Unmarshal(prev, &pm) != nil || pm.Config.Digest == (v1.Hash{}) {
+		return nil, nil
+	}
+	var out []byte
+	for i, it := range items {
+		if n, err := cleanName(it.Config); err == nil && n == "blobs/sha256/"+pm.Config.Digest.Hex {
+			out, err = setItem(l.manifest, i, strings.Replace(it.Config, pm.Config.Digest.Hex, m.Config.Digest.Hex, 1), nil)
+			if err != nil {
+				return nil, fmt.Errorf("writing %s of %q: %w", manifestFile, l.name, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// addItemFor returns manifest.json with an item for a new tag ref of the
+// image m: made like the first item with m's layers, or nil when none
+// has them.
+func (l *Layout) addItemFor(items []dockerItem, m v1.Manifest, ref string) ([]byte, error) {
+	for i, it := range items {
+		if !layerNames(it.Layers, m.Layers) {
+			continue
+		}
+		src := &dockerImage{pos: i, item: it}
+		out, err := addItem(l.manifest, src, "blobs/sha256/"+m.Config.Digest.Hex, dockerTag(it.RepoTags, ref))
+		if err != nil {
+			return nil, fmt.Errorf("writing %s of %q: %w", manifestFile, l.name, err)
+		}
+		return out, nil
+	}
+	return nil, nil
 }
 
 // layerNames reports whether names are the blobs of layers, in order.

@@ -27,7 +27,7 @@ func made(im img) []byte {
 func TestDockerArchiveRead(t *testing.T) {
 	t.Parallel()
 	a := newImage("a")
-	l := openRef(t, imageref.DockerArchive, writeArchive(t, "", dockerFiles(a, "app:1")))
+	l := openRef(t, imageref.DockerArchive, writeArchive(t, "", dockerFiles(a)))
 	ctx := context.Background()
 	for _, ref := range []string{"", "app:1", "1"} {
 		m, err := l.GetManifest(ctx, ref)
@@ -54,7 +54,7 @@ func TestDockerArchiveSet(t *testing.T) {
 	t.Parallel()
 	a := newImage("a")
 	fixed := a.fixed()
-	files := dockerFiles(a, "app:1")
+	files := dockerFiles(a)
 	mj := string(files[3].body)
 	tests := []struct {
 		ref, want string
@@ -109,7 +109,7 @@ func TestDockerArchiveRefuses(t *testing.T) {
 	ctx := context.Background()
 	t.Run("a layer changed", func(t *testing.T) {
 		t.Parallel()
-		l := openRef(t, imageref.DockerArchive, writeArchive(t, "", dockerFiles(a, "app:1")))
+		l := openRef(t, imageref.DockerArchive, writeArchive(t, "", dockerFiles(a)))
 		l.PushBlob(ctx, sha(fixed.config), int64(len(fixed.config)), bytes.NewReader(fixed.config))
 		other := bytes.Replace(made(fixed), []byte(sha(a.layer).String()), []byte(sha([]byte("x")).String()), 1)
 		if err := l.PutManifest(ctx, "", other, types.DockerManifestSchema2); err == nil || !strings.Contains(err.Error(), "not its layers") {
@@ -118,7 +118,7 @@ func TestDockerArchiveRefuses(t *testing.T) {
 	})
 	t.Run("config not pushed", func(t *testing.T) {
 		t.Parallel()
-		l := openRef(t, imageref.DockerArchive, writeArchive(t, "", dockerFiles(a, "app:1")))
+		l := openRef(t, imageref.DockerArchive, writeArchive(t, "", dockerFiles(a)))
 		if err := l.PutManifest(ctx, "", made(fixed), types.DockerManifestSchema2); err == nil || !strings.Contains(err.Error(), "not pushed first") {
 			t.Errorf("PutManifest(config missing) = %v, want a refusal", err)
 		}

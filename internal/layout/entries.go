@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/set-image-platform/set-image-platform/internal/safetext"
@@ -72,40 +73,17 @@ func judge(hdr *tar.Header) (judged, error) {
 	refuse := func(reason string) (judged, error) {
 		return judged{}, &EntryError{Name: hdr.Name, Reason: reason}
 	}
-	kind := fileEntry
-	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
-	case tar.TypeDir:
-		kind = dirEntry
-	case tar.TypeSymlink, tar.TypeLink:
-		kind = linkEntry
-	case tar.TypeXGlobalHeader:
-		return judged{}, nil
-	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		return refuse("devices and FIFOs are refused: an image layout holds only files")
-	case tar.TypeGNUSparse:
-		return refuse("sparse files are refused")
-	default:
-		return refuse(fmt.Sprintf("entry type %q is refused: an image layout holds only files", hdr.Typeflag))
-	}
-	for k := range hdr.PAXRecords {
-		if strings.HasPrefix(k, "GNU.sparse.") {
-			return refuse("sparse files are refused")
-		}
-	}
-	n := hdr.Name
+	kind, reason := kindOf(hdr)
 	switch {
-	case n == "":
-		return refuse("empty name")
-	case strings.ContainsAny(n, "\x00\\"):
-		return refuse("a NUL or backslash in the name")
+	case reason != "":
+		return refuse(reason)
+	case kind == skipEntry:
+		return judged{}, nil
 	}
-	for _, el := range strings.Split(n, "/") {
-		if el == ".." {
-			return refuse(`names that climb out with ".." are refused`)
-		}
+	if reason := nameProblem(hdr.Name); reason != "" {
+		return refuse(reason)
 	}
-	n = strings.TrimLeft(path.Clean("/"+n), "/")
+	n := strings.TrimLeft(path.Clean("/"+hdr.Name), "/")
 	if n == "" || n == "." {
 		if kind == dirEntry {
 			return judged{}, nil
@@ -114,19 +92,70 @@ func judge(hdr *tar.Header) (judged, error) {
 	}
 	j := judged{name: n, kind: kind}
 	if kind == linkEntry {
-		// A symbolic link is relative to its directory, a hard link
-		// to the archive's root; "/" is the archive's root for both.
-		base := path.Dir(n)
-		if hdr.Typeflag == tar.TypeLink {
-			base = "."
-		}
-		t, ok := inside(base, hdr.Linkname)
-		if !ok || strings.ContainsAny(hdr.Linkname, "\x00\\") {
+		t, ok := linkTarget(hdr, n)
+		if !ok {
 			return refuse(fmt.Sprintf("a link to %q, outside the archive, is refused", safetext.Line(hdr.Linkname)))
 		}
 		j.target = t
 	}
 	return j, nil
+}
+
+// kindOf is the kind of entry hdr is, or why it is refused.
+func kindOf(hdr *tar.Header) (entryKind, string) {
+	var kind entryKind
+	switch hdr.Typeflag {
+	// '\x00' is the old regular-file type (TypeRegA), which the tar reader
+	// already reads as TypeReg; a header made by hand may still carry it.
+	case tar.TypeReg, '\x00':
+		kind = fileEntry
+	case tar.TypeDir:
+		kind = dirEntry
+	case tar.TypeSymlink, tar.TypeLink:
+		kind = linkEntry
+	case tar.TypeXGlobalHeader:
+		return skipEntry, ""
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		return 0, "devices and FIFOs are refused: an image layout holds only files"
+	case tar.TypeGNUSparse:
+		return 0, "sparse files are refused"
+	default:
+		return 0, fmt.Sprintf("entry type %q is refused: an image layout holds only files", hdr.Typeflag)
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return 0, "sparse files are refused"
+		}
+	}
+	return kind, ""
+}
+
+// nameProblem says why an entry's name is refused, or "".
+func nameProblem(n string) string {
+	switch {
+	case n == "":
+		return "empty name"
+	case strings.ContainsAny(n, "\x00\\"):
+		return "a NUL or backslash in the name"
+	case slices.Contains(strings.Split(n, "/"), ".."):
+		return `names that climb out with ".." are refused`
+	}
+	return ""
+}
+
+// linkTarget is the name a link entry named n stands for inside the
+// archive: a symbolic link is relative to its directory, a hard link to
+// the archive's root; "/" is the archive's root for both. ok is false for
+// a target outside the archive.
+func linkTarget(hdr *tar.Header, n string) (string, bool) {
+	if strings.ContainsAny(hdr.Linkname, "\x00\\") {
+		return "", false
+	}
+	base := path.Dir(n)
+	if hdr.Typeflag == tar.TypeLink {
+		base = "."
+	}
+	return inside(base, hdr.Linkname)
 }
 
 // inside resolves rel against the directory base of the archive, never
@@ -159,12 +188,11 @@ func inside(base, rel string) (string, bool) {
 // copy wins.
 func indexTar(r io.ReadSeeker) (*tarIndex, error) {
 	tr := tar.NewReader(r)
-	ix := &tarIndex{files: map[string]entry{}, links: map[string]string{}}
-	dirs := map[string]bool{}
+	ix := &tarIndex{files: map[string]entry{}, links: map[string]string{}, dirs: map[string]bool{}}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			break
+			return ix, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("reading archive: %w", err)
@@ -179,26 +207,34 @@ func indexTar(r io.ReadSeeker) (*tarIndex, error) {
 		if err != nil {
 			return nil, err
 		}
-		_, isFile := ix.files[j.name]
-		_, isLink := ix.links[j.name]
-		switch {
-		case j.kind == skipEntry:
-			continue
-		case isFile || isLink || (j.kind != dirEntry && dirs[j.name]) || (j.kind == dirEntry && (isFile || isLink)):
-			return nil, &EntryError{Name: hdr.Name, Reason: "duplicate entry: the archive holds this name twice"}
-		case j.kind == dirEntry:
-			dirs[j.name] = true
-			continue
-		case len(ix.files)+len(ix.links) == MaxEntries:
-			return nil, &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("more than %d files", MaxEntries)}
-		case j.kind == linkEntry:
-			ix.links[j.name] = j.target
-			continue
+		if err := ix.add(j, hdr, start, off); err != nil {
+			return nil, err
 		}
-		ix.files[j.name] = entry{hdr: hdr, start: start, offset: off, end: ix.end}
-		ix.order = append(ix.order, j.name)
 	}
-	return ix, nil
+}
+
+// add records entry j (its header hdr, which starts at start and whose
+// body at off) in the index.
+func (ix *tarIndex) add(j judged, hdr *tar.Header, start, off int64) error {
+	_, isFile := ix.files[j.name]
+	_, isLink := ix.links[j.name]
+	switch {
+	case j.kind == skipEntry:
+		return nil
+	case isFile || isLink || (j.kind != dirEntry && ix.dirs[j.name]):
+		return &EntryError{Name: hdr.Name, Reason: "duplicate entry: the archive holds this name twice"}
+	case j.kind == dirEntry:
+		ix.dirs[j.name] = true
+		return nil
+	case len(ix.files)+len(ix.links) == MaxEntries:
+		return &EntryError{Name: hdr.Name, Reason: fmt.Sprintf("more than %d files", MaxEntries)}
+	case j.kind == linkEntry:
+		ix.links[j.name] = j.target
+		return nil
+	}
+	ix.files[j.name] = entry{hdr: hdr, start: start, offset: off, end: ix.end}
+	ix.order = append(ix.order, j.name)
+	return nil
 }
 
 // tarIndex is what indexTar read of an archive.
@@ -206,6 +242,7 @@ type tarIndex struct {
 	files map[string]entry  // regular files by name
 	order []string          // their names in archive order
 	links map[string]string // links by name, to the name each stands for
+	dirs  map[string]bool   // directories by name, while indexing
 	end   int64             // where the last entry's padding ends
 }
 

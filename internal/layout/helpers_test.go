@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -236,20 +235,11 @@ func push(t testing.TB, l *Layout, ref string, im img) {
 	}
 }
 
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // dockerFiles is a docker save archive of Engine 24 and older holding im
-// under tag: <hex>.json, <id>/layer.tar, manifest.json, repositories.
-func dockerFiles(im img, tag string) []file {
+// as app:1: <hex>.json, <id>/layer.tar, manifest.json, repositories.
+func dockerFiles(im img) []file {
 	id := strings.Repeat("1", 64)
-	mj := fmt.Sprintf(`[{"Config":"%s.json","RepoTags":[%q],"Layers":["%s/layer.tar"]}]`, sha(im.config).Hex, tag, id)
+	mj := fmt.Sprintf(`[{"Config":"%s.json","RepoTags":["app:1"],"Layers":["%s/layer.tar"]}]`, sha(im.config).Hex, id)
 	return []file{
 		{name: id + "/", typ: tar.TypeDir},
 		{name: id + "/layer.tar", body: im.layer},

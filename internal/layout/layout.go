@@ -427,37 +427,7 @@ func names(es []indexEntry) []string {
 // no REF when the layout holds one image). Names that all point at one
 // manifest are one image under several names, not a choice to make.
 func (l *Layout) find(es []indexEntry, ref string) ([]int, error) {
-	var hits []int
-	switch {
-	case ref == "":
-		hits = allOf(len(es))
-	default:
-		for i, e := range es {
-			if e.refName() == ref {
-				hits = append(hits, i)
-			}
-		}
-	}
-	if len(hits) == 0 && ref != "" {
-		d, isDigest := digestRef(ref)
-		for i, e := range es {
-			n := e.refName()
-			if isDigest && (e.Digest == d || strings.HasSuffix(n, "@"+d.String())) ||
-				!isDigest && strings.HasSuffix(n, ":"+ref) && !strings.Contains(ref, "/") {
-				hits = append(hits, i)
-			}
-		}
-	}
-	if len(hits) == 0 && strings.Contains(ref, ":") {
-		// A full name as a person writes it (app:1) for one as tools
-		// write it (docker.io/library/app:1): the same reference.
-		want := normalName(ref)
-		for i, e := range es {
-			if want != "" && normalName(e.refName()) == want {
-				hits = append(hits, i)
-			}
-		}
-	}
+	hits := matchRef(es, ref)
 	switch {
 	case len(hits) == 0 && ref == "":
 		return nil, &NotFoundError{Layout: l.name, What: "an image"}
@@ -474,6 +444,48 @@ func (l *Layout) find(es []indexEntry, ref string) ([]int, error) {
 		}
 	}
 	return hits, nil
+}
+
+// matchRef returns the positions of the entries ref names: every entry
+// without a REF, else those of the first way of naming that names any.
+func matchRef(es []indexEntry, ref string) []int {
+	if ref == "" {
+		return allOf(len(es))
+	}
+	for _, named := range refMatchers(ref) {
+		var hits []int
+		for i, e := range es {
+			if named(e) {
+				hits = append(hits, i)
+			}
+		}
+		if len(hits) > 0 {
+			return hits
+		}
+	}
+	return nil
+}
+
+// refMatchers are the ways a REF names an entry, most exact first: its
+// ref.name; a digest (the entry's, or a name ending in @digest), or a tag
+// a full name ends in (:REF); and a full name as a person writes it
+// (app:1) for one as tools write it (docker.io/library/app:1).
+func refMatchers(ref string) []func(indexEntry) bool {
+	d, isDigest := digestRef(ref)
+	ms := []func(indexEntry) bool{
+		func(e indexEntry) bool { return e.refName() == ref },
+		func(e indexEntry) bool {
+			n := e.refName()
+			if isDigest {
+				return e.Digest == d || strings.HasSuffix(n, "@"+d.String())
+			}
+			return strings.HasSuffix(n, ":"+ref) && !strings.Contains(ref, "/")
+		},
+	}
+	if want := normalName(ref); strings.Contains(ref, ":") && want != "" {
+		ms = append(ms, func(e indexEntry) bool { return normalName(e.refName()) == want })
+	}
+	return ms
 }
 
 // normalName is a tagged reference in full, "" for anything else.

@@ -335,7 +335,7 @@ func TestReadChangesNothing(t *testing.T) {
 	}{
 		{imageref.OCI, func(t *testing.T) string { return writeDir(t, files) }},
 		{imageref.OCIArchive, func(t *testing.T) string { return writeArchive(t, "/", files) }},
-		{imageref.DockerArchive, func(t *testing.T) string { return writeArchive(t, "", dockerFiles(im, "app:1")) }},
+		{imageref.DockerArchive, func(t *testing.T) string { return writeArchive(t, "", dockerFiles(im)) }},
 	} {
 		t.Run(string(tc.kind), func(t *testing.T) {
 			t.Parallel()

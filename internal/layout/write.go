@@ -147,8 +147,10 @@ func (l *Layout) install(tmp, name string) error {
 }
 
 func (l *Layout) removeTemp(tmp string) {
+	// Best effort: a temporary file left behind is removed with the
+	// directory's next rewrite or by hand; the write already failed.
 	if l.root != nil {
-		l.root.Remove(tmp)
+		_ = l.root.Remove(tmp)
 		return
 	}
 	os.Remove(tmp)
@@ -173,7 +175,7 @@ func (l *Layout) syncDir(dir string) error {
 // Commit rewrites it.
 func (l *Layout) PutManifest(ctx context.Context, ref string, body []byte, mediaType types.MediaType) error {
 	if l.kind == imageref.DockerArchive {
-		return l.putDocker(ctx, ref, body)
+		return l.putDocker(ref, body)
 	}
 	d := oci.Digest(body)
 	size := int64(len(body))
@@ -283,10 +285,8 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 	l.files.Lock()
 	staged := l.staged
 	l.files.Unlock()
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(l.path); err == nil {
-		mode = fi.Mode().Perm()
-	} else if l.file != nil {
+	mode, err := l.archiveMode()
+	if err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(l.dirOf(), "."+filepath.Base(l.path)+".tmp-")
@@ -301,8 +301,38 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 	}()
 	tw := tar.NewWriter(tmp)
 	template := &tar.Header{Mode: 0o644, Format: tar.FormatPAX}
-	// A new archive (Create) has no oci-layout or index.json to copy: they
-	// go first, as every writer of layouts puts them.
+	if err := l.writeNewFiles(tw, template); err != nil {
+		return err
+	}
+	if template, err = l.copyKept(ctx, tmp, template); err != nil {
+		return err
+	}
+	if err := l.appendStaged(tw, staged, template); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return l.replaceWith(tmp, mode)
+}
+
+// archiveMode is the permission bits the archive has, which its rewrite
+// keeps; a new archive (Create) gets 0644.
+func (l *Layout) archiveMode() (os.FileMode, error) {
+	fi, err := os.Stat(l.path)
+	switch {
+	case err == nil:
+		return fi.Mode().Perm(), nil
+	case l.file != nil:
+		return 0, err
+	}
+	return 0o644, nil
+}
+
+// writeNewFiles writes the oci-layout and index.json of a new archive
+// (Create), which has none to copy: they go first, as every writer of
+// layouts puts them.
+func (l *Layout) writeNewFiles(tw *tar.Writer, template *tar.Header) error {
 	for _, f := range []struct {
 		name string
 		body []byte
@@ -316,26 +346,39 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	// Entries kept as they are are copied as raw bytes, headers and all
-	// (the kernel copies them where it can, as cp does); only index.json
-	// and manifest.json get new headers and bodies.
+	return nil
+}
+
+// replacement is the new body of an entry the rewrite replaces, or nil
+// for an entry kept as it is: only index.json and manifest.json change.
+func (l *Layout) replacement(name string) []byte {
+	switch {
+	case name == indexFile && l.index != nil:
+		return l.index
+	case name == manifestFile && l.manifest != nil:
+		return l.manifest
+	}
+	return nil
+}
+
+// copyKept copies the archive's entries to tmp in their order. Entries
+// kept as they are are copied as raw bytes, headers and all (the kernel
+// copies them where it can, as cp does); only index.json and
+// manifest.json get new headers and bodies. It returns the header of the
+// last entry replaced (else template), which added entries are made like.
+func (l *Layout) copyKept(ctx context.Context, tmp *os.File, template *tar.Header) (*tar.Header, error) {
 	var pos int64
 	for _, name := range l.tar.order {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		e := l.tar.files[name]
-		var body []byte
-		switch {
-		case name == indexFile && l.index != nil:
-			body = l.index
-		case name == manifestFile && l.manifest != nil:
-			body = l.manifest
-		default:
+		body := l.replacement(name)
+		if body == nil {
 			continue
 		}
 		if err := l.copyRaw(tmp, pos, e.start); err != nil {
-			return fmt.Errorf("copying the entries before %q: %w", e.hdr.Name, err)
+			return nil, fmt.Errorf("copying the entries before %q: %w", e.hdr.Name, err)
 		}
 		template = e.hdr
 		b, err := alignedEntry(e, body)
@@ -343,40 +386,56 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 			_, err = tmp.Write(b)
 		}
 		if err != nil {
-			return fmt.Errorf("writing %q: %w", e.hdr.Name, err)
+			return nil, fmt.Errorf("writing %q: %w", e.hdr.Name, err)
 		}
 		pos = e.end
 	}
 	if err := l.copyRaw(tmp, pos, l.tar.end); err != nil {
-		return fmt.Errorf("copying entries: %w", err)
+		return nil, fmt.Errorf("copying entries: %w", err)
 	}
+	return template, nil
+}
+
+// appendStaged adds the staged blobs the archive does not hold yet, sorted
+// so that the same writes make the same archive, with headers made like
+// template.
+func (l *Layout) appendStaged(tw *tar.Writer, staged map[string]string, template *tar.Header) error {
 	var added []string
 	for name := range staged {
 		if _, ok := l.tar.files[name]; !ok {
 			added = append(added, name)
 		}
 	}
-	// Sorted, so that the same writes make the same archive.
 	slices.Sort(added)
 	for _, name := range added {
-		f, err := os.Open(staged[name])
-		if err != nil {
-			return err
-		}
-		st, err := f.Stat()
-		if err == nil {
-			hdr := tar.Header{Typeflag: tar.TypeReg, Name: l.prefix + name, Size: st.Size(), Mode: 0o644,
-				ModTime: template.ModTime, Uid: template.Uid, Gid: template.Gid, Uname: template.Uname, Gname: template.Gname, Format: template.Format}
-			err = copyEntry(tw, &hdr, f)
-		}
-		f.Close()
-		if err != nil {
+		if err := addFile(tw, staged[name], l.prefix+name, template); err != nil {
 			return fmt.Errorf("adding %q: %w", name, err)
 		}
 	}
-	if err := tw.Close(); err != nil {
+	return nil
+}
+
+// addFile writes the file at path as the entry name, its header made like
+// template.
+func addFile(tw *tar.Writer, path, name string, template *tar.Header) error {
+	f, err := os.Open(path)
+	if err != nil {
 		return err
 	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	hdr := tar.Header{Typeflag: tar.TypeReg, Name: name, Size: st.Size(), Mode: 0o644,
+		ModTime: template.ModTime, Uid: template.Uid, Gid: template.Gid, Uname: template.Uname, Gname: template.Gname, Format: template.Format}
+	return copyEntry(tw, &hdr, f)
+}
+
+// replaceWith makes tmp, written whole, the archive: mode kept, synced,
+// renamed over the original, and read again. A kill at any moment leaves
+// the old archive or the new one.
+func (l *Layout) replaceWith(tmp *os.File, mode os.FileMode) error {
 	if err := tmp.Chmod(mode); err != nil {
 		return err
 	}
@@ -389,8 +448,10 @@ func (l *Layout) rewrite(ctx context.Context) (err error) {
 	if err := os.Rename(tmp.Name(), l.path); err != nil {
 		return err
 	}
+	// The rename is durable once the directory is synced; a directory that
+	// cannot be synced leaves it to the file system, as cp and mv do.
 	if d, err := os.Open(l.dirOf()); err == nil {
-		d.Sync()
+		_ = d.Sync()
 		d.Close()
 	}
 	return l.reopen()
