@@ -122,6 +122,9 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	for _, n := range cfg.Notices {
 		deps.Log.Notice(n)
 	}
+	if len(cfg.Local) > 0 {
+		return runLocal(ctx, cfg, deps), nil
+	}
 	// Opening, listing and grouping only read: they stop with the signal.
 	clients := openClients(stop, cfg, deps, scrub.tokens.add)
 	jobs, err := expand(stop, cfg, deps, clients)
@@ -244,7 +247,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
 	proceed := targetGate(ctx, cfg, deps.Log, j, to, writing)
-	p, err := read(ctx, from, j.Source, m, cfg, copyAll, deps.Log)
+	p, err := read(ctx, from, j.Source.Identifier(), j.Source.String(), m, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
 		return r, nil
