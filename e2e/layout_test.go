@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// layoutKind is where a test leaves its image: an OCI layout directory,
+// or a .cnb (an OCI layout tar with entries named from "/").
+type layoutKind struct {
+	transport, name string
+	archive         bool
+}
+
+var layoutKinds = []layoutKind{
+	{transport: "oci", name: "out", archive: false},
+	{transport: "oci-archive", name: "bp.cnb", archive: true},
+}
+
+// line is the image line naming name in the workspace.
+func (k layoutKind) line() string { return k.transport + ":" + k.name }
+
+// TestLayoutCheck is the pull-request check of what a PR built: the image
+// the build left in the workspace, named by a relative path, checked with
+// no registry and no secret. The .cnb's empty architecture fails the
+// check; the same image with its platform passes; neither is modified.
+func TestLayoutCheck(t *testing.T) {
+	t.Parallel()
+	for _, k := range layoutKinds {
+		for _, tc := range []struct {
+			arch     string
+			wantExit int
+		}{{arch: "", wantExit: 1}, {arch: "amd64", wantExit: 0}} {
+			t.Run(k.transport+"/"+tc.arch, func(t *testing.T) {
+				t.Parallel()
+				im := newLayoutImage("check", tc.arch)
+				var before map[string]string
+				var ws string
+				res := runActionIn(t, func(w string) {
+					ws = w
+					writeLayout(t, filepath.Join(w, k.name), k.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}))
+					before = treeState(t, w)
+				}, map[string]string{"image": k.line(), "mode": "check", "platform": "linux/amd64", "github-token": ""})
+				expectExit(t, res, tc.wantExit)
+				if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
+					t.Errorf("check of %s changed the workspace (-before +after):\n%s", k.line(), diff)
+				}
+				digest := sha256Digest(im.manifest)
+				if tc.wantExit != 0 {
+					expectErrorMentions(t, res, k.line(), "architecture")
+					return
+				}
+				expectNoErrors(t, res)
+				if got, want := res.Outputs["image"], k.line()+"@"+digest; got != want {
+					t.Errorf("image output = %q, want %q", got, want)
+				}
+				if got := res.Outputs["digest"]; got != digest {
+					t.Errorf("digest output = %q, want %q", got, digest)
+				}
+			})
+		}
+	}
+}
+
+// TestLayoutCheckCLI checks a .cnb and a layout by absolute path on the
+// command line: one error line naming the image, the file untouched.
+func TestLayoutCheckCLI(t *testing.T) {
+	t.Parallel()
+	for _, k := range layoutKinds {
+		t.Run(k.transport, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			p := filepath.Join(dir, k.name)
+			writeLayout(t, p, k.archive, layoutFiles([]layoutImage{newLayoutImage("cli", "")}, []string{"1.0"}))
+			before := treeState(t, dir)
+			res := runCLI(t, "--check", "--platform", "linux/amd64", k.transport+":"+p)
+			expectExit(t, res, 1)
+			expectOneCLIError(t, res, k.transport+":"+p, "architecture")
+			if diff := cmp.Diff(before, treeState(t, dir)); diff != "" {
+				t.Errorf("check of %s changed it (-before +after):\n%s", p, diff)
+			}
+		})
+	}
+}
+
+// TestLayoutPlan lists a .cnb that set would change in the matrix, and
+// one already right not, writing nothing.
+func TestLayoutPlan(t *testing.T) {
+	t.Parallel()
+	var before map[string]string
+	var ws string
+	res := runActionIn(t, func(w string) {
+		ws = w
+		writeLayout(t, filepath.Join(w, "a.cnb"), true, layoutFiles([]layoutImage{newLayoutImage("a", "")}, []string{"1"}))
+		writeLayout(t, filepath.Join(w, "b.cnb"), true, layoutFiles([]layoutImage{newLayoutImage("b", "amd64")}, []string{"1"}))
+		before = treeState(t, w)
+	}, map[string]string{"image": "oci-archive:a.cnb\noci-archive:b.cnb", "mode": "plan", "platform": "linux/amd64"})
+	expectExit(t, res, 0)
+	var shards []string
+	if err := json.Unmarshal([]byte(res.Outputs["matrix"]), &shards); err != nil {
+		t.Fatalf("matrix output %q: %v", res.Outputs["matrix"], err)
+	}
+	if diff := cmp.Diff([]string{"oci-archive:a.cnb"}, shards); diff != "" {
+		t.Errorf("matrix (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
+		t.Errorf("plan changed the workspace (-before +after):\n%s", diff)
+	}
+}
+
+// TestLayoutSetInPlace fixes a layout and a .cnb in place: the digest
+// output is the new manifest's, the image's config says linux/amd64, the
+// layer is the same blob, index.json keeps its other bytes, an archive
+// keeps its entry names (from "/") and leaves nothing beside it. A dry
+// run reports the same digest and writes nothing.
+func TestLayoutSetInPlace(t *testing.T) {
+	t.Parallel()
+	for _, k := range layoutKinds {
+		for _, dry := range []bool{false, true} {
+			t.Run(k.transport+map[bool]string{true: "/dry-run"}[dry], func(t *testing.T) {
+				t.Parallel()
+				im := newLayoutImage("set", "")
+				var before map[string]string
+				var ws string
+				res := runActionIn(t, func(w string) {
+					ws = w
+					writeLayout(t, filepath.Join(w, k.name), k.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}))
+					before = treeState(t, w)
+				}, map[string]string{"image": k.line(), "platform": "linux/amd64", "dry-run": map[bool]string{true: "true", false: "false"}[dry]})
+				expectExit(t, res, 0)
+				expectNoErrors(t, res)
+				p := filepath.Join(ws, k.name)
+				if dry {
+					if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
+						t.Errorf("dry run changed the workspace (-before +after):\n%s", diff)
+					}
+					if res.Outputs["changed"] != "true" || res.Outputs["digest"] == sha256Digest(im.manifest) {
+						t.Errorf("dry run outputs = %v, want changed true and the new digest", res.Outputs)
+					}
+					return
+				}
+				digest, platform := layoutPlatform(t, p, k.archive)
+				want := imageOutputs(k.line(), sha256Digest(im.manifest), digest, true, "linux/amd64")
+				want["image"] = k.line() + "@" + digest
+				expectOutputs(t, res, want)
+				if platform != "linux/amd64" {
+					t.Errorf("%s config platform = %q, want linux/amd64", k.line(), platform)
+				}
+				files, names := readLayoutFiles(t, p, k.archive)
+				if got := files["blobs/sha256/"+strings.TrimPrefix(sha256Digest(im.layer), "sha256:")]; string(got) != string(im.layer) {
+					t.Errorf("layer blob = %q, want the one the image had", got)
+				}
+				// Every byte of index.json but the entry's digest and size stays.
+				written := layoutFiles([]layoutImage{im}, []string{"1.0"})
+				newSize := len(files["blobs/sha256/"+strings.TrimPrefix(digest, "sha256:")])
+				wantIndex := strings.NewReplacer(sha256Digest(im.manifest), digest, fmt.Sprintf(`"size": %d,`, len(im.manifest)), fmt.Sprintf(`"size": %d,`, newSize)).Replace(string(written[len(written)-1].body))
+				if diff := cmp.Diff(wantIndex, string(files["index.json"])); diff != "" {
+					t.Errorf("index.json (-want +got):\n%s", diff)
+				}
+				for _, n := range names {
+					if !strings.HasPrefix(n, "/") {
+						t.Errorf("archive entry %q, want every name from / as the .cnb had them", n)
+					}
+				}
+				ents, err := os.ReadDir(ws)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var left []string
+				for _, e := range ents {
+					if strings.HasPrefix(e.Name(), resultsFilePrefix) {
+						continue
+					}
+					left = append(left, e.Name())
+				}
+				if diff := cmp.Diff([]string{k.name}, left); diff != "" {
+					t.Errorf("workspace after set (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
+// TestLayoutBadInputs: each bad layout line fails with one ::error:: a
+// person can act on, and writes nothing.
+func TestLayoutBadInputs(t *testing.T) {
+	t.Parallel()
+	two := layoutFiles([]layoutImage{newLayoutImage("a", ""), newLayoutImage("b", "")}, []string{"a", "b"})
+	one := layoutFiles([]layoutImage{newLayoutImage("a", "")}, []string{"1.0"})
+	climbing := append([]layoutFile{{name: "../evil", body: []byte("x")}}, one...)
+	for _, tc := range []struct {
+		name   string
+		files  []layoutFile
+		inputs map[string]string
+		wants  []string
+	}{
+		{name: "no such path", inputs: map[string]string{"image": "oci-archive:missing.cnb"}, wants: []string{"oci-archive:missing.cnb", "no such file"}},
+		{name: "runner host path", inputs: map[string]string{"image": "oci-archive:/home/runner/work/r/r/bp.cnb"}, wants: []string{"/home/runner/work/r/r/bp.cnb", "relative to the workspace"}},
+		{name: "REF matching nothing", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:2.0"}, wants: []string{"2.0", "1.0"}},
+		{name: "REF ambiguous", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"oci-archive:bp.cnb", `"a"`, `"b"`}},
+		{name: "entry climbing out", files: climbing, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"../evil"}},
+		{name: "a directory named as an archive", inputs: map[string]string{"image": "oci-archive:."}, wants: []string{"oci:."}},
+		{name: "tag", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb", "tag": "ghcr.io/o/bp:1.0"}, wants: []string{"tag", "not supported yet"}},
+		{name: "with a registry image", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1"}, wants: []string{"oci-archive:bp.cnb", "registry images"}},
+		{name: "tag pattern", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:1.*"}, wants: []string{"oci-archive:bp.cnb:1.*", "pattern"}},
+		{name: "docker-daemon", inputs: map[string]string{"image": "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "docker save"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var before map[string]string
+			var ws string
+			tc.inputs["platform"] = "linux/amd64"
+			res := runActionIn(t, func(w string) {
+				ws = w
+				if tc.files != nil {
+					writeLayout(t, filepath.Join(w, "bp.cnb"), true, tc.files)
+				}
+				before = treeState(t, w)
+			}, tc.inputs)
+			if res.ExitCode == 0 {
+				t.Fatalf("exit code = 0, want non-zero\n%s", res)
+			}
+			expectErrorMentions(t, res, tc.wants...)
+			if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
+				t.Errorf("run changed the workspace (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
