@@ -149,6 +149,8 @@
 //	                                                                                TestLayoutPlan
 //	a layout or .cnb set in place, dry run            layout_test.go                TestLayoutSetInPlace
 //	bad layout lines: one error, nothing written      layout_test.go                TestLayoutBadInputs
+//	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
+//	                                                                                TestLayoutPublishCLI
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit

@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
-	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
@@ -95,7 +94,7 @@ type Config struct {
 	// Local are the image lines naming an OCI layout or an archive
 	// (oci:, oci-archive:, docker-archive:): a run holds either these or
 	// registry images (Jobs, Patterns), never both.
-	Local []imageref.Reference
+	Local []LocalJob
 	// Concurrency caps the images worked at once (at least 1); Shards the
 	// lists of a plan's matrix (1 to sweep.MaxShards).
 	Concurrency, Shards int
@@ -211,7 +210,7 @@ func NewConfig(in Input) (*Config, error) {
 		return nil, err
 	}
 	if len(c.Local) > 0 {
-		return c, c.checkLocal(in, len(refs)+len(c.Patterns))
+		return c, c.checkLocal(in, len(refs)+len(c.Patterns), opts)
 	}
 	t, err := parseTag(in.Tag, len(refs)+len(c.Patterns), opts)
 	if err != nil {

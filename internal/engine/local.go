@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/layout"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
@@ -51,53 +53,96 @@ func (c *Config) parseLocal(line, wd string, seen map[string]string) error {
 		return nil
 	}
 	seen[key] = line
-	c.Local = append(c.Local, ref)
+	c.Local = append(c.Local, LocalJob{Source: ref})
 	return nil
 }
 
-// checkLocal refuses what a run of layouts and archives does not do:
-// registry images beside them (registries images other lines name), and
-// a tag (publishing elsewhere is not wired yet).
-func (c *Config) checkLocal(in Input, registryLines int) error {
+// LocalJob is one layout or archive image, and where its result goes.
+type LocalJob struct {
+	Source imageref.Reference
+	// Target is the registry tag the fixed image is published to, which
+	// the tag input names; nil writes it back in place.
+	Target name.Reference
+}
+
+// checkLocal refuses what a run of layouts and archives does not do,
+// registry images beside them (registryLines), and reads the tag input:
+// a full registry reference publishes the one image there.
+func (c *Config) checkLocal(in Input, registryLines int, opts []name.Option) error {
 	if registryLines > 0 {
-		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with registry images in one run: list them in a run of their own", c.Local[0].Line)}
+		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with registry images in one run: list them in a run of their own", c.Local[0].Source.Line)}
 	}
-	if t := strings.TrimSpace(in.Tag); t != "" {
-		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a tag for a layout or archive is not supported yet: leave tag empty to check or set it in place", t)}
+	t := strings.TrimSpace(in.Tag)
+	switch {
+	case t == "":
+	case isLocal(t) || tagRE.MatchString(t):
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a tag in a layout or archive is not supported yet: give a registry reference such as ghcr.io/owner/name:tag to publish the fixed image there, or leave tag empty to set it in place", t)}
+	default:
+		tag, err := parseTag(t, len(c.Local), opts)
+		if err != nil {
+			return err
+		}
+		c.Local[0].Target = tag.full
 	}
-	return nil
+	ts := targets(c.Local)
+	if len(ts) == 0 {
+		// Nothing of the run reaches a registry: credentials go nowhere.
+		return nil
+	}
+	var err error
+	c.Creds, err = credentials(in, ts, tagInput{})
+	return err
+}
+
+// targets are the registry references of jobs: where they publish.
+func targets(jobs []LocalJob) []name.Reference {
+	var out []name.Reference
+	for _, j := range jobs {
+		if j.Target != nil {
+			out = append(out, j.Target)
+		}
+	}
+	return out
 }
 
 // runLocal works the layouts and archives of cfg one after another (they
 // share the machine's disk, and a run names few of them), each printed
-// in its group as it is done.
-func runLocal(ctx context.Context, cfg *Config, deps Deps) *Outcome {
+// in its group as it is done. clients are the registries they publish to.
+func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, scrub scrubber) *Outcome {
 	out := &Outcome{mode: cfg.Mode}
 	var work []sweep.Work
-	for i, ref := range cfg.Local {
+	for i, j := range cfg.Local {
 		held := &bufferLogger{}
 		jd := deps
 		jd.Log = held
-		r := workLocal(ctx, cfg, jd, ref)
-		printImage(deps.Log, cfg.Mode, r, held, ref.Line, i, len(cfg.Local))
+		r := workLocal(ctx, cfg, jd, clients, j)
+		r.Err = scrub.err(r.Err)
+		printImage(deps.Log, cfg.Mode, r, held, j.Source.Line, i, len(cfg.Local))
 		out.Results = append(out.Results, r)
 		if r.Changed || r.Err != nil {
-			work = append(work, sweep.Work{Cost: sweep.Cost(1), Refs: []string{ref.Line}})
+			work = append(work, sweep.Work{Cost: sweep.Cost(1), Refs: []string{j.Source.Line}})
 		}
 	}
+	out.Throttled = throttles(clients)
 	if cfg.Mode == Plan {
 		out.Matrix = matrixOf(work, cfg.Shards, deps.Log)
 	}
 	return out
 }
 
-// workLocal reads, plans and (in set mode) writes the image ref names, in
-// place. Check, plan and dry-run only read: the layout is opened, read
-// and closed, nothing written beside it.
-func workLocal(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference) Result {
+// workLocal reads, plans and (in set mode) writes the image j names: in
+// place, or published to j's registry target. Check, plan and dry-run
+// only read: the layout is opened, read and closed, nothing written
+// beside it. Publishing reads the layout only: the unfixed image never
+// reaches the registry, and the file stays as it was.
+func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob) Result {
+	ref := j.Source
 	// TargetRepository is what the image output puts before "@digest":
 	// <transport>:<path as given>, as imageref.Reference.WithDigest.
 	r := Result{Source: ref.Line, Target: ref.Line, TargetRepository: string(ref.Transport) + ":" + ref.GivenPath, DryRun: cfg.DryRun && cfg.Mode == Set}
+	if j.Target != nil {
+		r.Target, r.TargetRepository = j.Target.String(), j.Target.Context().Name()
+	}
 	if err := interrupted(ctx, "started"); err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
 		return r
@@ -113,27 +158,26 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 		r.Err = fmt.Errorf("%s: reading manifest: %w", ref.Line, err)
 		return r
 	}
-	p, err := read(ctx, l, ref.Ref, ref.Line, m, cfg, false, deps.Log)
+	publish := j.Target != nil && cfg.Mode == Set
+	p, err := read(ctx, l, ref.Ref, ref.Line, m, cfg, publish, deps.Log)
 	if err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
 		return r
 	}
 	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
-	if r.PreviousDigest, r.Err = outputDigest(l, m); r.Err != nil {
+	if r.PreviousDigest, r.Digest, r.Err = localDigests(l, m, p, publish); r.Err != nil {
 		return r
-	}
-	r.Digest = r.PreviousDigest
-	if p.Changed {
-		top := &store.Manifest{Bytes: p.Bytes, Digest: p.Digest, MediaType: p.MediaType}
-		if r.Digest, r.Err = outputDigest(l, top); r.Err != nil {
-			return r
-		}
 	}
 	switch {
 	case cfg.Mode == Check:
 		r.Findings, r.Err = findings(ref.Line, p.Findings, deps.Words)
 		return r
-	case cfg.Mode == Plan, cfg.DryRun, !p.Changed:
+	case cfg.Mode == Plan, cfg.DryRun:
+		return r
+	case publish:
+		r.Err = publishLocal(ctx, cfg, deps, clients, l, j, p)
+		return r
+	case !p.Changed:
 		return r
 	}
 	if err := applyLocal(ctx, l, ref.Ref, p); err != nil {
@@ -142,14 +186,63 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	return r
 }
 
-// outputDigest is the digest output of m in l: the manifest's, or a
-// docker-archive's image ID.
-func outputDigest(l *layout.Layout, m *store.Manifest) (string, error) {
-	d, err := l.OutputDigest(m)
-	if err != nil {
-		return "", err
+// localDigests are the previous-digest and digest outputs of the image m
+// of l, planned as p: a docker-archive's image IDs in place, and the
+// manifest's digests in a registry.
+func localDigests(l *layout.Layout, m *store.Manifest, p *plan.Plan, publish bool) (previous, digest string, err error) {
+	if publish {
+		return m.Digest.String(), p.Digest.String(), nil
 	}
-	return d.String(), nil
+	was, err := l.OutputDigest(m)
+	if err != nil {
+		return "", "", err
+	}
+	now, err := l.OutputDigest(&store.Manifest{Bytes: p.Bytes, Digest: p.Digest, MediaType: p.MediaType})
+	if err != nil {
+		return "", "", err
+	}
+	return was.String(), now.String(), nil
+}
+
+// publishLocal pushes the fixed image p of the layout l to j's registry
+// tag: every blob the registry lacks (asked first: a rerun, or a base
+// image the registry holds, sends nothing), the children by digest, the
+// manifest at the tag, read back.
+func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, l *layout.Layout, j LocalJob, p *plan.Plan) error {
+	c := clients[j.Target.Context().RegistryStr()]
+	if c.err != nil {
+		return describe(c.err, j.Target, true, cfg.Creds, deps.Words)
+	}
+	dst := c.c.Repo(j.Target.Context().RepositoryStr())
+	w, err := p.Writes(true)
+	if err == nil {
+		blobs := w.Blobs(true)
+		err = each(ctx, len(blobs), func(ctx context.Context, i int) error {
+			if there, err := dst.BlobExists(ctx, blobs[i].Digest); err == nil && there {
+				return nil
+			}
+			return putBlob(ctx, l, dst, blobs[i], false)
+		})
+	}
+	if err == nil {
+		err = interrupted(ctx, "written")
+	}
+	if err == nil {
+		err = each(ctx, len(w.Children), func(ctx context.Context, i int) error {
+			ch := w.Children[i]
+			if err := dst.PutManifest(ctx, ch.Digest.String(), ch.Bytes, ch.MediaType); err != nil {
+				return fmt.Errorf("pushing child manifest %s: %w", ch.Digest, err)
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = pushTop(ctx, dst, Job{Source: j.Target, Target: j.Target}, w)
+	}
+	if err != nil {
+		return writeError(err, cfg, deps, Job{Source: j.Target, Target: j.Target})
+	}
+	return nil
 }
 
 // applyLocal writes p into l in dependency order (new configs, child

@@ -122,11 +122,11 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	for _, n := range cfg.Notices {
 		deps.Log.Notice(n)
 	}
-	if len(cfg.Local) > 0 {
-		return runLocal(ctx, cfg, deps), nil
-	}
 	// Opening, listing and grouping only read: they stop with the signal.
 	clients := openClients(stop, cfg, deps, scrub.tokens.add)
+	if len(cfg.Local) > 0 {
+		return runLocal(ctx, cfg, deps, clients, scrub), nil
+	}
 	jobs, err := expand(stop, cfg, deps, clients)
 	if err != nil {
 		return nil, scrub.err(err)
@@ -194,6 +194,9 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 	}
 	for _, p := range cfg.Patterns {
 		add(p.Repository, write)
+	}
+	for _, t := range targets(cfg.Local) {
+		add(t.Context(), write)
 	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(regs))
