@@ -148,6 +148,8 @@
 //	                                                                                TestLayoutCheckCLI
 //	                                                                                TestLayoutPlan
 //	a layout or .cnb set in place, dry run            layout_test.go                TestLayoutSetInPlace
+//	platform auto on a .cnb's binaries                layout_test.go                TestLayoutAuto
+//	a docker save tar: check, set in place            layout_test.go                TestDockerArchive
 //	bad layout lines: one error, nothing written      layout_test.go                TestLayoutBadInputs
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
 //	                                                                                TestLayoutPublishCLI

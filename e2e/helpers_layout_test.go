@@ -26,14 +26,33 @@ type layoutImage struct {
 // ("" as pack writes it); seed makes its bytes its own.
 func newLayoutImage(seed, arch string) layoutImage {
 	layer := []byte("layer of " + seed)
-	config := fmt.Appendf(nil, `{"architecture": %q, "os": "linux", "rootfs": {"type": "layers", "diff_ids": [%q]}, "config": {"Labels": {"seed": %q}}}`, arch, sha256Digest(layer), seed)
+	return newLayoutImageWith(seed, arch, layer, "application/vnd.oci.image.layer.v1.tar", sha256Digest(layer))
+}
+
+// newLayoutImageWith is newLayoutImage with the layer blob, its media
+// type and diff ID given (a layer of binaries, for platform auto).
+func newLayoutImageWith(seed, arch string, layer []byte, mediaType, diffID string) layoutImage {
+	config := fmt.Appendf(nil, `{"architecture": %q, "os": "linux", "rootfs": {"type": "layers", "diff_ids": [%q]}, "config": {"Labels": {"seed": %q}}}`, arch, diffID, seed)
 	manifest := fmt.Appendf(nil, `{
   "schemaVersion": 2,
   "mediaType": "application/vnd.oci.image.manifest.v1+json",
   "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": %q, "size": %d},
-  "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": %q, "size": %d}]
-}`, sha256Digest(config), len(config), sha256Digest(layer), len(layer))
+  "layers": [{"mediaType": %q, "digest": %q, "size": %d}]
+}`, sha256Digest(config), len(config), mediaType, sha256Digest(layer), len(layer))
 	return layoutImage{config: config, manifest: manifest, layer: layer}
+}
+
+// dockerArchiveFiles is a docker save tar of Engine 24 and older holding
+// im under tag: <config hex>.json, <id>/layer.tar, manifest.json.
+func dockerArchiveFiles(im layoutImage, tag string) []layoutFile {
+	id := strings.Repeat("1", 64)
+	config := strings.TrimPrefix(sha256Digest(im.config), "sha256:")
+	mj := fmt.Sprintf(`[{"Config":"%s.json","RepoTags":[%q],"Layers":["%s/layer.tar"]}]`, config, tag, id)
+	return []layoutFile{
+		{name: id + "/layer.tar", body: im.layer},
+		{name: config + ".json", body: im.config},
+		{name: "manifest.json", body: []byte(mj)},
+	}
 }
 
 // layoutFile is a file of a layout by its name inside it.

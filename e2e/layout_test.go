@@ -234,3 +234,57 @@ func TestLayoutBadInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestLayoutAuto sets the platform a .cnb's binaries say (platform auto),
+// in place.
+func TestLayoutAuto(t *testing.T) {
+	t.Parallel()
+	l := helloLayer(t, "hello-linux-arm64")
+	im := newLayoutImageWith("auto", "", l.data, l.mediaType, l.diffID)
+	var ws string
+	res := runActionIn(t, func(w string) {
+		ws = w
+		writeLayout(t, filepath.Join(w, "bp.cnb"), true, layoutFiles([]layoutImage{im}, []string{"1.0"}))
+	}, map[string]string{"image": "oci-archive:bp.cnb", "platform": "auto"})
+	expectExit(t, res, 0)
+	expectNoErrors(t, res)
+	digest, platform := layoutPlatform(t, filepath.Join(ws, "bp.cnb"), true)
+	if platform != "linux/arm64" || res.Outputs["digest"] != digest || res.Outputs["platform"] != "linux/arm64" {
+		t.Errorf("after auto: config %s, outputs %v; want linux/arm64 and digest %s", platform, res.Outputs, digest)
+	}
+}
+
+// TestDockerArchive checks a docker save tar (manifest.json only), then
+// sets it in place: the digest output is the new image ID (the config's
+// digest, as docker load names it), manifest.json points at the new
+// config, and the layer stays.
+func TestDockerArchive(t *testing.T) {
+	t.Parallel()
+	im := newLayoutImage("docker", "")
+	var ws string
+	setup := func(w string) {
+		ws = w
+		writeLayout(t, filepath.Join(w, "app.tar"), true, dockerArchiveFiles(im, "app:1"))
+	}
+	check := runActionIn(t, setup, map[string]string{"image": "docker-archive:app.tar", "mode": "check", "platform": "linux/amd64"})
+	expectExit(t, check, 1)
+	expectErrorMentions(t, check, "docker-archive:app.tar", "architecture")
+
+	res := runActionIn(t, setup, map[string]string{"image": "docker-archive:app.tar:app:1", "platform": "linux/amd64"})
+	expectExit(t, res, 0)
+	expectNoErrors(t, res)
+	files, _ := readLayoutFiles(t, filepath.Join(ws, "app.tar"), true)
+	var items []struct{ Config string }
+	if err := json.Unmarshal(files["manifest.json"], &items); err != nil || len(items) != 1 {
+		t.Fatalf("manifest.json = %s (%v), want one item", files["manifest.json"], err)
+	}
+	config := files[items[0].Config]
+	id := sha256Digest(config)
+	expectOutputs(t, res, imageOutputs("docker-archive:app.tar", sha256Digest(im.config), id, true, "linux/amd64"))
+	if !strings.Contains(string(config), `"architecture": "amd64"`) {
+		t.Errorf("config %s = %s, want architecture amd64", items[0].Config, config)
+	}
+	if got := files[strings.Repeat("1", 64)+"/layer.tar"]; string(got) != string(im.layer) {
+		t.Errorf("layer = %q, want %q", got, im.layer)
+	}
+}
