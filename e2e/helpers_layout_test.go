@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // layoutImage is an image as builders leave it on disk: a config whose
@@ -233,15 +235,43 @@ func layoutPlatform(tb testing.TB, p string, archive bool) (digest, platform str
 }
 
 // runActionIn runs the binary as runAction does, with the workspace
-// prepared by setup first (which gets its path), and returns what the run
-// left behind.
+// prepared by setup first (which gets its path).
 func runActionIn(tb testing.TB, setup func(workspace string), inputs map[string]string) Result {
 	tb.Helper()
-	env, files := actionEnv(tb, tb.TempDir(), inputs)
-	setup(files.workspace)
-	env = append(env, shellEnv(tb.TempDir())...)
-	res := execBinary(tb, nil, env, nil)
-	files.read(tb, &res)
+	res := runActionSetup(tb, setup, inputs)
 	tb.Logf("action run: %s", res)
 	return res
+}
+
+// layoutRun is a run of the action on a workspace holding one layout or
+// archive: the workspace, and its state before the run.
+type layoutRun struct {
+	Result
+	workspace string
+	before    map[string]string
+}
+
+// runOnLayout writes files as name in a fresh workspace (a tar when
+// archive; nothing when files is nil), notes its state, and runs the
+// action there with inputs.
+func runOnLayout(tb testing.TB, name string, archive bool, files []layoutFile, inputs map[string]string) layoutRun {
+	tb.Helper()
+	var r layoutRun
+	r.Result = runActionIn(tb, func(w string) {
+		r.workspace = w
+		if files != nil {
+			writeLayout(tb, filepath.Join(w, name), archive, files)
+		}
+		r.before = treeState(tb, w)
+	}, inputs)
+	return r
+}
+
+// expectUnchanged fails tb unless the run left the workspace as it was:
+// every file's bytes, mode and modification time.
+func (r layoutRun) expectUnchanged(tb testing.TB, what string) {
+	tb.Helper()
+	if diff := cmp.Diff(r.before, treeState(tb, r.workspace)); diff != "" {
+		tb.Errorf("%s changed the workspace (-before +after):\n%s", what, diff)
+	}
 }

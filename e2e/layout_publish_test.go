@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -37,17 +36,12 @@ func TestLayoutPublish(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var before map[string]string
-			var ws string
-			res := runActionIn(t, func(w string) {
-				ws = w
-				writeLayout(t, filepath.Join(w, tc.kind.name), tc.kind.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}))
-				before = treeState(t, w)
-			}, map[string]string{"image": tc.kind.line(), "platform": "linux/amd64", "tag": reg.ref("bp:1.0")})
-			expectExit(t, res, 0)
-			expectNoErrors(t, res)
+			res := runOnLayout(t, tc.kind.name, tc.kind.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}),
+				map[string]string{"image": tc.kind.line(), "platform": "linux/amd64", "tag": reg.ref("bp:1.0")})
+			expectExit(t, res.Result, 0)
+			expectNoErrors(t, res.Result)
 			got := reg.get(t, "bp:1.0")
-			expectOutputs(t, res, imageOutputs(reg.ref("bp"), sha256Digest(im.manifest), got.digest, true, "linux/amd64"))
+			expectOutputs(t, res.Result, imageOutputs(reg.ref("bp"), sha256Digest(im.manifest), got.digest, true, "linux/amd64"))
 			if !strings.Contains(string(reg.config(t, "bp", got)), `"architecture": "amd64"`) {
 				t.Errorf("published config = %s, want architecture amd64", reg.config(t, "bp", got))
 			}
@@ -69,9 +63,7 @@ func TestLayoutPublish(t *testing.T) {
 			case !tc.layerThere && len(layerWrites) == 0:
 				t.Errorf("no write named the layer, which the registry lacked:\n%s", formatRequests(reg.proxy.requests()))
 			}
-			if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
-				t.Errorf("publishing changed the workspace (-before +after):\n%s", diff)
-			}
+			res.expectUnchanged(t, "publishing")
 		})
 	}
 }

@@ -40,23 +40,16 @@ func TestLayoutCheck(t *testing.T) {
 			t.Run(k.transport+"/"+tc.arch, func(t *testing.T) {
 				t.Parallel()
 				im := newLayoutImage("check", tc.arch)
-				var before map[string]string
-				var ws string
-				res := runActionIn(t, func(w string) {
-					ws = w
-					writeLayout(t, filepath.Join(w, k.name), k.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}))
-					before = treeState(t, w)
-				}, map[string]string{"image": k.line(), "mode": "check", "platform": "linux/amd64", "github-token": ""})
-				expectExit(t, res, tc.wantExit)
-				if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
-					t.Errorf("check of %s changed the workspace (-before +after):\n%s", k.line(), diff)
-				}
+				res := runOnLayout(t, k.name, k.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}),
+					map[string]string{"image": k.line(), "mode": "check", "platform": "linux/amd64", "github-token": ""})
+				expectExit(t, res.Result, tc.wantExit)
+				res.expectUnchanged(t, "check of "+k.line())
 				digest := sha256Digest(im.manifest)
 				if tc.wantExit != 0 {
-					expectErrorMentions(t, res, k.line(), "architecture")
+					expectErrorMentions(t, res.Result, k.line(), "architecture")
 					return
 				}
-				expectNoErrors(t, res)
+				expectNoErrors(t, res.Result)
 				if got, want := res.Outputs["image"], k.line()+"@"+digest; got != want {
 					t.Errorf("image output = %q, want %q", got, want)
 				}
@@ -93,8 +86,8 @@ func TestLayoutCheckCLI(t *testing.T) {
 // one already right not, writing nothing.
 func TestLayoutPlan(t *testing.T) {
 	t.Parallel()
-	var before map[string]string
 	var ws string
+	var before map[string]string
 	res := runActionIn(t, func(w string) {
 		ws = w
 		writeLayout(t, filepath.Join(w, "a.cnb"), true, layoutFiles([]layoutImage{newLayoutImage("a", "")}, []string{"1"}))
@@ -126,20 +119,14 @@ func TestLayoutSetInPlace(t *testing.T) {
 			t.Run(k.transport+map[bool]string{true: "/dry-run"}[dry], func(t *testing.T) {
 				t.Parallel()
 				im := newLayoutImage("set", "")
-				var before map[string]string
-				var ws string
-				res := runActionIn(t, func(w string) {
-					ws = w
-					writeLayout(t, filepath.Join(w, k.name), k.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}))
-					before = treeState(t, w)
-				}, map[string]string{"image": k.line(), "platform": "linux/amd64", "dry-run": map[bool]string{true: "true", false: "false"}[dry]})
-				expectExit(t, res, 0)
-				expectNoErrors(t, res)
+				res := runOnLayout(t, k.name, k.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}),
+					map[string]string{"image": k.line(), "platform": "linux/amd64", "dry-run": fmt.Sprint(dry)})
+				expectExit(t, res.Result, 0)
+				expectNoErrors(t, res.Result)
+				ws := res.workspace
 				p := filepath.Join(ws, k.name)
 				if dry {
-					if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
-						t.Errorf("dry run changed the workspace (-before +after):\n%s", diff)
-					}
+					res.expectUnchanged(t, "dry run")
 					if res.Outputs["changed"] != "true" || res.Outputs["digest"] == sha256Digest(im.manifest) {
 						t.Errorf("dry run outputs = %v, want changed true and the new digest", res.Outputs)
 					}
@@ -148,7 +135,7 @@ func TestLayoutSetInPlace(t *testing.T) {
 				digest, platform := layoutPlatform(t, p, k.archive)
 				want := imageOutputs(k.line(), sha256Digest(im.manifest), digest, true, "linux/amd64")
 				want["image"] = k.line() + "@" + digest
-				expectOutputs(t, res, want)
+				expectOutputs(t, res.Result, want)
 				if platform != "linux/amd64" {
 					t.Errorf("%s config platform = %q, want linux/amd64", k.line(), platform)
 				}
@@ -214,23 +201,13 @@ func TestLayoutBadInputs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var before map[string]string
-			var ws string
 			tc.inputs["platform"] = "linux/amd64"
-			res := runActionIn(t, func(w string) {
-				ws = w
-				if tc.files != nil {
-					writeLayout(t, filepath.Join(w, "bp.cnb"), true, tc.files)
-				}
-				before = treeState(t, w)
-			}, tc.inputs)
+			res := runOnLayout(t, "bp.cnb", true, tc.files, tc.inputs)
 			if res.ExitCode == 0 {
-				t.Fatalf("exit code = 0, want non-zero\n%s", res)
+				t.Fatalf("exit code = 0, want non-zero\n%s", res.Result)
 			}
-			expectErrorMentions(t, res, tc.wants...)
-			if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
-				t.Errorf("run changed the workspace (-before +after):\n%s", diff)
-			}
+			expectErrorMentions(t, res.Result, tc.wants...)
+			res.expectUnchanged(t, "the run")
 		})
 	}
 }
