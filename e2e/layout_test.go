@@ -179,6 +179,7 @@ func TestLayoutSetInPlace(t *testing.T) {
 func TestLayoutBadInputs(t *testing.T) {
 	t.Parallel()
 	two := layoutFiles([]layoutImage{newLayoutImage("a", ""), newLayoutImage("b", "")}, []string{"a", "b"})
+	twoRepos := layoutFiles([]layoutImage{newLayoutImage("a", ""), newLayoutImage("b", "")}, []string{"docker.io/library/a:1.0", "docker.io/library/b:1.0"})
 	one := layoutFiles([]layoutImage{newLayoutImage("a", "")}, []string{"1.0"})
 	climbing := append([]layoutFile{{name: "../evil", body: []byte("x")}}, one...)
 	for _, tc := range []struct {
@@ -190,7 +191,8 @@ func TestLayoutBadInputs(t *testing.T) {
 		{name: "no such path", inputs: map[string]string{"image": "oci-archive:missing.cnb"}, wants: []string{"oci-archive:missing.cnb", "no such file"}},
 		{name: "runner host path", inputs: map[string]string{"image": "oci-archive:/home/runner/work/r/r/bp.cnb"}, wants: []string{"/home/runner/work/r/r/bp.cnb", "relative to the workspace"}},
 		{name: "REF matching nothing", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:2.0"}, wants: []string{"2.0", "1.0"}},
-		{name: "REF ambiguous", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"oci-archive:bp.cnb", `"a"`, `"b"`}},
+		{name: "no REF, two images", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"oci-archive:bp.cnb", `"a"`, `"b"`}},
+		{name: "REF ambiguous", files: twoRepos, inputs: map[string]string{"image": "oci-archive:bp.cnb:1.0"}, wants: []string{"oci-archive:bp.cnb:1.0", "docker.io/library/a:1.0", "docker.io/library/b:1.0"}},
 		{name: "entry climbing out", files: climbing, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"../evil"}},
 		{name: "a directory named as an archive", inputs: map[string]string{"image": "oci-archive:."}, wants: []string{"oci:."}},
 		{name: "bare tag", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb", "tag": "fixed"}, wants: []string{"tag", "not supported yet"}},

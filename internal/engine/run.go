@@ -125,7 +125,9 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	// Opening, listing and grouping only read: they stop with the signal.
 	clients := openClients(stop, cfg, deps, scrub.tokens.add)
 	if len(cfg.Local) > 0 {
-		return runLocal(ctx, cfg, deps, clients, scrub), nil
+		o := runLocal(ctx, cfg, deps, clients, scrub)
+		warnInterrupted(deps.Log, stop)
+		return o, nil
 	}
 	jobs, err := expand(stop, cfg, deps, clients)
 	if err != nil {
