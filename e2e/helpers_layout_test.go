@@ -275,3 +275,20 @@ func (r layoutRun) expectUnchanged(tb testing.TB, what string) {
 		tb.Errorf("%s changed the workspace (-before +after):\n%s", what, diff)
 	}
 }
+
+// withSBOM adds to files (a layout of layoutFiles holding im) an SBOM
+// artifact whose subject is im, listed in index.json after im's entry as
+// oras leaves it, and returns the files and the artifact's digest.
+func withSBOM(files []layoutFile, im layoutImage) ([]layoutFile, string) {
+	empty := []byte("{}")
+	art := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/spdx+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":%q,"size":2},"layers":[{"mediaType":"application/spdx+json","digest":%q,"size":2}],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d}}`,
+		sha256Digest(empty), sha256Digest(empty), sha256Digest(im.manifest), len(im.manifest))
+	entry := fmt.Sprintf(`,
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": "application/spdx+json", "digest": %q, "size": %d}`, sha256Digest(art), len(art))
+	out := append([]layoutFile(nil), files[:len(files)-1]...)
+	index := strings.Replace(string(files[len(files)-1].body), "\n  ]", entry+"\n  ]", 1)
+	for _, b := range [][]byte{empty, art} {
+		out = append(out, layoutFile{name: "blobs/sha256/" + strings.TrimPrefix(sha256Digest(b), "sha256:"), body: b})
+	}
+	return append(out, layoutFile{name: "index.json", body: []byte(index)}), sha256Digest(art)
+}

@@ -267,3 +267,36 @@ func TestDockerArchive(t *testing.T) {
 		t.Errorf("layer = %q, want %q", got, im.layer)
 	}
 }
+
+// TestLayoutReferrers names an SBOM in the layout whose subject is the
+// image: with referrers warn the image is set and a warning names it
+// (found-by layout in results); with referrers fail nothing is written.
+func TestLayoutReferrers(t *testing.T) {
+	t.Parallel()
+	for _, policy := range []string{"warn", "fail"} {
+		t.Run(policy, func(t *testing.T) {
+			t.Parallel()
+			im := newLayoutImage("referred", "")
+			files, sbom := withSBOM(layoutFiles([]layoutImage{im}, []string{"1.0"}), im)
+			res := runOnLayout(t, "out", false, files, map[string]string{"image": "oci:out:1.0", "platform": "linux/amd64", "referrers": policy})
+			if policy == "fail" {
+				expectExit(t, res.Result, 1)
+				expectErrorMentions(t, res.Result, "oci:out:1.0", "nothing written", "1 referrer")
+				res.expectUnchanged(t, "referrers fail")
+				return
+			}
+			expectExit(t, res.Result, 0)
+			if !anyContainsAll(res.commandLines("warning"), []string{"oci:out:1.0", sha256Digest(im.manifest)}) || !strings.Contains(res.Stdout, sbom) {
+				t.Errorf("warnings %q and log do not name the SBOM %s of %s", res.commandLines("warning"), sbom, sha256Digest(im.manifest))
+			}
+			rs := res.results(t)
+			want := []any{map[string]any{"subject": sha256Digest(im.manifest), "digest": sbom, "mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": "application/spdx+json", "found-by": "layout"}}
+			if len(rs) != 1 {
+				t.Fatalf("results = %v, want one", rs)
+			}
+			if diff := cmp.Diff(want, rs[0]["referrers"]); diff != "" {
+				t.Errorf("results referrers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/layout"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
+	"github.com/set-image-platform/set-image-platform/internal/referrers"
 	"github.com/set-image-platform/set-image-platform/internal/store"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
@@ -172,7 +173,7 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	case cfg.Mode == Check:
 		r.Findings, r.Err = findings(ref.Line, p.Findings, deps.Words)
 		return r
-	case cfg.Mode == Plan, cfg.DryRun:
+	case cfg.Mode == Plan, cfg.DryRun && publish:
 		return r
 	case publish:
 		r.Err = publishLocal(ctx, cfg, deps, clients, l, j, p)
@@ -180,10 +181,47 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	case !p.Changed:
 		return r
 	}
-	if err := applyLocal(ctx, l, ref.Ref, p); err != nil {
+	// Set in place: what in the layout refers to a digest that changes
+	// stays pointing at it.
+	lk := lookUpLocal(ctx, l, p)
+	r.Referrers = lk.all()
+	warnLookups(deps.Log, ref.Line, lk.failed)
+	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
+		listReferrers(deps.Log, r.Referrers)
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+		return r
+	}
+	if !cfg.DryRun {
+		if err := applyLocal(ctx, l, ref.Ref, p); err != nil {
+			r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+			return r
+		}
+	}
+	for _, s := range lk.subjects {
+		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, cfg.DryRun)
 	}
 	return r
+}
+
+// lookUpLocal finds what in l refers to each digest p changes: the
+// manifests index.json lists, and the children of its indexes, whose
+// subject is the digest (Layout.Referrers). Carrying them over is not
+// done in a layout: they are named as staying behind.
+func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan) lookups {
+	var out lookups
+	for _, s := range changedSubjects(p) {
+		ds, err := l.Referrers(ctx, s.Old)
+		if err != nil {
+			out.failed = append(out.failed, err)
+			continue
+		}
+		sr := subjectReferrers{subject: s}
+		for _, d := range ds {
+			sr.found.Referrers = append(sr.found.Referrers, referrers.Referrer{Subject: s.Old, Digest: d.Digest, MediaType: string(d.MediaType), ArtifactType: d.ArtifactType, FoundBy: referrers.ByLayout, Size: d.Size})
+		}
+		out.subjects = append(out.subjects, sr)
+	}
+	return out
 }
 
 // localDigests are the previous-digest and digest outputs of the image m
