@@ -195,7 +195,7 @@ func TestLayoutBadInputs(t *testing.T) {
 		{name: "REF ambiguous", files: twoRepos, inputs: map[string]string{"image": "oci-archive:bp.cnb:1.0"}, wants: []string{"oci-archive:bp.cnb:1.0", "docker.io/library/a:1.0", "docker.io/library/b:1.0"}},
 		{name: "entry climbing out", files: climbing, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"../evil"}},
 		{name: "a directory named as an archive", inputs: map[string]string{"image": "oci-archive:."}, wants: []string{"oci:."}},
-		{name: "bare tag", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb", "tag": "fixed"}, wants: []string{"tag", "not supported yet"}},
+		{name: "one archive twice to a bare tag", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb:a\noci-archive:bp.cnb:b", "tag": "fixed"}, wants: []string{"tag", "would both be written"}},
 		{name: "tag in a layout", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb", "tag": "oci:out:1.0"}, wants: []string{"tag", "not supported yet"}},
 		{name: "with a registry image", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1"}, wants: []string{"oci-archive:bp.cnb", "registry images"}},
 		{name: "tag pattern", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:1.*"}, wants: []string{"oci-archive:bp.cnb:1.*", "pattern"}},
@@ -299,4 +299,35 @@ func TestLayoutReferrers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLayoutBareTag names the fixed image with a bare tag in its own
+// .cnb: the source's name keeps the old manifest, the new name the new
+// one, and the outputs name the archive.
+func TestLayoutBareTag(t *testing.T) {
+	t.Parallel()
+	im := newLayoutImage("bare", "")
+	res := runOnLayout(t, "bp.cnb", true, layoutFiles([]layoutImage{im}, []string{"1.0"}),
+		map[string]string{"image": "oci-archive:bp.cnb:1.0", "platform": "linux/amd64", "tag": "1.0-amd64"})
+	expectExit(t, res.Result, 0)
+	expectNoErrors(t, res.Result)
+	files, _ := readLayoutFiles(t, filepath.Join(res.workspace, "bp.cnb"), true)
+	var index struct {
+		Manifests []struct {
+			Digest      string
+			Annotations map[string]string
+		}
+	}
+	if err := json.Unmarshal(files["index.json"], &index); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range index.Manifests {
+		got[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest
+	}
+	digest := res.Outputs["digest"]
+	if diff := cmp.Diff(map[string]string{"1.0": sha256Digest(im.manifest), "1.0-amd64": digest}, got); diff != "" {
+		t.Errorf("index.json names (-want +got):\n%s", diff)
+	}
+	expectOutputs(t, res.Result, imageOutputs("oci-archive:bp.cnb", sha256Digest(im.manifest), digest, true, "linux/amd64"))
 }

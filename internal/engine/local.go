@@ -64,6 +64,9 @@ type LocalJob struct {
 	// Target is the registry tag the fixed image is published to, which
 	// the tag input names; nil writes it back in place.
 	Target name.Reference
+	// Tag is a bare tag input: the fixed image gets that name in its own
+	// layout or archive, and the source's name stays where it was.
+	Tag string
 }
 
 // checkLocal refuses what a run of layouts and archives does not do,
@@ -76,8 +79,18 @@ func (c *Config) checkLocal(in Input, registryLines int, opts []name.Option) err
 	t := strings.TrimSpace(in.Tag)
 	switch {
 	case t == "":
-	case isLocal(t) || tagRE.MatchString(t):
-		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a tag in a layout or archive is not supported yet: give a registry reference such as ghcr.io/owner/name:tag to publish the fixed image there, or leave tag empty to set it in place", t)}
+	case isLocal(t):
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a tag naming a layout or archive is not supported yet: give a bare tag to name the fixed image in its own layout, a registry reference such as ghcr.io/owner/name:tag to publish it there, or leave tag empty to set it in place", t)}
+	case tagRE.MatchString(t):
+		writers := map[string]string{} // layout path -> the line written to t in it
+		for i := range c.Local {
+			src := c.Local[i].Source
+			if other, ok := writers[src.Path]; ok {
+				return &InputError{Input: "tag", Err: fmt.Errorf("images %q and %q would both be written to %q in %s, which can name only one of them: give them different tags, or work them in separate runs", other, src.Line, t, src.GivenPath)}
+			}
+			writers[src.Path] = src.Line
+			c.Local[i].Tag = t
+		}
 	default:
 		tag, err := parseTag(t, len(c.Local), opts)
 		if err != nil {
@@ -141,8 +154,13 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	// TargetRepository is what the image output puts before "@digest":
 	// <transport>:<path as given>, as imageref.Reference.WithDigest.
 	r := Result{Source: ref.Line, Target: ref.Line, TargetRepository: string(ref.Transport) + ":" + ref.GivenPath, DryRun: cfg.DryRun && cfg.Mode == Set}
-	if j.Target != nil {
+	writeRef := ref.Ref
+	switch {
+	case j.Target != nil:
 		r.Target, r.TargetRepository = j.Target.String(), j.Target.Context().Name()
+	case j.Tag != "":
+		writeRef = j.Tag
+		r.Target = r.TargetRepository + ":" + j.Tag
 	}
 	if err := interrupted(ctx, "started"); err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
@@ -178,7 +196,7 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	case publish:
 		r.Err = publishLocal(ctx, cfg, deps, clients, l, j, p)
 		return r
-	case !p.Changed:
+	case !p.Changed && j.Tag == "":
 		return r
 	}
 	// Set in place: what in the layout refers to a digest that changes
@@ -192,7 +210,7 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 		return r
 	}
 	if !cfg.DryRun {
-		if err := applyLocal(ctx, l, ref.Ref, p); err != nil {
+		if err := applyLocal(ctx, l, writeRef, p); err != nil {
 			r.Err = fmt.Errorf("%s: %w", ref.Line, err)
 			return r
 		}

@@ -21,6 +21,7 @@ func TestNewConfigLocal(t *testing.T) {
 		{"docker-archive", Input{Images: []string{" docker-archive:app.tar "}, WorkDir: "/ws"}, []string{"/ws/app.tar  -> "}, ""},
 		{"same file twice", Input{Images: []string{"oci:out", "oci:./out"}, WorkDir: "/ws"}, []string{"/ws/out  -> "}, ""},
 		{"credentials, nowhere to go", Input{Images: []string{"oci:out"}, WorkDir: "/ws", Username: "u", Password: "p"}, []string{"/ws/out  -> "}, ""},
+		{"bare tag, each layout", Input{Images: []string{"oci:a", "oci:b"}, WorkDir: "/ws", Tag: "fixed"}, []string{"/ws/a  -> tag fixed", "/ws/b  -> tag fixed"}, ""},
 		{"publish", Input{Images: []string{"oci-archive:bp.cnb"}, WorkDir: "/ws", Tag: "ghcr.io/o/bp:1", Username: "u", Password: "p"}, []string{"/ws/bp.cnb  -> ghcr.io/o/bp:1"}, "ghcr.io"},
 	}
 	for _, tt := range tests {
@@ -33,8 +34,11 @@ func TestNewConfigLocal(t *testing.T) {
 			var got []string
 			for _, j := range c.Local {
 				target := ""
-				if j.Target != nil {
+				switch {
+				case j.Target != nil:
 					target = j.Target.String()
+				case j.Tag != "":
+					target = "tag " + j.Tag
 				}
 				got = append(got, j.Source.Path+" "+j.Source.Ref+" -> "+target)
 			}
@@ -65,7 +69,7 @@ func TestNewConfigLocalErrors(t *testing.T) {
 		{"docker-daemon", Input{Images: []string{"docker-daemon:app:1"}, WorkDir: "/ws"}, "image", "docker save"},
 		{"no path", Input{Images: []string{"oci-archive:"}, WorkDir: "/ws"}, "image", "no path"},
 		{"no work dir", Input{Images: []string{"oci:out"}}, "image", "not absolute"},
-		{"bare tag", Input{Images: []string{"oci:out"}, WorkDir: "/ws", Tag: "fixed"}, "tag", "not supported yet"},
+		{"bare tag, one layout twice", Input{Images: []string{"oci:out:a", "oci:out:b"}, WorkDir: "/ws", Tag: "fixed"}, "tag", "would both be written"},
 		{"layout tag", Input{Images: []string{"oci:out"}, WorkDir: "/ws", Tag: "oci:other:1"}, "tag", "not supported yet"},
 		{"full tag, two images", Input{Images: []string{"oci:a", "oci:b"}, WorkDir: "/ws", Tag: "ghcr.io/o/r:1"}, "tag", "one image"},
 		{"username alone", Input{Images: []string{"oci:a"}, WorkDir: "/ws", Tag: "ghcr.io/o/r:1", Username: "u"}, "password", "go together"},
