@@ -151,6 +151,7 @@
 //	platform auto on a .cnb's binaries                layout_test.go                TestLayoutAuto
 //	a docker save tar: check, set in place            layout_test.go                TestDockerArchive
 //	a bare tag names the fixed image in its .cnb      layout_test.go                TestLayoutBareTag
+//	a tag pattern over a .cnb's names                layout_test.go                TestLayoutPattern
 //	bad layout lines: one error, nothing written      layout_test.go                TestLayoutBadInputs
 //	referrers in a layout: warn, fail                 layout_test.go                TestLayoutReferrers
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish

@@ -198,7 +198,7 @@ func TestLayoutBadInputs(t *testing.T) {
 		{name: "one archive twice to a bare tag", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb:a\noci-archive:bp.cnb:b", "tag": "fixed"}, wants: []string{"tag", "would both be written"}},
 		{name: "tag in a layout", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb", "tag": "oci:out:1.0"}, wants: []string{"tag", "not supported yet"}},
 		{name: "with a registry image", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1"}, wants: []string{"oci-archive:bp.cnb", "registry images"}},
-		{name: "tag pattern", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:1.*"}, wants: []string{"oci-archive:bp.cnb:1.*", "pattern"}},
+		{name: "tag pattern matching nothing", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:2.*"}, wants: []string{"oci-archive:bp.cnb:2.*", "matches none"}},
 		{name: "docker-daemon", inputs: map[string]string{"image": "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "docker save"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -330,4 +330,41 @@ func TestLayoutBareTag(t *testing.T) {
 		t.Errorf("index.json names (-want +got):\n%s", diff)
 	}
 	expectOutputs(t, res.Result, imageOutputs("oci-archive:bp.cnb", sha256Digest(im.manifest), digest, true, "linux/amd64"))
+}
+
+// TestLayoutPattern sets every name of a .cnb a tag pattern matches, in
+// one run: the other name stays as it was.
+func TestLayoutPattern(t *testing.T) {
+	t.Parallel()
+	ims := []layoutImage{newLayoutImage("p1.0", ""), newLayoutImage("p1.1", ""), newLayoutImage("p2.0", "")}
+	res := runOnLayout(t, "bp.cnb", true, layoutFiles(ims, []string{"1.0", "1.1", "2.0"}),
+		map[string]string{"image": "oci-archive:bp.cnb:1.*", "platform": "linux/amd64"})
+	expectExit(t, res.Result, 0)
+	expectNoErrors(t, res.Result)
+	var sources []string
+	for _, r := range res.results(t) {
+		sources = append(sources, fmt.Sprint(r["source"], " ", r["changed"]))
+	}
+	if diff := cmp.Diff([]string{"oci-archive:bp.cnb:1.0 true", "oci-archive:bp.cnb:1.1 true"}, sources); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	files, _ := readLayoutFiles(t, filepath.Join(res.workspace, "bp.cnb"), true)
+	var index struct {
+		Manifests []struct {
+			Digest      string
+			Annotations map[string]string
+		}
+	}
+	if err := json.Unmarshal(files["index.json"], &index); err != nil {
+		t.Fatal(err)
+	}
+	digests := strings.Split(res.Outputs["digest"], "\n")
+	want := map[string]string{"1.0": digests[0], "1.1": digests[1], "2.0": sha256Digest(ims[2].manifest)}
+	got := map[string]string{}
+	for _, m := range index.Manifests {
+		got[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("index.json names (-want +got):\n%s", diff)
+	}
 }

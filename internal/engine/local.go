@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -45,8 +46,6 @@ func (c *Config) parseLocal(line, wd string, seen map[string]string) error {
 		return &InputError{Input: "image", Err: err, Arg: line}
 	case ref.Transport == imageref.DockerDaemon:
 		return &InputError{Input: "image", Err: fmt.Errorf("%q: %w", line, errDaemon), Arg: line}
-	case ref.Pattern != nil:
-		return &InputError{Input: "image", Err: fmt.Errorf("%q: a tag pattern in a layout or archive is not supported yet: name each REF on a line of its own", line), Arg: line}
 	}
 	key := ref.String()
 	if first, ok := seen[key]; ok {
@@ -79,6 +78,8 @@ func (c *Config) checkLocal(in Input, registryLines int, opts []name.Option) err
 	t := strings.TrimSpace(in.Tag)
 	switch {
 	case t == "":
+	case slices.ContainsFunc(c.Local, func(j LocalJob) bool { return j.Source.Pattern != nil }):
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with a tag pattern: each matching tag is fixed in place; leave tag empty", t)}
 	case isLocal(t):
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a tag naming a layout or archive is not supported yet: give a bare tag to name the fixed image in its own layout, a registry reference such as ghcr.io/owner/name:tag to publish it there, or leave tag empty to set it in place", t)}
 	case tagRE.MatchString(t):
@@ -120,19 +121,37 @@ func targets(jobs []LocalJob) []name.Reference {
 }
 
 // runLocal works the layouts and archives of cfg one after another (they
-// share the machine's disk, and a run names few of them), each printed
-// in its group as it is done. clients are the registries they publish to.
+// share the machine's disk, and a run names few of them), commits each
+// layout written once, then prints each image in its group. clients are
+// the registries they publish to.
 func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, scrub scrubber) *Outcome {
 	out := &Outcome{mode: cfg.Mode}
-	var work []sweep.Work
-	for i, j := range cfg.Local {
-		held := &bufferLogger{}
+	ps := newPlaces()
+	defer ps.close()
+	jobs, errs := expandLocal(ctx, cfg, ps)
+	held := make([]*bufferLogger, len(jobs))
+	wrote := make([]bool, len(jobs))
+	for i, j := range jobs {
+		held[i] = &bufferLogger{}
 		jd := deps
-		jd.Log = held
-		r := workLocal(ctx, cfg, jd, clients, j)
-		r.Err = scrub.err(r.Err)
-		printImage(deps.Log, cfg.Mode, r, held, j.Source.Line, i, len(cfg.Local))
+		jd.Log = held[i]
+		var r Result
+		if errs[i] != nil {
+			r = Result{Source: j.Source.Line, Target: j.Source.Line, Err: errs[i]}
+		} else {
+			r, wrote[i] = workLocal(ctx, cfg, jd, clients, j, ps)
+		}
 		out.Results = append(out.Results, r)
+	}
+	failed := ps.commit(ctx)
+	var work []sweep.Work
+	for i, j := range jobs {
+		r := &out.Results[i]
+		if err := failed[j.Source.Path]; err != nil && wrote[i] {
+			r.Err = fmt.Errorf("%s: nothing written: %w", j.Source.Line, err)
+		}
+		r.Err = scrub.err(r.Err)
+		printImage(deps.Log, cfg.Mode, *r, held[i], j.Source.Line, i, len(jobs))
 		if r.Changed || r.Err != nil {
 			work = append(work, sweep.Work{Cost: sweep.Cost(1), Refs: []string{j.Source.Line}})
 		}
@@ -149,7 +168,9 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 // only read: the layout is opened, read and closed, nothing written
 // beside it. Publishing reads the layout only: the unfixed image never
 // reaches the registry, and the file stays as it was.
-func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob) Result {
+//
+// It reports whether it wrote into the layout: ps commits it at the end.
+func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, bool) {
 	ref := j.Source
 	// TargetRepository is what the image output puts before "@digest":
 	// <transport>:<path as given>, as imageref.Reference.WithDigest.
@@ -164,40 +185,39 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	}
 	if err := interrupted(ctx, "started"); err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-		return r
+		return r, false
 	}
-	l, err := layout.Open(ref)
+	l, err := ps.get(ref)
 	if err != nil {
 		r.Err = err
-		return r
+		return r, false
 	}
-	defer l.Close()
 	m, err := l.GetManifest(ctx, ref.Ref)
 	if err != nil {
 		r.Err = fmt.Errorf("%s: reading manifest: %w", ref.Line, err)
-		return r
+		return r, false
 	}
 	publish := j.Target != nil && cfg.Mode == Set
 	p, err := read(ctx, l, ref.Ref, ref.Line, m, cfg, publish, deps.Log)
 	if err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-		return r
+		return r, false
 	}
 	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
 	if r.PreviousDigest, r.Digest, r.Err = localDigests(l, m, p, publish); r.Err != nil {
-		return r
+		return r, false
 	}
 	switch {
 	case cfg.Mode == Check:
 		r.Findings, r.Err = findings(ref.Line, p.Findings, deps.Words)
-		return r
+		return r, false
 	case cfg.Mode == Plan, cfg.DryRun && publish:
-		return r
+		return r, false
 	case publish:
 		r.Err = publishLocal(ctx, cfg, deps, clients, l, j, p)
-		return r
+		return r, false
 	case !p.Changed && j.Tag == "":
-		return r
+		return r, false
 	}
 	// Set in place: what in the layout refers to a digest that changes
 	// stays pointing at it.
@@ -207,18 +227,19 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
 		listReferrers(deps.Log, r.Referrers)
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-		return r
+		return r, false
 	}
 	if !cfg.DryRun {
+		ps.wrote(ref.Path)
 		if err := applyLocal(ctx, l, writeRef, p); err != nil {
 			r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-			return r
+			return r, true
 		}
 	}
 	for _, s := range lk.subjects {
 		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, cfg.DryRun)
 	}
-	return r
+	return r, !cfg.DryRun
 }
 
 // lookUpLocal finds what in l refers to each digest p changes: the
@@ -302,9 +323,9 @@ func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[strin
 }
 
 // applyLocal writes p into l in dependency order (new configs, child
-// manifests by digest, the manifest at ref), then commits once: an archive
-// is rewritten beside itself and renamed over the original, so that a
-// failure before that leaves it as it was.
+// manifests by digest, the manifest at ref). The run commits l once at
+// the end: an archive is rewritten beside itself and renamed over the
+// original, so that a failure before that leaves it as it was.
 func applyLocal(ctx context.Context, l *layout.Layout, ref string, p *plan.Plan) error {
 	w, err := p.Writes(false)
 	if err != nil {
@@ -326,5 +347,5 @@ func applyLocal(ctx context.Context, l *layout.Layout, ref string, p *plan.Plan)
 	if err := l.PutManifest(ctx, ref, w.Top.Bytes, w.Top.MediaType); err != nil {
 		return fmt.Errorf("writing manifest: %w", err)
 	}
-	return l.Commit(ctx)
+	return nil
 }

@@ -65,7 +65,7 @@ func TestNewConfigLocalErrors(t *testing.T) {
 	}{
 		{"with a registry image", Input{Images: []string{"oci:out", "ghcr.io/o/r:1"}, WorkDir: "/ws"}, "image", "registry images"},
 		{"with a tag pattern", Input{Images: []string{"ghcr.io/o/r:v*", "oci:out"}, WorkDir: "/ws"}, "image", "registry images"},
-		{"pattern in REF", Input{Images: []string{"oci:out:v1.*"}, WorkDir: "/ws"}, "image", "tag pattern"},
+		{"pattern in REF with a tag", Input{Images: []string{"oci:out:v1.*"}, WorkDir: "/ws", Tag: "fixed"}, "tag", "tag pattern"},
 		{"docker-daemon", Input{Images: []string{"docker-daemon:app:1"}, WorkDir: "/ws"}, "image", "docker save"},
 		{"no path", Input{Images: []string{"oci-archive:"}, WorkDir: "/ws"}, "image", "no path"},
 		{"no work dir", Input{Images: []string{"oci:out"}}, "image", "not absolute"},
