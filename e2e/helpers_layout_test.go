@@ -292,3 +292,24 @@ func withSBOM(files []layoutFile, im layoutImage) ([]layoutFile, string) {
 	}
 	return append(out, layoutFile{name: "index.json", body: []byte(index)}), sha256Digest(art)
 }
+
+// layoutNames maps each org.opencontainers.image.ref.name in the
+// index.json of the layout at p to the digest its entry names.
+func layoutNames(tb testing.TB, p string, archive bool) map[string]string {
+	tb.Helper()
+	files, _ := readLayoutFiles(tb, p, archive)
+	var index struct {
+		Manifests []struct {
+			Digest      string
+			Annotations map[string]string
+		}
+	}
+	if err := json.Unmarshal(files["index.json"], &index); err != nil {
+		tb.Fatalf("index.json of %s: %v", p, err)
+	}
+	names := map[string]string{}
+	for _, m := range index.Manifests {
+		names[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest
+	}
+	return names
+}

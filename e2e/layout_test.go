@@ -311,20 +311,7 @@ func TestLayoutBareTag(t *testing.T) {
 		map[string]string{"image": "oci-archive:bp.cnb:1.0", "platform": "linux/amd64", "tag": "1.0-amd64"})
 	expectExit(t, res.Result, 0)
 	expectNoErrors(t, res.Result)
-	files, _ := readLayoutFiles(t, filepath.Join(res.workspace, "bp.cnb"), true)
-	var index struct {
-		Manifests []struct {
-			Digest      string
-			Annotations map[string]string
-		}
-	}
-	if err := json.Unmarshal(files["index.json"], &index); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, m := range index.Manifests {
-		got[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest
-	}
+	got := layoutNames(t, filepath.Join(res.workspace, "bp.cnb"), true)
 	digest := res.Outputs["digest"]
 	if diff := cmp.Diff(map[string]string{"1.0": sha256Digest(im.manifest), "1.0-amd64": digest}, got); diff != "" {
 		t.Errorf("index.json names (-want +got):\n%s", diff)
@@ -348,23 +335,9 @@ func TestLayoutPattern(t *testing.T) {
 	if diff := cmp.Diff([]string{"oci-archive:bp.cnb:1.0 true", "oci-archive:bp.cnb:1.1 true"}, sources); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
-	files, _ := readLayoutFiles(t, filepath.Join(res.workspace, "bp.cnb"), true)
-	var index struct {
-		Manifests []struct {
-			Digest      string
-			Annotations map[string]string
-		}
-	}
-	if err := json.Unmarshal(files["index.json"], &index); err != nil {
-		t.Fatal(err)
-	}
 	digests := strings.Split(res.Outputs["digest"], "\n")
 	want := map[string]string{"1.0": digests[0], "1.1": digests[1], "2.0": sha256Digest(ims[2].manifest)}
-	got := map[string]string{}
-	for _, m := range index.Manifests {
-		got[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, layoutNames(t, filepath.Join(res.workspace, "bp.cnb"), true)); diff != "" {
 		t.Errorf("index.json names (-want +got):\n%s", diff)
 	}
 }
