@@ -32,8 +32,9 @@ var cliKeychain = authn.NewMultiKeychain(authn.DefaultKeychain, github.Keychain)
 
 func run(ctx context.Context, args []string) error {
 	ua := "set-image-platform"
+	wd, _ := os.Getwd() // without it, a relative layout path is refused by name
 	if len(args) == 0 && os.Getenv("GITHUB_ACTIONS") == "true" {
-		return action.Run(ctx, action.Env{Getenv: os.Getenv, Stdout: os.Stdout, Keychain: authn.DefaultKeychain, UserAgent: ua})
+		return action.Run(ctx, action.Env{Getenv: os.Getenv, Stdout: os.Stdout, Keychain: authn.DefaultKeychain, UserAgent: ua, WorkDir: wd})
 	}
-	return cli.Run(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Keychain: cliKeychain, UserAgent: ua})
+	return cli.Run(ctx, args, cli.Env{Getenv: os.Getenv, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Keychain: cliKeychain, UserAgent: ua, WorkDir: wd})
 }

@@ -24,9 +24,10 @@
 // (helpers_registry), the recording proxy (helpers_proxy), the runner's
 // environment and the Result of a run (helpers_runner), image fixtures
 // (helpers_fixtures, helpers_referrers), reading the registry back
-// (helpers_state), the token services (helpers_token,
-// helpers_tokenauth), the Docker engine (helpers_docker), byte-faithful
-// JSON members (helpers_json), the expect* assertions (helpers_test.go).
+// (helpers_state), layouts and archives on disk (helpers_layout), the
+// token services (helpers_token, helpers_tokenauth), the Docker engine
+// (helpers_docker), byte-faithful JSON members (helpers_json), the
+// expect* assertions (helpers_test.go).
 // bench_*_test.go hold the benchmarks. TestDocTable fails when a test is
 // missing here or its row names another file, so add a new test's row
 // with the test.
@@ -143,6 +144,18 @@
 //	                                                                                TestDaemonLoad
 //	                                                                                TestDaemonLoadLayerAbsent
 //	                                                                                TestDaemonLoadUntagged
+//	what a PR built, a layout or .cnb: check, plan   layout_test.go               TestLayoutCheck
+//	                                                                                TestLayoutCheckCLI
+//	                                                                                TestLayoutPlan
+//	a layout or .cnb set in place, dry run            layout_test.go                TestLayoutSetInPlace
+//	platform auto on a .cnb's binaries                layout_test.go                TestLayoutAuto
+//	a docker save tar: check, set in place            layout_test.go                TestDockerArchive
+//	a bare tag names the fixed image in its .cnb      layout_test.go                TestLayoutBareTag
+//	a tag pattern over a .cnb's names                layout_test.go                TestLayoutPattern
+//	bad layout lines: one error, nothing written      layout_test.go                TestLayoutBadInputs
+//	referrers in a layout: warn, fail                 layout_test.go                TestLayoutReferrers
+//	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
+//	                                                                                TestLayoutPublishCLI
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit

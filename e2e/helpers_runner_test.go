@@ -73,7 +73,17 @@ func runAction(tb testing.TB, inputs map[string]string, extraEnv ...string) Resu
 // are always printed.
 func runActionQuiet(tb testing.TB, inputs map[string]string, extraEnv ...string) Result {
 	tb.Helper()
+	return runActionSetup(tb, nil, inputs, extraEnv...)
+}
+
+// runActionSetup is runActionQuiet with the workspace prepared by setup,
+// when not nil, before the run (it gets the workspace's path).
+func runActionSetup(tb testing.TB, setup func(workspace string), inputs map[string]string, extraEnv ...string) Result {
+	tb.Helper()
 	env, files := actionEnv(tb, tb.TempDir(), inputs)
+	if setup != nil {
+		setup(files.workspace)
+	}
 	env = append(append(env, shellEnv(tb.TempDir())...), extraEnv...)
 	res := execBinary(tb, nil, env, nil)
 	files.read(tb, &res)

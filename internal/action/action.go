@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -22,6 +23,10 @@ type Env struct {
 	Transport http.RoundTripper
 	Keychain  authn.Keychain
 	UserAgent string
+	// WorkDir is the process's working directory, which relative layout
+	// and archive paths are resolved against when GITHUB_WORKSPACE is
+	// unset.
+	WorkDir string
 }
 
 // Run runs the action with inputs from env.Getenv.
@@ -36,6 +41,9 @@ func Run(ctx context.Context, env Env) error {
 		log.Error(err.Error())
 		return err
 	}
+	// The runner maps the workspace into the action's container and sets
+	// GITHUB_WORKSPACE to where it is there: oci:out names its out.
+	in.WorkDir = cmp.Or(env.Getenv("GITHUB_WORKSPACE"), env.WorkDir)
 	cfg, err := engine.NewConfig(in)
 	if err != nil {
 		log.Error(err.Error())

@@ -27,6 +27,9 @@ type Env struct {
 	Transport      http.RoundTripper
 	Keychain       authn.Keychain
 	UserAgent      string
+	// WorkDir is the working directory, which relative layout and
+	// archive paths are resolved against.
+	WorkDir string
 }
 
 const usage = `Usage: set-image-platform [flags] IMAGE...
@@ -162,6 +165,7 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if err := o.Validate(env); err != nil {
 		return report(env, err)
 	}
+	o.in.WorkDir = env.WorkDir
 	cfg, err := engine.NewConfig(o.in)
 	if err != nil {
 		return report(env, err)

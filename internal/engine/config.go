@@ -78,6 +78,11 @@ type Input struct {
 	// Concurrency caps the images worked at once; Shards the lists of a
 	// plan's matrix. Zero is the default; ParseCount reads them.
 	Concurrency, Shards int
+	// WorkDir is the absolute directory a relative layout or archive
+	// path is resolved against: the workspace in the action, the working
+	// directory on the command line. The front door passes it, so that
+	// nothing below reads the environment.
+	WorkDir string
 }
 
 // Config is a validated Input. Nothing after it reads the environment.
@@ -86,6 +91,10 @@ type Config struct {
 	// Patterns are the image lines with a tag pattern, expanded into jobs
 	// when the run has its clients.
 	Patterns []Pattern
+	// Local are the image lines naming an OCI layout or an archive
+	// (oci:, oci-archive:, docker-archive:): a run holds either these or
+	// registry images (Jobs, Patterns), never both.
+	Local []LocalJob
 	// Concurrency caps the images worked at once (at least 1); Shards the
 	// lists of a plan's matrix (1 to sweep.MaxShards).
 	Concurrency, Shards int
@@ -190,7 +199,7 @@ func NewConfig(in Input) (*Config, error) {
 	if in.Insecure {
 		opts = append(opts, name.Insecure)
 	}
-	refs, lines, err := c.parseImages(in.Images, opts)
+	refs, lines, err := c.parseImages(in.Images, in.WorkDir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +208,9 @@ func NewConfig(in Input) (*Config, error) {
 	}
 	if c.Referrers, err = ParseReferrerPolicy(in.Referrers); err != nil {
 		return nil, err
+	}
+	if len(c.Local) > 0 {
+		return c, c.checkLocal(in, len(refs)+len(c.Patterns), opts)
 	}
 	t, err := parseTag(in.Tag, len(refs)+len(c.Patterns), opts)
 	if err != nil {
@@ -222,7 +234,7 @@ func NewConfig(in Input) (*Config, error) {
 
 // parseImages parses the image lines, skipping blank ones and noting
 // repeats; lines maps each reference kept to the line that named it.
-func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Reference, map[string]string, error) {
+func (c *Config) parseImages(images []string, wd string, opts []name.Option) ([]name.Reference, map[string]string, error) {
 	var refs []name.Reference
 	seen := map[string]string{} // normalized source -> the line that named it first
 	// repo is the repository of the last reference line, for ":tag"
@@ -239,6 +251,12 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 				return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("line %q names a tag alone, but no image reference comes before it to take the repository from: give a full reference such as ghcr.io/owner/name:tag first", s)}
 			}
 			s = repo + ":" + tag
+		}
+		if isLocal(s) {
+			if err := c.parseLocal(s, wd, seen); err != nil {
+				return nil, nil, err
+			}
+			continue
 		}
 		if sweep.IsPattern(s) {
 			p, err := sweep.ParsePattern(s, opts...)
@@ -262,7 +280,7 @@ func (c *Config) parseImages(images []string, opts []name.Option) ([]name.Refere
 		seen[refKey(ref)] = s
 		refs = append(refs, ref)
 	}
-	if len(refs) == 0 && len(c.Patterns) == 0 {
+	if len(refs) == 0 && len(c.Patterns) == 0 && len(c.Local) == 0 {
 		return nil, nil, &InputError{Input: "image", Err: errors.New("no image given: set it to a reference such as ghcr.io/owner/name:tag")}
 	}
 	return refs, seen, nil

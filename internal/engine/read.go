@@ -5,28 +5,27 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
-// read reads the tree ref names (its manifest is m when not nil), detects
-// where the planner says, and plans it. With copyAll (the target is another repository) it also reads what a
-// copy needs.
-func read(ctx context.Context, repo store.Repository, ref name.Reference, m *store.Manifest, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
-	root, err := readTree(ctx, repo, ref.Identifier(), m, copyAll)
+// read reads the tree id names in repo (its manifest is m when not nil),
+// detects where the planner says, and plans it; what names the image in
+// messages. With copyAll (the target is another repository) it also reads
+// what a copy needs.
+func read(ctx context.Context, repo store.Repository, id, what string, m *store.Manifest, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
+	root, err := readTree(ctx, repo, id, m, copyAll)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Auto {
-		if err := detectTree(ctx, repo, root, cfg, log, ref.String()); err != nil {
+		if err := detectTree(ctx, repo, root, cfg, log, what); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.Mode == Check {
-		return plan.Check(root, ref.String(), cfg.Platform)
+		return plan.Check(root, what, cfg.Platform)
 	}
 	p, err := plan.Set(root, cfg.Platform, cfg.Overwrite)
 	if errors.Is(err, plan.ErrNoPlatform) {

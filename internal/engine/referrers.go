@@ -260,6 +260,8 @@ func foundBy(r referrers.Referrer) string {
 		return "referrers API"
 	case referrers.ByFallbackTag:
 		return "fallback tag " + referrers.FallbackTag(r.Subject)
+	case referrers.ByLayout:
+		return "the layout's index.json"
 	}
 	return "cosign tag " + r.Tag
 }

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
@@ -85,7 +83,7 @@ func (rp *replay) print(log Logger, mode Mode, jobs []Job) []Result {
 				continue
 			}
 		}
-		printImage(log, mode, r, rp.logs[i], j.Source, i, n)
+		printImage(log, mode, r, rp.logs[i], j.Source.String(), i, n)
 	}
 	if rp.progress != nil {
 		rp.progress.Finish()
@@ -95,8 +93,8 @@ func (rp *replay) print(log Logger, mode Mode, jobs []Job) []Result {
 
 // printImage prints image i of n in a group of its own: its held-back
 // log, then its summary line, findings or error.
-func printImage(log Logger, mode Mode, r Result, held *bufferLogger, source name.Reference, i, n int) {
-	log.Group(DryRunPrefix(r, false) + source.String())
+func printImage(log Logger, mode Mode, r Result, held *bufferLogger, source string, i, n int) {
+	log.Group(DryRunPrefix(r, false) + source)
 	if n > 1 {
 		log.Info(fmt.Sprintf("[%d/%d] %s", i+1, n, source))
 	}

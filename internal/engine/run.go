@@ -124,6 +124,11 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	}
 	// Opening, listing and grouping only read: they stop with the signal.
 	clients := openClients(stop, cfg, deps, scrub.tokens.add)
+	if len(cfg.Local) > 0 {
+		o := runLocal(ctx, cfg, deps, clients, scrub)
+		warnInterrupted(deps.Log, stop)
+		return o, nil
+	}
 	jobs, err := expand(stop, cfg, deps, clients)
 	if err != nil {
 		return nil, scrub.err(err)
@@ -192,6 +197,9 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 	for _, p := range cfg.Patterns {
 		add(p.Repository, write)
 	}
+	for _, t := range targets(cfg.Local) {
+		add(t.Context(), write)
+	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(regs))
 	opened := make([]clientResult, len(hosts))
@@ -244,7 +252,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
 	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
 	proceed := targetGate(ctx, cfg, deps.Log, j, to, writing)
-	p, err := read(ctx, from, j.Source, m, cfg, copyAll, deps.Log)
+	p, err := read(ctx, from, j.Source.Identifier(), j.Source.String(), m, cfg, copyAll, deps.Log)
 	if err != nil {
 		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
 		return r, nil

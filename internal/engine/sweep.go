@@ -261,6 +261,12 @@ func matrix(us []unit, jobs []Job, results []Result, shards int, log Logger) str
 		}
 		work = append(work, w)
 	}
+	return matrixOf(work, shards, log)
+}
+
+// matrixOf splits work into at most shards lists, and says in log what
+// the output's limit made it do.
+func matrixOf(work []sweep.Work, shards int, log Logger) string {
 	m, compact, omitted := sweep.Matrix(sweep.Shards(work, shards), sweep.OutputLimit)
 	if compact {
 		log.Info("the matrix writes a tag that follows a reference of its repository as :tag alone, which the image input reads as that repository's tag, to stay under GitHub's 1 MB output limit")

@@ -21,6 +21,9 @@ const (
 	ByReferrersAPI = "referrers-api"
 	ByFallbackTag  = "fallback-tag"
 	ByCosignTag    = "cosign-tag"
+	// ByLayout is a manifest of an OCI layout (its index.json, or an
+	// index it lists) whose subject is the digest.
+	ByLayout = "layout"
 )
 
 // CosignSuffixes are the suffixes of cosign's tags, sha256-<hex>.<suffix>.

@@ -1,0 +1,83 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// TestLayoutPublish fixes a .cnb (or a layout) and publishes it with tag
+// in one step: the registry gets the fixed image only (no request names
+// the unfixed manifest or config), its layer is the file's own blob, a
+// blob the registry holds already is not sent, and the file is left as
+// it was.
+func TestLayoutPublish(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		kind       layoutKind
+		layerThere bool
+	}{
+		{name: "cnb", kind: layoutKinds[1]},
+		{name: "cnb, layer in the registry", kind: layoutKinds[1], layerThere: true},
+		{name: "layout", kind: layoutKinds[0]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			im := newLayoutImage("publish "+tc.name, "")
+			layer := sha256Digest(im.layer)
+			if tc.layerThere {
+				if err := remote.WriteLayer(reg.parse(t, "bp:1.0").Context(), static.NewLayer(im.layer, types.OCILayer), remote.WithAuth(reg.auth)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := runOnLayout(t, tc.kind.name, tc.kind.archive, layoutFiles([]layoutImage{im}, []string{"1.0"}),
+				map[string]string{"image": tc.kind.line(), "platform": "linux/amd64", "tag": reg.ref("bp:1.0")})
+			expectExit(t, res.Result, 0)
+			expectNoErrors(t, res.Result)
+			got := reg.get(t, "bp:1.0")
+			expectOutputs(t, res.Result, imageOutputs(reg.ref("bp"), sha256Digest(im.manifest), got.digest, true, "linux/amd64"))
+			if !strings.Contains(string(reg.config(t, "bp", got)), `"architecture": "amd64"`) {
+				t.Errorf("published config = %s, want architecture amd64", reg.config(t, "bp", got))
+			}
+			if b := reg.blob(t, "bp", layer); string(b) != string(im.layer) {
+				t.Errorf("published layer = %q, want the file's own %q", b, im.layer)
+			}
+			if rs := reg.proxy.naming(sha256Digest(im.manifest), sha256Digest(im.config)); len(rs) > 0 {
+				t.Errorf("requests naming the unfixed image, want none:\n%s", formatRequests(rs))
+			}
+			var layerWrites []request
+			for _, r := range reg.proxy.naming(layer) {
+				if r.isWrite() {
+					layerWrites = append(layerWrites, r)
+				}
+			}
+			switch {
+			case tc.layerThere && len(layerWrites) > 0:
+				t.Errorf("the layer the registry holds was sent:\n%s", formatRequests(layerWrites))
+			case !tc.layerThere && len(layerWrites) == 0:
+				t.Errorf("no write named the layer, which the registry lacked:\n%s", formatRequests(reg.proxy.requests()))
+			}
+			res.expectUnchanged(t, "publishing")
+		})
+	}
+}
+
+// TestLayoutPublishCLI publishes a layout by absolute path with --tag.
+func TestLayoutPublishCLI(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, registryOptions{})
+	dir := filepath.Join(t.TempDir(), "out")
+	im := newLayoutImage("publish cli", "")
+	writeLayout(t, dir, false, layoutFiles([]layoutImage{im}, []string{"1.0"}))
+	res := runCLI(t, "--platform", "linux/amd64", "--tag", reg.ref("bp:1.0"), "oci:"+dir+":1.0")
+	expectExit(t, res, 0)
+	if got := reg.get(t, "bp:1.0"); !strings.Contains(res.Stdout, got.digest) {
+		t.Errorf("stdout = %q, want the digest published, %s", res.Stdout, got.digest)
+	}
+}
