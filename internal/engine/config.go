@@ -189,11 +189,8 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 func NewConfig(in Input) (*Config, error) {
 	c := &Config{Mode: in.Mode, Overwrite: in.Overwrite, DryRun: in.DryRun, Insecure: in.Insecure, StallTimeout: in.StallTimeout, RegistryBudget: in.RegistryBudget,
 		Concurrency: cmp.Or(in.Concurrency, limits.DefaultImages), Shards: cmp.Or(in.Shards, sweep.DefaultShards)}
-	if c.Concurrency < 1 || c.Concurrency > limits.MaxImages {
-		return nil, &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errConcurrency)}
-	}
-	if c.Shards < 1 || c.Shards > sweep.MaxShards {
-		return nil, &InputError{Input: "shards", Err: fmt.Errorf("%d lists: %w", c.Shards, errShards)}
+	if err := c.checkCounts(); err != nil {
+		return nil, err
 	}
 	var opts []name.Option
 	if in.Insecure {
@@ -230,6 +227,17 @@ func NewConfig(in Input) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkCounts checks the counts the inputs give, within their bounds.
+func (c *Config) checkCounts() error {
+	if c.Concurrency < 1 || c.Concurrency > limits.MaxImages {
+		return &InputError{Input: "concurrency", Err: fmt.Errorf("%d images at once: %w", c.Concurrency, errConcurrency)}
+	}
+	if c.Shards < 1 || c.Shards > sweep.MaxShards {
+		return &InputError{Input: "shards", Err: fmt.Errorf("%d lists: %w", c.Shards, errShards)}
+	}
+	return nil
 }
 
 // parseImages parses the image lines, skipping blank ones and noting

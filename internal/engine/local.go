@@ -35,7 +35,7 @@ func isLocal(line string) bool {
 
 // errDaemon is a docker-daemon: line: the engine's image is its own
 // issue, and is not worked by a run yet.
-var errDaemon = errors.New("the docker-daemon: transport is not wired into a run yet: docker save the image and name the file with oci-archive: or docker-archive:")
+var errDaemon = errors.New("the docker-daemon: transport is not wired into a run yet: docker save the image and name the file as oci-archive:FILE or docker-archive:FILE")
 
 // parseLocal parses a layout or archive line into c.Local, noting a line
 // that names one already seen.
@@ -172,17 +172,7 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 // It reports whether it wrote into the layout: ps commits it at the end.
 func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, bool) {
 	ref := j.Source
-	// TargetRepository is what the image output puts before "@digest":
-	// <transport>:<path as given>, as imageref.Reference.WithDigest.
-	r := Result{Source: ref.Line, Target: ref.Line, TargetRepository: string(ref.Transport) + ":" + ref.GivenPath, DryRun: cfg.DryRun && cfg.Mode == Set}
-	writeRef := ref.Ref
-	switch {
-	case j.Target != nil:
-		r.Target, r.TargetRepository = j.Target.String(), j.Target.Context().Name()
-	case j.Tag != "":
-		writeRef = j.Tag
-		r.Target = r.TargetRepository + ":" + j.Tag
-	}
+	r, writeRef := localResult(cfg, j)
 	if err := interrupted(ctx, "started"); err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
 		return r, false
@@ -219,8 +209,33 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	case !p.Changed && j.Tag == "":
 		return r, false
 	}
-	// Set in place: what in the layout refers to a digest that changes
-	// stays pointing at it.
+	return setLocal(ctx, cfg, deps, l, j, p, writeRef, ps, r)
+}
+
+// localResult is the result of j before anything is read, and the name
+// its image is written under in the layout.
+func localResult(cfg *Config, j LocalJob) (Result, string) {
+	ref := j.Source
+	// TargetRepository is what the image output puts before "@digest":
+	// <transport>:<path as given>, as imageref.Reference.WithDigest.
+	r := Result{Source: ref.Line, Target: ref.Line, TargetRepository: string(ref.Transport) + ":" + ref.GivenPath, DryRun: cfg.DryRun && cfg.Mode == Set}
+	writeRef := ref.Ref
+	switch {
+	case j.Target != nil:
+		r.Target, r.TargetRepository = j.Target.String(), j.Target.Context().Name()
+	case j.Tag != "":
+		writeRef = j.Tag
+		r.Target = r.TargetRepository + ":" + j.Tag
+	}
+	return r, writeRef
+}
+
+// setLocal writes plan p into the layout l under writeRef (or, in a dry
+// run, says what it would write), after looking up what refers to the
+// digests it changes, which stays pointing at them. It reports whether it
+// wrote.
+func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j LocalJob, p *plan.Plan, writeRef string, ps *places, r Result) (Result, bool) {
+	ref := j.Source
 	lk := lookUpLocal(ctx, l, p)
 	r.Referrers = lk.all()
 	warnLookups(deps.Log, ref.Line, lk.failed)
