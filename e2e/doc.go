@@ -144,6 +144,8 @@
 //	                                                                                TestDaemonLoad
 //	                                                                                TestDaemonLoadLayerAbsent
 //	                                                                                TestDaemonLoadUntagged
+//	docker-daemon: check and plan, one inspect       daemon_run_test.go            TestDaemonCheckPlan
+//	docker-daemon: bad lines, nothing loaded         daemon_run_test.go            TestDaemonBadInputs
 //	what a PR built, a layout or .cnb: check, plan   layout_test.go               TestLayoutCheck
 //	                                                                                TestLayoutCheckCLI
 //	                                                                                TestLayoutPlan

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/set-image-platform/set-image-platform/internal/daemon"
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
@@ -83,6 +84,10 @@ type Input struct {
 	// directory on the command line. The front door passes it, so that
 	// nothing below reads the environment.
 	WorkDir string
+	// DockerHost and DockerTLSVerify are DOCKER_HOST and
+	// DOCKER_TLS_VERIFY, read by the front door (FromEnv): a
+	// docker-daemon: line reaches the engine there.
+	DockerHost, DockerTLSVerify string
 }
 
 // Config is a validated Input. Nothing after it reads the environment.
@@ -114,6 +119,9 @@ type Config struct {
 	// RegistryBudget bounds the time a registry may go with no request
 	// succeeding; zero is the default.
 	RegistryBudget time.Duration
+	// Daemon is the Docker engine's client when a line names
+	// docker-daemon:; nil otherwise.
+	Daemon *daemon.Client
 }
 
 // Credentials are what the inputs give for authentication.
@@ -474,10 +482,11 @@ func parseDurationEnv(name, s string) (time.Duration, error) {
 }
 
 // FromEnv reads what both front doors take from the environment with
-// their inputs: GITHUB_ACTOR, for github-token, StallTimeoutEnv and
-// RegistryBudgetEnv.
+// their inputs: GITHUB_ACTOR, for github-token, StallTimeoutEnv,
+// RegistryBudgetEnv, and DOCKER_HOST for docker-daemon: lines.
 func FromEnv(getenv func(string) string, in *Input) error {
 	in.GitHubActor = getenv("GITHUB_ACTOR")
+	in.DockerHost, in.DockerTLSVerify = getenv("DOCKER_HOST"), getenv("DOCKER_TLS_VERIFY")
 	d, err := ParseStallTimeout(getenv(StallTimeoutEnv))
 	if err != nil {
 		return err

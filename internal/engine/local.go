@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,19 +32,12 @@ func isLocal(line string) bool {
 	return false
 }
 
-// errDaemon is a docker-daemon: line: the engine's image is its own
-// issue, and is not worked by a run yet.
-var errDaemon = errors.New("the docker-daemon: transport is not wired into a run yet: docker save the image and name the file as oci-archive:FILE or docker-archive:FILE")
-
 // parseLocal parses a layout or archive line into c.Local, noting a line
 // that names one already seen.
 func (c *Config) parseLocal(line, wd string, seen map[string]string) error {
 	ref, err := imageref.Parse(line, wd)
-	switch {
-	case err != nil:
+	if err != nil {
 		return &InputError{Input: "image", Err: err, Arg: line}
-	case ref.Transport == imageref.DockerDaemon:
-		return &InputError{Input: "image", Err: fmt.Errorf("%q: %w", line, errDaemon), Arg: line}
 	}
 	key := ref.String()
 	if first, ok := seen[key]; ok {
@@ -98,6 +90,9 @@ func (c *Config) checkLocal(in Input, registryLines int, opts []name.Option) err
 			return err
 		}
 		c.Local[0].Target = tag.full
+	}
+	if err := c.checkDaemon(in); err != nil {
+		return err
 	}
 	ts := targets(c.Local)
 	if len(ts) == 0 {
@@ -172,6 +167,9 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 // It reports whether it wrote into the layout: ps commits it at the end.
 func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, bool) {
 	ref := j.Source
+	if ref.Transport == imageref.DockerDaemon {
+		return workDaemon(ctx, cfg, deps, ref), false
+	}
 	r, writeRef := localResult(cfg, j)
 	if err := interrupted(ctx, "started"); err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)

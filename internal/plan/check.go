@@ -127,3 +127,10 @@ func entryFinding(ref, child string, have, e platform.Platform) (Finding, bool) 
 	}
 	return newFinding(ref, child, problem, fix), true
 }
+
+// CheckPlatform lists what is wrong with the platform have that a source
+// declares without a config at hand (the Docker engine's inspect), as
+// Check does for an image: ref names the image.
+func CheckPlatform(ref string, have, want platform.Platform) []Finding {
+	return checkImage(ref, "", have, want)
+}

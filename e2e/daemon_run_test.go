@@ -1,0 +1,239 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// engineProxy is a unix socket in front of the engine's that records each
+// request's method and path: what a run asked the engine.
+type engineProxy struct {
+	host string // DOCKER_HOST of the proxy
+	mu   sync.Mutex
+	reqs []string
+}
+
+// newEngineProxy serves a recording proxy of d's socket until t ends.
+func newEngineProxy(t *testing.T, d *dockerEngine) *engineProxy {
+	t.Helper()
+	// A socket path is at most 107 bytes: t.TempDir's can be longer.
+	dir, err := os.MkdirTemp("", "engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "docker.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &engineProxy{host: "unix://" + sock}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
+	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", d.socket)
+	}}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.reqs = append(p.reqs, r.Method+" "+r.URL.Path)
+		p.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return p
+}
+
+// requests are the requests recorded, the API version cut from each path
+// (/v1.41/images/x/json is /images/x/json).
+func (p *engineProxy) requests() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, r := range p.reqs {
+		method, path, _ := strings.Cut(r, " ")
+		if rest, ok := strings.CutPrefix(path, "/v"); ok {
+			if _, after, found := strings.Cut(rest, "/"); found {
+				path = "/" + after
+			}
+		}
+		out = append(out, method+" "+path)
+	}
+	return out
+}
+
+// engineImages is what the engine holds in repo: each image ID and its
+// tags, as docker images lists them. Other tests load images into the
+// same engine meanwhile: only repo is compared.
+func engineImages(t *testing.T, d *dockerEngine, repo string) string {
+	t.Helper()
+	lines := strings.Split(d.must(t, "images", "--all", "--no-trunc", "--filter", "reference="+repo, "--format", "{{.ID}} {{.Repository}}:{{.Tag}}"), "\n")
+	// Images loaded in the same second come in any order.
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// runDaemonDoor runs the built binary on the engine behind host: as the
+// runner runs the action (INPUT_*, GITHUB_OUTPUT) when action, else as a
+// person runs the command line with args.
+func runDaemonDoor(t *testing.T, action bool, host string, inputs map[string]string, args ...string) Result {
+	t.Helper()
+	if action {
+		return runAction(t, inputs, "DOCKER_HOST="+host)
+	}
+	res := execBinary(t, args, append(shellEnv(t.TempDir()), "DOCKER_HOST="+host), nil)
+	t.Logf("cli run %q: %s", args, res)
+	return res
+}
+
+// TestDaemonCheckPlan checks and plans images in the real engine through
+// both front doors: one inspect per image (after the one version ping),
+// no layer read, nothing loaded or tagged; the outputs name the image ID.
+func TestDaemonCheckPlan(t *testing.T) {
+	t.Parallel()
+	d, _ := daemonClient(t)
+	empty := daemonTag(t, d, "example.test/daemon/run")
+	d.loadArchive(t, empty, daemonImage(t))
+	right := daemonTag(t, d, "example.test/daemon/run")
+	rightIm := binImage(`"architecture":"amd64","os":"linux"`, randomLayers(t, 1, dockerLayer)...)
+	d.loadArchive(t, right, rightIm)
+	rightID := rightIm.config.digest
+	repo := strings.Split(right, ":")[0]
+
+	for _, tc := range []struct {
+		name     string
+		action   bool
+		line     string
+		mode     string
+		platform string
+		wantExit int
+		// wantError are what the one error names; empty for a success.
+		wantError []string
+		wantImage string
+	}{
+		{name: "action check passes", action: true, line: "docker-daemon:" + right, mode: "check", platform: "linux/amd64", wantImage: "docker-daemon:" + repo + "@" + rightID},
+		{name: "action check by ID", action: true, line: "docker-daemon:" + rightID, mode: "check", platform: "linux/amd64", wantImage: "docker-daemon:" + repo + "@" + rightID},
+		{name: "action check no platform given", action: true, line: "docker-daemon:" + right, mode: "check", wantImage: "docker-daemon:" + repo + "@" + rightID},
+		{name: "action check empty architecture", action: true, line: "docker-daemon:" + empty, mode: "check", platform: "linux/amd64", wantExit: 1, wantError: []string{"docker-daemon:" + empty, "lacks an os or architecture", "platform: linux/amd64"}},
+		{name: "action check other platform", action: true, line: "docker-daemon:" + right, mode: "check", platform: "linux/arm64", wantExit: 1, wantError: []string{"docker-daemon:" + right, "not linux/arm64"}},
+		{name: "action plan", action: true, line: "docker-daemon:" + empty, mode: "plan", platform: "linux/amd64"},
+		{name: "cli check passes", line: "docker-daemon:" + right, mode: "check", platform: "linux/amd64"},
+		{name: "cli check empty architecture", line: "docker-daemon:" + empty, mode: "check", platform: "linux/amd64", wantExit: 1, wantError: []string{"docker-daemon:" + empty, "lacks an os or architecture", "--platform linux/amd64"}},
+		{name: "cli plan", line: "docker-daemon:" + right, mode: "plan", platform: "linux/amd64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newEngineProxy(t, d)
+			before := engineImages(t, d, repo)
+			if !strings.Contains(before, rightID) {
+				t.Fatalf("docker images of %s = %q, want it to list %s", repo, before, rightID)
+			}
+			args := []string{"--" + tc.mode}
+			if tc.platform != "" {
+				args = append(args, "--platform", tc.platform)
+			}
+			res := runDaemonDoor(t, tc.action, p.host, map[string]string{"image": tc.line, "mode": tc.mode, "platform": tc.platform}, append(args, tc.line)...)
+			expectExit(t, res, tc.wantExit)
+			name := strings.TrimPrefix(tc.line, "docker-daemon:")
+			if strings.HasPrefix(name, "example.test/") {
+				name = "example.test/" + strings.TrimPrefix(name, "example.test/")
+			}
+			want := []string{"GET /_ping", "GET /images/" + name + "/json"}
+			if diff := cmp.Diff(want, p.requests()); diff != "" {
+				t.Errorf("requests to the engine (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, engineImages(t, d, repo)); diff != "" {
+				t.Errorf("the engine's images after %s (-before +after):\n%s", tc.mode, diff)
+			}
+			switch {
+			case len(tc.wantError) > 0 && tc.action:
+				expectErrorMentions(t, res, tc.wantError...)
+			case len(tc.wantError) > 0:
+				expectOneCLIError(t, res, tc.wantError...)
+			case tc.action:
+				expectNoErrors(t, res)
+			}
+			if !tc.action {
+				return
+			}
+			if tc.wantImage != "" {
+				if got := res.Outputs["image"]; got != tc.wantImage {
+					t.Errorf("image output = %q, want %q", got, tc.wantImage)
+				}
+				if got := res.Outputs["digest"]; got != rightID {
+					t.Errorf("digest output = %q, want %q", got, rightID)
+				}
+			}
+			if got := res.Outputs["changed"]; tc.wantExit == 0 && got != "false" {
+				t.Errorf("changed output = %q, want false", got)
+			}
+		})
+	}
+}
+
+// TestDaemonBadInputs: an image the engine lacks, a socket that does not
+// exist, and what is not wired yet each fail with one error a person can
+// act on, in each door's words, and load or tag nothing.
+func TestDaemonBadInputs(t *testing.T) {
+	t.Parallel()
+	d, _ := daemonClient(t)
+	absent := "example.test/daemon/absent:none"
+	noSocket := "unix://" + filepath.Join(t.TempDir(), "no.sock")
+	for _, tc := range []struct {
+		name    string
+		action  bool
+		inputs  map[string]string
+		args    []string
+		missing bool // DOCKER_HOST names a socket that does not exist
+		wants   []string
+		// asked is what the engine is asked before the error.
+		asked []string
+	}{
+		{name: "action no such image", action: true, inputs: map[string]string{"image": "docker-daemon:" + absent, "mode": "check"}, wants: []string{absent, "no such image"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
+		{name: "cli no such image", args: []string{"--check", "docker-daemon:" + absent}, wants: []string{absent, "no such image"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
+		{name: "action no socket", action: true, missing: true, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
+		{name: "cli no socket", missing: true, args: []string{"--check", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
+		{name: "action set", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "platform": "linux/amd64"}, wants: []string{"input image", "docker-daemon:app:1", "not wired yet"}},
+		{name: "action dry run", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "platform": "linux/amd64", "dry-run": "true"}, wants: []string{"docker-daemon:app:1", "not wired yet"}},
+		{name: "cli set", args: []string{"--platform", "linux/amd64", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "not wired yet"}},
+		{name: "action check auto", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check", "platform": "auto"}, wants: []string{"input platform", "auto", "not wired yet"}},
+		{name: "cli check auto", args: []string{"--check", "--platform", "auto", "docker-daemon:app:1"}, wants: []string{"--platform", "auto", "not wired yet"}},
+		{name: "action check tag", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check", "tag": "fixed"}, wants: []string{"input tag", "not wired yet"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := newEngineProxy(t, d)
+			host := p.host
+			if tc.missing {
+				host = noSocket
+			}
+			// Neither image exists: a load or tag would show.
+			before := engineImages(t, d, "app") + engineImages(t, d, "example.test/daemon/absent")
+			res := runDaemonDoor(t, tc.action, host, tc.inputs, tc.args...)
+			if res.ExitCode == 0 {
+				t.Fatalf("exit code = 0, want non-zero\n%s", res)
+			}
+			if tc.action {
+				expectErrorMentions(t, res, tc.wants...)
+			} else {
+				expectOneCLIError(t, res, tc.wants...)
+			}
+			if diff := cmp.Diff(tc.asked, p.requests()); diff != "" {
+				t.Errorf("requests to the engine (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(before, engineImages(t, d, "app")+engineImages(t, d, "example.test/daemon/absent")); diff != "" {
+				t.Errorf("the engine's images after the run (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
