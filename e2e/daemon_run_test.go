@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -22,6 +23,8 @@ type engineProxy struct {
 	host string // DOCKER_HOST of the proxy
 	mu   sync.Mutex
 	reqs []string
+	// posted is the bytes of every request body sent on.
+	posted int64
 }
 
 // newEngineProxy serves a recording proxy of d's socket until t ends.
@@ -47,11 +50,33 @@ func newEngineProxy(t *testing.T, d *dockerEngine) *engineProxy {
 		p.mu.Lock()
 		p.reqs = append(p.reqs, r.Method+" "+r.URL.Path)
 		p.mu.Unlock()
+		r.Body = &countedBody{ReadCloser: r.Body, p: p}
 		rp.ServeHTTP(w, r)
 	})}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return p
+}
+
+// countedBody adds what is read of a request body to p.posted.
+type countedBody struct {
+	io.ReadCloser
+	p *engineProxy
+}
+
+func (b *countedBody) Read(buf []byte) (int, error) {
+	n, err := b.ReadCloser.Read(buf)
+	b.p.mu.Lock()
+	b.p.posted += int64(n)
+	b.p.mu.Unlock()
+	return n, err
+}
+
+// postedBytes is what the requests' bodies held.
+func (p *engineProxy) postedBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.posted
 }
 
 // requests are the requests recorded, the API version cut from each path
@@ -182,7 +207,7 @@ func TestDaemonCheckPlan(t *testing.T) {
 }
 
 // TestDaemonBadInputs: an image the engine lacks, a socket that does not
-// exist, and what is not wired yet each fail with one error a person can
+// exist, a set without a platform, and what is not wired yet each fail with one error a person can
 // act on, in each door's words, and load or tag nothing.
 func TestDaemonBadInputs(t *testing.T) {
 	t.Parallel()
@@ -190,22 +215,24 @@ func TestDaemonBadInputs(t *testing.T) {
 	absent := "example.test/daemon/absent:none"
 	noSocket := "unix://" + filepath.Join(t.TempDir(), "no.sock")
 	for _, tc := range []struct {
-		name    string
-		action  bool
-		inputs  map[string]string
-		args    []string
-		missing bool // DOCKER_HOST names a socket that does not exist
-		wants   []string
+		name   string
+		action bool
+		inputs map[string]string
+		args   []string
+		// host replaces DOCKER_HOST: a socket that does not exist, a
+		// scheme not spoken.
+		host  string
+		wants []string
 		// asked is what the engine is asked before the error.
 		asked []string
 	}{
 		{name: "action no such image", action: true, inputs: map[string]string{"image": "docker-daemon:" + absent, "mode": "check"}, wants: []string{absent, "no such image"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
 		{name: "cli no such image", args: []string{"--check", "docker-daemon:" + absent}, wants: []string{absent, "no such image"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
-		{name: "action no socket", action: true, missing: true, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
-		{name: "cli no socket", missing: true, args: []string{"--check", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
-		{name: "action set", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "platform": "linux/amd64"}, wants: []string{"input image", "docker-daemon:app:1", "not wired yet"}},
-		{name: "action dry run", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "platform": "linux/amd64", "dry-run": "true"}, wants: []string{"docker-daemon:app:1", "not wired yet"}},
-		{name: "cli set", args: []string{"--platform", "linux/amd64", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "not wired yet"}},
+		{name: "action no socket", action: true, host: noSocket, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
+		{name: "cli no socket", host: noSocket, args: []string{"--check", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
+		{name: "action DOCKER_HOST over ssh", action: true, host: "ssh://me@engine", inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"DOCKER_HOST", "ssh://me@engine", "unix://"}},
+		{name: "action set without platform", action: true, inputs: map[string]string{"image": "docker-daemon:app:1"}, wants: []string{"input platform", "required"}},
+		{name: "cli set without platform", args: []string{"docker-daemon:app:1"}, wants: []string{"--platform", "required"}},
 		{name: "action check auto", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check", "platform": "auto"}, wants: []string{"input platform", "auto", "not wired yet"}},
 		{name: "cli check auto", args: []string{"--check", "--platform", "auto", "docker-daemon:app:1"}, wants: []string{"--platform", "auto", "not wired yet"}},
 		{name: "action check tag", action: true, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check", "tag": "fixed"}, wants: []string{"input tag", "not wired yet"}},
@@ -214,8 +241,8 @@ func TestDaemonBadInputs(t *testing.T) {
 			t.Parallel()
 			p := newEngineProxy(t, d)
 			host := p.host
-			if tc.missing {
-				host = noSocket
+			if tc.host != "" {
+				host = tc.host
 			}
 			// Neither image exists: a load or tag would show.
 			before := engineImages(t, d, "app") + engineImages(t, d, "example.test/daemon/absent")

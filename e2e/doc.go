@@ -146,6 +146,7 @@
 //	                                                                                TestDaemonLoadUntagged
 //	docker-daemon: check and plan, one inspect       daemon_run_test.go            TestDaemonCheckPlan
 //	docker-daemon: bad lines, nothing loaded         daemon_run_test.go            TestDaemonBadInputs
+//	docker-daemon: set in place, dry run, conflict   daemon_set_test.go            TestDaemonSet
 //	what a PR built, a layout or .cnb: check, plan   layout_test.go               TestLayoutCheck
 //	                                                                                TestLayoutCheckCLI
 //	                                                                                TestLayoutPlan

@@ -10,18 +10,20 @@ import (
 
 	"github.com/set-image-platform/set-image-platform/internal/daemon"
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/oci"
+	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
-// errDaemonSet is a set run (dry run included) of a docker-daemon: line:
-// loading the patched config into the engine is not wired yet, and
-// check and plan read only what the engine says of the image.
-var errDaemonSet = errors.New("setting a platform in the Docker engine is not wired yet: only check and plan read docker-daemon: images; docker save the image and name the file as oci-archive:FILE or docker-archive:FILE to set it")
+// errContainerdStore is a set in an engine with the containerd image
+// store, whose load takes an OCI layout with the manifest: not wired yet.
+var errContainerdStore = errors.New("setting a platform in the Docker engine's containerd image store is not wired yet (only the classic store is): docker save the image and name the file as oci-archive:FILE to set it")
 
 // checkDaemon refuses what a run of docker-daemon: lines does not do yet
-// (set, dry run, platform auto, a tag) and makes the engine's client from
-// DOCKER_HOST as the front door read it, before any request.
+// (platform auto, a tag) or cannot (a set with no platform) and makes the
+// engine's client from DOCKER_HOST as the front door read it, before any
+// request.
 func (c *Config) checkDaemon(in Input) error {
 	var line string
 	for _, j := range c.Local {
@@ -33,13 +35,13 @@ func (c *Config) checkDaemon(in Input) error {
 	switch {
 	case line == "":
 		return nil
-	case c.Mode == Set:
-		return &InputError{Input: "image", Err: fmt.Errorf("%q: %w", line, errDaemonSet), Arg: line}
 	case c.Auto:
 		// Auto reads the binaries, which only the engine's save stream has.
 		return &InputError{Input: "platform", Err: fmt.Errorf("auto with %q is not wired yet: give a platform such as linux/amd64, or none to check that one is declared", line)}
 	case strings.TrimSpace(in.Tag) != "":
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q with %q is not wired yet: leave tag empty", strings.TrimSpace(in.Tag), line)}
+	case c.Mode == Set && c.Platform.IsZero():
+		return &InputError{Input: "platform", Err: errPlatformRequired}
 	}
 	env := map[string]string{"DOCKER_HOST": in.DockerHost, "DOCKER_TLS_VERIFY": in.DockerTLSVerify}
 	var err error
@@ -49,7 +51,8 @@ func (c *Config) checkDaemon(in Input) error {
 
 // workDaemon checks or plans the engine's image ref names from one
 // inspect (GET /images/{name}/json): no layer is read, nothing loaded or
-// tagged. digest is the image ID the engine reports.
+// tagged. digest is the image ID the engine reports. A set goes on in
+// setDaemon.
 func workDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference) Result {
 	r := Result{Source: ref.Line, Target: ref.Line}
 	if err := interrupted(ctx, "started"); err != nil {
@@ -65,10 +68,78 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Refere
 	r.Before, r.After = []platform.Platform{have}, []platform.Platform{have}
 	r.PreviousDigest, r.Digest = im.ID.String(), im.ID.String()
 	r.TargetRepository = daemonRepository(ref, im)
-	if cfg.Mode == Check {
+	switch cfg.Mode {
+	case Check:
 		r.Findings, r.Err = findings(ref.Line, plan.CheckPlatform(ref.Line, have, cfg.Platform), deps.Words)
+	case Set:
+		r.DryRun = cfg.DryRun
+		r = setDaemon(ctx, cfg, deps, ref, im, r)
 	}
 	return r
+}
+
+// setDaemon sets cfg.Platform on the engine's image im in place: the raw
+// config from the save stream (read up to it, no layer kept), patched, and
+// loaded back with manifest.json alone (the engine has every layer), the
+// tag moved to the new image ID. An image already right costs nothing
+// more than the inspect; a dry run reads the config and loads nothing.
+func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference, im *daemon.Image, r Result) Result {
+	fail := func(err error) Result {
+		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+		return r
+	}
+	have, want := r.Before[0], cfg.Platform
+	if have.Valid() && platform.Same(have, want) {
+		return r
+	}
+	if plan.Conflicts(have, want) && !cfg.Overwrite {
+		return fail(&HintedError{Err: &plan.ConflictError{Have: have, Want: want}, Hint: HintOverwrite, words: deps.Words.Hints.Words(HintOverwrite, "")})
+	}
+	store, err := cfg.Daemon.Store(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if store != daemon.Classic {
+		return fail(errContainerdStore)
+	}
+	config, err := readDaemonConfig(ctx, cfg.Daemon, im)
+	if err != nil {
+		return fail(err)
+	}
+	patched, err := patch.SetPlatform(config, nil, want)
+	if err != nil {
+		return fail(fmt.Errorf("patching config: %w", err))
+	}
+	r.After = []platform.Platform{want}
+	r.Digest = oci.Digest(patched).String()
+	r.Changed = r.Digest != r.PreviousDigest
+	if cfg.DryRun || !r.Changed {
+		return r
+	}
+	if err := interrupted(ctx, "written"); err != nil {
+		return fail(err)
+	}
+	tag := ""
+	if ref.DaemonID.Hex == "" {
+		tag = daemonName(ref)
+	}
+	ld, err := cfg.Daemon.Load(ctx, tag, patched, len(im.DiffIDs))
+	if err != nil {
+		return fail(err)
+	}
+	r.Digest = ld.ID.String()
+	return r
+}
+
+// readDaemonConfig reads im's config, byte for byte, from the engine's
+// save stream, which it closes before the rest is sent.
+func readDaemonConfig(ctx context.Context, c *daemon.Client, im *daemon.Image) ([]byte, error) {
+	s, err := c.Save(ctx, im, daemon.Classic)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Config()
 }
 
 // daemonRepository is what the image output puts before "@<id>":
