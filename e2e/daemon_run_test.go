@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -145,13 +147,17 @@ func TestDaemonCheckPlan(t *testing.T) {
 		// wantError are what the one error names; empty for a success.
 		wantError []string
 		wantImage string
+		// wantChanged is a plan's changed output: set would change it,
+		// and the matrix lists it.
+		wantChanged bool
 	}{
 		{name: "action check passes", action: true, line: "docker-daemon:" + right, mode: "check", platform: "linux/amd64", wantImage: "docker-daemon:" + repo + "@" + rightID},
 		{name: "action check by ID", action: true, line: "docker-daemon:" + rightID, mode: "check", platform: "linux/amd64", wantImage: "docker-daemon:" + repo + "@" + rightID},
 		{name: "action check no platform given", action: true, line: "docker-daemon:" + right, mode: "check", wantImage: "docker-daemon:" + repo + "@" + rightID},
 		{name: "action check empty architecture", action: true, line: "docker-daemon:" + empty, mode: "check", platform: "linux/amd64", wantExit: 1, wantError: []string{"docker-daemon:" + empty, "lacks an os or architecture", "platform: linux/amd64"}},
 		{name: "action check other platform", action: true, line: "docker-daemon:" + right, mode: "check", platform: "linux/arm64", wantExit: 1, wantError: []string{"docker-daemon:" + right, "not linux/arm64"}},
-		{name: "action plan", action: true, line: "docker-daemon:" + empty, mode: "plan", platform: "linux/amd64"},
+		{name: "action plan", action: true, line: "docker-daemon:" + empty, mode: "plan", platform: "linux/amd64", wantChanged: true},
+		{name: "action plan right", action: true, line: "docker-daemon:" + right, mode: "plan", platform: "linux/amd64", wantImage: "docker-daemon:" + repo + "@" + rightID},
 		{name: "cli check passes", line: "docker-daemon:" + right, mode: "check", platform: "linux/amd64"},
 		{name: "cli check empty architecture", line: "docker-daemon:" + empty, mode: "check", platform: "linux/amd64", wantExit: 1, wantError: []string{"docker-daemon:" + empty, "lacks an os or architecture", "--platform linux/amd64"}},
 		{name: "cli plan", line: "docker-daemon:" + right, mode: "plan", platform: "linux/amd64"},
@@ -199,8 +205,21 @@ func TestDaemonCheckPlan(t *testing.T) {
 					t.Errorf("digest output = %q, want %q", got, rightID)
 				}
 			}
-			if got := res.Outputs["changed"]; tc.wantExit == 0 && got != "false" {
-				t.Errorf("changed output = %q, want false", got)
+			if got, want := res.Outputs["changed"], fmt.Sprint(tc.wantChanged); tc.wantExit == 0 && got != want {
+				t.Errorf("changed output = %q, want %s", got, want)
+			}
+			if tc.mode == "plan" {
+				var shards []string
+				if err := json.Unmarshal([]byte(res.Outputs["matrix"]), &shards); err != nil {
+					t.Fatalf("matrix output %q: %v", res.Outputs["matrix"], err)
+				}
+				want := []string{}
+				if tc.wantChanged {
+					want = []string{tc.line}
+				}
+				if diff := cmp.Diff(want, shards); diff != "" {
+					t.Errorf("matrix (-want +got):\n%s", diff)
+				}
 			}
 		})
 	}

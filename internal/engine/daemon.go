@@ -71,6 +71,10 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Refere
 	switch cfg.Mode {
 	case Check:
 		r.Findings, r.Err = findings(ref.Line, plan.CheckPlatform(ref.Line, have, cfg.Platform), deps.Words)
+	case Plan:
+		// What set would do, told from the inspect alone: a plan of many
+		// images costs one request each.
+		r.Changed = cfg.Platform.IsZero() && !have.Complete() || !cfg.Platform.IsZero() && !(have.Valid() && platform.Same(have, cfg.Platform))
 	case Set:
 		r.DryRun = cfg.DryRun
 		r = setDaemon(ctx, cfg, deps, ref, im, r)
