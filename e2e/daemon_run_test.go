@@ -81,6 +81,36 @@ func (p *engineProxy) postedBytes() int64 {
 	return p.posted
 }
 
+// answeringEngine serves a unix socket that answers /_ping with
+// apiVersion and every other request with status and an engine's JSON
+// message: an old engine, or an authorization plugin's refusal, which
+// the test's engine cannot be made to give. It returns its DOCKER_HOST.
+func answeringEngine(t *testing.T, apiVersion string, status int, message string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "engine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ln, err := net.Listen("unix", filepath.Join(dir, "docker.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Api-Version", apiVersion)
+		if r.URL.Path == "/_ping" {
+			fmt.Fprint(w, "OK")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"message": message})
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "unix://" + filepath.Join(dir, "docker.sock")
+}
+
 // requests are the requests recorded, the API version cut from each path
 // (/v1.41/images/x/json is /images/x/json).
 func (p *engineProxy) requests() []string {
@@ -226,13 +256,16 @@ func TestDaemonCheckPlan(t *testing.T) {
 }
 
 // TestDaemonBadInputs: an image the engine lacks, a socket that does not
-// exist, a set without a platform, and what is not wired yet each fail with one error a person can
+// exist, an engine that refuses us or is too old, a set without a
+// platform, and what is not wired yet each fail with one error a person can
 // act on, in each door's words, and load or tag nothing.
 func TestDaemonBadInputs(t *testing.T) {
 	t.Parallel()
 	d, _ := daemonClient(t)
 	absent := "example.test/daemon/absent:none"
 	noSocket := "unix://" + filepath.Join(t.TempDir(), "no.sock")
+	refusing := answeringEngine(t, "1.41", http.StatusForbidden, "authorization denied by plugin opa: image inspect not allowed")
+	tooOld := answeringEngine(t, "1.40", http.StatusOK, "")
 	for _, tc := range []struct {
 		name   string
 		action bool
@@ -245,10 +278,14 @@ func TestDaemonBadInputs(t *testing.T) {
 		// asked is what the engine is asked before the error.
 		asked []string
 	}{
-		{name: "action no such image", action: true, inputs: map[string]string{"image": "docker-daemon:" + absent, "mode": "check"}, wants: []string{absent, "no such image"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
-		{name: "cli no such image", args: []string{"--check", "docker-daemon:" + absent}, wants: []string{absent, "no such image"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
-		{name: "action no socket", action: true, host: noSocket, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
-		{name: "cli no socket", host: noSocket, args: []string{"--check", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock"}},
+		{name: "action no such image", action: true, inputs: map[string]string{"image": "docker-daemon:" + absent, "mode": "check"}, wants: []string{absent, "no such image", "load: true"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
+		{name: "cli no such image", args: []string{"--check", "docker-daemon:" + absent}, wants: []string{absent, "no such image", "docker images"}, asked: []string{"GET /_ping", "GET /images/" + absent + "/json"}},
+		{name: "action no socket", action: true, host: noSocket, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock", "/var/run/docker.sock, into the action's container"}},
+		{name: "cli no socket", host: noSocket, args: []string{"--check", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "no engine answers", "no.sock", "start the Docker engine"}},
+		{name: "action refused", action: true, host: refusing, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"docker-daemon:app:1", "permission refused", "authorization denied", "must allow image inspect"}},
+		{name: "cli refused", host: refusing, args: []string{"--check", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "permission refused", "docker group"}},
+		{name: "action engine too old", action: true, host: tooOld, inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"docker-daemon:app:1", "1.40 is too old", "Docker 20.10"}},
+		{name: "cli engine too old", host: tooOld, args: []string{"--check", "docker-daemon:app:1"}, wants: []string{"docker-daemon:app:1", "1.40 is too old"}},
 		{name: "action DOCKER_HOST over ssh", action: true, host: "ssh://me@engine", inputs: map[string]string{"image": "docker-daemon:app:1", "mode": "check"}, wants: []string{"DOCKER_HOST", "ssh://me@engine", "unix://"}},
 		{name: "action set without platform", action: true, inputs: map[string]string{"image": "docker-daemon:app:1"}, wants: []string{"input platform", "required"}},
 		{name: "cli set without platform", args: []string{"docker-daemon:app:1"}, wants: []string{"--platform", "required"}},

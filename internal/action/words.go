@@ -26,6 +26,9 @@ var hints = engine.HintWords{
 	engine.HintPlatform:         "; set `platform` to os/arch such as linux/amd64, or to auto to read it from the image's binaries",
 	engine.HintStaleAttestation: "; make the attestation again for the new digest, the `digest` output",
 	engine.HintImmutable:        "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: set `tag` to a tag that does not exist yet to push the result there",
+	engine.HintNoEngine:         "; the runner mounts its Docker engine's socket, /var/run/docker.sock, into the action's container: run the job on a runner with Docker (ubuntu-latest has it), or set DOCKER_HOST in the step's env to where the engine listens",
+	engine.HintEnginePermission: "; a socket proxy or an authorization plugin in front of the engine must allow image inspect (and, to set, save and load)",
+	engine.HintEngineNotFound:   "; build or load the image into the runner's Docker engine in an earlier step of the same job (docker/build-push-action with `load: true`, pack build without --publish), and check the name and tag",
 }
 
 // fix words a fix with the inputs that make it: the ones to set for a

@@ -27,6 +27,9 @@ var hints = engine.HintWords{
 	engine.HintPlatform:         "; pass --platform with os/arch such as linux/amd64, or --platform auto to read it from the image's binaries",
 	engine.HintStaleAttestation: "; make the attestation again for the new digest",
 	engine.HintImmutable:        "; the registry keeps its tags immutable and will not overwrite one, even with the same digest: pass --tag with a tag that does not exist yet to push the result there",
+	engine.HintNoEngine:         "; start the Docker engine, or set DOCKER_HOST to where it listens (unix:///path/to/docker.sock or tcp://host:port)",
+	engine.HintEnginePermission: "; add your user to the docker group and log in again, or set DOCKER_HOST to a socket you may use",
+	engine.HintEngineNotFound:   "; docker images lists what the engine holds: check the name and tag",
 }
 
 // fix words a fix with the flags that make it: the ones to pass for a

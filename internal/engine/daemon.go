@@ -61,7 +61,7 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Refere
 	}
 	im, err := cfg.Daemon.Inspect(ctx, daemonName(ref))
 	if err != nil {
-		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+		r.Err = describeDaemon(err, ref.Line, deps.Words)
 		return r
 	}
 	have := platform.Platform{OS: im.OS, Architecture: im.Architecture, Variant: im.Variant, OSVersion: im.OSVersion}
@@ -89,7 +89,7 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Refere
 // more than the inspect; a dry run reads the config and loads nothing.
 func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference, im *daemon.Image, r Result) Result {
 	fail := func(err error) Result {
-		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+		r.Err = describeDaemon(err, ref.Line, deps.Words)
 		return r
 	}
 	have, want := r.Before[0], cfg.Platform
@@ -97,7 +97,7 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 		return r
 	}
 	if plan.Conflicts(have, want) && !cfg.Overwrite {
-		return fail(&HintedError{Err: &plan.ConflictError{Have: have, Want: want}, Hint: HintOverwrite, words: deps.Words.Hints.Words(HintOverwrite, "")})
+		return fail(&plan.ConflictError{Have: have, Want: want})
 	}
 	store, err := cfg.Daemon.Store(ctx)
 	if err != nil {
@@ -144,6 +144,30 @@ func readDaemonConfig(ctx context.Context, c *daemon.Client, im *daemon.Image) (
 	}
 	defer s.Close()
 	return s.Config()
+}
+
+// describeDaemon is err about the engine's image line, with what a person
+// can do about it in the door's words: where the engine is, who may use
+// its socket, how an image gets there.
+func describeDaemon(err error, line string, words Words) error {
+	err = fmt.Errorf("%s: %w", line, err)
+	var ne *daemon.NoEngineError
+	var pe *daemon.PermissionError
+	var nf *daemon.NotFoundError
+	h := NoHint
+	switch {
+	case errors.As(err, &ne):
+		h = HintNoEngine
+	case errors.As(err, &pe):
+		h = HintEnginePermission
+	case errors.As(err, &nf):
+		h = HintEngineNotFound
+	case errors.As(err, new(*plan.ConflictError)):
+		h = HintOverwrite
+	default:
+		return err
+	}
+	return &HintedError{Err: err, Hint: h, words: words.Hints.Words(h, "")}
 }
 
 // daemonRepository is what the image output puts before "@<id>":

@@ -56,6 +56,15 @@ const (
 	// HintImmutable: the registry keeps tags immutable and refused to
 	// overwrite one; push the result to a new tag.
 	HintImmutable
+	// HintNoEngine: nothing answers at DOCKER_HOST; where the engine is
+	// (the runner mounts its socket into the action's container).
+	HintNoEngine
+	// HintEnginePermission: the engine's socket, or a proxy or plugin in
+	// front of it, refused us.
+	HintEnginePermission
+	// HintEngineNotFound: the engine holds no image by that name; how it
+	// gets there.
+	HintEngineNotFound
 )
 
 // Words are a front door's words for what the core decides. The zero
