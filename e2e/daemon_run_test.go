@@ -32,6 +32,25 @@ type engineProxy struct {
 // newEngineProxy serves a recording proxy of d's socket until t ends.
 func newEngineProxy(t *testing.T, d *dockerEngine) *engineProxy {
 	t.Helper()
+	p := &engineProxy{}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
+	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", d.socket)
+	}}
+	p.host = serveUnix(t, func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.reqs = append(p.reqs, r.Method+" "+r.URL.Path)
+		p.mu.Unlock()
+		r.Body = &countedBody{ReadCloser: r.Body, p: p}
+		rp.ServeHTTP(w, r)
+	})
+	return p
+}
+
+// serveUnix serves h on a new unix socket until t ends, and returns its
+// DOCKER_HOST.
+func serveUnix(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
 	// A socket path is at most 107 bytes: t.TempDir's can be longer.
 	dir, err := os.MkdirTemp("", "engine")
 	if err != nil {
@@ -43,21 +62,10 @@ func newEngineProxy(t *testing.T, d *dockerEngine) *engineProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &engineProxy{host: "unix://" + sock}
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: "docker"})
-	rp.Transport = &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", d.socket)
-	}}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.reqs = append(p.reqs, r.Method+" "+r.URL.Path)
-		p.mu.Unlock()
-		r.Body = &countedBody{ReadCloser: r.Body, p: p}
-		rp.ServeHTTP(w, r)
-	})}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return p
+	return "unix://" + sock
 }
 
 // countedBody adds what is read of a request body to p.posted.
@@ -87,16 +95,7 @@ func (p *engineProxy) postedBytes() int64 {
 // the test's engine cannot be made to give. It returns its DOCKER_HOST.
 func answeringEngine(t *testing.T, apiVersion string, status int, message string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "engine")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	ln, err := net.Listen("unix", filepath.Join(dir, "docker.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serveUnix(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Api-Version", apiVersion)
 		if r.URL.Path == "/_ping" {
 			fmt.Fprint(w, "OK")
@@ -105,10 +104,7 @@ func answeringEngine(t *testing.T, apiVersion string, status int, message string
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]string{"message": message})
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "unix://" + filepath.Join(dir, "docker.sock")
+	})
 }
 
 // requests are the requests recorded, the API version cut from each path
