@@ -154,7 +154,7 @@ func describeDaemon(err error, line string, words Words) error {
 	var ne *daemon.NoEngineError
 	var pe *daemon.PermissionError
 	var nf *daemon.NotFoundError
-	h := NoHint
+	var h Hint
 	switch {
 	case errors.As(err, &ne):
 		h = HintNoEngine
