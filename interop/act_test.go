@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/layout"
 )
 
 // TestActWorkflows runs the workflows users read, the README's examples and
@@ -84,6 +88,63 @@ func TestActWorkflows(t *testing.T) {
 				t.Errorf("steps.fix.outputs (-want +got):\n%s", diff)
 			}
 			expectTag(t, hub+"/my-org/my-app:v1.0.0", fix["digest"], "linux/amd64")
+			return took
+		},
+	}, {
+		name:     "A pull-request check of what the pull request built",
+		asserted: "on the `.cnb` pack writes without `--target` the action's step fails with one `::error::`, naming `oci-archive:bp.cnb`; with `--target linux/amd64` added to the pack step the job passes; each `.cnb` is, after the check, the bytes pack wrote",
+		test: func(t *testing.T) time.Duration {
+			wf := readme["A pull-request check of what the pull request built"][0]
+			pr := `{"pull_request": {"number": 1}}`
+			unfixed := userRepo(t, map[string]string{"package.toml": packageTOML})
+			dumps, out, err := h.run(t, actRun{workflow: wf, workdir: unfixed, event: "pull_request", payload: pr})
+			t.Logf("act on the unfixed .cnb (%v):\n%s", err, actLines(out))
+			if err == nil {
+				t.Errorf("act on the .cnb pack wrote without --target: passed, want the check to fail")
+			}
+			if !strings.Contains(out, "Failure - Main set-image-platform/set-image-platform@v1") {
+				t.Errorf("act on the unfixed .cnb: the action's step did not fail")
+			}
+			if got := errorLines(out); len(got) != 1 || !strings.Contains(got[0], "oci-archive:bp.cnb") {
+				t.Errorf("act on the unfixed .cnb: ::error:: lines %q, want one naming oci-archive:bp.cnb", got)
+			}
+			if d := dumps["check"]; len(d) != 1 {
+				t.Errorf("the failing run's job left %d dumps, want 1", len(d))
+			}
+			expectSameFile(t, filepath.Join(unfixed, "bp.cnb"), h.cnb(t, ""))
+
+			wf = replaceOnce(t, wf, "--format file\n", "--format file --target linux/amd64\n")
+			fixed := userRepo(t, map[string]string{"package.toml": packageTOML})
+			took, dumps, _ := h.mustRun(t, actRun{workflow: wf, workdir: fixed, event: "pull_request", payload: pr})
+			only(t, dumps, "check")
+			expectSameFile(t, filepath.Join(fixed, "bp.cnb"), h.cnb(t, "linux/amd64"))
+			return took
+		},
+	}, {
+		name:     "Package, fix, publish",
+		asserted: "the tag holds linux/amd64 at `steps.platform.outputs.digest`, which is the manifest (and config, byte for byte) of the `.cnb` pack writes with `--target linux/amd64`; the attest step got that digest as `subject-digest`; `bp.cnb` is the bytes pack wrote",
+		test: func(t *testing.T) time.Duration {
+			repo := userRepo(t, map[string]string{"package.toml": packageTOML})
+			took, dumps, out := h.mustRun(t, actRun{workflow: adapt(readme["Package, fix, publish"][0]), workdir: repo, event: "push", payload: tag})
+			outputs := only(t, dumps, "release").Steps["platform"].Outputs
+			name, digest := ghcr+"/my-org/my-app", outputs["digest"]
+			if diff := cmp.Diff(map[string]string{"changed": "true", "platform": "linux/amd64"}, pick(outputs, "changed", "platform")); diff != "" {
+				t.Errorf("steps.platform.outputs (-want +got):\n%s", diff)
+			}
+			expectTag(t, name+":v1.0.0", digest, "linux/amd64")
+			// The fix of the .cnb is the image pack writes with --target.
+			targeted := filepath.Join(t.TempDir(), "bp.cnb")
+			write(t, targeted, string(h.cnb(t, "linux/amd64")), 0o644)
+			l := openLayout(t, imageref.OCIArchive, targeted, layout.Open)
+			m, config := readImage(t, l, "")
+			l.Close()
+			if got := fetch(t, name+":v1.0.0"); got.digest != sha(m.Bytes) || !bytes.Equal(got.config, config) {
+				t.Errorf("%s:v1.0.0 = %s, config:\n%s\nwant %s, the .cnb pack writes with --target linux/amd64, config:\n%s", name, got.digest, got.config, sha(m.Bytes), config)
+			}
+			if want := "stand-in for actions/attest-build-provenance: " + name + "@" + digest + "\n"; !strings.Contains(out, want) {
+				t.Errorf("the attest step did not print %q", want)
+			}
+			expectSameFile(t, filepath.Join(repo, "bp.cnb"), h.cnb(t, ""))
 			return took
 		},
 	}, {
@@ -286,7 +347,7 @@ func readmeWorkflows(t *testing.T) map[string][]string {
 		}
 	}
 	for _, want := range []string{"After `pack buildpack package --publish` to GHCR", "Fix on GHCR, then promote to Docker Hub",
-		"A pull-request check", "Many images", "Every tag of a repository", "Using the outputs"} {
+		"A pull-request check of what the pull request built", "Package, fix, publish", "A pull-request check", "Many images", "Every tag of a repository", "Using the outputs"} {
 		if len(out[want]) == 0 {
 			t.Fatalf("README.md has no workflow under %q", want)
 		}
@@ -431,10 +492,45 @@ func writeActReport(t *testing.T, rows [][3]string) {
 
 // errorNames reports whether an ::error:: line of act's output names ref.
 func errorNames(out, ref string) bool {
+	return slices.ContainsFunc(errorLines(out), func(l string) bool { return strings.Contains(l, ref) })
+}
+
+// errorLines are the ::error:: lines of act's output.
+func errorLines(out string) []string {
+	var lines []string
 	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "::error") && strings.Contains(l, ref) {
-			return true
+		if strings.Contains(l, "::error") {
+			lines = append(lines, l)
 		}
 	}
-	return false
+	return lines
+}
+
+// cnb is the .cnb the pack stand-in writes, with --target when target is
+// not empty.
+func (h *actHost) cnb(t *testing.T, target string) []byte {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "bp.cnb")
+	args := []string{p}
+	if target != "" {
+		args = []string{"-target", target, p}
+	}
+	must(t, nil, filepath.Join(h.bin, "cnbfixture"), args...)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// expectSameFile checks that the file at p holds want.
+func expectSameFile(t *testing.T, p string, want []byte) {
+	t.Helper()
+	got, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("reading %s after the run: %v", p, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s after the run: %d bytes, sha %s, want the %d bytes pack wrote, sha %s", filepath.Base(p), len(got), sha(got), len(want), sha(want))
+	}
 }

@@ -32,13 +32,14 @@ var jobRecipe = []string{"debootstrap", "--variant=minbase", "--include=ca-certi
 // that is the action (set-image-platform/set-image-platform@v1 and `./`).
 type actHost struct {
 	act      string
+	bin      string   // act and the binaries the job image holds
 	env      []string // act's environment: DOCKER_HOST, a home of its own
 	jobImage string
 	src      string            // the repository, copied, its Dockerfile's bases replaced
 	standIns map[string]string // owner/repo of a remote action -> its stand-in
 }
 
-// newActHost builds act, pushfixture and crane, starts (or finds) an engine,
+// newActHost builds act, pushfixture, cnbfixture and crane, starts (or finds) an engine,
 // and makes the job image, the stand-ins of the action's base images, the
 // stand-in actions and the repository copy.
 func newActHost(t *testing.T) *actHost {
@@ -47,10 +48,11 @@ func newActHost(t *testing.T) *actHost {
 		t.Fatalf("finding go: %v (the suite needs it on PATH)", err)
 	}
 	bin := t.TempDir()
-	h := &actHost{act: filepath.Join(bin, "act")}
+	h := &actHost{act: filepath.Join(bin, "act"), bin: bin}
 	builds := []func() error{
 		func() error { return goInstall(bin, "github.com/nektos/act@"+actVersion) },
 		func() error { return goBuild("../e2e", filepath.Join(bin, "pushfixture"), "./cmd/pushfixture") },
+		func() error { return goBuild(".", filepath.Join(bin, "cnbfixture"), "./cmd/cnbfixture") },
 		func() error {
 			return goBuild(".", filepath.Join(bin, "crane"), "github.com/google/go-containerregistry/cmd/crane")
 		},
@@ -163,7 +165,7 @@ func tail(b []byte) []byte {
 // steps and the Dockerfile's build stage need, as on a GitHub runner and in
 // the golang image: Go in /usr/local/go, the modules of both of this
 // repository's modules served from /goproxy (no network needed), and the
-// pushfixture and crane binaries the stand-ins call. The same image stands
+// pushfixture, cnbfixture and crane binaries the stand-ins call. The same image stands
 // in for `golang:1.26-bookworm` in the Dockerfile: Debian bookworm with Go.
 func (h *actHost) importJobImage(t *testing.T, rootfs, bin, name string) {
 	t.Helper()
@@ -178,7 +180,7 @@ func (h *actHost) importJobImage(t *testing.T, rootfs, bin, name string) {
 	for _, mod := range []string{"..", "../e2e"} {
 		moduleProxy(t, mod, proxy)
 	}
-	for _, b := range []string{"pushfixture", "crane"} {
+	for _, b := range []string{"pushfixture", "cnbfixture", "crane"} {
 		copyFile(t, filepath.Join(bin, b), filepath.Join(ctx, "bin", b), 0o755)
 	}
 	write(t, filepath.Join(ctx, "Dockerfile"), "FROM "+base+`
@@ -375,6 +377,8 @@ runs:
 `},
 	// pack publishes an image whose architecture is empty, as pack does
 	// without --target: here pushfixture's, to the reference pack is given.
+	// With --format file it writes a .cnb instead, cnbfixture's: the
+	// architecture empty, or from --target.
 	"buildpacks/github-actions": {"setup-pack/action.yml": `name: setup-pack stand-in
 runs:
   using: composite
@@ -385,16 +389,49 @@ runs:
         cat > /usr/local/bin/pack <<'EOF'
         #!/bin/bash
         # pack build IMAGE ... / pack buildpack package IMAGE ...: push an
-        # image whose architecture is empty to IMAGE.
+        # image whose architecture is empty to IMAGE. pack buildpack
+        # package FILE --format file [--target OS/ARCH]: write FILE.
         set -euo pipefail
         case "$1" in
-          build) image="$2" ;;
-          buildpack) image="$3" ;;
+          build) image="$2"; shift 2 ;;
+          buildpack) image="$3"; shift 3 ;;
           *) echo "pack stand-in: $1 is not supported" >&2; exit 1 ;;
         esac
-        pushfixture "$image"
+        format="" target=""
+        while [ $# -gt 0 ]; do
+          case "$1" in
+            --format) format="$2"; shift ;;
+            --target) target="$2"; shift ;;
+          esac
+          shift
+        done
+        case "$format" in
+          "" | image) pushfixture "$image" ;;
+          file) cnbfixture ${target:+-target "$target"} "$image" ;;
+          *) echo "pack stand-in: --format $format is not supported" >&2; exit 1 ;;
+        esac
         EOF
         chmod +x /usr/local/bin/pack
+`},
+	// The attestation is GitHub's; the stand-in fails the step unless it
+	// was given a subject name and a sha256 digest (the action's output),
+	// and prints them for the test.
+	"actions/attest-build-provenance": {"action.yml": `name: attest-build-provenance stand-in
+inputs:
+  subject-name: {required: false}
+  subject-digest: {required: false}
+  push-to-registry: {required: false}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        SUBJECT_NAME: ${{ inputs.subject-name }}
+        SUBJECT_DIGEST: ${{ inputs.subject-digest }}
+      run: |
+        echo "stand-in for actions/attest-build-provenance: $SUBJECT_NAME@$SUBJECT_DIGEST"
+        test -n "$SUBJECT_NAME"
+        [[ "$SUBJECT_DIGEST" =~ ^sha256:[0-9a-f]{64}$ ]]
 `},
 }
 
