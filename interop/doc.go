@@ -5,12 +5,16 @@
 // from those indexes. And the workflows users read, the README's examples
 // and CI's `action` job, run under nektos/act (TestActWorkflows), each
 // checked by what its later steps saw and by what the registry holds.
-// TestLayoutsReadBySkopeo has skopeo read every kind
-// of layout and archive the layout package writes, TestPackCNBFixed fixes
-// the .cnb pack writes into the config pack writes with --target, and
-// TestDockerLoadsFixedArchives has docker load what it fixed in docker
-// save's own output (both use the package directly until the engine is
-// wired to it).
+// TestPackCNBFixed runs issue 23's story through the built binary, run as
+// the runner runs the action: the .cnb pack writes without --target is
+// checked (and refused), fixed in place into the config pack writes with
+// --target, read by skopeo, podman and pack, and published to a registry
+// with its own layers; the unfixed .cnb is fixed and published in one step,
+// and nothing naming the unfixed image goes over the wire.
+// TestLayoutsReadBySkopeo has skopeo read every kind of layout and archive
+// the layout package writes, and TestDockerLoadsFixedArchives has docker
+// load what it fixed in docker save's own output (both use the package
+// directly).
 //
 // It is its own module, outside the default test run (`go test ./...` at the
 // root and in e2e/ do not reach it), because it builds pack, regctl, act and

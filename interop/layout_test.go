@@ -294,46 +294,6 @@ func fixDockerArchive(t *testing.T, p string) string {
 	return id.String()
 }
 
-// TestPackCNBFixed: the .cnb pack v0.40.3 writes with `pack buildpack
-// package --format file` and no --target (architecture "") is read where
-// it lies (its names start with "/": the archive's root), fixed in place,
-// and then holds the config pack itself writes with --target linux/amd64,
-// byte for byte; skopeo reads the result.
-func TestPackCNBFixed(t *testing.T) {
-	packBin := filepath.Join(t.TempDir(), "pack")
-	if err := buildPack(t.TempDir(), packBin); err != nil {
-		t.Fatal(err)
-	}
-	p := newPacker(t, packBin)
-	bp := newBuildpack(t, "amd64")
-	out := t.TempDir()
-	cnb, target := filepath.Join(out, "hello.cnb"), filepath.Join(out, "hello-target.cnb")
-	for _, args := range [][]string{{cnb}, {target, "--target", "linux/amd64"}} {
-		must(t, p.env, p.path, append([]string{"buildpack", "package", args[0], "--config", filepath.Join(bp, "package.toml"), "--format", "file"}, args[1:]...)...)
-	}
-	f, err := os.Open(cnb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hdr, err := tar.NewReader(f).Next()
-	f.Close()
-	if err != nil || !strings.HasPrefix(hdr.Name, "/") {
-		t.Errorf("the first entry of pack's .cnb is %v, %v; SPEC says pack v0.40.3 names entries from \"/\"", hdr, err)
-	}
-	before := configOf(t, cnb)
-	if got := platformOf(t, before); got != "linux/" {
-		t.Fatalf("pack buildpack package --format file without --target: platform %q, want linux/ (architecture empty)", got)
-	}
-	fixLayout(t, imageref.OCIArchive, cnb, "")
-	if got, want := configOf(t, cnb), configOf(t, target); !bytes.Equal(got, want) {
-		t.Errorf("config of the fixed .cnb:\n%s\nwant pack's own with --target linux/amd64:\n%s", got, want)
-	}
-	var cfg struct{ Architecture, OS string }
-	if err := json.Unmarshal([]byte(must(t, nil, "skopeo", "inspect", "--config", "oci-archive:"+cnb)), &cfg); err != nil || cfg.OS+"/"+cfg.Architecture != "linux/amd64" {
-		t.Errorf("skopeo inspect --config oci-archive:%s = %+v, %v, want linux/amd64", cnb, cfg, err)
-	}
-}
-
 // configOf is the config of the only image of the oci-archive at p.
 func configOf(t *testing.T, p string) []byte {
 	t.Helper()
