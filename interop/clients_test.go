@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -34,9 +35,15 @@ func regctlArgs(t *testing.T, reg string) ([]string, []string) {
 }
 
 // podmanArgs keeps podman's storage in temporary directories, apart from any
-// other podman on the machine; vfs needs no kernel support.
+// other podman on the machine; vfs needs no kernel support. Not t.TempDir:
+// podman refuses a runroot longer than 50 characters, which a subtest's
+// name makes.
 func podmanArgs(t *testing.T) []string {
-	dir := t.TempDir()
+	dir, err := os.MkdirTemp("", "podman-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	return []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs"}
 }
 

@@ -244,10 +244,13 @@ func openLayout(t *testing.T, kind imageref.Transport, p string, open func(image
 }
 
 // TestDockerLoadsFixedArchives: what docker save writes (Engine 20.10 here:
-// manifest.json only) is read and fixed by the layout package, and docker
-// load takes it back: the image has the platform, and its ID is the digest
-// OutputDigest reports (SPEC: the new image ID is the digest output).
+// manifest.json only), and skopeo's docker-archive, are fixed in place by
+// the built binary, run as the runner runs the action, and docker load
+// takes them back: the image has the platform, and its ID is the digest
+// output (SPEC: the new image ID is the digest). skopeo and podman read
+// them too.
 func TestDockerLoadsFixedArchives(t *testing.T) {
+	tool := buildTool(t)
 	env := dockerEnv(t)
 	layer, _ := appLayer(t)
 	config := fmt.Appendf(nil, `{"architecture":"","os":"linux","config":{"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha(layer))
@@ -257,41 +260,32 @@ func TestDockerLoadsFixedArchives(t *testing.T) {
 	saveLayout(t, imageref.OCI, dir, "1", config, manifest, layer)
 
 	// skopeo writes a docker-archive, docker loads it and saves it again.
-	skopeoTar := filepath.Join(t.TempDir(), "skopeo.tar")
-	must(t, nil, "skopeo", "copy", "--quiet", "oci:"+dir+":1", "docker-archive:"+skopeoTar+":interop-layout/app:1")
-	must(t, env, "docker", "load", "-i", skopeoTar)
-	savedTar := filepath.Join(t.TempDir(), "saved.tar")
-	must(t, env, "docker", "save", "-o", savedTar, "interop-layout/app:1")
+	ws := t.TempDir()
+	must(t, nil, "skopeo", "copy", "--quiet", "oci:"+dir+":1", "docker-archive:"+filepath.Join(ws, "skopeo.tar")+":interop-layout/app:1")
+	must(t, env, "docker", "load", "-i", filepath.Join(ws, "skopeo.tar"))
+	must(t, env, "docker", "save", "-o", filepath.Join(ws, "saved.tar"), "interop-layout/app:1")
 	must(t, env, "docker", "rmi", "interop-layout/app:1")
 
-	for name, p := range map[string]string{"docker save": savedTar, "skopeo": skopeoTar} {
-		t.Run(name, func(t *testing.T) {
-			id := fixDockerArchive(t, p)
+	for _, tc := range []struct{ name, file string }{{"docker save", "saved.tar"}, {"skopeo", "skopeo.tar"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(ws, tc.file)
+			res := runAction(t, tool, ws, map[string]string{"image": "docker-archive:" + tc.file, "platform": "linux/amd64"})
+			id := res.outputs["digest"]
+			expectStep(t, res, map[string]string{"image": "docker-archive:" + tc.file + "@" + id, "changed": "true", "platform": "linux/amd64"})
+			cfg := skopeoConfig(t, "docker-archive:"+p)
+			if got := cfg["os"] + "/" + cfg["architecture"]; got != "linux/amd64" {
+				t.Errorf("skopeo inspect --config docker-archive:%s: %s, want linux/amd64", p, got)
+			}
+			expectPodmanReads(t, "docker-archive:"+p, id)
 			out := must(t, env, "docker", "load", "-i", p)
 			t.Logf("docker load: %s", strings.TrimSpace(out))
 			got := strings.Fields(must(t, env, "docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}} {{.Id}}", "interop-layout/app:1"))
 			if len(got) != 2 || got[0] != "linux/amd64" || got[1] != id {
-				t.Errorf("docker image inspect after loading the fixed %s archive = %v, want linux/amd64 %s", name, got, id)
+				t.Errorf("docker image inspect after loading the fixed %s archive = %v, want linux/amd64 and the digest output %s", tc.name, got, id)
 			}
 			must(t, env, "docker", "rmi", "interop-layout/app:1")
 		})
 	}
-}
-
-// fixDockerArchive sets linux/amd64 on the only image of the docker-archive
-// at p and returns the digest OutputDigest reports.
-func fixDockerArchive(t *testing.T, p string) string {
-	t.Helper()
-	l := openLayout(t, imageref.DockerArchive, p, layout.Open)
-	defer l.Close()
-	id, err := l.OutputDigest(fixImage(t, l, "", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Commit(context.Background()); err != nil {
-		t.Fatalf("Commit() = %v", err)
-	}
-	return id.String()
 }
 
 // configOf is the config of the only image of the oci-archive at p.

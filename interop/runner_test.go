@@ -19,6 +19,16 @@ var actionInputs = map[string]string{
 	"insecure": "false", "referrers": "warn", "concurrency": "4", "shards": "16",
 }
 
+// buildTool builds the tool from the repository root and returns its path.
+func buildTool(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "set-image-platform")
+	if err := goBuild("..", bin, "."); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 // actionRun is what one run of the binary as an action step left behind.
 type actionRun struct {
 	exit           int
