@@ -39,11 +39,7 @@ func regctlArgs(t *testing.T, reg string) ([]string, []string) {
 // podman refuses a runroot longer than 50 characters, which a subtest's
 // name makes.
 func podmanArgs(t *testing.T) []string {
-	dir, err := os.MkdirTemp("", "podman-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := shortTempDir(t, "podman-")
 	return []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs"}
 }
 
@@ -178,4 +174,16 @@ func consumers(t *testing.T, ts tools, reg string) []consumer {
 		})
 	}
 	return cs
+}
+
+// shortTempDir is a temporary directory named from prefix only, removed
+// when the test ends.
+func shortTempDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

@@ -11,10 +11,9 @@
 // --target, read by skopeo, podman and pack, and published to a registry
 // with its own layers; the unfixed .cnb is fixed and published in one step,
 // and nothing naming the unfixed image goes over the wire.
-// TestLayoutsReadBySkopeo has skopeo read every kind of layout and archive
-// the layout package writes, and TestDockerLoadsFixedArchives has docker
-// load what it fixed in docker save's own output (both use the package
-// directly).
+// TestLayoutsReadBySkopeo has skopeo and podman read every kind of layout
+// and archive the binary fixes, and TestDockerLoadsFixedArchives has docker
+// load what the binary fixed in docker save's own output.
 //
 // It is its own module, outside the default test run (`go test ./...` at the
 // root and in e2e/ do not reach it), because it builds pack, regctl, act and
