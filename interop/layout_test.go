@@ -30,24 +30,8 @@ import (
 // digest; podman pulls it and names it by the fixed config's digest.
 func TestLayoutsReadBySkopeo(t *testing.T) {
 	tool := buildTool(t)
-	layer, _ := appLayer(t)
-	config := fmt.Appendf(nil, `{"architecture":"","os":"linux","config":{"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha(layer))
-	manifest := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q,"size":%d}]}`,
-		sha(config), len(config), sha(layer), len(layer))
-	hexOf := func(b []byte) string { return strings.TrimPrefix(sha(b), "sha256:") }
-	oci := []layoutFile{
-		{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)},
-		{"index.json", fmt.Appendf(nil, "{\n  \"schemaVersion\": 2,\n  \"manifests\": [\n    {\"mediaType\": \"application/vnd.oci.image.manifest.v1+json\", \"digest\": %q, \"size\": %d, \"annotations\": {\"io.containerd.image.name\": \"docker.io/library/app:1\", \"org.opencontainers.image.ref.name\": \"1\"}}\n  ]\n}\n", sha(manifest), len(manifest))},
-		{"blobs/sha256/" + hexOf(manifest), manifest},
-		{"blobs/sha256/" + hexOf(config), config},
-		{"blobs/sha256/" + hexOf(layer), layer},
-	}
-	engine25 := append(oci[:len(oci):len(oci)], layoutFile{"manifest.json", fmt.Appendf(nil, `[{"Config":"blobs/sha256/%s","RepoTags":["app:1"],"Layers":["blobs/sha256/%s"]}]`, hexOf(config), hexOf(layer))})
-	legacy := []layoutFile{
-		{"0000000000000000000000000000000000000000000000000000000000000001/layer.tar", layer},
-		{hexOf(config) + ".json", config},
-		{"manifest.json", fmt.Appendf(nil, `[{"Config":"%s.json","RepoTags":["app:1"],"Layers":["0000000000000000000000000000000000000000000000000000000000000001/layer.tar"]}]`, hexOf(config))},
-	}
+	im := newEmptyArchImage(t)
+	config, manifest, layer, oci := im.config, im.manifest, im.layer, im.oci
 	tests := []struct {
 		name   string
 		kind   imageref.Transport
@@ -62,8 +46,8 @@ func TestLayoutsReadBySkopeo(t *testing.T) {
 		{"oci new tag", imageref.OCI, oci, "", "1", "1-fixed", []string{"oci:PATH:1-fixed"}, ""},
 		{"oci-archive as pack writes a .cnb", imageref.OCIArchive, oci, "/", "", "", []string{"oci-archive:PATH"}, ""},
 		{"oci-archive", imageref.OCIArchive, oci, "", "1", "", []string{"oci-archive:PATH:1"}, ""},
-		{"docker save of Engine 25", imageref.OCIArchive, engine25, "", "1", "", []string{"oci-archive:PATH:1", "docker-archive:PATH"}, ""},
-		{"docker-archive", imageref.DockerArchive, legacy, "", "", "", []string{"docker-archive:PATH"}, ""},
+		{"docker save of Engine 25", imageref.OCIArchive, im.engine25, "", "1", "", []string{"oci-archive:PATH:1", "docker-archive:PATH"}, ""},
+		{"docker-archive", imageref.DockerArchive, im.legacy, "", "", "", []string{"docker-archive:PATH"}, ""},
 		// A tag naming a layout that does not exist yet: the image saved
 		// into a new one. The binary refuses such a tag until it is wired
 		// (docs/layouts.md), so the layout package writes these two.
@@ -108,6 +92,40 @@ func TestLayoutsReadBySkopeo(t *testing.T) {
 				expectPodmanReads(t, src, sha([]byte(fixConfig(t, config))))
 			}
 		})
+	}
+}
+
+// emptyArchImage is a one-layer image whose config's architecture is
+// empty, and its files as each kind of layout or archive holds them.
+type emptyArchImage struct {
+	layer, config, manifest []byte
+	oci                     []layoutFile // an OCI layout, under ref.name "1"
+	engine25                []layoutFile // docker save of Engine 25: oci and manifest.json, tagged app:1
+	legacy                  []layoutFile // docker save of Engine 24 and older, tagged app:1
+}
+
+func newEmptyArchImage(t *testing.T) emptyArchImage {
+	t.Helper()
+	layer, _ := appLayer(t)
+	config := fmt.Appendf(nil, `{"architecture":"","os":"linux","config":{"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha(layer))
+	manifest := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q,"size":%d}]}`,
+		sha(config), len(config), sha(layer), len(layer))
+	hexOf := func(b []byte) string { return strings.TrimPrefix(sha(b), "sha256:") }
+	oci := []layoutFile{
+		{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)},
+		{"index.json", fmt.Appendf(nil, "{\n  \"schemaVersion\": 2,\n  \"manifests\": [\n    {\"mediaType\": \"application/vnd.oci.image.manifest.v1+json\", \"digest\": %q, \"size\": %d, \"annotations\": {\"io.containerd.image.name\": \"docker.io/library/app:1\", \"org.opencontainers.image.ref.name\": \"1\"}}\n  ]\n}\n", sha(manifest), len(manifest))},
+		{"blobs/sha256/" + hexOf(manifest), manifest},
+		{"blobs/sha256/" + hexOf(config), config},
+		{"blobs/sha256/" + hexOf(layer), layer},
+	}
+	return emptyArchImage{
+		layer: layer, config: config, manifest: manifest, oci: oci,
+		engine25: append(oci[:len(oci):len(oci)], layoutFile{"manifest.json", fmt.Appendf(nil, `[{"Config":"blobs/sha256/%s","RepoTags":["app:1"],"Layers":["blobs/sha256/%s"]}]`, hexOf(config), hexOf(layer))}),
+		legacy: []layoutFile{
+			{"0000000000000000000000000000000000000000000000000000000000000001/layer.tar", layer},
+			{hexOf(config) + ".json", config},
+			{"manifest.json", fmt.Appendf(nil, `[{"Config":"%s.json","RepoTags":["app:1"],"Layers":["0000000000000000000000000000000000000000000000000000000000000001/layer.tar"]}]`, hexOf(config))},
+		},
 	}
 }
 
@@ -213,20 +231,18 @@ func openLayout(t *testing.T, kind imageref.Transport, p string, open func(image
 }
 
 // TestDockerLoadsFixedArchives: what docker save writes (Engine 20.10 here:
-// manifest.json only), and skopeo's docker-archive, are fixed in place by
-// the built binary, run as the runner runs the action, and docker load
-// takes them back: the image has the platform, and its ID is the digest
-// output (SPEC: the new image ID is the digest). skopeo and podman read
-// them too.
+// manifest.json only), skopeo's docker-archive, and a docker save of
+// Engine 25 (index.json and manifest.json) are fixed in place by the built
+// binary, run as the runner runs the action, and docker load takes them
+// back: the image has the platform and the fixed config's digest as its ID,
+// which is a docker-archive's digest output (SPEC: the new image ID is the
+// digest). skopeo and podman read them by manifest.json too.
 func TestDockerLoadsFixedArchives(t *testing.T) {
 	tool := buildTool(t)
 	env := dockerEnv(t)
-	layer, _ := appLayer(t)
-	config := fmt.Appendf(nil, `{"architecture":"","os":"linux","config":{"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha(layer))
-	manifest := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":%q,"size":%d}]}`,
-		sha(config), len(config), sha(layer), len(layer))
+	im := newEmptyArchImage(t)
 	dir := filepath.Join(t.TempDir(), "src")
-	saveLayout(t, imageref.OCI, dir, "1", config, manifest, layer)
+	saveLayout(t, imageref.OCI, dir, "1", im.config, im.manifest, im.layer)
 
 	// skopeo writes a docker-archive, docker loads it and saves it again.
 	ws := t.TempDir()
@@ -235,12 +251,30 @@ func TestDockerLoadsFixedArchives(t *testing.T) {
 	must(t, env, "docker", "save", "-o", filepath.Join(ws, "saved.tar"), "interop-layout/app:1")
 	must(t, env, "docker", "rmi", "interop-layout/app:1")
 
-	for _, tc := range []struct{ name, file string }{{"docker save", "saved.tar"}, {"skopeo", "skopeo.tar"}} {
+	// And the tar docker save of Engine 25 writes (index.json and
+	// manifest.json), which this engine reads by its manifest.json.
+	if err := os.Rename(writeLayout(t, imageref.OCIArchive, "", im.engine25), filepath.Join(ws, "engine25.tar")); err != nil {
+		t.Fatal(err)
+	}
+
+	// The image ID every engine and podman give the fixed image: its
+	// config's digest; for a docker-archive it is the digest output too.
+	id := sha([]byte(fixConfig(t, im.config)))
+	for _, tc := range []struct {
+		name, file, line, loaded string
+		idIsDigest               bool
+	}{
+		{"docker save", "saved.tar", "docker-archive:saved.tar", "interop-layout/app:1", true},
+		{"skopeo", "skopeo.tar", "docker-archive:skopeo.tar", "interop-layout/app:1", true},
+		{"docker save of Engine 25", "engine25.tar", "oci-archive:engine25.tar:1", "app:1", false},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(ws, tc.file)
-			res := runAction(t, tool, ws, map[string]string{"image": "docker-archive:" + tc.file, "platform": "linux/amd64"})
-			id := res.outputs["digest"]
-			expectStep(t, res, map[string]string{"image": "docker-archive:" + tc.file + "@" + id, "changed": "true", "platform": "linux/amd64"})
+			res := runAction(t, tool, ws, map[string]string{"image": tc.line, "platform": "linux/amd64"})
+			expectStep(t, res, map[string]string{"changed": "true", "platform": "linux/amd64"})
+			if got := res.outputs["digest"]; tc.idIsDigest && got != id {
+				t.Errorf("digest output for %s = %s, want the new image ID %s", tc.line, got, id)
+			}
 			cfg := skopeoConfig(t, "docker-archive:"+p)
 			if got := cfg["os"] + "/" + cfg["architecture"]; got != "linux/amd64" {
 				t.Errorf("skopeo inspect --config docker-archive:%s: %s, want linux/amd64", p, got)
@@ -248,11 +282,11 @@ func TestDockerLoadsFixedArchives(t *testing.T) {
 			expectPodmanReads(t, "docker-archive:"+p, id)
 			out := must(t, env, "docker", "load", "-i", p)
 			t.Logf("docker load: %s", strings.TrimSpace(out))
-			got := strings.Fields(must(t, env, "docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}} {{.Id}}", "interop-layout/app:1"))
+			got := strings.Fields(must(t, env, "docker", "image", "inspect", "--format", "{{.Os}}/{{.Architecture}} {{.Id}}", tc.loaded))
 			if len(got) != 2 || got[0] != "linux/amd64" || got[1] != id {
-				t.Errorf("docker image inspect after loading the fixed %s archive = %v, want linux/amd64 and the digest output %s", tc.name, got, id)
+				t.Errorf("docker image inspect after loading the fixed %s archive = %v, want linux/amd64 %s", tc.name, got, id)
 			}
-			must(t, env, "docker", "rmi", "interop-layout/app:1")
+			must(t, env, "docker", "rmi", tc.loaded)
 		})
 	}
 }
