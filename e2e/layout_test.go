@@ -46,7 +46,7 @@ func TestLayoutCheck(t *testing.T) {
 				res.expectUnchanged(t, "check of "+k.line())
 				digest := sha256Digest(im.manifest)
 				if tc.wantExit != 0 {
-					expectErrorMentions(t, res.Result, k.line(), "architecture")
+					expectErrorMentions(t, res.Result, k.line(), "linux/?", "its architecture is empty")
 					return
 				}
 				expectNoErrors(t, res.Result)

@@ -59,8 +59,8 @@ func TestPackCNBFixed(t *testing.T) {
 	// 2. check fails, names the image and what it lacks, writes nothing.
 	before := stat(t, cnb)
 	res := runAction(t, ts.tool, ws, map[string]string{"image": "oci-archive:hello.cnb", "mode": "check"})
-	if errs := errorLines(res.stdout); res.exit != 1 || len(errs) != 1 || !containsAll(errs[0], "oci-archive:hello.cnb", "linux/?", "lacks an os or architecture", "mode: set") {
-		t.Errorf("mode: check of pack's .cnb: exit %d, ::error:: lines %q, want exit 1 and one naming oci-archive:hello.cnb, linux/?, what it lacks and mode: set", res.exit, errs)
+	if errs := errorLines(res.stdout); res.exit != 1 || len(errs) != 1 || !containsAll(errs[0], "oci-archive:hello.cnb", "linux/?", "its architecture is empty", "mode: set") {
+		t.Errorf("mode: check of pack's .cnb: exit %d, ::error:: lines %q, want exit 1 and one naming oci-archive:hello.cnb, linux/?, its empty architecture and mode: set", res.exit, errs)
 	}
 	if after := stat(t, cnb); after != before {
 		t.Errorf("mode: check changed the .cnb: %v, was %v", after, before)

@@ -16,13 +16,27 @@ func checkImage(ref, child string, have, want platform.Platform) []Finding {
 	}
 	switch {
 	case !have.Complete() && !want.IsZero():
-		return []Finding{newFinding(ref, child, fmt.Sprintf("config declares platform %s, which lacks an os or architecture", have.Display()), Fix{Platform: want})}
+		return []Finding{newFinding(ref, child, incomplete(have), Fix{Platform: want})}
 	case !have.Complete():
-		return []Finding{newFinding(ref, child, fmt.Sprintf("config declares platform %s, which lacks an os or architecture", have.Display()), Fix{Any: true})}
+		return []Finding{newFinding(ref, child, incomplete(have), Fix{Any: true})}
 	case !want.IsZero() && !platform.Same(have, want):
 		return []Finding{newFinding(ref, child, fmt.Sprintf("config declares platform %s, not %s", have.Display(), want), Fix{Platform: want, Overwrite: true})}
 	}
 	return nil
+}
+
+// incomplete is the problem of a config whose platform lacks an os or an
+// architecture, naming the empty field: "linux/?" alone leaves a person to
+// guess what "?" stands for.
+func incomplete(have platform.Platform) string {
+	empty := "its architecture is empty"
+	switch {
+	case have.OS == "" && have.Architecture == "":
+		empty = "its os and architecture are empty"
+	case have.OS == "":
+		empty = "its os is empty"
+	}
+	return fmt.Sprintf("config declares platform %s, which lacks an os or architecture: %s", have.Display(), empty)
 }
 
 // invalidFinding is the finding about a platform, declared by whose (config

@@ -38,7 +38,9 @@ func TestCheck(t *testing.T) {
 		wantFindings []Finding
 	}{
 		{"image passes", amd, "linux/amd64", nil},
-		{"image lacks architecture", empty, "", []Finding{{Problem: "lacks an os or architecture", Fix: Fix{Any: true, Ref: "r"}}}},
+		{"image lacks architecture", empty, "", []Finding{{Problem: "linux/?, which lacks an os or architecture: its architecture is empty", Fix: Fix{Any: true, Ref: "r"}}}},
+		{"image lacks os", child(t, "o", `"architecture":"amd64","os":"",`), "", []Finding{{Problem: "?/amd64, which lacks an os or architecture: its os is empty", Fix: Fix{Any: true, Ref: "r"}}}},
+		{"image lacks both", child(t, "n", `"architecture":"","os":"",`), "linux/amd64", []Finding{{Problem: "(none), which lacks an os or architecture: its os and architecture are empty", Fix: Fix{Platform: mustPlatform(t, "linux/amd64"), Ref: "r"}}}},
 		{"image differs", amd, "linux/arm64", []Finding{{Problem: "not linux/arm64", Fix: Fix{Platform: arm64, Overwrite: true, Ref: "r"}}}},
 		{"image field not a name", bad, "", []Finding{{Problem: "is not a valid name", Fix: Fix{Auto: true, Overwrite: true, Ref: "r"}}}},
 		{"index consistent", idxAmd, "", nil},
