@@ -30,7 +30,8 @@ import (
 // for byte; pack packages a meta-buildpack from the fixed file; skopeo and
 // podman read it; `tag:` publishes it to a registry, layers unchanged; and
 // the unfixed .cnb is fixed and published in one step, the registry never
-// holding (or being sent) the unfixed image.
+// holding (or being sent) the unfixed image; into a repository that holds
+// the blobs already, that step writes the manifest only.
 func TestPackCNBFixed(t *testing.T) {
 	ts := buildTools(t)
 	reg, rec := startRecordingRegistry(t)
@@ -140,6 +141,23 @@ func TestPackCNBFixed(t *testing.T) {
 		}
 	}
 	expectSameFile(t, unfixed, []byte(packed))
+
+	// 7. Again, into the repository that holds the fixed image's blobs:
+	// the manifest is the only write.
+	rec.take()
+	res = runAction(t, ts.tool, ws, map[string]string{"image": "oci-archive:unfixed.cnb", "platform": "linux/amd64", "tag": reg + "/bp:1.1"})
+	reqs = rec.take()
+	expectStep(t, res, map[string]string{"digest": wantDigest, "changed": "true"})
+	var writes []recorded
+	for _, r := range reqs {
+		if r.method != http.MethodGet && r.method != http.MethodHead {
+			writes = append(writes, r)
+		}
+	}
+	if len(writes) != 1 || !strings.HasPrefix(writes[0].String(), "PUT /v2/bp/manifests/1.1 "+wantDigest) {
+		t.Errorf("publishing into a repository that holds the blobs: writes %q, want only the manifest PUT", writes)
+	}
+	t.Logf("publishing again where the blobs are: %d requests, %d write", len(reqs), len(writes))
 }
 
 // expectStep checks an action step that must succeed with outputs want.
