@@ -45,11 +45,7 @@ func fetch(t *testing.T, ref string) stored {
 // get reads ref's descriptor and manifest from the registry.
 func get(t *testing.T, ref string) *remote.Descriptor {
 	t.Helper()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := remote.Get(r)
+	desc, err := remote.Get(parseRef(t, ref))
 	if err != nil {
 		t.Fatalf("reading %s: %v", ref, err)
 	}
