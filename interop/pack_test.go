@@ -79,6 +79,9 @@ func TestPackCNBFixed(t *testing.T) {
 	if name := firstEntry(t, cnb); !strings.HasPrefix(name, "/") {
 		t.Errorf("the first entry of the fixed .cnb is %q, want pack's names, from \"/\", kept", name)
 	}
+	// The pull-request check of the fixed file passes.
+	res = runAction(t, ts.tool, ws, map[string]string{"image": "oci-archive:hello.cnb", "mode": "check", "platform": "linux/amd64"})
+	expectStep(t, res, map[string]string{"digest": wantDigest, "changed": "false", "platform": "linux/amd64"})
 
 	// 4. Every client reads the file the tool wrote: skopeo (every blob
 	// against its digest), podman, and pack itself, packaging a
@@ -131,6 +134,13 @@ func TestPackCNBFixed(t *testing.T) {
 	expectStep(t, res, map[string]string{"digest": wantDigest, "image": reg + "/bp-direct@" + wantDigest, "previous-digest": unfixedDigest, "changed": "true", "platform": "linux/amd64"})
 	if rs := naming(reqs, unfixedDigest, sha(unfixedConfig)); len(rs) > 0 {
 		t.Errorf("requests naming the unfixed manifest %s or config %s, want none: %q", unfixedDigest, sha(unfixedConfig), rs)
+	}
+	// The control: the same look finds the fixed manifest and config.
+	if rs := naming(reqs, wantDigest); len(rs) == 0 {
+		t.Errorf("no request named the fixed manifest %s: the recording cannot tell what was sent: %q", wantDigest, reqs)
+	}
+	if rs := naming(reqs, sha(wantConfig)); len(rs) == 0 {
+		t.Errorf("no request named the fixed config %s: the recording cannot tell what was sent: %q", sha(wantConfig), reqs)
 	}
 	if got := fetch(t, reg+"/bp-direct:1.0"); got.digest != wantDigest || !bytes.Equal(got.config, wantConfig) {
 		t.Errorf("bp-direct:1.0 in the registry: %s, config %s; want %s, pack's own config %s", got.digest, got.config, wantDigest, wantConfig)
