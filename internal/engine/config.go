@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/set-image-platform/set-image-platform/internal/daemon"
+	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
@@ -229,7 +230,7 @@ func NewConfig(in Input) (*Config, error) {
 	}
 	all := refs
 	for _, p := range c.Patterns {
-		all = append(all, p.Repository.Tag(""))
+		all = append(all, nameRepo(p.Repository, in.Insecure).Tag(""))
 	}
 	if c.Creds, err = credentials(in, all, t); err != nil {
 		return nil, err
@@ -274,8 +275,8 @@ func (c *Config) parseImages(images []string, wd string, opts []name.Option) ([]
 			}
 			continue
 		}
-		if sweep.IsPattern(s) {
-			p, err := sweep.ParsePattern(s, opts...)
+		if imageref.IsTagPattern(s) {
+			p, err := imageref.ParsePattern(s, opts...)
 			if err != nil {
 				return nil, nil, &InputError{Input: "image", Err: err, Arg: s}
 			}

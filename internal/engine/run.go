@@ -195,7 +195,7 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 		add(j.Target.Context(), write)
 	}
 	for _, p := range cfg.Patterns {
-		add(p.Repository, write)
+		add(nameRepo(p.Repository, cfg.Insecure), write)
 	}
 	for _, t := range targets(cfg.Local) {
 		add(t.Context(), write)

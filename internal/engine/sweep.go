@@ -45,12 +45,12 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		ps[i] = p.Pattern
 	}
 	listed := map[string]map[string]bool{} // repository -> its tags
-	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo name.Repository) ([]string, error) {
-		c := clients[repo.RegistryStr()]
+	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo store.RepoRef) ([]string, error) {
+		c := clients[repo.Host]
 		if c.err != nil {
-			return nil, describe(c.err, repo.Tag(""), false, cfg.Creds, deps.Words)
+			return nil, describe(c.err, nameRepo(repo, cfg.Insecure).Tag(""), false, cfg.Creds, deps.Words)
 		}
-		ts, err := c.c.Repo(repo.RepositoryStr()).Tags(ctx)
+		ts, err := c.c.Repo(repo.Path).Tags(ctx)
 		listed[repo.Name()] = tagSet(ts)
 		return ts, err
 	})
@@ -70,12 +70,12 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	next := 0
 	for i, j := range cfg.Jobs {
 		for ; next < len(cfg.Patterns) && cfg.Patterns[next].At == i; next++ {
-			jobs = appendTags(jobs, tags[next], seen)
+			jobs = appendTags(jobs, tags[next], seen, cfg.Insecure)
 		}
 		jobs = append(jobs, j)
 	}
 	for ; next < len(cfg.Patterns); next++ {
-		jobs = appendTags(jobs, tags[next], seen)
+		jobs = appendTags(jobs, tags[next], seen, cfg.Insecure)
 	}
 	for i := range jobs {
 		jobs[i].Listed = listed[jobs[i].Source.Context().Name()]
@@ -92,8 +92,9 @@ func tagSet(tags []string) map[string]bool {
 	return set
 }
 
-func appendTags(jobs []Job, tags []name.Tag, seen map[string]bool) []Job {
-	for _, t := range tags {
+func appendTags(jobs []Job, refs []store.Ref, seen map[string]bool, insecure bool) []Job {
+	for _, r := range refs {
+		t := nameRepo(r.Repo, insecure).Tag(r.Identifier())
 		if !seen[refKey(t)] {
 			seen[refKey(t)] = true
 			jobs = append(jobs, Job{Source: t, Target: t})
