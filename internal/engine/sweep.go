@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/store"
@@ -48,7 +46,7 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo store.RepoRef) ([]string, error) {
 		c := clients[repo.Host]
 		if c.err != nil {
-			return nil, describe(c.err, nameRepo(repo, cfg.Insecure).Tag(""), false, cfg.Creds, deps.Words)
+			return nil, describe(c.err, repo.Tag(""), false, cfg.Creds, deps.Words)
 		}
 		ts, err := c.c.Repo(repo.Path).Tags(ctx)
 		listed[repo.Name()] = tagSet(ts)
@@ -70,15 +68,15 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	next := 0
 	for i, j := range cfg.Jobs {
 		for ; next < len(cfg.Patterns) && cfg.Patterns[next].At == i; next++ {
-			jobs = appendTags(jobs, tags[next], seen, cfg.Insecure)
+			jobs = appendTags(jobs, tags[next], seen)
 		}
 		jobs = append(jobs, j)
 	}
 	for ; next < len(cfg.Patterns); next++ {
-		jobs = appendTags(jobs, tags[next], seen, cfg.Insecure)
+		jobs = appendTags(jobs, tags[next], seen)
 	}
 	for i := range jobs {
-		jobs[i].Listed = listed[jobs[i].Source.Context().Name()]
+		jobs[i].Listed = listed[jobs[i].Source.Repo.Name()]
 	}
 	return jobs, nil
 }
@@ -92,9 +90,8 @@ func tagSet(tags []string) map[string]bool {
 	return set
 }
 
-func appendTags(jobs []Job, refs []store.Ref, seen map[string]bool, insecure bool) []Job {
-	for _, r := range refs {
-		t := nameRepo(r.Repo, insecure).Tag(r.Identifier())
+func appendTags(jobs []Job, tags []store.Ref, seen map[string]bool) []Job {
+	for _, t := range tags {
 		if !seen[refKey(t)] {
 			seen[refKey(t)] = true
 			jobs = append(jobs, Job{Source: t, Target: t})
@@ -123,11 +120,11 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 		// registry client lets through.
 		limits.All(len(jobs), limits.Requests(cfg.Concurrency), func(i int) {
 			j := jobs[i]
-			src := clients[j.Source.Context().RegistryStr()]
+			src := clients[j.Source.Repo.Host]
 			if !sameTarget(j) || src.err != nil {
 				return
 			}
-			ms[i], errs[i] = src.c.Repo(j.Source.Context().RepositoryStr()).GetManifest(ctx, j.Source.Identifier())
+			ms[i], errs[i] = src.c.Repo(j.Source.Repo.Path).GetManifest(ctx, j.Source.Identifier())
 		})
 	}
 	idx := make([]int, len(jobs))
@@ -138,7 +135,7 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 		if ms[i] == nil {
 			return ""
 		}
-		return jobs[i].Source.Context().Name() + "@" + ms[i].Digest.String()
+		return jobs[i].Source.Repo.Name() + "@" + ms[i].Digest.String()
 	})
 	us := make([]unit, len(groups))
 	for k, g := range groups {
@@ -164,13 +161,13 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	if err := interrupted(ctx, "started"); err != nil {
 		for k, i := range u.jobs {
 			j := jobs[i]
-			out[k].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), Err: fmt.Errorf("%s: %w", j.Source, err)}
+			out[k].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Repo.Name(), Err: fmt.Errorf("%s: %w", j.Source, err)}
 		}
 		return out
 	}
 	if u.err != nil {
 		j := jobs[u.jobs[0]]
-		out[0].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(),
+		out[0].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Repo.Name(),
 			Err: describe(fmt.Errorf("reading manifest: %w", u.err), j.Source, false, cfg.Creds, deps.Words)}
 		return out
 	}
@@ -193,18 +190,17 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 
 // startCheck starts resolving j's target tag again; nil for a digest.
 func startCheck(ctx context.Context, clients map[string]clientResult, j Job) *tagCheck {
-	tag, ok := j.Target.(name.Tag)
-	if !ok {
+	if j.Target.IsDigest() {
 		return nil
 	}
-	return checkTag(ctx, clients[j.Target.Context().RegistryStr()].c.Repo(j.Target.Context().RepositoryStr()), tag)
+	return checkTag(ctx, clients[j.Target.Repo.Host].c.Repo(j.Target.Repo.Path), j.Target)
 }
 
 // follow is the result for j, a tag sharing its digest with lead's; check
 // resolves j's tag again (started with the lead's writes, or now when nil).
 func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, lead Result, p *plan.Plan, check *tagCheck) Result {
 	r := lead
-	r.Source, r.Target, r.TargetRepository = j.Source.String(), j.Target.String(), j.Target.Context().Name()
+	r.Source, r.Target, r.TargetRepository = j.Source.String(), j.Target.String(), j.Target.Repo.Name()
 	if lead.Err != nil && !lead.Written() {
 		r.Err = fmt.Errorf("%s has the digest of %s, which failed: %w", j.Source, lead.Source, lead.Err)
 		return r
@@ -227,7 +223,7 @@ func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		}
 	}
 	if err == nil {
-		err = pushTop(ctx, clients[j.Target.Context().RegistryStr()].c.Repo(j.Target.Context().RepositoryStr()), j, w)
+		err = pushTop(ctx, clients[j.Target.Repo.Host].c.Repo(j.Target.Repo.Path), j, w)
 	}
 	if err != nil {
 		r.Err = writeError(err, cfg, deps, j)
