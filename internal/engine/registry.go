@@ -141,6 +141,17 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 	return out
 }
 
+// openRepo is repository r on its registry's client, opened for the run:
+// the one place a registry repository is opened from a store reference.
+// The error is why the client could not be opened.
+func openRepo(clients map[string]clientResult, r store.RepoRef) (store.Repository, error) {
+	c := clients[r.Host]
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.c.Repo(r.Path), nil
+}
+
 // withRetryLog returns ctx whose registry requests say their retries in
 // logf.
 func withRetryLog(ctx context.Context, logf func(string, ...any)) context.Context {

@@ -172,20 +172,20 @@ func outcome(cfg *Config, log Logger, us []unit, jobs []Job, results []Result, t
 // writing, when not nil, is called when the job is about to write.
 func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *store.Manifest, writing func()) (Result, *plan.Plan) {
 	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Repo.Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
-	src, dst := clients[j.Source.Repo.Host], clients[j.Target.Repo.Host]
-	if src.err != nil {
-		r.Err = describe(src.err, j.Source, false, cfg.Creds, deps.Words)
+	from, err := openRepo(clients, j.Source.Repo)
+	if err != nil {
+		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
 		return r, nil
 	}
-	if dst.err != nil {
-		r.Err = describe(dst.err, j.Target, true, cfg.Creds, deps.Words)
+	to, err := openRepo(clients, j.Target.Repo)
+	if err != nil {
+		r.Err = describe(err, j.Target, true, cfg.Creds, deps.Words)
 		return r, nil
 	}
 	// Retries go to this image's log, which is printed in its group.
 	ctx = withRetryLog(ctx, func(f string, a ...any) { deps.Log.Info(j.Source.String() + ": " + fmt.Sprintf(f, a...)) })
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
-	from, to := src.c.Repo(j.Source.Repo.Path), dst.c.Repo(j.Target.Repo.Path)
 	proceed := targetGate(ctx, cfg, deps.Log, j, to, writing)
 	p, err := read(ctx, from, j.Source.Identifier(), j.Source.String(), m, cfg, copyAll, deps.Log)
 	if err != nil {

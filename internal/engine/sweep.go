@@ -44,11 +44,11 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	}
 	listed := map[string]map[string]bool{} // repository -> its tags
 	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo store.RepoRef) ([]string, error) {
-		c := clients[repo.Host]
-		if c.err != nil {
-			return nil, describe(c.err, repo.Tag(""), false, cfg.Creds, deps.Words)
+		r, err := openRepo(clients, repo)
+		if err != nil {
+			return nil, describe(err, repo.Tag(""), false, cfg.Creds, deps.Words)
 		}
-		ts, err := c.c.Repo(repo.Path).Tags(ctx)
+		ts, err := r.Tags(ctx)
 		listed[repo.Name()] = tagSet(ts)
 		return ts, err
 	})
@@ -120,11 +120,12 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 		// registry client lets through.
 		limits.All(len(jobs), limits.Requests(cfg.Concurrency), func(i int) {
 			j := jobs[i]
-			src := clients[j.Source.Repo.Host]
-			if !sameTarget(j) || src.err != nil {
+			if !sameTarget(j) {
 				return
 			}
-			ms[i], errs[i] = src.c.Repo(j.Source.Repo.Path).GetManifest(ctx, j.Source.Identifier())
+			if src, err := openRepo(clients, j.Source.Repo); err == nil {
+				ms[i], errs[i] = src.GetManifest(ctx, j.Source.Identifier())
+			}
 		})
 	}
 	idx := make([]int, len(jobs))
@@ -190,10 +191,12 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 
 // startCheck starts resolving j's target tag again; nil for a digest.
 func startCheck(ctx context.Context, clients map[string]clientResult, j Job) *tagCheck {
-	if j.Target.IsDigest() {
+	to, err := openRepo(clients, j.Target.Repo)
+	if j.Target.IsDigest() || err != nil {
+		// A client that could not be opened failed the lead already.
 		return nil
 	}
-	return checkTag(ctx, clients[j.Target.Repo.Host].c.Repo(j.Target.Repo.Path), j.Target)
+	return checkTag(ctx, to, j.Target)
 }
 
 // follow is the result for j, a tag sharing its digest with lead's; check
@@ -223,7 +226,10 @@ func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		}
 	}
 	if err == nil {
-		err = pushTop(ctx, clients[j.Target.Repo.Host].c.Repo(j.Target.Repo.Path), j, w)
+		var to store.Repository
+		if to, err = openRepo(clients, j.Target.Repo); err == nil {
+			err = pushTop(ctx, to, j, w)
+		}
 	}
 	if err != nil {
 		r.Err = writeError(err, cfg, deps, j)
