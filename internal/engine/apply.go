@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
@@ -24,16 +23,16 @@ func applyPlan(ctx context.Context, deps Deps, src, dst store.Repository, j Job,
 	if err != nil {
 		return err
 	}
-	from, to := j.Source.Context(), j.Target.Context()
+	from, to := j.Source.Repo, j.Target.Repo
 	otherRepo := from.Name() != to.Name()
 	if otherRepo {
 		noticeCopies(deps.Log, from, to, w)
 	}
 	var guard *tagCheck
-	if tag, ok := j.Target.(name.Tag); ok && sameTarget(j) {
+	if !j.Target.IsDigest() && sameTarget(j) {
 		// Resolved again while the blobs upload: a tag moved since the
 		// plan was read is not written over.
-		guard = checkTag(ctx, dst, tag)
+		guard = checkTag(ctx, dst, j.Target)
 	}
 	blobs := w.Blobs(otherRepo)
 	blobCtx, declined := watchMounts(ctx)
@@ -66,7 +65,7 @@ func applyPlan(ctx context.Context, deps Deps, src, dst store.Repository, j Job,
 
 // noticeCopies says what a copy to another repository leaves out or
 // streams across registries.
-func noticeCopies(log Logger, from, to name.Repository, w *plan.Writes) {
+func noticeCopies(log Logger, from, to store.RepoRef, w *plan.Writes) {
 	if len(w.Foreign) > 0 {
 		ds := make([]string, len(w.Foreign))
 		for i, d := range w.Foreign {
@@ -78,16 +77,16 @@ func noticeCopies(log Logger, from, to name.Repository, w *plan.Writes) {
 		}
 		log.Notice(fmt.Sprintf("%s: %s %s not copied, as the manifest says clients fetch them from their urls: %s", to.Name(), count(len(ds), "non-distributable (foreign) layer"), verb, strings.Join(ds, ", ")))
 	}
-	if from.RegistryStr() != to.RegistryStr() {
-		log.Notice(fmt.Sprintf("%s is another registry than %s: streaming %s (%s) across", to.RegistryStr(), from.RegistryStr(), count(len(w.Copies), "blob"), humanBytes(w.CopySize())))
+	if from.Host != to.Host {
+		log.Notice(fmt.Sprintf("%s is another registry than %s: streaming %s (%s) across", to.Host, from.Host, count(len(w.Copies), "blob"), humanBytes(w.CopySize())))
 	}
 }
 
 // pushTop writes the top manifest at the target and reads its digest back.
 func pushTop(ctx context.Context, dst store.Repository, j Job, w *plan.Writes) error {
-	to := j.Target.Context()
+	to := j.Target.Repo
 	ref := j.Target.Identifier()
-	_, byDigest := j.Target.(name.Digest)
+	byDigest := j.Target.IsDigest()
 	if byDigest {
 		ref = w.Top.Digest.String()
 	}
@@ -143,7 +142,7 @@ func cutOff(ctx context.Context, dst store.Repository, ref string, w *plan.Write
 
 // childrenWritten says which child manifests a failed top push left in repo
 // by digest, or nothing when there are none.
-func childrenWritten(repo name.Repository, children []plan.Push) string {
+func childrenWritten(repo store.RepoRef, children []plan.Push) string {
 	if len(children) == 0 {
 		return ""
 	}

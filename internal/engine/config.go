@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/set-image-platform/set-image-platform/internal/daemon"
+	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
 
@@ -146,11 +146,11 @@ func sameRegistry(a, b string) bool { return strings.EqualFold(a, b) }
 
 // Job is one image: where it is read and where the result goes.
 type Job struct {
-	Source name.Reference
-	// Target is a name.Tag, or a name.Digest when a digest source is pushed
-	// by digest only (the digest part is then the source's and is replaced
+	Source store.Ref
+	// Target is a tag, or a digest when a digest source is pushed by
+	// digest only (the digest part is then the source's and is replaced
 	// by the new one).
-	Target name.Reference
+	Target store.Ref
 	// Listed holds every tag of the source repository when a tag pattern
 	// listed them at the start of the run, else nil: tag look-ups of
 	// referrers need no request for a tag that is not there.
@@ -200,11 +200,8 @@ func NewConfig(in Input) (*Config, error) {
 	if err := c.checkCounts(); err != nil {
 		return nil, err
 	}
-	var opts []name.Option
-	if in.Insecure {
-		opts = append(opts, name.Insecure)
-	}
-	refs, lines, err := c.parseImages(in.Images, in.WorkDir, opts)
+	opts := nameOptions(in.Insecure)
+	refs, lines, err := c.parseImages(in.Images, in.WorkDir, in.Insecure)
 	if err != nil {
 		return nil, err
 	}
@@ -250,8 +247,8 @@ func (c *Config) checkCounts() error {
 
 // parseImages parses the image lines, skipping blank ones and noting
 // repeats; lines maps each reference kept to the line that named it.
-func (c *Config) parseImages(images []string, wd string, opts []name.Option) ([]name.Reference, map[string]string, error) {
-	var refs []name.Reference
+func (c *Config) parseImages(images []string, wd string, insecure bool) ([]store.Ref, map[string]string, error) {
+	var refs []store.Ref
 	seen := map[string]string{} // normalized source -> the line that named it first
 	// repo is the repository of the last reference line, for ":tag"
 	// lines (a plan's matrix writes a long list of one repository's tags
@@ -274,19 +271,19 @@ func (c *Config) parseImages(images []string, wd string, opts []name.Option) ([]
 			}
 			continue
 		}
-		if sweep.IsPattern(s) {
-			p, err := sweep.ParsePattern(s, opts...)
+		if imageref.IsTagPattern(s) {
+			p, err := imageref.ParsePattern(s, nameOptions(insecure)...)
 			if err != nil {
 				return nil, nil, &InputError{Input: "image", Err: err, Arg: s}
 			}
 			c.Patterns = append(c.Patterns, Pattern{p, len(refs)})
 			continue
 		}
-		ref, err := name.ParseReference(s, opts...)
+		ref, err := parseRef(s, insecure)
 		if err != nil {
 			return nil, nil, &InputError{Input: "image", Err: fmt.Errorf("parsing reference %q: %w", s, err), Arg: s}
 		}
-		repo = ref.Context().String()
+		repo = ref.Repo.Name()
 		// The same image twice would be worked twice at once, racing to
 		// write the same tag; once is what was meant.
 		if first, ok := seen[refKey(ref)]; ok {
@@ -318,46 +315,22 @@ func (c *Config) parsePlatform(s string) error {
 	return nil
 }
 
-// tagInput is the tag input: none, a bare tag, or a full reference.
-type tagInput struct {
-	tag  string
-	bare bool
-	full name.Tag
-}
-
-func parseTag(s string, images int, opts []name.Option) (tagInput, error) {
-	t := tagInput{tag: strings.TrimSpace(s)}
-	t.bare = t.tag != "" && tagRE.MatchString(t.tag)
-	if t.tag == "" || t.bare {
-		return t, nil
-	}
-	full, err := name.NewTag(t.tag, append(opts, name.StrictValidation)...)
-	if err != nil {
-		return t, &InputError{Input: "tag", Err: fmt.Errorf("parsing %q: want a bare tag such as fixed, or a full reference such as ghcr.io/owner/name:tag: %w", t.tag, err)}
-	}
-	if images > 1 {
-		return t, &InputError{Input: "tag", Err: fmt.Errorf("%q is a full reference, which takes one image, not %d: use a bare tag to tag each image in its own repository", t.tag, images)}
-	}
-	t.full = full
-	return t, nil
-}
-
 // jobs resolves each image's target, refusing two images written to one tag.
-func (t tagInput) jobs(refs []name.Reference, lines map[string]string) ([]Job, error) {
+func (t tagInput) jobs(refs []store.Ref, lines map[string]string) ([]Job, error) {
 	var jobs []Job
 	writers := map[string]string{} // normalized target tag -> the line whose image is written there
 	for _, ref := range refs {
 		j := Job{Source: ref, Target: ref}
 		switch {
 		case t.bare:
-			j.Target = ref.Context().Tag(t.tag)
+			j.Target = ref.Repo.Tag(t.tag)
 		case t.tag != "":
-			j.Target = t.full
+			j.Target = t.target
 		}
 		// A tag holds one image: two sources written to it at once leave
 		// one of them there and report two digests for it. A digest
 		// target moves no tag, so it collides with nothing.
-		if tag, ok := j.Target.(name.Tag); ok {
+		if tag := j.Target; !tag.IsDigest() {
 			line := lines[refKey(ref)]
 			if other, ok := writers[refKey(tag)]; ok {
 				return nil, &InputError{Input: "tag", Err: fmt.Errorf("images %q and %q would both be written to %s, which can hold only one of them: give them different tags, or work them in separate runs", other, line, tag)}
@@ -371,7 +344,7 @@ func (t tagInput) jobs(refs []name.Reference, lines map[string]string) ([]Job, e
 
 // credentials checks username and password go together and decides the
 // one registry they are for.
-func credentials(in Input, refs []name.Reference, t tagInput) (Credentials, error) {
+func credentials(in Input, refs []store.Ref, t tagInput) (Credentials, error) {
 	if (in.Username == "") != (in.Password == "") {
 		missing := "password"
 		if in.Username == "" {
@@ -390,7 +363,7 @@ func credentials(in Input, refs []name.Reference, t tagInput) (Credentials, erro
 	case t.tag != "" && !t.bare:
 		// One image: its target's registry is where a password is needed
 		// (to push), whichever registry the source is on.
-		c.Registry = t.full.RegistryStr()
+		c.Registry = t.target.Repo.Host
 	case len(regs) > 1:
 		return Credentials{}, &InputError{Input: "username", Err: fmt.Errorf("the images are on %d registries (%s), and username and password go to one registry only: list the images of each registry in a run of its own", len(regs), strings.Join(regs, ", "))}
 	default:
@@ -403,20 +376,20 @@ func credentials(in Input, refs []name.Reference, t tagInput) (Credentials, erro
 // go-containerregistry resolves it (docker.io -> index.docker.io), in
 // lower case; the repository; and the tag (latest when none was given) or
 // the digest alone (a tag next to a digest is not what is read).
-func refKey(ref name.Reference) string {
+func refKey(ref store.Ref) string {
 	sep := ":"
-	if _, ok := ref.(name.Digest); ok {
+	if ref.IsDigest() {
 		sep = "@"
 	}
-	return strings.ToLower(ref.Context().RegistryStr()) + "/" + ref.Context().RepositoryStr() + sep + ref.Identifier()
+	return strings.ToLower(ref.Repo.Host) + "/" + ref.Repo.Path + sep + ref.Identifier()
 }
 
 // registries returns the distinct registries of refs in order of first use.
-func registries(refs []name.Reference) []string {
+func registries(refs []store.Ref) []string {
 	var regs []string
 	for _, ref := range refs {
-		if !slices.ContainsFunc(regs, func(r string) bool { return sameRegistry(r, ref.Context().RegistryStr()) }) {
-			regs = append(regs, ref.Context().RegistryStr())
+		if !slices.ContainsFunc(regs, func(r string) bool { return sameRegistry(r, ref.Repo.Host) }) {
+			regs = append(regs, ref.Repo.Host)
 		}
 	}
 	return regs
@@ -424,8 +397,8 @@ func registries(refs []name.Reference) []string {
 
 // SameRepository reports whether a and b name the same repository of the
 // same registry.
-func SameRepository(a, b name.Reference) bool {
-	return a.Context().Name() == b.Context().Name()
+func SameRepository(a, b store.Ref) bool {
+	return a.Repo.Name() == b.Repo.Name()
 }
 
 var (

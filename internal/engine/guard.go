@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/set-image-platform/set-image-platform/internal/store"
@@ -20,11 +19,11 @@ type tagCheck struct {
 }
 
 // checkTag starts resolving tag of repo; ref names it in messages.
-func checkTag(ctx context.Context, repo store.Repository, tag name.Tag) *tagCheck {
+func checkTag(ctx context.Context, repo store.Repository, tag store.Ref) *tagCheck {
 	c := &tagCheck{ref: tag.String(), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
-		c.held, c.err = repo.Resolve(ctx, tag.TagStr())
+		c.held, c.err = repo.Resolve(ctx, tag.Identifier())
 	}()
 	return c
 }

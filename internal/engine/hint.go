@@ -6,10 +6,9 @@ import (
 	"net"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // Hint is what a person can do about a failure. The core decides which
@@ -116,7 +115,7 @@ func (e *HintedError) Unwrap() error { return e.Err }
 
 // describe turns err into a message a person can act on: what failed for
 // which image, and what to do about it.
-func describe(err error, ref name.Reference, writing bool, creds Credentials, words Words) error {
+func describe(err error, ref store.Ref, writing bool, creds Credentials, words Words) error {
 	var ie *InputError
 	if errors.As(err, &ie) && words.Input != nil {
 		ie.As = words.Input(ie.Input)
@@ -126,7 +125,7 @@ func describe(err error, ref name.Reference, writing bool, creds Credentials, wo
 	if h == NoHint {
 		return err
 	}
-	he := &HintedError{Err: err, Hint: h, Repository: ref.Context().Name()}
+	he := &HintedError{Err: err, Hint: h, Repository: ref.Repo.Name()}
 	var re *plan.RefusalError
 	if h == HintFix && errors.As(err, &re) {
 		he.Fix = re.Fix
@@ -140,7 +139,7 @@ func describe(err error, ref name.Reference, writing bool, creds Credentials, wo
 }
 
 // hintFor picks the hint for err about ref.
-func hintFor(err error, ref name.Reference, writing bool, creds Credentials) Hint {
+func hintFor(err error, ref store.Ref, writing bool, creds Credentials) Hint {
 	var re *registry.Error
 	var ph *registry.PlainHTTPError
 	var ce *plan.ConflictError
@@ -179,8 +178,8 @@ func immutableTag(re *registry.Error) bool {
 }
 
 // loopback reports whether ref's registry is on a loopback address.
-func loopback(ref name.Reference) bool {
-	host := ref.Context().RegistryStr()
+func loopback(ref store.Ref) bool {
+	host := ref.Repo.Host
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
@@ -188,14 +187,14 @@ func loopback(ref name.Reference) bool {
 }
 
 // unauthorizedHint is the hint when the registry refused access to ref.
-func unauthorizedHint(re *registry.Error, ref name.Reference, writing bool, creds Credentials) Hint {
-	ghcrHost := ref.Context().RegistryStr() == ghcr
+func unauthorizedHint(re *registry.Error, ref store.Ref, writing bool, creds Credentials) Hint {
+	ghcrHost := ref.Repo.Host == ghcr
 	switch {
 	case (writing || re.Method != "GET" && re.Method != "HEAD") && ghcrHost:
 		return HintPushGitHub
 	case writing || re.Method != "GET" && re.Method != "HEAD":
 		return HintPush
-	case creds.appliesTo(ref.Context().RegistryStr()):
+	case creds.appliesTo(ref.Repo.Host):
 		return HintCredentials
 	case ghcrHost:
 		return HintReadGitHub

@@ -100,7 +100,7 @@ func (c *Config) checkLocal(in Input, registryLines int, opts []name.Option) err
 		return nil
 	}
 	var err error
-	c.Creds, err = credentials(in, ts, tagInput{})
+	c.Creds, err = credentials(in, refsOf(ts), tagInput{})
 	return err
 }
 
@@ -301,7 +301,7 @@ func localDigests(l *layout.Layout, m *store.Manifest, p *plan.Plan, publish boo
 func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, l *layout.Layout, j LocalJob, p *plan.Plan) error {
 	c := clients[j.Target.Context().RegistryStr()]
 	if c.err != nil {
-		return describe(c.err, j.Target, true, cfg.Creds, deps.Words)
+		return describe(c.err, imageref.RefOf(j.Target), true, cfg.Creds, deps.Words)
 	}
 	dst := c.c.Repo(j.Target.Context().RepositoryStr())
 	w, err := p.Writes(true)
@@ -327,10 +327,10 @@ func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[strin
 		})
 	}
 	if err == nil {
-		err = pushTop(ctx, dst, Job{Source: j.Target, Target: j.Target}, w)
+		err = pushTop(ctx, dst, Job{Source: imageref.RefOf(j.Target), Target: imageref.RefOf(j.Target)}, w)
 	}
 	if err != nil {
-		return writeError(err, cfg, deps, Job{Source: j.Target, Target: j.Target})
+		return writeError(err, cfg, deps, Job{Source: imageref.RefOf(j.Target), Target: imageref.RefOf(j.Target)})
 	}
 	return nil
 }

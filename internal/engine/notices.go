@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // declinedMounts counts the blobs a registry declined to mount across
@@ -24,7 +23,7 @@ type declinedMounts struct {
 // declinedMounts.
 func watchMounts(ctx context.Context) (context.Context, *declinedMounts) {
 	d := &declinedMounts{}
-	return registry.WithDeclinedMounts(ctx, func(desc v1.Descriptor) {
+	return withDeclinedMounts(ctx, func(desc v1.Descriptor) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		d.n++
@@ -34,7 +33,7 @@ func watchMounts(ctx context.Context) (context.Context, *declinedMounts) {
 
 // notice says, once for the image, what was copied because the registry
 // declined to mount it.
-func (d *declinedMounts) notice(log Logger, from, to name.Repository) {
+func (d *declinedMounts) notice(log Logger, from, to store.RepoRef) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.n == 0 {
@@ -48,12 +47,12 @@ func (d *declinedMounts) notice(log Logger, from, to name.Repository) {
 // untagged, and registry garbage collection and retention rules delete
 // untagged manifests.
 func noticeUntagged(log Logger, words Words, j Job, digest string) {
-	if _, ok := j.Target.(name.Digest); !ok {
+	if !j.Target.IsDigest() {
 		return
 	}
 	how := "set the `tag` input"
 	if words.Input != nil {
 		how = "pass " + words.Input("tag")
 	}
-	log.Notice(fmt.Sprintf("%s@%s is pushed by digest with no tag, as the source was named by digest: registry garbage collection and retention (lifecycle) rules may delete an untagged manifest; to keep it, %s (a bare tag such as 1.0-fixed tags it in the same repository)", j.Target.Context().Name(), digest, how))
+	log.Notice(fmt.Sprintf("%s@%s is pushed by digest with no tag, as the source was named by digest: registry garbage collection and retention (lifecycle) rules may delete an untagged manifest; to keep it, %s (a bare tag such as 1.0-fixed tags it in the same repository)", j.Target.Repo.Name(), digest, how))
 }

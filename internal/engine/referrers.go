@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/set-image-platform/set-image-platform/internal/limits"
@@ -382,8 +381,8 @@ func carryError(j Job, p *plan.Plan, failed []string) error {
 		return nil
 	}
 	w := &WrittenError{Target: j.Target.String(), Digest: p.Digest}
-	if _, ok := j.Target.(name.Digest); ok {
-		w.Target, w.ByDigest = j.Target.Context().Name(), true
+	if j.Target.IsDigest() {
+		w.Target, w.ByDigest = j.Target.Repo.Name(), true
 	}
 	return &CarryError{Written: w, Failed: failed}
 }

@@ -4,22 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
 	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
@@ -171,86 +166,26 @@ func outcome(cfg *Config, log Logger, us []unit, jobs []Job, results []Result, t
 	return out
 }
 
-type clientResult struct {
-	c   *registry.Client
-	err error
-}
-
-// openClients opens one client per registry for the whole run, concurrently,
-// with every repository's scope so that one token serves every request.
-func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(string)) map[string]clientResult {
-	scopes := map[string]map[string]bool{} // registry -> repository -> push
-	regs := map[string]name.Registry{}
-	add := func(repo name.Repository, push bool) {
-		reg := repo.Registry
-		if scopes[reg.RegistryStr()] == nil {
-			scopes[reg.RegistryStr()] = map[string]bool{}
-			regs[reg.RegistryStr()] = reg
-		}
-		scopes[reg.RegistryStr()][repo.RepositoryStr()] = scopes[reg.RegistryStr()][repo.RepositoryStr()] || push
-	}
-	write := cfg.Mode == Set && !cfg.DryRun
-	for _, j := range cfg.Jobs {
-		add(j.Source.Context(), false)
-		add(j.Target.Context(), write)
-	}
-	for _, p := range cfg.Patterns {
-		add(p.Repository, write)
-	}
-	for _, t := range targets(cfg.Local) {
-		add(t.Context(), write)
-	}
-	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
-	hosts := slices.Sorted(maps.Keys(regs))
-	opened := make([]clientResult, len(hosts))
-	// A run names few registries: each is opened at once.
-	limits.All(len(hosts), 0, func(i int) {
-		host := hosts[i]
-		var ss []registry.Scope
-		for repo, push := range scopes[host] {
-			ss = append(ss, registry.Scope{Repository: repo, Push: push})
-		}
-		sort.Slice(ss, func(a, b int) bool { return ss[a].Repository < ss[b].Repository })
-		c, err := registry.Open(ctx, regs[host], ss, registry.Options{
-			Keychain:     kc,
-			Insecure:     cfg.Insecure,
-			Transport:    deps.Transport,
-			UserAgent:    deps.UserAgent,
-			Logf:         func(f string, a ...any) { deps.Log.Info(host + ": " + fmt.Sprintf(f, a...)) },
-			StallTimeout: cfg.StallTimeout,
-			Budget:       cfg.RegistryBudget,
-			MaxRequests:  limits.Requests(cfg.Concurrency),
-			SeenToken:    seenToken,
-		})
-		opened[i] = clientResult{c, err}
-	})
-	out := make(map[string]clientResult, len(hosts))
-	for i, host := range hosts {
-		out[host] = opened[i]
-	}
-	return out
-}
-
 // runJob works one job, from m when its manifest was read already, and
 // returns the plan it made, if any, for the tags that share it.
 //
 // writing, when not nil, is called when the job is about to write.
 func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, m *store.Manifest, writing func()) (Result, *plan.Plan) {
-	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
-	src, dst := clients[j.Source.Context().RegistryStr()], clients[j.Target.Context().RegistryStr()]
-	if src.err != nil {
-		r.Err = describe(src.err, j.Source, false, cfg.Creds, deps.Words)
+	r := Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Repo.Name(), DryRun: cfg.DryRun && cfg.Mode == Set}
+	from, err := openRepo(clients, j.Source.Repo)
+	if err != nil {
+		r.Err = describe(err, j.Source, false, cfg.Creds, deps.Words)
 		return r, nil
 	}
-	if dst.err != nil {
-		r.Err = describe(dst.err, j.Target, true, cfg.Creds, deps.Words)
+	to, err := openRepo(clients, j.Target.Repo)
+	if err != nil {
+		r.Err = describe(err, j.Target, true, cfg.Creds, deps.Words)
 		return r, nil
 	}
 	// Retries go to this image's log, which is printed in its group.
-	ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(j.Source.String() + ": " + fmt.Sprintf(f, a...)) })
+	ctx = withRetryLog(ctx, func(f string, a ...any) { deps.Log.Info(j.Source.String() + ": " + fmt.Sprintf(f, a...)) })
 	// Only a write to another repository needs every blob and child listed.
 	copyAll := cfg.Mode == Set && !cfg.DryRun && !SameRepository(j.Source, j.Target)
-	from, to := src.c.Repo(j.Source.Context().RepositoryStr()), dst.c.Repo(j.Target.Context().RepositoryStr())
 	proceed := targetGate(ctx, cfg, deps.Log, j, to, writing)
 	p, err := read(ctx, from, j.Source.Identifier(), j.Source.String(), m, cfg, copyAll, deps.Log)
 	if err != nil {
@@ -258,7 +193,7 @@ func runJob(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		return r, nil
 	}
 	r.PreviousDigest, r.Digest = p.PreviousDigest.String(), p.Digest.String()
-	if _, ok := j.Target.(name.Digest); ok {
+	if j.Target.IsDigest() {
 		r.Target = r.TargetRepository + "@" + r.Digest
 	}
 	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
@@ -288,7 +223,7 @@ func warnStale(log Logger, words Words, j Job, p *plan.Plan, dryRun bool) {
 	if dryRun {
 		carry = "dry run: it would not carry over"
 	}
-	todo := words.Hints.Words(HintStaleAttestation, j.Target.Context().Name())
+	todo := words.Hints.Words(HintStaleAttestation, j.Target.Repo.Name())
 	for _, s := range p.Stale {
 		log.Warning(fmt.Sprintf("%s: %s, the previous digest; %s%s", j.Source, s, carry, todo))
 	}
@@ -300,8 +235,8 @@ func warnStale(log Logger, words Words, j Job, p *plan.Plan, dryRun bool) {
 // nothing is written again). writing, when not nil, is called first.
 func targetGate(ctx context.Context, cfg *Config, log Logger, j Job, to store.Repository, writing func()) func(p *plan.Plan) bool {
 	var target *tagCheck
-	if tag, ok := j.Target.(name.Tag); ok && cfg.Mode == Set && !cfg.DryRun && !sameTarget(j) {
-		target = checkTag(ctx, to, tag)
+	if !j.Target.IsDigest() && cfg.Mode == Set && !cfg.DryRun && !sameTarget(j) {
+		target = checkTag(ctx, to, j.Target)
 	}
 	return func(p *plan.Plan) bool {
 		if writing != nil {
@@ -393,7 +328,7 @@ func write(ctx context.Context, cfg *Config, deps Deps, src, dst store.Repositor
 		carryErr = carryError(j, p, carryAll(ctx, deps, referrers.Of(dst), j.Source.String(), l, cfg.DryRun))
 	}
 	for _, s := range l.subjects {
-		warnOrphans(deps.Log, j.Source.String(), j.Target.Context().Name(), s, cfg.DryRun)
+		warnOrphans(deps.Log, j.Source.String(), j.Target.Repo.Name(), s, cfg.DryRun)
 	}
 	return l.all(), carryErr
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/store"
@@ -45,12 +43,12 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		ps[i] = p.Pattern
 	}
 	listed := map[string]map[string]bool{} // repository -> its tags
-	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo name.Repository) ([]string, error) {
-		c := clients[repo.RegistryStr()]
-		if c.err != nil {
-			return nil, describe(c.err, repo.Tag(""), false, cfg.Creds, deps.Words)
+	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo store.RepoRef) ([]string, error) {
+		r, err := openRepo(clients, repo)
+		if err != nil {
+			return nil, describe(err, repo.Tag(""), false, cfg.Creds, deps.Words)
 		}
-		ts, err := c.c.Repo(repo.RepositoryStr()).Tags(ctx)
+		ts, err := r.Tags(ctx)
 		listed[repo.Name()] = tagSet(ts)
 		return ts, err
 	})
@@ -78,7 +76,7 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		jobs = appendTags(jobs, tags[next], seen)
 	}
 	for i := range jobs {
-		jobs[i].Listed = listed[jobs[i].Source.Context().Name()]
+		jobs[i].Listed = listed[jobs[i].Source.Repo.Name()]
 	}
 	return jobs, nil
 }
@@ -92,7 +90,7 @@ func tagSet(tags []string) map[string]bool {
 	return set
 }
 
-func appendTags(jobs []Job, tags []name.Tag, seen map[string]bool) []Job {
+func appendTags(jobs []Job, tags []store.Ref, seen map[string]bool) []Job {
 	for _, t := range tags {
 		if !seen[refKey(t)] {
 			seen[refKey(t)] = true
@@ -122,11 +120,12 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 		// registry client lets through.
 		limits.All(len(jobs), limits.Requests(cfg.Concurrency), func(i int) {
 			j := jobs[i]
-			src := clients[j.Source.Context().RegistryStr()]
-			if !sameTarget(j) || src.err != nil {
+			if !sameTarget(j) {
 				return
 			}
-			ms[i], errs[i] = src.c.Repo(j.Source.Context().RepositoryStr()).GetManifest(ctx, j.Source.Identifier())
+			if src, err := openRepo(clients, j.Source.Repo); err == nil {
+				ms[i], errs[i] = src.GetManifest(ctx, j.Source.Identifier())
+			}
 		})
 	}
 	idx := make([]int, len(jobs))
@@ -137,7 +136,7 @@ func group(ctx context.Context, cfg *Config, clients map[string]clientResult, jo
 		if ms[i] == nil {
 			return ""
 		}
-		return jobs[i].Source.Context().Name() + "@" + ms[i].Digest.String()
+		return jobs[i].Source.Repo.Name() + "@" + ms[i].Digest.String()
 	})
 	us := make([]unit, len(groups))
 	for k, g := range groups {
@@ -163,13 +162,13 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	if err := interrupted(ctx, "started"); err != nil {
 		for k, i := range u.jobs {
 			j := jobs[i]
-			out[k].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(), Err: fmt.Errorf("%s: %w", j.Source, err)}
+			out[k].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Repo.Name(), Err: fmt.Errorf("%s: %w", j.Source, err)}
 		}
 		return out
 	}
 	if u.err != nil {
 		j := jobs[u.jobs[0]]
-		out[0].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Context().Name(),
+		out[0].Result = Result{Source: j.Source.String(), Target: j.Target.String(), TargetRepository: j.Target.Repo.Name(),
 			Err: describe(fmt.Errorf("reading manifest: %w", u.err), j.Source, false, cfg.Creds, deps.Words)}
 		return out
 	}
@@ -192,18 +191,19 @@ func workUnit(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 
 // startCheck starts resolving j's target tag again; nil for a digest.
 func startCheck(ctx context.Context, clients map[string]clientResult, j Job) *tagCheck {
-	tag, ok := j.Target.(name.Tag)
-	if !ok {
+	to, err := openRepo(clients, j.Target.Repo)
+	if j.Target.IsDigest() || err != nil {
+		// A client that could not be opened failed the lead already.
 		return nil
 	}
-	return checkTag(ctx, clients[j.Target.Context().RegistryStr()].c.Repo(j.Target.Context().RepositoryStr()), tag)
+	return checkTag(ctx, to, j.Target)
 }
 
 // follow is the result for j, a tag sharing its digest with lead's; check
 // resolves j's tag again (started with the lead's writes, or now when nil).
 func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j Job, lead Result, p *plan.Plan, check *tagCheck) Result {
 	r := lead
-	r.Source, r.Target, r.TargetRepository = j.Source.String(), j.Target.String(), j.Target.Context().Name()
+	r.Source, r.Target, r.TargetRepository = j.Source.String(), j.Target.String(), j.Target.Repo.Name()
 	if lead.Err != nil && !lead.Written() {
 		r.Err = fmt.Errorf("%s has the digest of %s, which failed: %w", j.Source, lead.Source, lead.Err)
 		return r
@@ -226,7 +226,10 @@ func follow(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		}
 	}
 	if err == nil {
-		err = pushTop(ctx, clients[j.Target.Context().RegistryStr()].c.Repo(j.Target.Context().RepositoryStr()), j, w)
+		var to store.Repository
+		if to, err = openRepo(clients, j.Target.Repo); err == nil {
+			err = pushTop(ctx, to, j, w)
+		}
 	}
 	if err != nil {
 		r.Err = writeError(err, cfg, deps, j)

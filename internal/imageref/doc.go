@@ -7,8 +7,10 @@
 //
 // A line without a known prefix is a registry reference, parsed by
 // go-containerregistry's name package as before; "docker://" may precede
-// one. For the local kinds PATH is split from REF at the first colon
-// (oci:out:v1.* is PATH out, REF v1.*), and a relative PATH is resolved
+// one. A registry line ending in a tag pattern is parsed here too
+// (ParsePattern), and RefOf turns a parsed name into the store.Ref the
+// engine carries. For the local kinds PATH is split from REF at the first
+// colon (oci:out:v1.* is PATH out, REF v1.*), and a relative PATH is resolved
 // against the working directory the caller gives (the workspace, in the
 // action), never the process's own.
 package imageref

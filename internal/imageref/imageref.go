@@ -111,8 +111,8 @@ func isUnsupported(prefix string) bool {
 }
 
 func parseRegistry(s string, opts []name.Option) (Reference, error) {
-	if sweep.IsPattern(s) {
-		p, err := sweep.ParsePattern(s, opts...)
+	if IsTagPattern(s) {
+		p, err := ParsePattern(s, opts...)
 		if err != nil {
 			return Reference{}, err
 		}
@@ -228,7 +228,7 @@ func (r Reference) WithDigest(d v1.Hash) string {
 	case r.Transport == DockerDaemon:
 		return string(DockerDaemon) + ":" + r.Daemon.Context().Name() + "@" + d.String()
 	case r.Pattern != nil:
-		return r.Pattern.Repository.Digest(d.String()).Name()
+		return r.Pattern.Repository.Digest(d.String()).String()
 	case r.Name != nil:
 		return r.Name.Context().Digest(d.String()).Name()
 	}

@@ -4,6 +4,9 @@
 // do (copy a blob in by mounting it, list referrers, commit writes at the
 // end, count a registry's throttling) are small interfaces of their own, found by type assertion, as
 // oras-go finds a registry.Mounter. CopyBlob copies a blob between any
-// two, mounting where the destination can. The manifest, limits and errors
-// both sides share live here, so that neither imports the other.
+// two, mounting where the destination can. Ref and RepoRef name an image
+// and a repository of a place, with its scheme: what the engine and the
+// sweep carry instead of a registry package's names (imageref makes them
+// from image lines). The manifest, limits and errors both sides share live
+// here, so that neither imports the other.
 package store

@@ -2,80 +2,21 @@ package sweep
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"regexp"
-	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
-// patternChars are the characters that make a tag part a path.Match
-// pattern; none can appear in a tag.
-const patternChars = "*?["
-
 // Pattern is an image line that names a repository and a pattern its tags
-// are matched against (Go path.Match syntax).
+// are matched against (Go path.Match syntax). imageref.ParsePattern makes
+// one of a registry line.
 type Pattern struct {
 	// Line is the image line as given, trimmed.
 	Line       string
-	Repository name.Repository
+	Repository store.RepoRef
 	Glob       string
-}
-
-// IsPattern reports whether the image line s ends in a tag pattern rather
-// than a tag: its tag part (after the last ':' past the last '/', before
-// any '@') holds one of * ? [.
-func IsPattern(s string) bool {
-	_, glob, ok := splitPattern(strings.TrimSpace(s))
-	return ok && strings.ContainsAny(glob, patternChars)
-}
-
-// splitPattern cuts s into repository and tag part; ok is false when s
-// has no tag part.
-func splitPattern(s string) (repo, glob string, ok bool) {
-	s, _, _ = strings.Cut(s, "@")
-	colon := strings.LastIndexByte(s, ':')
-	if colon < 0 || colon < strings.LastIndexByte(s, '/') {
-		return "", "", false
-	}
-	return s[:colon], s[colon+1:], true
-}
-
-// ParsePattern parses the image line s, which IsPattern accepts. The
-// repository is validated as name does it; the pattern by path.Match.
-// Errors name the line.
-func ParsePattern(s string, opts ...name.Option) (Pattern, error) {
-	s = strings.TrimSpace(s)
-	repo, glob, ok := splitPattern(s)
-	if !ok || !strings.ContainsAny(glob, patternChars) {
-		return Pattern{}, patternError(s, errors.New("no tag pattern (such as :v1.*) at the end"))
-	}
-	if strings.Contains(s, "@") {
-		return Pattern{}, patternError(s, errors.New("a tag pattern cannot be pinned to a digest: drop the @digest"))
-	}
-	if err := checkGlob(glob); err != nil {
-		return Pattern{}, patternError(s, err)
-	}
-	r, err := name.NewRepository(repo, opts...)
-	if err != nil {
-		return Pattern{}, patternError(s, fmt.Errorf("parsing repository %q: %w", repo, err))
-	}
-	return Pattern{Line: s, Repository: r, Glob: glob}, nil
-}
-
-func patternError(s string, err error) error {
-	return fmt.Errorf("parsing tag pattern %q: %w", s, err)
-}
-
-// checkGlob reports a malformed glob. path.Match validates the whole
-// pattern since Go 1.16 whatever the name; "" is enough.
-func checkGlob(glob string) error {
-	if _, err := path.Match(glob, ""); err != nil {
-		return fmt.Errorf("%w: see Go's path.Match for the syntax (* ? [a-z] [^a-z] \\)", err)
-	}
-	return nil
 }
 
 // tagRE is the grammar of a tag in the distribution spec.
@@ -86,7 +27,7 @@ var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 func (p Pattern) Match(tags []string) []string {
 	var out []string
 	for _, t := range tags {
-		// The glob is valid (ParsePattern checked it).
+		// The glob is valid (its parser checked it).
 		if ok, _ := path.Match(p.Glob, t); ok && tagRE.MatchString(t) {
 			out = append(out, t)
 		}
@@ -120,17 +61,17 @@ func (e *NoMatchError) Error() string {
 }
 
 // ListFunc lists the tags of a repository (a registry repository's Tags).
-type ListFunc func(ctx context.Context, repo name.Repository) ([]string, error)
+type ListFunc func(ctx context.Context, repo store.RepoRef) ([]string, error)
 
 // Expand lists the tags of each pattern's repository (once per repository)
 // and returns the matching tags of each pattern, in listed order; a tag
 // an earlier pattern matched is left out. A listing error is returned
 // wrapped, naming the pattern; a pattern matching nothing is a
 // *NoMatchError. It only reads.
-func Expand(ctx context.Context, patterns []Pattern, list ListFunc) ([][]name.Tag, error) {
+func Expand(ctx context.Context, patterns []Pattern, list ListFunc) ([][]store.Ref, error) {
 	listed := map[string][]string{}
 	seen := map[string]bool{}
-	out := make([][]name.Tag, len(patterns))
+	out := make([][]store.Ref, len(patterns))
 	for i, p := range patterns {
 		key := p.Repository.Name()
 		tags, ok := listed[key]
@@ -147,8 +88,8 @@ func Expand(ctx context.Context, patterns []Pattern, list ListFunc) ([][]name.Ta
 		}
 		for _, t := range matched {
 			tag := p.Repository.Tag(t)
-			if !seen[tag.Name()] {
-				seen[tag.Name()] = true
+			if !seen[tag.String()] {
+				seen[tag.String()] = true
 				out[i] = append(out[i], tag)
 			}
 		}
