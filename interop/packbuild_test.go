@@ -3,8 +3,10 @@ package interop
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,6 +99,7 @@ func TestPackBuildFixed(t *testing.T) {
 	}
 	before := savedConfig(t, docker, appEmpty)
 	beforeID := imageID(t, docker, appEmpty)
+	plainBefore := dockerRun(t, docker, appEmpty)
 	_, refused := run(t, docker, "docker", "run", "--rm", "--network", "none", "--platform", "linux/amd64", appEmpty)
 	if refused == nil {
 		t.Errorf("docker run --platform linux/amd64 of the app whose architecture is empty started, want a refusal")
@@ -107,8 +110,8 @@ func TestPackBuildFixed(t *testing.T) {
 
 	images := dockerImages(t, docker)
 	check := runAction(t, tool, docker, map[string]string{"image": "docker-daemon:" + appEmpty, "mode": "check", "platform": "linux/amd64"})
-	if check.code != 1 || check.errors() != 1 {
-		t.Errorf("mode: check of the app whose architecture is empty: exit %d with %d ::error:: lines, want exit 1 with one\n%s", check.code, check.errors(), check)
+	if check.code != 1 || check.errors() != 1 || !strings.Contains(check.firstError(), "lacks an os or architecture") {
+		t.Errorf("mode: check of the app whose architecture is empty: exit %d with %d ::error:: lines, want exit 1 with one saying the architecture is missing\n%s", check.code, check.errors(), check)
 	}
 	if got := dockerImages(t, docker); got != images {
 		t.Errorf("docker images after mode: check:\n%s\nwant as before:\n%s", got, images)
@@ -125,11 +128,11 @@ func TestPackBuildFixed(t *testing.T) {
 	if set.outputs["digest"] != afterID || set.outputs["changed"] != "true" {
 		t.Errorf("outputs digest=%q changed=%q, want digest=%s (docker image inspect's Id) changed=true", set.outputs["digest"], set.outputs["changed"], afterID)
 	}
-	// The new image ID is the digest of the unfixed config with only the
-	// architecture filled in: every other byte pack wrote is kept.
+	// The fixed config is the one pack wrote with only the architecture
+	// filled in: every other byte is kept.
 	want := strings.Replace(string(before), `"architecture":""`, `"architecture":"amd64"`, 1)
-	if afterID != sha([]byte(want)) {
-		t.Errorf("image ID after the fix = %s, want %s, the digest of the config pack wrote with only the architecture set:\n%s", afterID, sha([]byte(want)), want)
+	if got := savedConfig(t, docker, appEmpty); string(got) != want {
+		t.Errorf("config after the fix:\n%s\nwant the one pack wrote with only the architecture set:\n%s", got, want)
 	}
 	expectCheckPasses(t, tool, docker, appEmpty)
 	out, err := run(t, docker, "docker", "run", "--rm", "--network", "none", "--platform", "linux/amd64", appEmpty)
@@ -142,6 +145,12 @@ func TestPackBuildFixed(t *testing.T) {
 		"Id `"+short(beforeID)+"` → `"+short(afterID)+"` = `digest` output; `docker image inspect`: linux/amd64; only `architecture` changed in the config")
 	rep.add("docker run", dockerVersion(t, docker), "`docker run --rm --platform linux/amd64 APP`",
 		"refused: "+code(oneLine(firstLine(refused), appEmpty)), "starts: `"+helloSays+"`")
+	plainAfter := dockerRun(t, docker, appEmpty)
+	if plainAfter != "exit 0: "+helloSays {
+		t.Errorf("docker run (no --platform) of the fixed app: %s, want exit 0: %s (no warning)", plainAfter, helloSays)
+	}
+	rep.add("docker run", dockerVersion(t, docker), "`docker run --rm APP` (no `--platform`)",
+		code(oneLine(plainBefore, appEmpty)), code(plainAfter))
 	rep.write(t)
 	t.Logf("pack build story: %s", time.Since(start).Round(time.Second))
 }
@@ -164,6 +173,19 @@ func firstLine(err error) string {
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(ce.stderr), "\n")
 	return line
+}
+
+// dockerRun runs an image without --platform and returns its exit code and
+// everything docker and the image printed, on one line.
+func dockerRun(t *testing.T, docker []string, name string) string {
+	t.Helper()
+	cmd := exec.Command("docker", "run", "--rm", "--network", "none", name)
+	cmd.Env = append(os.Environ(), docker...)
+	out, err := cmd.CombinedOutput()
+	if err != nil && cmd.ProcessState == nil {
+		t.Fatalf("docker run %s: %v", name, err)
+	}
+	return fmt.Sprintf("exit %d: %s", cmd.ProcessState.ExitCode(), strings.Join(strings.Fields(string(out)), " "))
 }
 
 // helloSays is what the app prints.
@@ -411,11 +433,12 @@ func dockerImages(t *testing.T, docker []string) string {
 	return strings.Join(lines, "\n")
 }
 
-// savedConfig is the config of an image as the engine holds it (docker
-// save's <id>.json in the classic store, whose ID is its digest).
+// savedConfig is the config of an image as the engine holds it: the file
+// docker save's manifest.json names (<id>.json in the classic store,
+// blobs/sha256/<digest> in the containerd one). JSON files and small blobs
+// are kept until manifest.json comes, which engines write late.
 func savedConfig(t *testing.T, docker []string, name string) []byte {
 	t.Helper()
-	id := imageID(t, docker, name)
 	p := filepath.Join(t.TempDir(), "saved.tar")
 	must(t, docker, "docker", "save", "-o", p, name)
 	f, err := os.Open(p)
@@ -423,24 +446,28 @@ func savedConfig(t *testing.T, docker []string, name string) []byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	tr := tar.NewReader(f)
-	hex := strings.TrimPrefix(id, "sha256:")
-	for {
+	files := map[string][]byte{}
+	for tr := tar.NewReader(f); ; {
 		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("docker save of %s: no config %s.json or blobs/sha256/%s: %v", name, hex, hex, err)
+		if err == io.EOF {
+			break
 		}
-		if h.Name == hex+".json" || h.Name == "blobs/sha256/"+hex {
-			var b bytes.Buffer
-			if _, err := b.ReadFrom(tr); err != nil {
+		if err != nil {
+			t.Fatalf("reading docker save of %s: %v", name, err)
+		}
+		if h.Typeflag == tar.TypeReg && h.Size < 1<<20 {
+			b, err := io.ReadAll(tr)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got := sha(b.Bytes()); got != id {
-				t.Fatalf("docker save of %s: config digest %s, want the image ID %s (the classic store's)", name, got, id)
-			}
-			return b.Bytes()
+			files[h.Name] = b
 		}
 	}
+	var manifest []struct{ Config string }
+	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil || len(manifest) != 1 || files[manifest[0].Config] == nil {
+		t.Fatalf("docker save of %s: manifest.json %q (%v), want one image whose config is in the archive", name, files["manifest.json"], err)
+	}
+	return files[manifest[0].Config]
 }
 
 func dockerVersion(t *testing.T, docker []string) string {
