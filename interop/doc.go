@@ -10,7 +10,10 @@
 // the .cnb pack writes into the config pack writes with --target, and
 // TestDockerLoadsFixedArchives has docker load what it fixed in docker
 // save's own output (both use the package directly until the engine is
-// wired to it).
+// wired to it). TestPackBuildFixed builds an app with `pack build` into
+// the Docker engine from local files (a lifecycle built from its source);
+// the tool, run as the action on docker-daemon:APP, fails its check and
+// fixes it in place, and `docker run --platform linux/amd64` starts it.
 //
 // It is its own module, outside the default test run (`go test ./...` at the
 // root and in e2e/ do not reach it), because it builds pack, regctl, act and
