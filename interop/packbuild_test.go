@@ -65,10 +65,13 @@ func TestPackBuildFixed(t *testing.T) {
 
 	id := fmt.Sprintf("%d", time.Now().UnixNano()%1e6)
 	name := func(s string) string { return "interop-pack-" + s + ":" + id }
-	// On an engine the suite did not start, leave no image behind.
+	cache := func(s string) string { return "interop-pack-cache-" + id + s }
+	// On an engine the suite did not start, leave no image or volume
+	// behind (pack build's caches are volumes; named here, not hashed).
 	t.Cleanup(func() {
 		_, _ = run(t, docker, "docker", "image", "rm", "--force", name("build"), name("run"), name("run-empty"),
 			name("builder"), name("builder-empty"), name("app"), name("app-empty"))
+		_, _ = run(t, docker, "docker", "volume", "rm", "--force", cache(".build"), cache(".launch"), cache("-empty.build"), cache("-empty.launch"))
 	})
 	rootfs := stackRootfs(t)
 	buildImage(t, docker, name("build"), rootfs, cnbEnv(t, docker))
@@ -81,7 +84,7 @@ func TestPackBuildFixed(t *testing.T) {
 	write(t, filepath.Join(app, "README"), "an app the buildpack does not read\n", 0o644)
 	for _, v := range []string{"", "-empty"} {
 		p.createBuilder(t, name("builder"+v), bp, name("build"), name("run"+v), lifecycle)
-		p.build(t, name("app"+v), name("builder"+v), app)
+		p.build(t, name("app"+v), name("builder"+v), app, cache(v))
 	}
 	rep := &report{}
 
@@ -99,6 +102,8 @@ func TestPackBuildFixed(t *testing.T) {
 	}
 	before := savedConfig(t, docker, appEmpty)
 	beforeID := imageID(t, docker, appEmpty)
+	// The fix leaves the unfixed image untagged, as docker load does.
+	t.Cleanup(func() { _, _ = run(t, docker, "docker", "image", "rm", "--force", beforeID) })
 	plainBefore := dockerRun(t, docker, appEmpty)
 	_, refused := run(t, docker, "docker", "run", "--rm", "--network", "none", "--platform", "linux/amd64", appEmpty)
 	if refused == nil {
@@ -407,11 +412,13 @@ func (p packer) createBuilder(t *testing.T, name, buildpack, build, run, lifecyc
 // container of the builder with the engine's socket mounted: --docker-host
 // inherit mounts the one DOCKER_HOST names (by default pack mounts
 // /var/run/docker.sock, which is not this engine's); --network none, as the
-// suite's engine has no bridge and nothing is fetched.
-func (p packer) build(t *testing.T, name, builder, app string) {
+// suite's engine has no bridge and nothing is fetched. The build and
+// launch caches are the volumes cache.build and cache.launch.
+func (p packer) build(t *testing.T, name, builder, app, cache string) {
 	t.Helper()
 	must(t, p.env, p.path, "build", name, "--builder", builder, "--path", app,
-		"--pull-policy", "never", "--trust-builder", "--network", "none", "--docker-host", "inherit")
+		"--pull-policy", "never", "--trust-builder", "--network", "none", "--docker-host", "inherit",
+		"--cache", "type=build;format=volume;name="+cache+".build", "--cache", "type=launch;format=volume;name="+cache+".launch")
 }
 
 // inspectPlatform is docker image inspect's os/architecture[/variant].
