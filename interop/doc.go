@@ -14,6 +14,10 @@
 // TestLayoutsReadBySkopeo has skopeo and podman read every kind of layout
 // and archive the binary fixes, and TestDockerLoadsFixedArchives has docker
 // load what the binary fixed in docker save's own output.
+// TestPackBuildFixed builds an app with `pack build` into the Docker engine
+// from local files (a lifecycle built from its source); the tool, run as
+// the action on docker-daemon:APP, fails its check and fixes it in place,
+// and `docker run --platform linux/amd64` starts it.
 //
 // It is its own module, outside the default test run (`go test ./...` at the
 // root and in e2e/ do not reach it), because it builds pack, regctl, act and

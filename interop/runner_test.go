@@ -48,16 +48,23 @@ func (r actionRun) String() string {
 // is found only through the workspace, as in the action's container.
 func runAction(t *testing.T, bin, workspace string, inputs map[string]string) actionRun {
 	t.Helper()
+	return runActionEnv(t, bin, workspace, nil, inputs)
+}
+
+// runActionEnv is runAction with env (DOCKER_HOST, say) added to the
+// step's environment.
+func runActionEnv(t *testing.T, bin, workspace string, env []string, inputs map[string]string) actionRun {
+	t.Helper()
 	dir := t.TempDir()
 	output := filepath.Join(dir, "github_output")
 	if err := os.WriteFile(output, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "DOCKER_CONFIG=" + filepath.Join(dir, ".docker"),
-		"GITHUB_ACTIONS=true", "CI=true", "GITHUB_OUTPUT=" + output, "GITHUB_STEP_SUMMARY=" + filepath.Join(dir, "summary"),
-		"GITHUB_WORKSPACE=" + workspace, "RUNNER_TEMP=" + dir,
-	}
+	env = append(env[:len(env):len(env)],
+		"PATH="+os.Getenv("PATH"), "HOME="+dir, "DOCKER_CONFIG="+filepath.Join(dir, ".docker"),
+		"GITHUB_ACTIONS=true", "CI=true", "GITHUB_OUTPUT="+output, "GITHUB_STEP_SUMMARY="+filepath.Join(dir, "summary"),
+		"GITHUB_WORKSPACE="+workspace, "RUNNER_TEMP="+dir,
+	)
 	for name, def := range actionInputs {
 		v, ok := inputs[name]
 		if !ok {
@@ -120,4 +127,15 @@ func parseOutputs(text string) (map[string]string, error) {
 		out[name] = strings.Join(value, "\n")
 	}
 	return out, nil
+}
+
+// errors counts the ::error:: lines the run printed.
+func (r actionRun) errors() int { return len(errorLines(r.stdout + "\n" + r.stderr)) }
+
+// firstError is the first ::error:: line the run printed, or "".
+func (r actionRun) firstError() string {
+	if l := errorLines(r.stdout + "\n" + r.stderr); len(l) > 0 {
+		return l[0]
+	}
+	return ""
 }

@@ -68,19 +68,29 @@ func buildTools(t *testing.T) tools {
 // with the module's own go.mod (and so its replace directive).
 func buildPack(work, out string) error {
 	mod := "github.com/buildpacks/pack@" + packVersion
-	raw, err := exec.Command("go", "mod", "download", "-json", mod).Output()
+	dir, err := moduleSource(mod)
 	if err != nil {
-		return fmt.Errorf("downloading %s: %w", mod, err)
-	}
-	var info struct{ Dir string }
-	if err := json.Unmarshal(raw, &info); err != nil || info.Dir == "" {
-		return fmt.Errorf("reading the download of %s: %q: %v", mod, raw, err)
+		return err
 	}
 	src := filepath.Join(work, "pack")
-	if err := os.CopyFS(src, os.DirFS(info.Dir)); err != nil {
+	if err := os.CopyFS(src, os.DirFS(dir)); err != nil {
 		return fmt.Errorf("copying %s: %w", mod, err)
 	}
 	return goBuild(src, out, ".")
+}
+
+// moduleSource downloads a module at an exact version (the proxy answers
+// no version lists) and returns the directory of its source, read-only.
+func moduleSource(mod string) (string, error) {
+	raw, err := exec.Command("go", "mod", "download", "-json", mod).Output()
+	if err != nil {
+		return "", fmt.Errorf("downloading %s: %w", mod, err)
+	}
+	var info struct{ Dir string }
+	if err := json.Unmarshal(raw, &info); err != nil || info.Dir == "" {
+		return "", fmt.Errorf("reading the download of %s: %q: %v", mod, raw, err)
+	}
+	return info.Dir, nil
 }
 
 func goBuild(dir, out, pkg string) error {
