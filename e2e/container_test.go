@@ -232,7 +232,8 @@ func expectVersionLine(t *testing.T, res Result) {
 }
 
 // TestContainer runs the action in a real engine the way the GitHub runner
-// does, against registries running as service containers, and ends with
+// does, against registries running as service containers and an image in
+// that same engine through the socket the runner mounts, and ends with
 // what a consumer of its result does: docker pull --platform.
 func TestContainer(t *testing.T) {
 	t.Parallel()
@@ -342,6 +343,34 @@ func TestContainer(t *testing.T) {
 		want := "linux/arm64 " + reg.childConfigDigest(t, "multi", idx, "arm64")
 		if got != want {
 			t.Errorf("pulled image = %q, want %q (the arm64 child's config)", got, want)
+		}
+	})
+	t.Run("docker-daemon", func(t *testing.T) {
+		// An image the job left in the runner's engine (pack build, load:
+		// true), reached through the socket the runner mounts at
+		// /var/run/docker.sock, DOCKER_HOST unset in the container.
+		im := daemonImage(t)
+		tag := daemonTag(t, d, "example.test/container/daemon")
+		d.loadArchive(t, tag, im)
+		line := "docker-daemon:" + tag
+
+		res := e.runContainer(t, map[string]string{"image": line, "mode": "check"})
+		expectExit(t, res, 1)
+		expectErrorMentions(t, res, line, "architecture")
+		if got := d.must(t, "image", "inspect", "--format", "{{.Id}}", tag); got != im.config.digest {
+			t.Errorf("docker image inspect %s = %s after a check, want it left at %s", tag, got, im.config.digest)
+		}
+
+		res = e.runContainer(t, map[string]string{"image": line, "platform": "linux/amd64"})
+		expectExit(t, res, 0)
+		expectNoErrors(t, res)
+		got := d.must(t, "image", "inspect", "--format", "{{.Os}}/{{.Architecture}} {{.Id}}", tag)
+		t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", im.config.digest) })
+		if want := "linux/amd64 " + res.Outputs["digest"]; got != want || res.Outputs["digest"] == im.config.digest {
+			t.Errorf("docker image inspect %s = %q after the set, want %q (a new ID, the digest output)", tag, got, want)
+		}
+		if res.Outputs["changed"] != "true" || res.Outputs["previous-digest"] != im.config.digest {
+			t.Errorf("outputs = %v, want changed true and previous-digest %s", res.Outputs, im.config.digest)
 		}
 	})
 	t.Run("start-up", func(t *testing.T) {
