@@ -26,7 +26,8 @@
 // (helpers_fixtures, helpers_referrers), reading the registry back
 // (helpers_state), layouts and archives on disk (helpers_layout), the
 // token services (helpers_token, helpers_tokenauth), the Docker engine
-// (helpers_docker), byte-faithful JSON members (helpers_json), the
+// (helpers_docker), a stand-in engine with the containerd image store
+// (helpers_containerd), byte-faithful JSON members (helpers_json), the
 // expect* assertions (helpers_test.go).
 // bench_*_test.go hold the benchmarks. TestDocTable fails when a test is
 // missing here or its row names another file, so add a new test's row
@@ -147,6 +148,8 @@
 //	docker-daemon: check and plan, one inspect       daemon_run_test.go            TestDaemonCheckPlan
 //	docker-daemon: bad lines, nothing loaded         daemon_run_test.go            TestDaemonBadInputs
 //	docker-daemon: set in place, dry run, conflict   daemon_set_test.go            TestDaemonSet
+//	docker-daemon: set in the containerd image store  daemon_containerd_test.go     TestDaemonContainerdSet
+//	docker-daemon: which image store, from GET /info  daemon_containerd_test.go     TestDaemonStore
 //	what a PR built, a layout or .cnb: check, plan   layout_test.go               TestLayoutCheck
 //	                                                                                TestLayoutCheckCLI
 //	                                                                                TestLayoutPlan
