@@ -14,8 +14,11 @@
 // TestPlanAtScale runs with SET_IMAGE_PLATFORM_AT_SCALE=1 or -at-scale;
 // the benchmarks run only as quick variants that assert request counts,
 // and at full size with -bench-table (TestBenchmarkTable,
-// TestBenchmarkDepth) or -bench (BenchmarkSweep, BenchmarkIndex): see
-// docs/benchmarks.md. .ci/run sets both variables.
+// TestBenchmarkDepth, TestDaemonSpeed) or -bench (BenchmarkSweep,
+// BenchmarkIndex): see docs/benchmarks.md. .ci/run sets both variables.
+// The containerd image store's tests run against a stand-in engine, and
+// also against a real one when SET_IMAGE_PLATFORM_CONTAINERD_HOST names
+// it (docs/daemon.md).
 //
 // # Where each behaviour is tested
 //
@@ -176,6 +179,7 @@
 //	                                                                                TestSweepFixture
 //	an index against a single image                   bench_index_test.go           BenchmarkIndex
 //	the engine: inspect against docker save, load     bench_daemon_test.go          BenchmarkDaemon
+//	                                                                                TestDaemonSpeed
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService
