@@ -103,6 +103,9 @@ func (e *standInEngine) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	path := "/" + versioned.ReplaceAllString(r.URL.Path, "")
+	// One request at a time: the handlers run with e.mu held.
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	switch {
 	case path == "/info" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]any{"Driver": "overlayfs", "DriverStatus": [][]string{{"driver-type", "io.containerd.snapshotter.v1"}}})
@@ -123,20 +126,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// standInManifest is what the stand-in reads of a manifest or an index.
-type standInManifest struct {
-	MediaType string `json:"mediaType"`
-	Config    struct {
-		Digest string `json:"digest"`
-	} `json:"config"`
-	Layers []struct {
-		Digest string `json:"digest"`
-	} `json:"layers"`
-	Manifests []struct {
-		Digest string `json:"digest"`
-	} `json:"manifests"`
-}
-
 // resolve finds ref (a tag, or an ID sha256:…) as the engine does, and
 // returns the digest of its manifest or index; e.mu is held.
 func (e *standInEngine) resolve(ref string) (string, bool) {
@@ -152,18 +141,24 @@ func (e *standInEngine) resolve(ref string) (string, bool) {
 	return d, ok
 }
 
-func (e *standInEngine) manifest(d string) standInManifest {
-	var m standInManifest
+// found resolves ref, or answers 404 as the engine does; e.mu is held.
+func (e *standInEngine) found(w http.ResponseWriter, ref string) (string, bool) {
+	id, ok := e.resolve(ref)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "No such image: " + ref})
+	}
+	return id, ok
+}
+
+func (e *standInEngine) manifest(d string) parsedManifest {
+	var m parsedManifest
 	json.Unmarshal(e.blobs[d], &m)
 	return m
 }
 
 func (e *standInEngine) inspect(w http.ResponseWriter, ref string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	id, ok := e.resolve(ref)
+	id, ok := e.found(w, ref)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "No such image: " + ref})
 		return
 	}
 	m := e.manifest(id)
@@ -210,11 +205,8 @@ func (e *standInEngine) inspect(w http.ResponseWriter, ref string) {
 // its ID: blobs sorted by digest (read-only), index.json naming the
 // manifest without a name, manifest.json with no RepoTags, oci-layout.
 func (e *standInEngine) save(w http.ResponseWriter, ref string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	id, ok := e.resolve(ref)
+	id, ok := e.found(w, ref)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "No such image: " + ref})
 		return
 	}
 	digests := []string{id}
@@ -288,8 +280,6 @@ func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 		fail("unrecognized image format")
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	blob := func(d string) ([]byte, bool) {
 		if b, ok := files["blobs/sha256/"+strings.TrimPrefix(d, "sha256:")]; ok && sha256Digest(b) == d {
 			return b, true
@@ -304,7 +294,7 @@ func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 			fail("content digest " + entry.Digest + ": not found")
 			return
 		}
-		var m standInManifest
+		var m parsedManifest
 		json.Unmarshal(mb, &m)
 		need := []string{m.Config.Digest}
 		for _, l := range m.Layers {
