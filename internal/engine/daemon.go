@@ -114,18 +114,11 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	if err != nil {
 		return fail(err)
 	}
-	patched, err := patch.SetPlatform(config, nil, want)
+	manifest, config, r.Digest, err = patchDaemonImage(store, manifest, config, want)
 	if err != nil {
-		return fail(fmt.Errorf("patching config: %w", err))
+		return fail(err)
 	}
 	r.After = []platform.Platform{want}
-	r.Digest = oci.Digest(patched).String()
-	if store == daemon.Containerd {
-		if manifest, err = patch.SetDescriptor(manifest, patch.Path{"config"}, r.Digest, int64(len(patched))); err != nil {
-			return fail(fmt.Errorf("patching manifest: %w", err))
-		}
-		r.Digest = oci.Digest(manifest).String()
-	}
 	r.Changed = r.Digest != r.PreviousDigest
 	if cfg.DryRun || !r.Changed {
 		return r
@@ -139,15 +132,35 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	}
 	var ld *daemon.Loaded
 	if store == daemon.Containerd {
-		ld, err = cfg.Daemon.LoadOCI(ctx, tag, manifest, oci.Shape(manifest), patched)
+		ld, err = cfg.Daemon.LoadOCI(ctx, tag, manifest, oci.Shape(manifest), config)
 	} else {
-		ld, err = cfg.Daemon.Load(ctx, tag, patched, len(im.DiffIDs))
+		ld, err = cfg.Daemon.Load(ctx, tag, config, len(im.DiffIDs))
 	}
 	if err != nil {
 		return fail(err)
 	}
 	r.Digest = ld.ID.String()
 	return r
+}
+
+// patchDaemonImage sets want in config and, in the containerd store,
+// points manifest at the new config; digest is the image ID the fixed
+// image will have: the new config's digest in the classic store, the new
+// manifest's in the containerd store.
+func patchDaemonImage(store daemon.Store, manifest, config []byte, want platform.Platform) (newManifest, newConfig []byte, digest string, err error) {
+	newConfig, err = patch.SetPlatform(config, nil, want)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("patching config: %w", err)
+	}
+	digest = oci.Digest(newConfig).String()
+	if store != daemon.Containerd {
+		return nil, newConfig, digest, nil
+	}
+	newManifest, err = patch.SetDescriptor(manifest, patch.Path{"config"}, digest, int64(len(newConfig)))
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("patching manifest: %w", err)
+	}
+	return newManifest, newConfig, oci.Digest(newManifest).String(), nil
 }
 
 // readDaemonImage reads im's config, byte for byte, from the engine's save
