@@ -16,8 +16,8 @@ import (
 
 // containerdHostEnv names a DOCKER_HOST of a real engine with the
 // containerd image store (Engine 25+, the containerd snapshotter on): the
-// containerd tests run against it too when set. docs/daemon.md says how
-// one was started beside .ci/run's Engine 20.10.
+// containerd tests run against it too when set, as .ci/run sets it with
+// scripts/containerd-engine.sh beside its Engine 20.10.
 const containerdHostEnv = "SET_IMAGE_PLATFORM_CONTAINERD_HOST"
 
 // containerdStore is an engine with the containerd image store that a

@@ -18,7 +18,7 @@
 // BenchmarkIndex): see docs/benchmarks.md. .ci/run sets both variables.
 // The containerd image store's tests run against a stand-in engine, and
 // also against a real one when SET_IMAGE_PLATFORM_CONTAINERD_HOST names
-// it (docs/daemon.md).
+// it, as .ci/run does with scripts/containerd-engine.sh (docs/daemon.md).
 //
 // # Where each behaviour is tested
 //
