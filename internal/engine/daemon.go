@@ -19,7 +19,7 @@ import (
 // errDaemonIndex is a set of a containerd store's image whose ID is an
 // index: which child to fix, and how the engine takes a new index, are
 // not wired.
-var errDaemonIndex = errors.New("setting a platform in an index in the Docker engine's containerd image store is not wired yet (only an image of one manifest is): name the platform's image by its manifest digest, or docker save it and name the file as oci-archive:FILE")
+var errDaemonIndex = errors.New("setting a platform in an index in the Docker engine's containerd image store is not wired yet (only an image of one manifest is): docker save the image and name the file as oci-archive:FILE to set it")
 
 // checkDaemon refuses what a run of docker-daemon: lines does not do yet
 // (platform auto, a tag) or cannot (a set with no platform) and makes the
