@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,13 +59,39 @@ func (e *standInEngine) put(t testing.TB, tag string, im image) string {
 func (e *standInEngine) putIndex(t testing.TB, tag string, im image) string {
 	t.Helper()
 	e.put(t, tag, im)
-	index := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
-		im.manifestType, im.manifestDigest(), len(im.manifest())))
+	index := indexOfOne(im)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.blobs[sha256Digest(index)] = index
 	e.names[fullName(t, tag)] = sha256Digest(index)
 	return sha256Digest(index)
+}
+
+// indexOfOne is an index whose one entry is im, with no platform.
+func indexOfOne(im image) []byte {
+	return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
+		im.manifestType, im.manifestDigest(), len(im.manifest())))
+}
+
+// indexArchive is an OCI layout tar of indexOfOne(im) named tag, as a
+// docker load into the containerd store takes it; it returns the index's
+// digest, the image ID the engine gives it.
+func indexArchive(t testing.TB, tag string, im image) ([]byte, string) {
+	t.Helper()
+	index := indexOfOne(im)
+	top := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":%q,"size":%d,"annotations":{"io.containerd.image.name":%q}}]}`,
+		sha256Digest(index), len(index), fullName(t, tag))
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	writeFile(tw, "oci-layout", 0o644, []byte(`{"imageLayoutVersion":"1.0.0"}`))
+	writeFile(tw, "index.json", 0o644, []byte(top))
+	for _, b := range append([][]byte{index, im.manifest(), im.config.data}, layerData(im)...) {
+		writeFile(tw, "blobs/sha256/"+strings.TrimPrefix(sha256Digest(b), "sha256:"), 0o644, b)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), sha256Digest(index)
 }
 
 func layerData(im image) [][]byte {
