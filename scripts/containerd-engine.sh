@@ -24,6 +24,9 @@ if [[ -z "$cmd" || -z "$dir" ]]; then
 	echo "usage: $0 start|stop DIR" >&2
 	exit 2
 fi
+if [[ "$cmd" == stop && ! -d "$dir" ]]; then
+	exit 0
+fi
 dir="$(cd "$dir" && pwd)"
 
 start() {
