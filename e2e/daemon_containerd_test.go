@@ -37,6 +37,25 @@ type containerdStore struct {
 	standIn *standInEngine
 }
 
+// containerdEngine is the real engine with the containerd image store that
+// containerdHostEnv names, nil when it names none.
+func containerdEngine(t *testing.T) *dockerEngine {
+	t.Helper()
+	host := os.Getenv(containerdHostEnv)
+	if host == "" {
+		return nil
+	}
+	cli, err := exec.LookPath("docker")
+	if err != nil {
+		t.Fatalf("%s is set but there is no docker CLI: %v", containerdHostEnv, err)
+	}
+	d := &dockerEngine{cli: cli, socket: strings.TrimPrefix(host, "unix://"), host: host}
+	if got := d.must(t, "info", "--format", "{{.DriverStatus}}"); !strings.Contains(got, "io.containerd.snapshotter.v1") {
+		t.Fatalf("the engine at %s=%s has no containerd image store: docker info says %s", containerdHostEnv, host, got)
+	}
+	return d
+}
+
 // containerdStores are the stand-in engine and, when containerdHostEnv
 // names one, a real engine with the containerd store.
 func containerdStores(t *testing.T) []containerdStore {
@@ -53,21 +72,13 @@ func containerdStores(t *testing.T) []containerdStore {
 			return ""
 		},
 	}}
-	host := os.Getenv(containerdHostEnv)
-	if host == "" {
+	d := containerdEngine(t)
+	if d == nil {
 		t.Logf("%s unset: the stand-in engine only", containerdHostEnv)
 		return stores
 	}
-	cli, err := exec.LookPath("docker")
-	if err != nil {
-		t.Fatalf("%s is set but there is no docker CLI: %v", containerdHostEnv, err)
-	}
-	d := &dockerEngine{cli: cli, socket: strings.TrimPrefix(host, "unix://"), host: host}
-	if got := d.must(t, "info", "--format", "{{.DriverStatus}}"); !strings.Contains(got, "io.containerd.snapshotter.v1") {
-		t.Fatalf("the engine at %s=%s has no containerd image store: docker info says %s", containerdHostEnv, host, got)
-	}
 	return append(stores, containerdStore{
-		name: "engine " + d.must(t, "version", "--format", "{{.Server.Version}}"), host: host,
+		name: "engine " + d.must(t, "version", "--format", "{{.Server.Version}}"), host: d.host,
 		put: func(t *testing.T, tag string, im image) string {
 			d.loadArchive(t, tag, im)
 			return d.must(t, "image", "inspect", "--format", "{{.Id}}", tag)

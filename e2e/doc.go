@@ -18,7 +18,8 @@
 // BenchmarkIndex): see docs/benchmarks.md. .ci/run sets both variables.
 // The containerd image store's tests run against a stand-in engine, and
 // also against a real one when SET_IMAGE_PLATFORM_CONTAINERD_HOST names
-// it, as .ci/run does with scripts/containerd-engine.sh (docs/daemon.md).
+// it, as .ci/run does with scripts/containerd-engine.sh (docs/daemon.md);
+// TestContainerContainerdStore needs that real one and skips without it.
 //
 // # Where each behaviour is tested
 //
@@ -142,6 +143,7 @@
 //	the CLI's --json and --demo                       cli_test.go                   TestCLIJSON
 //	                                                                                TestCLIDemo
 //	the action in a Docker engine, as the runner      container_test.go             TestContainer
+//	the action on the containerd image store          container_test.go             TestContainerContainerdStore
 //	the Dockerfile, BuildKit and classic builder      dockerfile_test.go            TestDockerfileBuilders
 //	an image in the Docker engine (internal/daemon)   daemon_test.go                TestDaemonInspect
 //	                                                                                TestDaemonSave
