@@ -11,9 +11,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/set-image-platform/set-image-platform/internal/daemon"
 	"github.com/set-image-platform/set-image-platform/internal/detect"
@@ -26,7 +30,7 @@ const benchImageMBEnv = "SET_IMAGE_PLATFORM_DAEMON_BENCH_MB"
 // loadBigImage loads an image of one uncompressed layer of mb MiB of
 // random bytes (architecture empty) as tag, streamed into docker load
 // without holding the layer in memory, and returns its config.
-func (d *dockerEngine) loadBigImage(b *testing.B, tag string, mb int) []byte {
+func (d *dockerEngine) loadBigImage(b testing.TB, tag string, mb int) []byte {
 	b.Helper()
 	size := int64(mb) << 20
 	h := sha256.New()
@@ -61,18 +65,30 @@ func (d *dockerEngine) loadBigImage(b *testing.B, tag string, mb int) []byte {
 	return <-configs
 }
 
+// benchImageMB is the size of the benchmark's image: the variable's, else
+// full (500 MiB) or, for a quick variant, quick.
+func benchImageMB(tb testing.TB, full, quick int) int {
+	tb.Helper()
+	v := os.Getenv(benchImageMBEnv)
+	if v == "" {
+		if testing.Short() || !*benchTable && quick > 0 {
+			return quick
+		}
+		return full
+	}
+	mb, err := strconv.Atoi(v)
+	if err != nil {
+		tb.Fatalf("reading %s %q: %v", benchImageMBEnv, v, err)
+	}
+	return mb
+}
+
 // BenchmarkDaemon sets a check of an image in the engine (one inspect)
 // beside what a shell step does (docker save | tar -xO manifest.json),
 // and measures what a set in place reads and posts.
 func BenchmarkDaemon(b *testing.B) {
 	d, c := daemonClient(b)
-	mb := 500
-	if v := os.Getenv(benchImageMBEnv); v != "" {
-		var err error
-		if mb, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("reading %s %q: %v", benchImageMBEnv, v, err)
-		}
-	}
+	mb := benchImageMB(b, 500, 0)
 	tag := daemonTag(b, d, "daemon-bench")
 	config := d.loadBigImage(b, tag, mb)
 	ctx := context.Background()
@@ -140,4 +156,93 @@ func BenchmarkDaemon(b *testing.B) {
 		}
 	})
 	b.Cleanup(func() { d.run(b, nil, nil, "image", "rm", "--force", sha256Digest(config), sha256Digest(fixed)) })
+}
+
+// TestDaemonSpeed runs the built binary on a big image in the engine, as
+// a PR check runs it, side by side with what a shell step does: rounds of
+// a check (one Engine API request after the version ping) then docker
+// save IMAGE | tar -xO manifest.json, and rounds of a set in place through
+// the recording socket proxy (what it posts: config, manifest and tar
+// framing, under maxPosted). With -bench-table the image is 500 MiB
+// (SET_IMAGE_PLATFORM_DAEMON_BENCH_MB changes it), -bench-reps rounds,
+// and the check's median must be at least 20 times faster; without, it is
+// the quick variant on 8 MiB that asserts the requests and bytes only.
+// The engines are DOCKER_HOST's and, when SET_IMAGE_PLATFORM_CONTAINERD_HOST
+// names one, an engine with the containerd image store.
+func TestDaemonSpeed(t *testing.T) {
+	t.Parallel()
+	d0, _ := daemonClient(t)
+	engines := []*dockerEngine{d0}
+	if host := os.Getenv(containerdHostEnv); host != "" {
+		engines = append(engines, &dockerEngine{cli: d0.cli, socket: strings.TrimPrefix(host, "unix://"), host: host})
+	}
+	mb, reps := benchImageMB(t, 500, 8), 2
+	if *benchTable {
+		reps = max(1, *benchReps)
+	}
+	for _, d := range engines {
+		version := d.must(t, "version", "--format", "{{.Server.Version}}")
+		t.Run(version, func(t *testing.T) {
+			tag := daemonTag(t, d, "daemon-speed")
+			d.loadBigImage(t, tag, mb)
+			// A second tag keeps the unfixed image for the next round: the
+			// containerd store drops an image its last tag leaves.
+			keep := tag + "-unfixed"
+			d.must(t, "tag", tag, keep)
+			t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", keep) })
+			line := "docker-daemon:" + tag
+			var check, save, set []time.Duration
+			var posted []int64
+			for range reps {
+				p := newEngineProxy(t, d)
+				env := append(shellEnv(t.TempDir()), "DOCKER_HOST="+p.host)
+				t0 := time.Now()
+				res := execBinary(t, []string{"--check", line}, env, nil)
+				check = append(check, time.Since(t0))
+				expectExit(t, res, 1)
+				expectOneCLIError(t, res, line, "architecture")
+				if diff := cmp.Diff([]string{"GET /_ping", "GET /images/" + tag + "/json"}, p.requests()); diff != "" {
+					t.Errorf("requests of a check (-want +got):\n%s", diff)
+				}
+
+				t0 = time.Now()
+				cmd := exec.Command("sh", "-c", `docker save "$1" | tar -xO manifest.json`, "sh", tag)
+				if d.host != "" {
+					cmd.Env = append(os.Environ(), "DOCKER_HOST="+d.host)
+				}
+				if out, err := cmd.CombinedOutput(); err != nil || !bytes.Contains(out, []byte(`"Layers"`)) {
+					t.Fatalf("docker save %s | tar -xO manifest.json = %v\n%s", tag, err, out)
+				}
+				save = append(save, time.Since(t0))
+
+				p = newEngineProxy(t, d)
+				env = append(shellEnv(t.TempDir()), "DOCKER_HOST="+p.host)
+				t0 = time.Now()
+				res = execBinary(t, []string{"--platform", "linux/amd64", line}, env, nil)
+				set = append(set, time.Since(t0))
+				expectExit(t, res, 0)
+				posted = append(posted, p.postedBytes())
+				if p.postedBytes() > maxPosted {
+					t.Errorf("a set of a %d MiB image posted %d bytes, want at most %d", mb, p.postedBytes(), maxPosted)
+				}
+				newID := d.must(t, "image", "inspect", "--format", "{{.Id}}", tag)
+				t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", newID) })
+				// Back to the unfixed image for the next round.
+				d.must(t, "tag", keep, tag)
+			}
+			mc, ms, mset := medianOf(check), medianOf(save), medianOf(set)
+			t.Logf("engine %s, image of %d MiB, median of %d rounds: check %v, docker save | tar -xO manifest.json %v (%.0fx), set in place %v, bytes posted by each set %v",
+				version, mb, reps, mc.Round(time.Millisecond), ms.Round(time.Millisecond), float64(ms)/float64(mc), mset.Round(time.Millisecond), posted)
+			if *benchTable && ms < 20*mc {
+				t.Errorf("check median %v, docker save | tar median %v: %.1fx, want at least 20x", mc, ms, float64(ms)/float64(mc))
+			}
+		})
+	}
+}
+
+// medianOf is the median of ds (the upper one of an even count).
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

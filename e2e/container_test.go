@@ -232,7 +232,8 @@ func expectVersionLine(t *testing.T, res Result) {
 }
 
 // TestContainer runs the action in a real engine the way the GitHub runner
-// does, against registries running as service containers, and ends with
+// does, against registries running as service containers and an image in
+// that same engine through the socket the runner mounts, and ends with
 // what a consumer of its result does: docker pull --platform.
 func TestContainer(t *testing.T) {
 	t.Parallel()
@@ -344,6 +345,7 @@ func TestContainer(t *testing.T) {
 			t.Errorf("pulled image = %q, want %q (the arm64 child's config)", got, want)
 		}
 	})
+	t.Run("docker-daemon", e.checkAndSetInEngine)
 	t.Run("start-up", func(t *testing.T) {
 		// The figure the README's start-up table rests on: the median
 		// wall time of five runs of a check, as docker run starts them.
@@ -359,6 +361,56 @@ func TestContainer(t *testing.T) {
 		t.Logf("action image %s bytes; docker run of a check: median %v of %v", size, times[2].Round(time.Millisecond), times)
 	})
 	t.Logf("container test took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// checkAndSetInEngine runs the action on an image the job left in the
+// runner's engine (pack build, load: true), reached through the socket
+// the runner mounts at /var/run/docker.sock, DOCKER_HOST unset in the
+// container: a check fails on its empty architecture and changes nothing,
+// a set fixes it, and docker image inspect then says linux/amd64 and the
+// image ID is the digest output.
+func (e *engineRun) checkAndSetInEngine(t *testing.T) {
+	d := e.d
+	tag := daemonTag(t, d, "example.test/container/daemon")
+	d.loadArchive(t, tag, daemonImage(t))
+	// The config's digest in the classic store, the manifest's in the
+	// containerd store.
+	oldID := d.must(t, "image", "inspect", "--format", "{{.Id}}", tag)
+	line := "docker-daemon:" + tag
+
+	res := e.runContainer(t, map[string]string{"image": line, "mode": "check"})
+	expectExit(t, res, 1)
+	expectErrorMentions(t, res, line, "architecture")
+	if got := d.must(t, "image", "inspect", "--format", "{{.Id}}", tag); got != oldID {
+		t.Errorf("docker image inspect %s = %s after a check, want it left at %s", tag, got, oldID)
+	}
+
+	res = e.runContainer(t, map[string]string{"image": line, "platform": "linux/amd64"})
+	expectExit(t, res, 0)
+	expectNoErrors(t, res)
+	got := d.must(t, "image", "inspect", "--format", "{{.Os}}/{{.Architecture}} {{.Id}}", tag)
+	t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", oldID) })
+	if want := "linux/amd64 " + res.Outputs["digest"]; got != want || res.Outputs["digest"] == oldID {
+		t.Errorf("docker image inspect %s = %q after the set, want %q (a new ID, the digest output)", tag, got, want)
+	}
+	if res.Outputs["changed"] != "true" || res.Outputs["previous-digest"] != oldID {
+		t.Errorf("outputs = %v, want changed true and previous-digest %s", res.Outputs, oldID)
+	}
+}
+
+// TestContainerContainerdStore runs the action in its container on an
+// engine with the containerd image store (Docker 29's default), its
+// socket mounted as the runner mounts it, on an image in that engine: the
+// container test's docker-daemon case, where the image ID is a manifest
+// digest. It needs such an engine (SET_IMAGE_PLATFORM_CONTAINERD_HOST, as
+// .ci/run starts one) and skips without it.
+func TestContainerContainerdStore(t *testing.T) {
+	t.Parallel()
+	d := containerdEngine(t)
+	if d == nil {
+		t.Skipf("no engine with the containerd image store: %s is unset", containerdHostEnv)
+	}
+	newEngineRun(t, d).checkAndSetInEngine(t)
 }
 
 // childConfigDigest returns the config digest of the child of index idx

@@ -14,8 +14,12 @@
 // TestPlanAtScale runs with SET_IMAGE_PLATFORM_AT_SCALE=1 or -at-scale;
 // the benchmarks run only as quick variants that assert request counts,
 // and at full size with -bench-table (TestBenchmarkTable,
-// TestBenchmarkDepth) or -bench (BenchmarkSweep, BenchmarkIndex): see
-// docs/benchmarks.md. .ci/run sets both variables.
+// TestBenchmarkDepth, TestDaemonSpeed) or -bench (BenchmarkSweep,
+// BenchmarkIndex): see docs/benchmarks.md. .ci/run sets both variables.
+// The containerd image store's tests run against a stand-in engine, and
+// also against a real one when SET_IMAGE_PLATFORM_CONTAINERD_HOST names
+// it, as .ci/run does with scripts/containerd-engine.sh (docs/daemon.md);
+// TestContainerContainerdStore needs that real one and skips without it.
 //
 // # Where each behaviour is tested
 //
@@ -26,7 +30,8 @@
 // (helpers_fixtures, helpers_referrers), reading the registry back
 // (helpers_state), layouts and archives on disk (helpers_layout), the
 // token services (helpers_token, helpers_tokenauth), the Docker engine
-// (helpers_docker), byte-faithful JSON members (helpers_json), the
+// (helpers_docker), a stand-in engine with the containerd image store
+// (helpers_containerd), byte-faithful JSON members (helpers_json), the
 // expect* assertions (helpers_test.go).
 // bench_*_test.go hold the benchmarks. TestDocTable fails when a test is
 // missing here or its row names another file, so add a new test's row
@@ -138,6 +143,7 @@
 //	the CLI's --json and --demo                       cli_test.go                   TestCLIJSON
 //	                                                                                TestCLIDemo
 //	the action in a Docker engine, as the runner      container_test.go             TestContainer
+//	the action on the containerd image store          container_test.go             TestContainerContainerdStore
 //	the Dockerfile, BuildKit and classic builder      dockerfile_test.go            TestDockerfileBuilders
 //	an image in the Docker engine (internal/daemon)   daemon_test.go                TestDaemonInspect
 //	                                                                                TestDaemonSave
@@ -147,6 +153,8 @@
 //	docker-daemon: check and plan, one inspect       daemon_run_test.go            TestDaemonCheckPlan
 //	docker-daemon: bad lines, nothing loaded         daemon_run_test.go            TestDaemonBadInputs
 //	docker-daemon: set in place, dry run, conflict   daemon_set_test.go            TestDaemonSet
+//	docker-daemon: set in the containerd image store  daemon_containerd_test.go     TestDaemonContainerdSet
+//	docker-daemon: which image store, from GET /info  daemon_containerd_test.go     TestDaemonStore
 //	what a PR built, a layout or .cnb: check, plan   layout_test.go               TestLayoutCheck
 //	                                                                                TestLayoutCheckCLI
 //	                                                                                TestLayoutPlan
@@ -173,6 +181,7 @@
 //	                                                                                TestSweepFixture
 //	an index against a single image                   bench_index_test.go           BenchmarkIndex
 //	the engine: inspect against docker save, load     bench_daemon_test.go          BenchmarkDaemon
+//	                                                                                TestDaemonSpeed
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService

@@ -40,6 +40,9 @@ type dockerEngine struct {
 	// socket is the engine's socket on this machine, mounted into the
 	// action's container as /var/run/docker.sock like the runner does.
 	socket string
+	// host, when set, is the DOCKER_HOST the CLI is given: another engine
+	// than the environment's.
+	host string
 }
 
 // requireDocker returns the engine, or skips tb saying why there is none;
@@ -82,7 +85,11 @@ func (d *dockerEngine) run(tb testing.TB, env []string, stdin io.Reader, args ..
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, d.cli, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = os.Environ()
+	if d.host != "" {
+		cmd.Env = append(cmd.Env, "DOCKER_HOST="+d.host)
+	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

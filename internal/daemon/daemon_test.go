@@ -286,6 +286,56 @@ func TestSave(t *testing.T) {
 	}
 }
 
+// TestSaveManifest: in the containerd store the save is an OCI layout
+// whose blobs come in the order of their digests: the manifest named by
+// the image ID and its config are found in either order, byte for byte,
+// layers passed by; an index, a blob whose bytes miss its name and a
+// manifest absent are errors.
+func TestSaveManifest(t *testing.T) {
+	t.Parallel()
+	config := []byte(`{"architecture":"","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	cd := digestOf(config)
+	manifest := []byte(`{"schemaVersion":2,"config":{"digest":"` + cd.String() + `","size":` + fmt.Sprint(len(config)) + `}}`)
+	md := digestOf(manifest)
+	index := []byte(`{"schemaVersion":2,"manifests":[{"digest":"` + md.String() + `"}]}`)
+	blob := func(b []byte) file { return file{"blobs/sha256/" + digestOf(b).Hex, b} }
+	layer := file{"blobs/sha256/" + strings.Repeat("0", 64), []byte("\x1f\x8blayer")}
+	for _, tc := range []struct {
+		name    string
+		id      v1.Hash
+		files   []file
+		wantErr string
+	}{
+		{name: "config first", id: md, files: []file{layer, blob(config), blob(manifest), {"index.json", []byte("{}")}}},
+		{name: "manifest first", id: md, files: []file{blob(manifest), layer, blob(config)}},
+		{name: "an index", id: digestOf(index), files: []file{blob(index), blob(manifest), blob(config)}, wantErr: ErrIndex.Error()},
+		{name: "a blob not its digest", id: md, files: []file{{"blobs/sha256/" + md.Hex, append(manifest, ' ')}, blob(config)}, wantErr: "has digest"},
+		{name: "no manifest", id: md, files: []file{blob(config)}, wantErr: "holds no manifest"},
+		{name: "no config", id: md, files: []file{blob(manifest)}, wantErr: "holds no manifest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			archive := saveOf(t, tc.files...)
+			c := fakeEngine(t, "1.45", func(w http.ResponseWriter, r *http.Request) { w.Write(archive) })
+			s, err := c.Save(context.Background(), &Image{ID: tc.id}, Containerd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			gotM, gotC, err := s.Manifest(tc.id)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Manifest(%s) = %v, want an error saying %q", tc.id, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(gotM, manifest) || !bytes.Equal(gotC, config) {
+				t.Fatalf("Manifest(%s) = %q, %q, %v, want %q, %q", tc.id, gotM, gotC, err, manifest, config)
+			}
+		})
+	}
+}
+
 // TestSaveLayers: layers come one at a time in the archive's order, an
 // Engine 25+ blob named by its diff ID is a layer, links and JSON blobs
 // are not.
@@ -373,8 +423,8 @@ func TestLoadArchive(t *testing.T) {
 
 // TestLoadOCI: for the containerd image store the archive is an OCI
 // layout of the manifest and the config, named as containerd names
-// images. No engine here has that store (Engine 20.10): this checks what
-// is posted.
+// images. This checks what is posted; e2e's TestDaemonContainerdSet loads
+// it into the stand-in engine and, when given one, a real Engine 25+.
 func TestLoadOCI(t *testing.T) {
 	t.Parallel()
 	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
@@ -397,6 +447,41 @@ func TestLoadOCI(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, *posted, cmp.AllowUnexported(file{})); diff != "" {
 		t.Errorf("LoadOCI() posted (-want +got):\n%s", diff)
+	}
+}
+
+// TestLoadOCIUntagged: an image named by its ID is loaded unnamed (no
+// annotation in index.json) and found after by the manifest's digest.
+func TestLoadOCIUntagged(t *testing.T) {
+	t.Parallel()
+	config := []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	manifest := []byte(`{"schemaVersion":2,"config":{"digest":"` + digestOf(config).String() + `"}}`)
+	md := digestOf(manifest)
+	var index []byte
+	var asked string
+	c := fakeEngine(t, "1.45", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/images/load") {
+			tr := tar.NewReader(r.Body)
+			for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+				if h.Name == "index.json" {
+					index, _ = io.ReadAll(tr)
+				}
+			}
+			fmt.Fprintf(w, `{"stream":"Loaded image ID: %s\n"}`, md)
+			return
+		}
+		asked = r.URL.Path
+		fmt.Fprintf(w, `{"Id":%q}`, md)
+	})
+	ld, err := c.LoadOCI(context.Background(), "", manifest, "application/vnd.oci.image.manifest.v1+json", config)
+	if err != nil || ld.ID != md {
+		t.Fatalf("LoadOCI(\"\") = %v, %v, want the manifest digest %s", ld, err, md)
+	}
+	if want := "/v1.45/images/" + md.String() + "/json"; asked != want {
+		t.Errorf("LoadOCI(\"\") asked %s after the load, want %s", asked, want)
+	}
+	if bytes.Contains(index, []byte("annotations")) {
+		t.Errorf("LoadOCI(\"\") posted index.json %s, want no name", index)
 	}
 }
 

@@ -77,22 +77,20 @@ func (c *Client) Load(ctx context.Context, tag string, config []byte, layers int
 // LoadOCI loads manifest and config into a containerd image store as tag:
 // an OCI layout of the two blobs whose index.json names the tag as
 // containerd does (io.containerd.image.name); the engine holds the layers'
-// blobs already. Untested against a real containerd store so far (see
-// docs/daemon.md).
+// blobs already, and Engine 26.1 takes the archive without them (see
+// docs/daemon.md). With tag "" (an image named by its ID) the image is
+// loaded unnamed, and found after the load by the manifest's digest.
 func (c *Client) LoadOCI(ctx context.Context, tag string, manifest []byte, mediaType types.MediaType, config []byte) (*Loaded, error) {
-	full, short, err := containerdNames(tag)
-	if err != nil {
-		return nil, err
-	}
 	md, cd := digestOf(manifest), digestOf(config)
-	index, err := json.Marshal(v1.IndexManifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIImageIndex,
-		Manifests: []v1.Descriptor{{
-			MediaType: mediaType, Digest: md, Size: int64(len(manifest)),
-			Annotations: map[string]string{"io.containerd.image.name": full, "org.opencontainers.image.ref.name": short},
-		}},
-	})
+	entry := v1.Descriptor{MediaType: mediaType, Digest: md, Size: int64(len(manifest))}
+	if tag != "" {
+		full, short, err := containerdNames(tag)
+		if err != nil {
+			return nil, err
+		}
+		entry.Annotations = map[string]string{"io.containerd.image.name": full, "org.opencontainers.image.ref.name": short}
+	}
+	index, err := json.Marshal(v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{entry}})
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +103,7 @@ func (c *Client) LoadOCI(ctx context.Context, tag string, manifest []byte, media
 	if err != nil {
 		return nil, err
 	}
-	return c.load(ctx, tag, archive)
+	return c.load(ctx, cmp.Or(tag, md.String()), archive)
 }
 
 // containerdNames is the full name containerd keeps (docker.io/library/app:1)

@@ -18,6 +18,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/set-image-platform/set-image-platform/internal/detect"
+	"github.com/set-image-platform/set-image-platform/internal/oci"
 )
 
 // MaxConfigSize bounds a config read from a save, as a registry's is.
@@ -222,6 +223,68 @@ func isConfig(b []byte) bool {
 		RootFS json.RawMessage `json:"rootfs"`
 	}
 	return json.Unmarshal(b, &c) == nil && len(c.RootFS) > 0
+}
+
+// ErrIndex is a containerd store's image whose ID is an index (an image
+// of several platforms, or one with attestations), not a manifest.
+var ErrIndex = errors.New("the image is an index (several platforms or attestations), not one manifest")
+
+// maxJSONKept bounds the JSON blobs Manifest keeps while it looks for the
+// manifest and its config.
+const maxJSONKept = 2 * MaxConfigSize
+
+// Manifest reads on to the manifest whose digest is id (the image ID in
+// the containerd image store) and the config it names, and returns both
+// byte for byte, each checked against the digest that names it. The
+// blobs come in the order of their digests, so the config may come before
+// the manifest: JSON blobs are kept until both are read (bounded), layers
+// go by unread. An index is ErrIndex.
+func (s *Save) Manifest(id v1.Hash) (manifest, config []byte, err error) {
+	kept := map[string][]byte{}
+	var total int64
+	var want string // the config's hex, once the manifest is read
+	for {
+		p, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return nil, nil, fmt.Errorf("%s: the archive holds no manifest %s with its config", s.op, id)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if p.Kind != JSONBlob {
+			continue
+		}
+		b, err := s.readPart(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		hex := path.Base(p.Name)
+		if got := digestOf(b); got.Hex != hex {
+			return nil, nil, fmt.Errorf("%s: %s has digest %s", s.op, p.Name, got)
+		}
+		if total += int64(len(b)); total > maxJSONKept {
+			return nil, nil, fmt.Errorf("%s: more than %d bytes of JSON before the manifest %s and its config", s.op, maxJSONKept, id)
+		}
+		kept[hex] = b
+		if manifest == nil && hex == id.Hex {
+			manifest = b
+			m, err := oci.Parse(b)
+			switch {
+			case err != nil:
+				return nil, nil, fmt.Errorf("%s: reading manifest %s: %w", s.op, id, err)
+			case m.Manifests != nil:
+				return nil, nil, fmt.Errorf("%s: %w", s.op, ErrIndex)
+			}
+			d, err := v1.NewHash(m.Config.Digest)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: reading manifest %s's config digest: %w", s.op, id, err)
+			}
+			want = d.Hex
+		}
+		if c, ok := kept[want]; ok && want != "" {
+			return manifest, c, nil
+		}
+	}
 }
 
 // NextLayer reads on to the next layer; io.EOF when there is none.

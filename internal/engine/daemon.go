@@ -16,9 +16,10 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
-// errContainerdStore is a set in an engine with the containerd image
-// store, whose load takes an OCI layout with the manifest: not wired yet.
-var errContainerdStore = errors.New("setting a platform in the Docker engine's containerd image store is not wired yet (only the classic store is): docker save the image and name the file as oci-archive:FILE to set it")
+// errDaemonIndex is a set of a containerd store's image whose ID is an
+// index: which child to fix, and how the engine takes a new index, are
+// not wired.
+var errDaemonIndex = errors.New("setting a platform in an index in the Docker engine's containerd image store is not wired yet (only an image of one manifest is): docker save the image and name the file as oci-archive:FILE to set it")
 
 // checkDaemon refuses what a run of docker-daemon: lines does not do yet
 // (platform auto, a tag) or cannot (a set with no platform) and makes the
@@ -82,11 +83,17 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Refere
 	return r
 }
 
-// setDaemon sets cfg.Platform on the engine's image im in place: the raw
-// config from the save stream (read up to it, no layer kept), patched, and
-// loaded back with manifest.json alone (the engine has every layer), the
-// tag moved to the new image ID. An image already right costs nothing
-// more than the inspect; a dry run reads the config and loads nothing.
+// setDaemon sets cfg.Platform on the engine's image im in place. In the
+// classic store: the raw config from the save stream (read up to it, no
+// layer kept), patched, and loaded back with manifest.json alone; the
+// image ID, the digest output, is the new config's digest. In the
+// containerd image store, which keeps manifests: the manifest and its
+// config from the save stream, the config patched and the manifest
+// re-pointed at it, loaded back as an OCI layout of the two; the image ID
+// is the new manifest's digest, as the engine reports it. Either way the
+// engine holds every layer, so none is sent, and the tag moves to the new
+// image. An image already right costs nothing more than the inspect; a
+// dry run reads the save and loads nothing.
 func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference, im *daemon.Image, r Result) Result {
 	fail := func(err error) Result {
 		r.Err = describeDaemon(err, ref.Line, deps.Words)
@@ -103,19 +110,15 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	if err != nil {
 		return fail(err)
 	}
-	if store != daemon.Classic {
-		return fail(errContainerdStore)
-	}
-	config, err := readDaemonConfig(ctx, cfg.Daemon, im)
+	manifest, config, err := readDaemonImage(ctx, cfg.Daemon, im, store)
 	if err != nil {
 		return fail(err)
 	}
-	patched, err := patch.SetPlatform(config, nil, want)
+	manifest, config, r.Digest, err = patchDaemonImage(store, manifest, config, want)
 	if err != nil {
-		return fail(fmt.Errorf("patching config: %w", err))
+		return fail(err)
 	}
 	r.After = []platform.Platform{want}
-	r.Digest = oci.Digest(patched).String()
 	r.Changed = r.Digest != r.PreviousDigest
 	if cfg.DryRun || !r.Changed {
 		return r
@@ -127,7 +130,12 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	if ref.DaemonID.Hex == "" {
 		tag = daemonName(ref)
 	}
-	ld, err := cfg.Daemon.Load(ctx, tag, patched, len(im.DiffIDs))
+	var ld *daemon.Loaded
+	if store == daemon.Containerd {
+		ld, err = cfg.Daemon.LoadOCI(ctx, tag, manifest, oci.Shape(manifest), config)
+	} else {
+		ld, err = cfg.Daemon.Load(ctx, tag, config, len(im.DiffIDs))
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -135,15 +143,45 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	return r
 }
 
-// readDaemonConfig reads im's config, byte for byte, from the engine's
-// save stream, which it closes before the rest is sent.
-func readDaemonConfig(ctx context.Context, c *daemon.Client, im *daemon.Image) ([]byte, error) {
-	s, err := c.Save(ctx, im, daemon.Classic)
+// patchDaemonImage sets want in config and, in the containerd store,
+// points manifest at the new config; digest is the image ID the fixed
+// image will have: the new config's digest in the classic store, the new
+// manifest's in the containerd store.
+func patchDaemonImage(store daemon.Store, manifest, config []byte, want platform.Platform) (newManifest, newConfig []byte, digest string, err error) {
+	newConfig, err = patch.SetPlatform(config, nil, want)
 	if err != nil {
-		return nil, err
+		return nil, nil, "", fmt.Errorf("patching config: %w", err)
+	}
+	digest = oci.Digest(newConfig).String()
+	if store != daemon.Containerd {
+		return nil, newConfig, digest, nil
+	}
+	newManifest, err = patch.SetDescriptor(manifest, patch.Path{"config"}, digest, int64(len(newConfig)))
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("patching manifest: %w", err)
+	}
+	return newManifest, newConfig, oci.Digest(newManifest).String(), nil
+}
+
+// readDaemonImage reads im's config, byte for byte, from the engine's save
+// stream, which it closes before the rest is sent; in the containerd
+// store also the manifest (the image ID names it), nil in the classic
+// store, which keeps none.
+func readDaemonImage(ctx context.Context, c *daemon.Client, im *daemon.Image, store daemon.Store) (manifest, config []byte, err error) {
+	s, err := c.Save(ctx, im, store)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer s.Close()
-	return s.Config()
+	if store == daemon.Containerd {
+		manifest, config, err = s.Manifest(im.ID)
+		if errors.Is(err, daemon.ErrIndex) {
+			err = errDaemonIndex
+		}
+		return manifest, config, err
+	}
+	config, err = s.Config()
+	return nil, config, err
 }
 
 // describeDaemon is err about the engine's image line, with what a person
