@@ -214,8 +214,8 @@ func NewConfig(in Input) (*Config, error) {
 	if c.Referrers, err = ParseReferrerPolicy(in.Referrers); err != nil {
 		return nil, err
 	}
-	if len(c.Local) > 0 {
-		return c, c.checkLocal(in, len(refs)+len(c.Patterns), opts)
+	if len(c.Local) > 0 || isLocal(strings.TrimSpace(in.Tag)) {
+		return c, c.checkLocal(in, refs, lines, opts)
 	}
 	t, err := parseTag(in.Tag, len(refs)+len(c.Patterns), opts)
 	if err != nil {

@@ -23,6 +23,8 @@ func TestNewConfigLocal(t *testing.T) {
 		{"credentials, nowhere to go", Input{Images: []string{"oci:out"}, WorkDir: "/ws", Username: "u", Password: "p"}, []string{"/ws/out  -> "}, ""},
 		{"bare tag, each layout", Input{Images: []string{"oci:a", "oci:b"}, WorkDir: "/ws", Tag: "fixed"}, []string{"/ws/a  -> tag fixed", "/ws/b  -> tag fixed"}, ""},
 		{"publish", Input{Images: []string{"oci-archive:bp.cnb"}, WorkDir: "/ws", Tag: "ghcr.io/o/bp:1", Username: "u", Password: "p"}, []string{"/ws/bp.cnb  -> ghcr.io/o/bp:1"}, "ghcr.io"},
+		{"layout into a layout", Input{Images: []string{"oci-archive:a.cnb"}, WorkDir: "/ws", Tag: "oci:out:1.0"}, []string{"/ws/a.cnb  -> into /ws/out 1.0"}, ""},
+		{"registry into an archive", Input{Images: []string{"ghcr.io/o/app:1"}, WorkDir: "/ws", Tag: "oci-archive:app.tar:1", Username: "u", Password: "p"}, []string{"ghcr.io/o/app:1  -> into /ws/app.tar 1"}, "ghcr.io"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,8 +41,14 @@ func TestNewConfigLocal(t *testing.T) {
 					target = j.Target.String()
 				case j.Tag != "":
 					target = "tag " + j.Tag
+				case j.Into != nil:
+					target = "into " + j.Into.Path + " " + j.Into.Ref
 				}
-				got = append(got, j.Source.Path+" "+j.Source.Ref+" -> "+target)
+				src := j.Source.Path
+				if j.Source.Name != nil {
+					src = j.Source.Name.String()
+				}
+				got = append(got, src+" "+j.Source.Ref+" -> "+target)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("NewConfig(%+v) local jobs (-want +got):\n%s", tt.in, diff)
@@ -72,7 +80,11 @@ func TestNewConfigLocalErrors(t *testing.T) {
 		{"no path", Input{Images: []string{"oci-archive:"}, WorkDir: "/ws"}, "image", "no path"},
 		{"no work dir", Input{Images: []string{"oci:out"}}, "image", "not absolute"},
 		{"bare tag, one layout twice", Input{Images: []string{"oci:out:a", "oci:out:b"}, WorkDir: "/ws", Tag: "fixed"}, "tag", "would both be written"},
-		{"layout tag", Input{Images: []string{"oci:out"}, WorkDir: "/ws", Tag: "oci:other:1"}, "tag", "not supported yet"},
+		{"layout tag, pattern", Input{Images: []string{"oci:out"}, WorkDir: "/ws", Tag: "oci:other:1.*"}, "tag", "tag pattern"},
+		{"layout tag, image pattern", Input{Images: []string{"ghcr.io/o/r:v*"}, WorkDir: "/ws", Tag: "oci:other:1"}, "tag", "tag pattern"},
+		{"layout tag, no REF", Input{Images: []string{"ghcr.io/o/r:1"}, WorkDir: "/ws", Tag: "oci:other"}, "tag", "names no image"},
+		{"layout tag, two images", Input{Images: []string{"ghcr.io/o/r:1", "oci:out"}, WorkDir: "/ws", Tag: "oci:other:1"}, "tag", "would both be written"},
+		{"docker-archive tag", Input{Images: []string{"ghcr.io/o/r:1"}, WorkDir: "/ws", Tag: "docker-archive:app.tar:1"}, "tag", "oci-archive"},
 		{"full tag, two images", Input{Images: []string{"oci:a", "oci:b"}, WorkDir: "/ws", Tag: "ghcr.io/o/r:1"}, "tag", "one image"},
 		{"username alone", Input{Images: []string{"oci:a"}, WorkDir: "/ws", Tag: "ghcr.io/o/r:1", Username: "u"}, "password", "go together"},
 	}

@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/layout"
@@ -35,6 +38,36 @@ func (ps *places) get(ref imageref.Reference) (*layout.Layout, error) {
 		ps.order = append(ps.order, ref.Path)
 	}
 	return p.l, p.err
+}
+
+// probe opens the layout or archive ref names when something is at its
+// path, so that a file of the wrong kind fails before anything is read;
+// nothing is created for a path where nothing is (create does, when the
+// image is written).
+func (ps *places) probe(ref imageref.Reference) error {
+	if _, err := os.Lstat(ref.Path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	_, err := ps.get(ref)
+	return err
+}
+
+// create returns the layout or archive ref names, opened or started
+// (layout.Create: a directory at once, an archive at the commit), and
+// notes that it has writes to commit.
+func (ps *places) create(ref imageref.Reference) (*layout.Layout, error) {
+	p, ok := ps.byPath[ref.Path]
+	if !ok {
+		p = &place{}
+		p.l, p.err = layout.Create(ref)
+		ps.byPath[ref.Path] = p
+		ps.order = append(ps.order, ref.Path)
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	p.written = true
+	return p.l, nil
 }
 
 // wrote notes that the layout at path has writes to commit.

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/limits"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
@@ -199,6 +200,11 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 	}
 	for _, t := range targets(cfg.Local) {
 		add(t.Context(), write)
+	}
+	for _, j := range cfg.Local {
+		if j.Source.Transport == imageref.Registry {
+			add(j.Source.Name.Context(), false)
+		}
 	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(regs))
