@@ -360,3 +360,26 @@ func layoutNames(tb testing.TB, p string, archive bool) map[string]string {
 	}
 	return names
 }
+
+// entryPlatforms maps each org.opencontainers.image.ref.name in the
+// index.json of the layout at p to its entry's digest and platform,
+// "sha256:… os/architecture" ("sha256:… /" for an entry without one).
+func entryPlatforms(tb testing.TB, p string, archive bool) map[string]string {
+	tb.Helper()
+	files, _ := readLayoutFiles(tb, p, archive)
+	var index struct {
+		Manifests []struct {
+			Digest      string
+			Platform    map[string]string
+			Annotations map[string]string
+		}
+	}
+	if err := json.Unmarshal(files["index.json"], &index); err != nil {
+		tb.Fatalf("index.json of %s: %v", p, err)
+	}
+	out := map[string]string{}
+	for _, m := range index.Manifests {
+		out[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest + " " + m.Platform["os"] + "/" + m.Platform["architecture"]
+	}
+	return out
+}

@@ -290,6 +290,9 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	case !p.Changed && j.Tag == "" && !entryStale(entry, p):
 		return r, ""
 	}
+	if entryStale(entry, p) {
+		deps.Log.Info(fmt.Sprintf("%s%s: index.json entry platform %s -> %s", DryRunPrefix(r, false), ref.Line, entry.Platform.Display(), p.After[0]))
+	}
 	return setLocal(ctx, cfg, deps, src.l, j, p, entry, writeRef, ps, r)
 }
 
@@ -369,10 +372,18 @@ func entryStale(entry *plan.Entry, p *plan.Plan) bool {
 }
 
 // setEntryPlatform makes the index.json entry ref names in l say the
-// platform p leaves the image with, when the source's entry carried one.
+// platform p leaves the image with, when the source's entry carried one
+// (entry) or the entry written carries one: a name re-pointed at another
+// image keeps no stale platform.
 func setEntryPlatform(l *layout.Layout, ref string, entry *plan.Entry, p *plan.Plan) error {
-	if entry == nil || len(p.After) != 1 {
+	if len(p.After) != 1 {
 		return nil
+	}
+	if entry == nil {
+		_, has, err := l.EntryPlatform(ref)
+		if err != nil || !has {
+			return err
+		}
 	}
 	if err := l.SetEntryPlatform(ref, p.After[0]); err != nil {
 		return fmt.Errorf("setting the platform of the index.json entry: %w", err)
