@@ -166,6 +166,7 @@
 //	an index.json entry's platform, set and checked   layout_save_test.go           TestLayoutEntryPlatform
 //	                                                                                TestLayoutEntryPlatformNewName
 //	bad layout tags: one error, nothing written       layout_save_test.go           TestLayoutSaveBadInputs
+//	a layer missing its digest: nothing left          layout_save_test.go           TestLayoutSaveBlobMissesDigest
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit

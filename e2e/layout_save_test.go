@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -338,6 +339,33 @@ func TestLayoutSaveBadInputs(t *testing.T) {
 			if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
 				t.Errorf("the run changed the workspace (-before +after):\n%s", diff)
 			}
+		})
+	}
+}
+
+// TestLayoutSaveBlobMissesDigest: a layer the registry serves with other
+// bytes than its digest fails the save with one ::error::, and nothing is
+// left in the workspace: no new layout, no new archive, no temporary file.
+func TestLayoutSaveBlobMissesDigest(t *testing.T) {
+	t.Parallel()
+	for _, tag := range []string{"oci:out:1.0", "oci-archive:app.tar:1.0"} {
+		t.Run(tag, func(t *testing.T) {
+			t.Parallel()
+			im := packImage(t, 1)
+			reg, src := newAppRegistry(t, registryOptions{}, im)
+			layer := im.layers[0]
+			reg.proxy.inject(func(r *http.Request) (int, http.Header, string, bool) {
+				if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+layer.digest) {
+					return 0, nil, "", false
+				}
+				return http.StatusOK, http.Header{"Content-Type": {"application/octet-stream"}}, strings.Repeat("x", len(layer.data)), true
+			})
+			res := runOnLayout(t, "app.tar", true, nil, map[string]string{"image": reg.ref("app:1.0"), "tag": tag, "platform": "linux/amd64"})
+			expectExit(t, res.Result, 1)
+			expectErrorMentions(t, res.Result, reg.ref("app:1.0"), tag, layer.digest)
+			res.expectUnchanged(t, "a failed save")
+			expectNoWrites(t, reg.proxy)
+			expectAt(t, reg, "app:1.0", src)
 		})
 	}
 }

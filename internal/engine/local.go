@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -283,8 +284,9 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 		return r, ""
 	case j.Into != nil:
 		deps.Log.Info(fmt.Sprintf("saving %s to %s", p.Digest, j.Into.Line))
-		if r.Err = saveLocal(ctx, src.repo, *j.Into, p, entry, ps); r.Err != nil {
-			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, r.Err)
+		if err := saveLocal(ctx, src.repo, *j.Into, p, entry, ps); err != nil {
+			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, errors.Join(err, ps.discard(j.Into.Path)))
+			return r, ""
 		}
 		return r, j.Into.Path
 	case !p.Changed && j.Tag == "" && !entryStale(entry, p):

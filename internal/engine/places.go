@@ -24,6 +24,9 @@ type place struct {
 	l       *layout.Layout
 	err     error
 	written bool
+	// created says the run started the layout (create): nothing was at
+	// its path before.
+	created bool
 }
 
 func newPlaces() *places { return &places{byPath: map[string]*place{}} }
@@ -58,7 +61,8 @@ func (ps *places) probe(ref imageref.Reference) error {
 func (ps *places) create(ref imageref.Reference) (*layout.Layout, error) {
 	p, ok := ps.byPath[ref.Path]
 	if !ok {
-		p = &place{}
+		// probe opened whatever was at the path: nothing was.
+		p = &place{created: true}
 		p.l, p.err = layout.Create(ref)
 		ps.byPath[ref.Path] = p
 		ps.order = append(ps.order, ref.Path)
@@ -68,6 +72,27 @@ func (ps *places) create(ref imageref.Reference) (*layout.Layout, error) {
 	}
 	p.written = true
 	return p.l, nil
+}
+
+// discard drops what a failed save wrote at path: nothing is committed,
+// and a layout directory the run created is removed (a new archive is
+// only written at the commit). Blobs a failed save left in a layout that
+// was there stay, as unreferenced blobs do.
+func (ps *places) discard(path string) error {
+	p := ps.byPath[path]
+	if p == nil || p.l == nil {
+		return nil
+	}
+	p.written = false
+	if !p.created {
+		return nil
+	}
+	err := p.l.Close()
+	if p.l.Kind() == imageref.OCI {
+		err = errors.Join(err, os.RemoveAll(path))
+	}
+	p.l = nil
+	return err
 }
 
 // wrote notes that the layout at path has writes to commit.
