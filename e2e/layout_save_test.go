@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestLayoutSave saves a registry image fixed into a layout or archive
@@ -366,6 +368,57 @@ func TestLayoutSaveBlobMissesDigest(t *testing.T) {
 			res.expectUnchanged(t, "a failed save")
 			expectNoWrites(t, reg.proxy)
 			expectAt(t, reg, "app:1.0", src)
+		})
+	}
+}
+
+// TestLayoutWithRegistryImages works registry lines and a .cnb in one
+// run, in line order: set fixes each where it is (the registry tags move,
+// the .cnb is rewritten in place), and a plan lists all three lines.
+func TestLayoutWithRegistryImages(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"set", "plan"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			reg, first := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			second := reg.push(t, "app:2.0", packImage(t, 2))
+			im := newLayoutImage("mixed "+mode, "")
+			lines := []string{reg.ref("app:1.0"), "oci-archive:bp.cnb", reg.ref("app:2.0")}
+			res := runOnLayout(t, "bp.cnb", true, layoutFiles([]layoutImage{im}, []string{"1.0"}),
+				map[string]string{"image": strings.Join(lines, "\n"), "platform": "linux/amd64", "mode": mode})
+			expectExit(t, res.Result, 0)
+			expectNoErrors(t, res.Result)
+			var sources []string
+			for _, r := range res.results(t) {
+				sources = append(sources, fmt.Sprint(r["source"], " ", r["changed"]))
+			}
+			if diff := cmp.Diff([]string{lines[0] + " true", lines[1] + " true", lines[2] + " true"}, sources); diff != "" {
+				t.Errorf("results (-want +got):\n%s", diff)
+			}
+			if mode == "plan" {
+				var shards []string
+				if err := json.Unmarshal([]byte(res.Outputs["matrix"]), &shards); err != nil {
+					t.Fatalf("matrix output %q: %v", res.Outputs["matrix"], err)
+				}
+				var listed []string
+				for _, sh := range shards {
+					listed = append(listed, strings.Split(sh, "\n")...)
+				}
+				if diff := cmp.Diff(lines, listed, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+					t.Errorf("matrix lines (-want +got):\n%s", diff)
+				}
+				res.expectUnchanged(t, "plan")
+				expectNoWrites(t, reg.proxy)
+				return
+			}
+			cnb, platform := layoutPlatform(t, filepath.Join(res.workspace, "bp.cnb"), true)
+			want := []string{reg.digestOf(t, "app:1.0"), cnb, reg.digestOf(t, "app:2.0")}
+			if diff := cmp.Diff(strings.Join(want, "\n"), res.Outputs["digest"]); diff != "" || platform != "linux/amd64" {
+				t.Errorf("digest output (-want +got):\n%s\n.cnb platform %s, want linux/amd64", diff, platform)
+			}
+			if want[0] == first || want[2] == second {
+				t.Errorf("registry tags = %s, %s after the run, want both moved from %s, %s", want[0], want[2], first, second)
+			}
 		})
 	}
 }

@@ -37,7 +37,7 @@ func isLocal(line string) bool {
 
 // parseLocal parses a layout or archive line into c.Local, noting a line
 // that names one already seen.
-func (c *Config) parseLocal(line, wd string, seen map[string]string) error {
+func (c *Config) parseLocal(line, wd string, at int, seen map[string]string) error {
 	ref, err := imageref.Parse(line, wd)
 	if err != nil {
 		return &InputError{Input: "image", Err: err, Arg: line}
@@ -48,7 +48,7 @@ func (c *Config) parseLocal(line, wd string, seen map[string]string) error {
 		return nil
 	}
 	seen[key] = line
-	c.Local = append(c.Local, LocalJob{Source: ref})
+	c.Local = append(c.Local, LocalJob{Source: ref, at: at})
 	return nil
 }
 
@@ -66,6 +66,13 @@ type LocalJob struct {
 	// Into is the layout or archive the tag input names (oci:out:1.0):
 	// the fixed image is saved there, with every blob, under Into.Ref.
 	Into *imageref.Reference
+	// Job is the job of a registry line in a run with layout lines: it
+	// is worked as a run of registry images works it (runJob), in line
+	// order with the layouts.
+	Job *Job
+	// at is how many registry lines came before the line: where it goes
+	// among them.
+	at int
 }
 
 // checkLocal refuses what a run of layouts and archives does not do,
@@ -77,8 +84,11 @@ func (c *Config) checkLocal(in Input, refs []name.Reference, lines map[string]st
 	if isLocal(t) {
 		return c.checkInto(in, t, refs, lines)
 	}
-	if len(refs)+len(c.Patterns) > 0 {
-		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with registry images in one run: list them in a run of their own", c.Local[0].Source.Line)}
+	if len(c.Patterns) > 0 {
+		// A pattern's tags are listed when the run has its clients, and
+		// worked in units sharing a digest, which a run of layouts does
+		// not do.
+		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with the registry tag pattern %q in one run: list the pattern in a run of its own", c.Local[0].Source.Line, c.Patterns[0].Line)}
 	}
 	switch {
 	case t == "":
@@ -95,13 +105,44 @@ func (c *Config) checkLocal(in Input, refs []name.Reference, lines map[string]st
 			c.Local[i].Tag = t
 		}
 	default:
-		tag, err := parseTag(t, len(c.Local), opts)
+		tag, err := parseTag(t, len(c.Local)+len(refs), opts)
 		if err != nil {
 			return err
 		}
 		c.Local[0].Target = tag.full
 	}
+	if err := c.mixIn(refs, lines, t, opts); err != nil {
+		return err
+	}
 	return c.localCreds(in)
+}
+
+// mixIn puts the registry lines (refs) of a run with layout lines among
+// them, in line order, each with its job: where it goes, as tag says
+// (empty or a bare tag: a full reference takes one image, which parseTag
+// checked).
+func (c *Config) mixIn(refs []name.Reference, lines map[string]string, tag string, opts []name.Option) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	t, err := parseTag(tag, len(refs)+len(c.Local), opts)
+	if err != nil {
+		return err
+	}
+	jobs, err := t.jobs(refs, lines)
+	if err != nil {
+		return err
+	}
+	var all []LocalJob
+	k := 0
+	for i, j := range jobs {
+		for ; k < len(c.Local) && c.Local[k].at <= i; k++ {
+			all = append(all, c.Local[k])
+		}
+		all = append(all, LocalJob{Source: imageref.Reference{Transport: imageref.Registry, Line: lines[refKey(refs[i])], Name: refs[i]}, Job: &j})
+	}
+	c.Local = append(all, c.Local[k:]...)
+	return nil
 }
 
 // checkInto reads a tag naming a layout or archive, oci:PATH:REF or
@@ -161,12 +202,16 @@ func (c *Config) localCreds(in Input) error {
 }
 
 // registryRefs are the registry references of jobs: the targets they
-// publish to, then the sources they save from.
+// publish to, then the sources they save from and the registry lines'
+// targets.
 func registryRefs(jobs []LocalJob) []name.Reference {
 	out := targets(jobs)
 	for _, j := range jobs {
 		if j.Source.Transport == imageref.Registry {
 			out = append(out, j.Source.Name)
+		}
+		if j.Job != nil {
+			out = append(out, j.Job.Target)
 		}
 	}
 	return out
@@ -237,8 +282,12 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 // at the end.
 func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, string) {
 	ref := j.Source
-	if ref.Transport == imageref.DockerDaemon {
+	switch {
+	case ref.Transport == imageref.DockerDaemon:
 		return workDaemon(ctx, cfg, deps, ref), ""
+	case j.Job != nil:
+		r, _ := runJob(ctx, cfg, deps, clients, *j.Job, nil, nil)
+		return r, ""
 	}
 	r, writeRef := localResult(cfg, j)
 	if err := interrupted(ctx, "started"); err != nil {

@@ -23,6 +23,10 @@ func TestNewConfigLocal(t *testing.T) {
 		{"credentials, nowhere to go", Input{Images: []string{"oci:out"}, WorkDir: "/ws", Username: "u", Password: "p"}, []string{"/ws/out  -> "}, ""},
 		{"bare tag, each layout", Input{Images: []string{"oci:a", "oci:b"}, WorkDir: "/ws", Tag: "fixed"}, []string{"/ws/a  -> tag fixed", "/ws/b  -> tag fixed"}, ""},
 		{"publish", Input{Images: []string{"oci-archive:bp.cnb"}, WorkDir: "/ws", Tag: "ghcr.io/o/bp:1", Username: "u", Password: "p"}, []string{"/ws/bp.cnb  -> ghcr.io/o/bp:1"}, "ghcr.io"},
+		{"with registry images, in line order", Input{Images: []string{"ghcr.io/o/r:1", "oci:out", "oci:other", "ghcr.io/o/r:2"}, WorkDir: "/ws"},
+			[]string{"ghcr.io/o/r:1  -> ghcr.io/o/r:1", "/ws/out  -> ", "/ws/other  -> ", "ghcr.io/o/r:2  -> ghcr.io/o/r:2"}, ""},
+		{"with registry images, bare tag", Input{Images: []string{"oci:out", "ghcr.io/o/r:1"}, WorkDir: "/ws", Tag: "fixed"},
+			[]string{"/ws/out  -> tag fixed", "ghcr.io/o/r:1  -> ghcr.io/o/r:fixed"}, ""},
 		{"layout into a layout", Input{Images: []string{"oci-archive:a.cnb"}, WorkDir: "/ws", Tag: "oci:out:1.0"}, []string{"/ws/a.cnb  -> into /ws/out 1.0"}, ""},
 		{"registry into an archive", Input{Images: []string{"ghcr.io/o/app:1"}, WorkDir: "/ws", Tag: "oci-archive:app.tar:1", Username: "u", Password: "p"}, []string{"ghcr.io/o/app:1  -> into /ws/app.tar 1"}, "ghcr.io"},
 	}
@@ -43,6 +47,8 @@ func TestNewConfigLocal(t *testing.T) {
 					target = "tag " + j.Tag
 				case j.Into != nil:
 					target = "into " + j.Into.Path + " " + j.Into.Ref
+				case j.Job != nil:
+					target = j.Job.Target.String()
 				}
 				src := j.Source.Path
 				if j.Source.Name != nil {
@@ -71,8 +77,8 @@ func TestNewConfigLocalErrors(t *testing.T) {
 		input string // the InputError's input
 		want  string
 	}{
-		{"with a registry image", Input{Images: []string{"oci:out", "ghcr.io/o/r:1"}, WorkDir: "/ws"}, "image", "registry images"},
-		{"with a tag pattern", Input{Images: []string{"ghcr.io/o/r:v*", "oci:out"}, WorkDir: "/ws"}, "image", "registry images"},
+		{"with a registry tag pattern", Input{Images: []string{"ghcr.io/o/r:v*", "oci:out"}, WorkDir: "/ws"}, "image", "registry tag pattern"},
+		{"with a registry image, full tag", Input{Images: []string{"oci:out", "ghcr.io/o/r:1"}, WorkDir: "/ws", Tag: "ghcr.io/o/r:2"}, "tag", "one image"},
 		{"pattern in REF with a tag", Input{Images: []string{"oci:out:v1.*"}, WorkDir: "/ws", Tag: "fixed"}, "tag", "tag pattern"},
 		{"docker-daemon set without platform", Input{Images: []string{"docker-daemon:app:1"}, WorkDir: "/ws"}, "platform", "required"},
 		{"docker-daemon auto", Input{Images: []string{"docker-daemon:app:1"}, Platform: "auto", Mode: Check}, "platform", "not wired yet"},

@@ -205,6 +205,9 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 		if j.Source.Transport == imageref.Registry {
 			add(j.Source.Name.Context(), false)
 		}
+		if j.Job != nil {
+			add(j.Job.Target.Context(), write)
+		}
 	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(regs))
