@@ -340,22 +340,30 @@ func withSBOM(files []layoutFile, im layoutImage) ([]layoutFile, string) {
 	return append(out, layoutFile{name: "index.json", body: []byte(index)}), sha256Digest(art)
 }
 
+// layoutEntry is an entry of a layout's index.json, as a test reads it.
+type layoutEntry struct {
+	Digest      string
+	Platform    map[string]string
+	Annotations map[string]string
+}
+
+// indexEntries reads the entries of the index.json of the layout at p.
+func indexEntries(tb testing.TB, p string, archive bool) []layoutEntry {
+	tb.Helper()
+	files, _ := readLayoutFiles(tb, p, archive)
+	var index struct{ Manifests []layoutEntry }
+	if err := json.Unmarshal(files["index.json"], &index); err != nil {
+		tb.Fatalf("index.json of %s: %v", p, err)
+	}
+	return index.Manifests
+}
+
 // layoutNames maps each org.opencontainers.image.ref.name in the
 // index.json of the layout at p to the digest its entry names.
 func layoutNames(tb testing.TB, p string, archive bool) map[string]string {
 	tb.Helper()
-	files, _ := readLayoutFiles(tb, p, archive)
-	var index struct {
-		Manifests []struct {
-			Digest      string
-			Annotations map[string]string
-		}
-	}
-	if err := json.Unmarshal(files["index.json"], &index); err != nil {
-		tb.Fatalf("index.json of %s: %v", p, err)
-	}
 	names := map[string]string{}
-	for _, m := range index.Manifests {
+	for _, m := range indexEntries(tb, p, archive) {
 		names[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest
 	}
 	return names
@@ -366,19 +374,8 @@ func layoutNames(tb testing.TB, p string, archive bool) map[string]string {
 // "sha256:… os/architecture" ("sha256:… /" for an entry without one).
 func entryPlatforms(tb testing.TB, p string, archive bool) map[string]string {
 	tb.Helper()
-	files, _ := readLayoutFiles(tb, p, archive)
-	var index struct {
-		Manifests []struct {
-			Digest      string
-			Platform    map[string]string
-			Annotations map[string]string
-		}
-	}
-	if err := json.Unmarshal(files["index.json"], &index); err != nil {
-		tb.Fatalf("index.json of %s: %v", p, err)
-	}
 	out := map[string]string{}
-	for _, m := range index.Manifests {
+	for _, m := range indexEntries(tb, p, archive) {
 		out[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest + " " + m.Platform["os"] + "/" + m.Platform["architecture"]
 	}
 	return out
