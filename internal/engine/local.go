@@ -162,7 +162,7 @@ func (c *Config) checkInto(in Input, t string, refs []name.Reference, lines map[
 	}
 	switch {
 	case pattern != "":
-		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with the tag pattern %q: a name in a layout holds one image; leave tag empty to fix each matching tag in place", t, pattern)}
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with the tag pattern %q: a name in a layout holds one image; without it, each matching tag is fixed in place", t, pattern)}
 	case into.Pattern != nil:
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q is a tag pattern: a tag names one place, as in oci:out:1.0", t)}
 	case into.Transport == imageref.DockerArchive:
