@@ -303,10 +303,14 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 			return r, ""
 		}
 	}
-	src, err := openSource(ctx, cfg, deps, clients, ref, ps)
+	src, err := openSource(cfg, deps, clients, ref, ps)
 	if err != nil {
 		r.Err = err
 		return r, ""
+	}
+	if src.l == nil {
+		// Retries go to this image's log, which is printed in its group.
+		ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(ref.Line + ": " + fmt.Sprintf(f, a...)) })
 	}
 	m, p, entry, err := readLocal(ctx, cfg, deps, src, ref, copyAll)
 	if err != nil {
@@ -352,27 +356,26 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 type source struct {
 	repo store.Repository
 	l    *layout.Layout // nil for a registry
-	ref  imageref.Reference
 	// fail describes an error of reading the source.
 	fail func(error) error
 }
 
 // openSource opens the place ref names: the layout (through ps, once a
 // run), or the registry repository of its client.
-func openSource(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, ref imageref.Reference, ps *places) (*source, error) {
+func openSource(cfg *Config, deps Deps, clients map[string]clientResult, ref imageref.Reference, ps *places) (*source, error) {
 	if ref.Transport != imageref.Registry {
 		l, err := ps.get(ref)
 		if err != nil {
 			return nil, err
 		}
-		return &source{repo: l, l: l, ref: ref, fail: func(err error) error { return fmt.Errorf("%s: %w", ref.Line, err) }}, nil
+		return &source{repo: l, l: l, fail: func(err error) error { return fmt.Errorf("%s: %w", ref.Line, err) }}, nil
 	}
 	describeErr := func(err error) error { return describe(err, ref.Name, false, cfg.Creds, deps.Words) }
 	c := clients[ref.Name.Context().RegistryStr()]
 	if c.err != nil {
 		return nil, describeErr(c.err)
 	}
-	return &source{repo: c.c.Repo(ref.Name.Context().RepositoryStr()), ref: ref, fail: describeErr}, nil
+	return &source{repo: c.c.Repo(ref.Name.Context().RepositoryStr()), fail: describeErr}, nil
 }
 
 // readLocal reads and plans the image src holds: its manifest, and the
@@ -382,8 +385,6 @@ func readLocal(ctx context.Context, cfg *Config, deps Deps, src *source, ref ima
 	id := ref.Ref
 	if src.l == nil {
 		id = ref.Name.Identifier()
-		// Retries go to this image's log, which is printed in its group.
-		ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(ref.Line + ": " + fmt.Sprintf(f, a...)) })
 	}
 	m, err := src.repo.GetManifest(ctx, id)
 	if err != nil {
@@ -567,10 +568,10 @@ func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan) lookups {
 
 // localDigests are the previous-digest and digest outputs of the image m
 // of l, planned as p: a docker-archive's image IDs in place, and the
-// manifest's digests in a registry or another layout (copy), or for a
+// manifest's digests in a registry or another layout (elsewhere), or for a
 // registry source (l nil).
-func localDigests(l *layout.Layout, m *store.Manifest, p *plan.Plan, copy bool) (previous, digest string, err error) {
-	if copy || l == nil {
+func localDigests(l *layout.Layout, m *store.Manifest, p *plan.Plan, elsewhere bool) (previous, digest string, err error) {
+	if elsewhere || l == nil {
 		return m.Digest.String(), p.Digest.String(), nil
 	}
 	was, err := l.OutputDigest(m)
