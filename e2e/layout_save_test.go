@@ -310,6 +310,8 @@ func TestLayoutSaveBadInputs(t *testing.T) {
 		{name: "two images to one name", images: []string{"app:1.0", "app:2.0"}, tag: "oci:out:1.0", wants: []string{"input tag", "would both be written", "oci:out:1.0"}},
 		{name: "docker-archive", images: []string{"app:1.0"}, tag: "docker-archive:app.tar:1.0", wants: []string{"input tag", "docker-archive", "oci-archive:"}},
 		{name: "no name in the layout", images: []string{"app:1.0"}, tag: "oci:out", wants: []string{"input tag", "oci:out:1.0"}},
+		{name: "a digest as the name", images: []string{"app:1.0"}, tag: "oci:out:sha256:" + strings.Repeat("a", 64), wants: []string{"input tag", "names a digest", "oci:out:1.0"}},
+		{name: "the Docker engine", images: []string{"app:1.0"}, tag: "docker-daemon:app:fixed", wants: []string{"input tag", "docker-daemon:app:fixed", "oci-archive:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

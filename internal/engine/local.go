@@ -174,6 +174,9 @@ func (c *Config) checkInto(in Input, t string, refs []name.Reference, lines map[
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q: loading into the Docker engine as a tag is not supported: name an oci: layout or an oci-archive:", t)}
 	case into.Ref == "":
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q names no image in the layout: add the name to give it, as in %s:1.0", t, t)}
+	case strings.HasPrefix(into.Ref, "sha256:") || strings.HasPrefix(into.Ref, "@"):
+		// The fixed image's digest is known only once it is made.
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q names a digest: give the image a name in the layout, as in %s:%s:1.0", t, into.Transport, into.GivenPath)}
 	}
 	for _, ref := range refs {
 		c.Local = append(c.Local, LocalJob{Source: imageref.Reference{Transport: imageref.Registry, Line: lines[refKey(ref)], Name: ref}})
