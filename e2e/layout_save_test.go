@@ -60,9 +60,11 @@ func TestLayoutSave(t *testing.T) {
 				inputs["platform"] = ""
 			}
 			res := runOnLayout(t, tc.at, tc.archive, tc.existing, inputs)
+			reg.proxy.log(t, "requests of the save")
 			expectExit(t, res.Result, 0)
 			expectNoErrors(t, res.Result)
 			expectNoWrites(t, reg.proxy)
+			expectEachReadOnce(t, reg.proxy)
 			expectAt(t, reg, "app:1.0", src)
 			p := filepath.Join(res.workspace, tc.at)
 			digest, platforms := savedImage(t, p, tc.archive, "1.0")
@@ -89,6 +91,19 @@ func TestLayoutSave(t *testing.T) {
 			}
 			expectOnlyIn(t, res.workspace, tc.at)
 		})
+	}
+}
+
+// expectEachReadOnce fails t when the proxy saw a manifest or blob
+// fetched twice: what was read to plan is saved from memory.
+func expectEachReadOnce(t testing.TB, p *recordingProxy) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range p.requests() {
+		if r.Method == http.MethodGet && seen[r.Path] {
+			t.Errorf("%s fetched twice, want once:\n%s", r.Path, formatRequests(p.requests()))
+		}
+		seen[r.Path] = true
 	}
 }
 

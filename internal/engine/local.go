@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/layout"
@@ -461,6 +462,14 @@ func saveLocal(ctx context.Context, src store.Repository, into imageref.Referenc
 	if err != nil {
 		return err
 	}
+	// The configs were read to plan: they are written from memory, not
+	// fetched again.
+	held := heldConfigs(p)
+	for i, b := range w.Copies {
+		if c, ok := held[b.Digest]; ok {
+			w.Copies[i].Upload = c
+		}
+	}
 	if err := copyImage(ctx, src, dst, w); err != nil {
 		return err
 	}
@@ -468,6 +477,17 @@ func saveLocal(ctx context.Context, src store.Repository, into imageref.Referenc
 		return fmt.Errorf("writing manifest: %w", err)
 	}
 	return setEntryPlatform(dst, into.Ref, entry, p)
+}
+
+// heldConfigs are the configs of p's images as planned, by digest.
+func heldConfigs(p *plan.Plan) map[v1.Hash][]byte {
+	out := map[v1.Hash][]byte{}
+	for _, ch := range append([]*plan.Change{p.Image}, p.Children...) {
+		if ch != nil {
+			out[ch.ConfigDigest] = ch.Config
+		}
+	}
+	return out
 }
 
 // copyImage makes the blobs and child manifests of w present in dst:
