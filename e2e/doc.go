@@ -161,6 +161,7 @@
 //	                                                                                TestLayoutPublishCLI
 //	a registry image or .cnb saved into a layout      layout_save_test.go           TestLayoutSave
 //	                                                                                TestLayoutSaveCLI
+//	                                                                                TestLayoutSaveRerun
 //	                                                                                TestLayoutSaveFromLayout
 //	check, plan, dry run with a layout tag: no write  layout_save_test.go           TestLayoutSaveReadOnly
 //	an index.json entry's platform, set and checked   layout_save_test.go           TestLayoutEntryPlatform

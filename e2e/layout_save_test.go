@@ -439,3 +439,31 @@ func TestLayoutWithRegistryImages(t *testing.T) {
 		})
 	}
 }
+
+// TestLayoutSaveRerun saves the same registry image into the same layout
+// or archive twice: the second run fetches no layer (the layout holds
+// them) and leaves every file as the first run wrote it.
+func TestLayoutSaveRerun(t *testing.T) {
+	t.Parallel()
+	for _, k := range []struct{ transport, name string }{{"oci", "out"}, {"oci-archive", "app.tar"}} {
+		t.Run(k.transport, func(t *testing.T) {
+			t.Parallel()
+			im := packImage(t, 2)
+			reg, _ := newAppRegistry(t, registryOptions{}, im)
+			dir := t.TempDir()
+			tag := k.transport + ":" + filepath.Join(dir, k.name) + ":1.0"
+			first := runCLI(t, "--platform", "linux/amd64", "--tag", tag, reg.ref("app:1.0"))
+			expectExit(t, first, 0)
+			after := treeState(t, dir)
+			reg.proxy.reset()
+			again := runCLI(t, "--platform", "linux/amd64", "--tag", tag, reg.ref("app:1.0"))
+			expectExit(t, again, 0)
+			if rs := reg.proxy.naming(im.layerDigests()...); len(rs) > 0 {
+				t.Errorf("the rerun fetched layers the layout holds:\n%s", formatRequests(rs))
+			}
+			if diff := cmp.Diff(after, treeState(t, dir)); diff != "" {
+				t.Errorf("the rerun changed the layout (-first run +rerun):\n%s", diff)
+			}
+		})
+	}
+}
