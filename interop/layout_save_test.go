@@ -44,14 +44,22 @@ func TestSavedLayoutsReadBySkopeo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			into := strings.Replace(tt.tag, "PATH", filepath.Join(t.TempDir(), "saved"), 1)
 			must(t, nil, tool, "--platform", "linux/amd64", "--tag", into, tt.image)
-			var cfg struct{ Architecture, OS string }
-			if err := json.Unmarshal([]byte(must(t, nil, "skopeo", "inspect", "--config", into)), &cfg); err != nil {
-				t.Fatalf("skopeo inspect --config %s: %v", into, err)
-			}
-			if cfg.OS+"/"+cfg.Architecture != "linux/amd64" {
-				t.Errorf("skopeo inspect --config %s: platform %s/%s, want linux/amd64", into, cfg.OS, cfg.Architecture)
-			}
-			must(t, nil, "skopeo", "copy", "--quiet", into, "dir:"+t.TempDir())
+			expectSkopeoReads(t, into)
 		})
 	}
+}
+
+// expectSkopeoReads fails t unless skopeo reads the image src names as
+// linux/amd64 (inspect --config) and copies it to a directory, which
+// reads every blob against its digest.
+func expectSkopeoReads(t *testing.T, src string) {
+	t.Helper()
+	var cfg struct{ Architecture, OS string }
+	if err := json.Unmarshal([]byte(must(t, nil, "skopeo", "inspect", "--config", src)), &cfg); err != nil {
+		t.Fatalf("skopeo inspect --config %s: %v", src, err)
+	}
+	if cfg.OS+"/"+cfg.Architecture != "linux/amd64" {
+		t.Errorf("skopeo inspect --config %s: platform %s/%s, want linux/amd64", src, cfg.OS, cfg.Architecture)
+	}
+	must(t, nil, "skopeo", "copy", "--quiet", src, "dir:"+t.TempDir())
 }
