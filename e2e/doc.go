@@ -167,6 +167,16 @@
 //	referrers in a layout: warn, fail                 layout_test.go                TestLayoutReferrers
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
 //	                                                                                TestLayoutPublishCLI
+//	a registry image or .cnb saved into a layout      layout_save_test.go           TestLayoutSave
+//	                                                                                TestLayoutSaveCLI
+//	                                                                                TestLayoutSaveRerun
+//	                                                                                TestLayoutSaveFromLayout
+//	check, plan, dry run with a layout tag: no write  layout_save_test.go           TestLayoutSaveReadOnly
+//	an index.json entry's platform, set and checked   layout_save_test.go           TestLayoutEntryPlatform
+//	                                                                                TestLayoutEntryPlatformNewName
+//	bad layout tags: one error, nothing written       layout_save_test.go           TestLayoutSaveBadInputs
+//	a layer missing its digest: nothing left          layout_save_test.go           TestLayoutSaveBlobMissesDigest
+//	registry lines and layouts in one run             layout_save_test.go           TestLayoutWithRegistryImages
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit

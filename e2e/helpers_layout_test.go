@@ -215,23 +215,70 @@ func layoutPlatform(tb testing.TB, p string, archive bool) (digest, platform str
 	if err := json.Unmarshal(files["index.json"], &index); err != nil || len(index.Manifests) != 1 {
 		tb.Fatalf("index.json of %s = %s (%v), want one entry", p, files["index.json"], err)
 	}
-	blob := func(d string) []byte {
-		b, ok := files["blobs/sha256/"+strings.TrimPrefix(d, "sha256:")]
-		if !ok || sha256Digest(b) != d {
-			tb.Fatalf("blob %s of %s: missing or not its digest", d, p)
-		}
-		return b
-	}
 	digest = index.Manifests[0].Digest
 	var m struct{ Config struct{ Digest string } }
-	if err := json.Unmarshal(blob(digest), &m); err != nil {
+	if err := json.Unmarshal(layoutBlob(tb, p, files, digest), &m); err != nil {
 		tb.Fatal(err)
 	}
 	var c struct{ OS, Architecture string }
-	if err := json.Unmarshal(blob(m.Config.Digest), &c); err != nil {
+	if err := json.Unmarshal(layoutBlob(tb, p, files, m.Config.Digest), &c); err != nil {
 		tb.Fatal(err)
 	}
 	return digest, c.OS + "/" + c.Architecture
+}
+
+// layoutBlob is blob d of the layout at p (its files), failing tb when it
+// is missing or misses its digest.
+func layoutBlob(tb testing.TB, p string, files map[string][]byte, d string) []byte {
+	tb.Helper()
+	b, ok := files["blobs/sha256/"+strings.TrimPrefix(d, "sha256:")]
+	if !ok || sha256Digest(b) != d {
+		tb.Fatalf("blob %s of %s: missing or not its digest", d, p)
+	}
+	return b
+}
+
+// savedImage reads the image named ref in the layout at p as a client
+// pulls it, every blob checked against its digest: the index.json entry
+// whose ref.name is ref, its manifest and, for an index, each child's, and
+// every config and layer they name. It returns the entry's digest and
+// each image's config platform ("os/architecture"), in index order.
+func savedImage(tb testing.TB, p string, archive bool, ref string) (digest string, platforms []string) {
+	tb.Helper()
+	files, _ := readLayoutFiles(tb, p, archive)
+	digest, ok := layoutNames(tb, p, archive)[ref]
+	if !ok {
+		tb.Fatalf("index.json of %s = %s, want an entry named %q", p, files["index.json"], ref)
+	}
+	var walk func(d string)
+	walk = func(d string) {
+		var m struct {
+			Manifests []struct{ Digest string }
+			Config    *struct{ Digest, MediaType string }
+			Layers    []struct{ Digest string }
+		}
+		if err := json.Unmarshal(layoutBlob(tb, p, files, d), &m); err != nil {
+			tb.Fatalf("manifest %s of %s: %v", d, p, err)
+		}
+		for _, c := range m.Manifests {
+			walk(c.Digest)
+		}
+		for _, l := range m.Layers {
+			layoutBlob(tb, p, files, l.Digest)
+		}
+		if m.Config == nil {
+			return
+		}
+		var c struct{ OS, Architecture string }
+		if err := json.Unmarshal(layoutBlob(tb, p, files, m.Config.Digest), &c); err != nil {
+			tb.Fatal(err)
+		}
+		if strings.Contains(m.Config.MediaType, "image.config") || strings.Contains(m.Config.MediaType, "container.image") {
+			platforms = append(platforms, c.OS+"/"+c.Architecture)
+		}
+	}
+	walk(digest)
+	return digest, platforms
 }
 
 // runActionIn runs the binary as runAction does, with the workspace
@@ -293,23 +340,43 @@ func withSBOM(files []layoutFile, im layoutImage) ([]layoutFile, string) {
 	return append(out, layoutFile{name: "index.json", body: []byte(index)}), sha256Digest(art)
 }
 
+// layoutEntry is an entry of a layout's index.json, as a test reads it.
+type layoutEntry struct {
+	Digest      string
+	Platform    map[string]string
+	Annotations map[string]string
+}
+
+// indexEntries reads the entries of the index.json of the layout at p.
+func indexEntries(tb testing.TB, p string, archive bool) []layoutEntry {
+	tb.Helper()
+	files, _ := readLayoutFiles(tb, p, archive)
+	var index struct{ Manifests []layoutEntry }
+	if err := json.Unmarshal(files["index.json"], &index); err != nil {
+		tb.Fatalf("index.json of %s: %v", p, err)
+	}
+	return index.Manifests
+}
+
 // layoutNames maps each org.opencontainers.image.ref.name in the
 // index.json of the layout at p to the digest its entry names.
 func layoutNames(tb testing.TB, p string, archive bool) map[string]string {
 	tb.Helper()
-	files, _ := readLayoutFiles(tb, p, archive)
-	var index struct {
-		Manifests []struct {
-			Digest      string
-			Annotations map[string]string
-		}
-	}
-	if err := json.Unmarshal(files["index.json"], &index); err != nil {
-		tb.Fatalf("index.json of %s: %v", p, err)
-	}
 	names := map[string]string{}
-	for _, m := range index.Manifests {
+	for _, m := range indexEntries(tb, p, archive) {
 		names[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest
 	}
 	return names
+}
+
+// entryPlatforms maps each org.opencontainers.image.ref.name in the
+// index.json of the layout at p to its entry's digest and platform,
+// "sha256:… os/architecture" ("sha256:… /" for an entry without one).
+func entryPlatforms(tb testing.TB, p string, archive bool) map[string]string {
+	tb.Helper()
+	out := map[string]string{}
+	for _, m := range indexEntries(tb, p, archive) {
+		out[m.Annotations["org.opencontainers.image.ref.name"]] = m.Digest + " " + m.Platform["os"] + "/" + m.Platform["architecture"]
+	}
+	return out
 }

@@ -196,8 +196,7 @@ func TestLayoutBadInputs(t *testing.T) {
 		{name: "entry climbing out", files: climbing, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"../evil"}},
 		{name: "a directory named as an archive", inputs: map[string]string{"image": "oci-archive:."}, wants: []string{"oci:."}},
 		{name: "one archive twice to a bare tag", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb:a\noci-archive:bp.cnb:b", "tag": "fixed"}, wants: []string{"tag", "would both be written"}},
-		{name: "tag in a layout", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb", "tag": "oci:out:1.0"}, wants: []string{"tag", "not supported yet"}},
-		{name: "with a registry image", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1"}, wants: []string{"oci-archive:bp.cnb", "registry images"}},
+		{name: "with a registry tag pattern", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1.*"}, wants: []string{"oci-archive:bp.cnb", "ghcr.io/o/app:1.*", "registry tag pattern"}},
 		{name: "tag pattern matching nothing", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:2.*"}, wants: []string{"oci-archive:bp.cnb:2.*", "matches none"}},
 		{name: "docker-daemon with a tag", inputs: map[string]string{"image": "docker-daemon:app:1", "tag": "fixed"}, wants: []string{"input tag", "docker-daemon:app:1", "not wired yet"}},
 	} {

@@ -81,14 +81,7 @@ func TestLayoutsReadBySkopeo(t *testing.T) {
 			}
 			for _, read := range tt.read {
 				src := strings.Replace(read, "PATH", p, 1)
-				var cfg struct{ Architecture, OS string }
-				if err := json.Unmarshal([]byte(must(t, nil, "skopeo", "inspect", "--config", src)), &cfg); err != nil {
-					t.Fatalf("skopeo inspect --config %s: %v", src, err)
-				}
-				if cfg.OS+"/"+cfg.Architecture != "linux/amd64" {
-					t.Errorf("skopeo inspect --config %s: platform %s/%s, want linux/amd64", src, cfg.OS, cfg.Architecture)
-				}
-				must(t, nil, "skopeo", "copy", "--quiet", src, "dir:"+t.TempDir())
+				expectSkopeoReads(t, src)
 				expectPodmanReads(t, src, sha([]byte(fixConfig(t, config))))
 			}
 		})

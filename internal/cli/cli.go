@@ -73,7 +73,7 @@ type options struct {
 func (o *options) register(fs *flag.FlagSet) {
 	in := &o.in
 	fs.StringVar(&in.Platform, "platform", "", "platform to set, os/arch[/variant][:os.version]")
-	fs.StringVar(&in.Tag, "tag", "", "where to push: a bare tag in the same repository, or a full reference")
+	fs.StringVar(&in.Tag, "tag", "", "where to push: a bare tag in the same repository, or a full reference; oci:DIR:REF or oci-archive:FILE:REF saves to a layout")
 	fs.BoolVar(&o.check, "check", false, "change nothing; fail when the platform is missing or differs from --platform")
 	fs.BoolVar(&o.plan, "plan", false, "change nothing; print the images a set would change as a JSON matrix of --shards lists")
 	fs.Func("shards", "with --plan, at most this many lists in the matrix, 1 to 256 (default 16)", countFlag(&in.Shards))

@@ -97,8 +97,10 @@ type Config struct {
 	// when the run has its clients.
 	Patterns []Pattern
 	// Local are the image lines naming an OCI layout or an archive
-	// (oci:, oci-archive:, docker-archive:): a run holds either these or
-	// registry images (Jobs, Patterns), never both.
+	// (oci:, oci-archive:, docker-archive:, docker-daemon:), with the
+	// run's registry lines among them when there are any (LocalJob.Job),
+	// or the one registry image a layout tag saves: Jobs and Patterns are
+	// then empty.
 	Local []LocalJob
 	// Concurrency caps the images worked at once (at least 1); Shards the
 	// lists of a plan's matrix (1 to sweep.MaxShards).
@@ -211,8 +213,8 @@ func NewConfig(in Input) (*Config, error) {
 	if c.Referrers, err = ParseReferrerPolicy(in.Referrers); err != nil {
 		return nil, err
 	}
-	if len(c.Local) > 0 {
-		return c, c.checkLocal(in, len(refs)+len(c.Patterns), opts)
+	if len(c.Local) > 0 || isLocal(strings.TrimSpace(in.Tag)) {
+		return c, c.checkLocal(in, refs, lines, opts)
 	}
 	t, err := parseTag(in.Tag, len(refs)+len(c.Patterns), opts)
 	if err != nil {
@@ -266,7 +268,7 @@ func (c *Config) parseImages(images []string, wd string, insecure bool) ([]store
 			s = repo + ":" + tag
 		}
 		if isLocal(s) {
-			if err := c.parseLocal(s, wd, seen); err != nil {
+			if err := c.parseLocal(s, wd, len(refs), seen); err != nil {
 				return nil, nil, err
 			}
 			continue

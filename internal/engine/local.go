@@ -2,16 +2,20 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/layout"
 	"github.com/set-image-platform/set-image-platform/internal/plan"
+	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
+	"github.com/set-image-platform/set-image-platform/internal/registry"
 	"github.com/set-image-platform/set-image-platform/internal/store"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
@@ -34,7 +38,7 @@ func isLocal(line string) bool {
 
 // parseLocal parses a layout or archive line into c.Local, noting a line
 // that names one already seen.
-func (c *Config) parseLocal(line, wd string, seen map[string]string) error {
+func (c *Config) parseLocal(line, wd string, at int, seen map[string]string) error {
 	ref, err := imageref.Parse(line, wd)
 	if err != nil {
 		return &InputError{Input: "image", Err: err, Arg: line}
@@ -45,12 +49,14 @@ func (c *Config) parseLocal(line, wd string, seen map[string]string) error {
 		return nil
 	}
 	seen[key] = line
-	c.Local = append(c.Local, LocalJob{Source: ref})
+	c.Local = append(c.Local, LocalJob{Source: ref, at: at})
 	return nil
 }
 
 // LocalJob is one layout or archive image, and where its result goes.
 type LocalJob struct {
+	// Source is where the image is read: a layout, an archive, the
+	// engine, or a registry image saved into a layout (Into).
 	Source imageref.Reference
 	// Target is the registry tag the fixed image is published to, which
 	// the tag input names; nil writes it back in place.
@@ -58,22 +64,37 @@ type LocalJob struct {
 	// Tag is a bare tag input: the fixed image gets that name in its own
 	// layout or archive, and the source's name stays where it was.
 	Tag string
+	// Into is the layout or archive the tag input names (oci:out:1.0):
+	// the fixed image is saved there, with every blob, under Into.Ref.
+	Into *imageref.Reference
+	// Job is the job of a registry line in a run with layout lines: it
+	// is worked as a run of registry images works it (runJob), in line
+	// order with the layouts.
+	Job *Job
+	// at is how many registry lines came before the line: where it goes
+	// among them.
+	at int
 }
 
 // checkLocal refuses what a run of layouts and archives does not do,
-// registry images beside them (registryLines), and reads the tag input:
-// a full registry reference publishes the one image there.
-func (c *Config) checkLocal(in Input, registryLines int, opts []name.Option) error {
-	if registryLines > 0 {
-		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with registry images in one run: list them in a run of their own", c.Local[0].Source.Line)}
-	}
+// registry images (refs) beside them, and reads the tag input: a full
+// registry reference publishes the one image there, a layout or archive
+// (checkInto) saves it there.
+func (c *Config) checkLocal(in Input, refs []store.Ref, lines map[string]string, opts []name.Option) error {
 	t := strings.TrimSpace(in.Tag)
+	if isLocal(t) {
+		return c.checkInto(in, t, refs, lines)
+	}
+	if len(c.Patterns) > 0 {
+		// A pattern's tags are listed when the run has its clients, and
+		// worked in units sharing a digest, which a run of layouts does
+		// not do.
+		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with the registry tag pattern %q in one run: list the pattern in a run of its own", c.Local[0].Source.Line, c.Patterns[0].Line)}
+	}
 	switch {
 	case t == "":
 	case slices.ContainsFunc(c.Local, func(j LocalJob) bool { return j.Source.Pattern != nil }):
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with a tag pattern: each matching tag is fixed in place; leave tag empty", t)}
-	case isLocal(t):
-		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a tag naming a layout or archive is not supported yet: give a bare tag to name the fixed image in its own layout, a registry reference such as ghcr.io/owner/name:tag to publish it there, or leave tag empty to set it in place", t)}
 	case tagRE.MatchString(t):
 		writers := map[string]string{} // layout path -> the line written to t in it
 		for i := range c.Local {
@@ -85,23 +106,138 @@ func (c *Config) checkLocal(in Input, registryLines int, opts []name.Option) err
 			c.Local[i].Tag = t
 		}
 	default:
-		tag, err := parseTag(t, len(c.Local), opts)
+		tag, err := parseTag(t, len(c.Local)+len(refs), opts)
 		if err != nil {
 			return err
 		}
 		c.Local[0].Target = tag.full
 	}
+	if err := c.mixIn(refs, lines, t, opts); err != nil {
+		return err
+	}
+	return c.localCreds(in)
+}
+
+// mixIn puts the registry lines (refs) of a run with layout lines among
+// them, in line order, each with its job: where it goes, as tag says
+// (empty or a bare tag: a full reference takes one image, which parseTag
+// checked).
+func (c *Config) mixIn(refs []store.Ref, lines map[string]string, tag string, opts []name.Option) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	t, err := parseTag(tag, len(refs)+len(c.Local), opts)
+	if err != nil {
+		return err
+	}
+	jobs, err := t.jobs(refs, lines)
+	if err != nil {
+		return err
+	}
+	var all []LocalJob
+	k := 0
+	for i, j := range jobs {
+		for ; k < len(c.Local) && c.Local[k].at <= i; k++ {
+			all = append(all, c.Local[k])
+		}
+		src, err := registryLine(refs[i], lines, opts)
+		if err != nil {
+			return err
+		}
+		all = append(all, LocalJob{Source: src, Job: &j})
+	}
+	c.Local = append(all, c.Local[k:]...)
+	return nil
+}
+
+// registryLine is the reference of ref, a registry line of a run with
+// layouts (lines maps it to the line as given), as the layouts' lines are.
+func registryLine(ref store.Ref, lines map[string]string, opts []name.Option) (imageref.Reference, error) {
+	line := lines[refKey(ref)]
+	src, err := imageref.Parse(line, "", opts...)
+	if err != nil {
+		return imageref.Reference{}, &InputError{Input: "image", Err: err, Arg: line}
+	}
+	return src, nil
+}
+
+// checkInto reads a tag naming a layout or archive, oci:PATH:REF or
+// oci-archive:PATH:REF: the run's one image, from a registry (refs) or a
+// layout, is saved fixed there under REF.
+func (c *Config) checkInto(in Input, t string, refs []store.Ref, lines map[string]string) error {
+	into, err := imageref.Parse(t, in.WorkDir)
+	if err != nil {
+		return &InputError{Input: "tag", Err: err}
+	}
+	pattern := ""
+	if i := slices.IndexFunc(c.Local, func(j LocalJob) bool { return j.Source.Pattern != nil }); i >= 0 {
+		pattern = c.Local[i].Source.Line
+	}
+	if len(c.Patterns) > 0 {
+		pattern = c.Patterns[0].Line
+	}
+	switch {
+	case pattern != "":
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with the tag pattern %q: a name in a layout holds one image; without it, each matching tag is fixed in place", t, pattern)}
+	case into.Pattern != nil:
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q is a tag pattern: a tag names one place, as in oci:out:1.0", t)}
+	case into.Transport == imageref.DockerArchive:
+		// A docker save tar lists layer tars by path and names images by
+		// repository: a registry image's layers and manifest have no place
+		// in it that docker load reads back as the same image.
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a docker-archive cannot be written as a tag: name an oci-archive: instead (docker load of Engine 25 and later reads it), or an oci: layout", t)}
+	case into.Transport == imageref.DockerDaemon:
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q: loading into the Docker engine as a tag is not supported: name an oci: layout or an oci-archive:", t)}
+	case into.Ref == "":
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q names no image in the layout: add the name to give it, as in %s:1.0", t, t)}
+	case strings.HasPrefix(into.Ref, "sha256:") || strings.HasPrefix(into.Ref, "@"):
+		// The fixed image's digest is known only once it is made.
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q names a digest: give the image a name in the layout, as in %s:%s:1.0", t, into.Transport, into.GivenPath)}
+	}
+	for _, ref := range refs {
+		src, err := registryLine(ref, lines, nameOptions(in.Insecure))
+		if err != nil {
+			return err
+		}
+		c.Local = append(c.Local, LocalJob{Source: src})
+	}
+	if len(c.Local) > 1 {
+		return &InputError{Input: "tag", Err: fmt.Errorf("images %q and %q would both be written to %q, which can name only one of them: give each image a run of its own", c.Local[0].Source.Line, c.Local[1].Source.Line, t)}
+	}
+	c.Local[0].Into = &into
+	return c.localCreds(in)
+}
+
+// localCreds checks the engine lines and reads the credentials of the
+// registries the run reads from or publishes to, if any.
+func (c *Config) localCreds(in Input) error {
 	if err := c.checkDaemon(in); err != nil {
 		return err
 	}
-	ts := targets(c.Local)
-	if len(ts) == 0 {
+	refs := registryRefs(c.Local)
+	if len(refs) == 0 {
 		// Nothing of the run reaches a registry: credentials go nowhere.
 		return nil
 	}
 	var err error
-	c.Creds, err = credentials(in, refsOf(ts), tagInput{})
+	c.Creds, err = credentials(in, refs, tagInput{})
 	return err
+}
+
+// registryRefs are the registry references of jobs: the targets they
+// publish to, then the sources they save from and the registry lines'
+// targets.
+func registryRefs(jobs []LocalJob) []store.Ref {
+	out := refsOf(targets(jobs))
+	for _, j := range jobs {
+		if j.Source.Transport == imageref.Registry {
+			out = append(out, imageref.RefOf(j.Source.Name))
+		}
+		if j.Job != nil {
+			out = append(out, j.Job.Target)
+		}
+	}
+	return out
 }
 
 // targets are the registry references of jobs: where they publish.
@@ -118,14 +254,14 @@ func targets(jobs []LocalJob) []name.Reference {
 // runLocal works the layouts and archives of cfg one after another (they
 // share the machine's disk, and a run names few of them), commits each
 // layout written once, then prints each image in its group. clients are
-// the registries they publish to.
+// the registries they publish to or save from.
 func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, scrub scrubber) *Outcome {
 	out := &Outcome{mode: cfg.Mode}
 	ps := newPlaces()
 	defer ps.close()
 	jobs, errs := expandLocal(ctx, cfg, ps)
 	held := make([]*bufferLogger, len(jobs))
-	wrote := make([]bool, len(jobs))
+	wrote := make([]string, len(jobs)) // the path each job wrote into, if any
 	for i, j := range jobs {
 		held[i] = &bufferLogger{}
 		jd := deps
@@ -142,7 +278,7 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 	var work []sweep.Work
 	for i, j := range jobs {
 		r := &out.Results[i]
-		if err := failed[j.Source.Path]; err != nil && wrote[i] {
+		if err := failed[wrote[i]]; err != nil && wrote[i] != "" {
 			r.Err = fmt.Errorf("%s: nothing written: %w", j.Source.Line, err)
 		}
 		r.Err = scrub.err(r.Err)
@@ -159,55 +295,245 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 }
 
 // workLocal reads, plans and (in set mode) writes the image j names: in
-// place, or published to j's registry target. Check, plan and dry-run
-// only read: the layout is opened, read and closed, nothing written
-// beside it. Publishing reads the layout only: the unfixed image never
-// reaches the registry, and the file stays as it was.
+// place, published to j's registry target, or saved into the layout j's
+// Into names. Check, plan and dry-run only read: the layout is opened,
+// read and closed, nothing written beside it, and a layout to save into
+// is not created. Publishing and saving read the source only: the unfixed
+// image never reaches the target, and the source stays as it was.
 //
-// It reports whether it wrote into the layout: ps commits it at the end.
-func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, bool) {
+// It returns the path of the layout it wrote into, if any: ps commits it
+// at the end.
+func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, string) {
 	ref := j.Source
-	if ref.Transport == imageref.DockerDaemon {
-		return workDaemon(ctx, cfg, deps, ref), false
+	switch {
+	case ref.Transport == imageref.DockerDaemon:
+		return workDaemon(ctx, cfg, deps, ref), ""
+	case j.Job != nil:
+		r, _ := runJob(ctx, cfg, deps, clients, *j.Job, nil, nil)
+		return r, ""
 	}
 	r, writeRef := localResult(cfg, j)
 	if err := interrupted(ctx, "started"); err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-		return r, false
+		return r, ""
 	}
-	l, err := ps.get(ref)
+	copyAll := (j.Target != nil || j.Into != nil) && cfg.Mode == Set
+	if j.Into != nil && copyAll {
+		// A file of the wrong kind where the image is to be saved fails
+		// before anything is read.
+		if err := ps.probe(*j.Into); err != nil {
+			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, err)
+			return r, ""
+		}
+	}
+	src, err := openSource(cfg, deps, clients, ref, ps)
 	if err != nil {
 		r.Err = err
-		return r, false
+		return r, ""
 	}
-	m, err := l.GetManifest(ctx, ref.Ref)
-	if err != nil {
-		r.Err = fmt.Errorf("%s: reading manifest: %w", ref.Line, err)
-		return r, false
+	if src.l == nil {
+		// Retries go to this image's log, which is printed in its group.
+		ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(ref.Line + ": " + fmt.Sprintf(f, a...)) })
 	}
-	publish := j.Target != nil && cfg.Mode == Set
-	p, err := read(ctx, l, ref.Ref, ref.Line, m, cfg, publish, deps.Log)
+	m, p, entry, err := readLocal(ctx, cfg, deps, src, ref, copyAll)
 	if err != nil {
-		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-		return r, false
+		r.Err = src.fail(err)
+		return r, ""
 	}
 	r.Before, r.After, r.Changed = p.Before, p.After, p.Changed
-	if r.PreviousDigest, r.Digest, r.Err = localDigests(l, m, p, publish); r.Err != nil {
-		return r, false
+	if r.PreviousDigest, r.Digest, r.Err = localDigests(src.l, m, p, copyAll); r.Err != nil {
+		return r, ""
 	}
 	switch {
 	case cfg.Mode == Check:
 		r.Findings, r.Err = findings(ref.Line, p.Findings, deps.Words)
-		return r, false
-	case cfg.Mode == Plan, cfg.DryRun && publish:
-		return r, false
-	case publish:
-		r.Err = publishLocal(ctx, cfg, deps, clients, l, j, p)
-		return r, false
-	case !p.Changed && j.Tag == "":
-		return r, false
+		return r, ""
+	case cfg.Mode == Plan:
+		return r, ""
+	case cfg.DryRun && copyAll:
+		if j.Into != nil {
+			deps.Log.Info(fmt.Sprintf("dry run: would save %s to %s", p.Digest, j.Into.Line))
+		}
+		return r, ""
+	case j.Target != nil:
+		r.Err = publishLocal(ctx, cfg, deps, clients, src.repo, j, p)
+		return r, ""
+	case j.Into != nil:
+		deps.Log.Info(fmt.Sprintf("saving %s to %s", p.Digest, j.Into.Line))
+		if err := saveLocal(ctx, src.repo, *j.Into, p, entry, ps); err != nil {
+			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, errors.Join(err, ps.discard(j.Into.Path)))
+			return r, ""
+		}
+		return r, j.Into.Path
+	case !p.Changed && j.Tag == "" && !entryStale(entry, p):
+		return r, ""
 	}
-	return setLocal(ctx, cfg, deps, l, j, p, writeRef, ps, r)
+	if entryStale(entry, p) {
+		deps.Log.Info(fmt.Sprintf("%s%s: index.json entry platform %s -> %s", DryRunPrefix(r, false), ref.Line, entry.Platform.Display(), p.After[0]))
+	}
+	return setLocal(ctx, cfg, deps, src.l, j, p, entry, writeRef, ps, r)
+}
+
+// source is where a local job reads its image: a layout or archive (l),
+// or a registry repository when the image is saved into a layout.
+type source struct {
+	repo store.Repository
+	l    *layout.Layout // nil for a registry
+	// fail describes an error of reading the source.
+	fail func(error) error
+}
+
+// openSource opens the place ref names: the layout (through ps, once a
+// run), or the registry repository of its client.
+func openSource(cfg *Config, deps Deps, clients map[string]clientResult, ref imageref.Reference, ps *places) (*source, error) {
+	if ref.Transport != imageref.Registry {
+		l, err := ps.get(ref)
+		if err != nil {
+			return nil, err
+		}
+		return &source{repo: l, l: l, fail: func(err error) error { return fmt.Errorf("%s: %w", ref.Line, err) }}, nil
+	}
+	describeErr := func(err error) error { return describe(err, imageref.RefOf(ref.Name), false, cfg.Creds, deps.Words) }
+	c := clients[ref.Name.Context().RegistryStr()]
+	if c.err != nil {
+		return nil, describeErr(c.err)
+	}
+	return &source{repo: c.c.Repo(ref.Name.Context().RepositoryStr()), fail: describeErr}, nil
+}
+
+// readLocal reads and plans the image src holds: its manifest, and the
+// index.json entry of a layout's image when it carries a platform, which
+// is checked and kept in step as an index's entry is.
+func readLocal(ctx context.Context, cfg *Config, deps Deps, src *source, ref imageref.Reference, copyAll bool) (*store.Manifest, *plan.Plan, *plan.Entry, error) {
+	id := ref.Ref
+	if src.l == nil {
+		id = ref.Name.Identifier()
+	}
+	m, err := src.repo.GetManifest(ctx, id)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading manifest: %w", err)
+	}
+	entry, err := entryOf(src.l, id, m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, err := readUnder(ctx, src.repo, id, ref.Line, m, entry, cfg, copyAll, deps.Log)
+	return m, p, entry, err
+}
+
+// entryOf is the index.json entry of the image m that ref names in l, as
+// an index's entry is to its child, when it carries a platform (crane and
+// containerd write one); nil for a registry, an index, or an entry
+// without one.
+func entryOf(l *layout.Layout, ref string, m *store.Manifest) (*plan.Entry, error) {
+	if l == nil || m.MediaType.IsIndex() {
+		return nil, nil
+	}
+	p, ok, err := l.EntryPlatform(ref)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &plan.Entry{MediaType: m.MediaType, Digest: m.Digest, Size: int64(len(m.Bytes)), Platform: p, HasPlatform: true}, nil
+}
+
+// entryStale reports whether the index.json entry (nil for none) does not
+// say the platform p leaves the image with.
+func entryStale(entry *plan.Entry, p *plan.Plan) bool {
+	if entry == nil || len(p.After) != 1 {
+		return false
+	}
+	e := entry.Platform
+	return !e.Complete() || !e.Valid() || !platform.Same(e, p.After[0])
+}
+
+// setEntryPlatform makes the index.json entry ref names in l say the
+// platform p leaves the image with, when the source's entry carried one
+// (entry) or the entry written carries one: a name re-pointed at another
+// image keeps no stale platform.
+func setEntryPlatform(l *layout.Layout, ref string, entry *plan.Entry, p *plan.Plan) error {
+	if len(p.After) != 1 {
+		return nil
+	}
+	if entry == nil {
+		_, has, err := l.EntryPlatform(ref)
+		if err != nil || !has {
+			return err
+		}
+	}
+	if err := l.SetEntryPlatform(ref, p.After[0]); err != nil {
+		return fmt.Errorf("setting the platform of the index.json entry: %w", err)
+	}
+	return nil
+}
+
+// saveLocal saves the fixed image p, read from src, into the layout or
+// archive into names, under its REF: every blob it lacks streamed from
+// src and checked against its digest as it lands, the children by
+// digest, then the manifest at REF (an image already right is saved as
+// it is). The run commits it at the end: a new archive appears then, and
+// an existing one is rewritten beside itself and renamed over it.
+func saveLocal(ctx context.Context, src store.Repository, into imageref.Reference, p *plan.Plan, entry *plan.Entry, ps *places) error {
+	dst, err := ps.create(into)
+	if err != nil {
+		return err
+	}
+	w, err := p.Writes(true)
+	if err != nil {
+		return err
+	}
+	// The configs were read to plan: they are written from memory, not
+	// fetched again.
+	held := heldConfigs(p)
+	for i, b := range w.Copies {
+		if c, ok := held[b.Digest]; ok {
+			w.Copies[i].Upload = c
+		}
+	}
+	if err := copyImage(ctx, src, dst, w); err != nil {
+		return err
+	}
+	if err := dst.PutManifest(ctx, into.Ref, w.Top.Bytes, w.Top.MediaType); err != nil {
+		return fmt.Errorf("writing manifest: %w", err)
+	}
+	return setEntryPlatform(dst, into.Ref, entry, p)
+}
+
+// heldConfigs are the configs of p's images as planned, by digest.
+func heldConfigs(p *plan.Plan) map[v1.Hash][]byte {
+	out := map[v1.Hash][]byte{}
+	for _, ch := range append([]*plan.Change{p.Image}, p.Children...) {
+		if ch != nil {
+			out[ch.ConfigDigest] = ch.Config
+		}
+	}
+	return out
+}
+
+// copyImage makes the blobs and child manifests of w present in dst:
+// each blob is asked for first (a rerun, or a base image dst holds,
+// sends nothing), and only the missing ones are uploaded or streamed from
+// src; then the children, by digest.
+func copyImage(ctx context.Context, src, dst store.Repository, w *plan.Writes) error {
+	blobs := w.Blobs(true)
+	err := each(ctx, len(blobs), func(ctx context.Context, i int) error {
+		if there, err := dst.BlobExists(ctx, blobs[i].Digest); err == nil && there {
+			return nil
+		}
+		return putBlob(ctx, src, dst, blobs[i], false)
+	})
+	if err == nil {
+		err = interrupted(ctx, "written")
+	}
+	if err != nil {
+		return err
+	}
+	return each(ctx, len(w.Children), func(ctx context.Context, i int) error {
+		ch := w.Children[i]
+		if err := dst.PutManifest(ctx, ch.Digest.String(), ch.Bytes, ch.MediaType); err != nil {
+			return fmt.Errorf("writing child manifest %s: %w", ch.Digest, err)
+		}
+		return nil
+	})
 }
 
 // localResult is the result of j before anything is read, and the name
@@ -224,15 +550,17 @@ func localResult(cfg *Config, j LocalJob) (Result, string) {
 	case j.Tag != "":
 		writeRef = j.Tag
 		r.Target = r.TargetRepository + ":" + j.Tag
+	case j.Into != nil:
+		r.Target, r.TargetRepository = j.Into.Line, string(j.Into.Transport)+":"+j.Into.GivenPath
 	}
 	return r, writeRef
 }
 
 // setLocal writes plan p into the layout l under writeRef (or, in a dry
 // run, says what it would write), after looking up what refers to the
-// digests it changes, which stays pointing at them. It reports whether it
-// wrote.
-func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j LocalJob, p *plan.Plan, writeRef string, ps *places, r Result) (Result, bool) {
+// digests it changes, which stays pointing at them. It returns the path
+// it wrote into, if any.
+func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j LocalJob, p *plan.Plan, entry *plan.Entry, writeRef string, ps *places, r Result) (Result, string) {
 	ref := j.Source
 	lk := lookUpLocal(ctx, l, p)
 	r.Referrers = lk.all()
@@ -240,19 +568,23 @@ func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j L
 	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
 		listReferrers(deps.Log, r.Referrers)
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-		return r, false
+		return r, ""
 	}
-	if !cfg.DryRun {
-		ps.wrote(ref.Path)
-		if err := applyLocal(ctx, l, writeRef, p); err != nil {
-			r.Err = fmt.Errorf("%s: %w", ref.Line, err)
-			return r, true
+	if cfg.DryRun {
+		for _, s := range lk.subjects {
+			warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, true)
 		}
+		return r, ""
+	}
+	ps.wrote(ref.Path)
+	if err := applyLocal(ctx, l, writeRef, p, entry); err != nil {
+		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+		return r, ref.Path
 	}
 	for _, s := range lk.subjects {
-		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, cfg.DryRun)
+		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, false)
 	}
-	return r, !cfg.DryRun
+	return r, ref.Path
 }
 
 // lookUpLocal finds what in l refers to each digest p changes: the
@@ -278,9 +610,10 @@ func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan) lookups {
 
 // localDigests are the previous-digest and digest outputs of the image m
 // of l, planned as p: a docker-archive's image IDs in place, and the
-// manifest's digests in a registry.
-func localDigests(l *layout.Layout, m *store.Manifest, p *plan.Plan, publish bool) (previous, digest string, err error) {
-	if publish {
+// manifest's digests in a registry or another layout (elsewhere), or for a
+// registry source (l nil).
+func localDigests(l *layout.Layout, m *store.Manifest, p *plan.Plan, elsewhere bool) (previous, digest string, err error) {
+	if elsewhere || l == nil {
 		return m.Digest.String(), p.Digest.String(), nil
 	}
 	was, err := l.OutputDigest(m)
@@ -294,11 +627,9 @@ func localDigests(l *layout.Layout, m *store.Manifest, p *plan.Plan, publish boo
 	return was.String(), now.String(), nil
 }
 
-// publishLocal pushes the fixed image p of the layout l to j's registry
-// tag: every blob the registry lacks (asked first: a rerun, or a base
-// image the registry holds, sends nothing), the children by digest, the
-// manifest at the tag, read back.
-func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, l *layout.Layout, j LocalJob, p *plan.Plan) error {
+// publishLocal pushes the fixed image p, read from src, to j's registry
+// tag (copyImage), then the manifest at the tag, read back.
+func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, src store.Repository, j LocalJob, p *plan.Plan) error {
 	c := clients[j.Target.Context().RegistryStr()]
 	if c.err != nil {
 		return describe(c.err, imageref.RefOf(j.Target), true, cfg.Creds, deps.Words)
@@ -306,25 +637,7 @@ func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[strin
 	dst := c.c.Repo(j.Target.Context().RepositoryStr())
 	w, err := p.Writes(true)
 	if err == nil {
-		blobs := w.Blobs(true)
-		err = each(ctx, len(blobs), func(ctx context.Context, i int) error {
-			if there, err := dst.BlobExists(ctx, blobs[i].Digest); err == nil && there {
-				return nil
-			}
-			return putBlob(ctx, l, dst, blobs[i], false)
-		})
-	}
-	if err == nil {
-		err = interrupted(ctx, "written")
-	}
-	if err == nil {
-		err = each(ctx, len(w.Children), func(ctx context.Context, i int) error {
-			ch := w.Children[i]
-			if err := dst.PutManifest(ctx, ch.Digest.String(), ch.Bytes, ch.MediaType); err != nil {
-				return fmt.Errorf("pushing child manifest %s: %w", ch.Digest, err)
-			}
-			return nil
-		})
+		err = copyImage(ctx, src, dst, w)
 	}
 	if err == nil {
 		err = pushTop(ctx, dst, Job{Source: imageref.RefOf(j.Target), Target: imageref.RefOf(j.Target)}, w)
@@ -336,10 +649,11 @@ func publishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[strin
 }
 
 // applyLocal writes p into l in dependency order (new configs, child
-// manifests by digest, the manifest at ref). The run commits l once at
-// the end: an archive is rewritten beside itself and renamed over the
-// original, so that a failure before that leaves it as it was.
-func applyLocal(ctx context.Context, l *layout.Layout, ref string, p *plan.Plan) error {
+// manifests by digest, the manifest at ref, and the platform of its
+// index.json entry when the source's entry carried one). The run commits
+// l once at the end: an archive is rewritten beside itself and renamed
+// over the original, so that a failure before that leaves it as it was.
+func applyLocal(ctx context.Context, l *layout.Layout, ref string, p *plan.Plan, entry *plan.Entry) error {
 	w, err := p.Writes(false)
 	if err != nil {
 		return err
@@ -360,5 +674,5 @@ func applyLocal(ctx context.Context, l *layout.Layout, ref string, p *plan.Plan)
 	if err := l.PutManifest(ctx, ref, w.Top.Bytes, w.Top.MediaType); err != nil {
 		return fmt.Errorf("writing manifest: %w", err)
 	}
-	return nil
+	return setEntryPlatform(l, ref, entry, p)
 }

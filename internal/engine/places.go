@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/set-image-platform/set-image-platform/internal/imageref"
 	"github.com/set-image-platform/set-image-platform/internal/layout"
@@ -21,6 +24,9 @@ type place struct {
 	l       *layout.Layout
 	err     error
 	written bool
+	// created says the run started the layout (create): nothing was at
+	// its path before.
+	created bool
 }
 
 func newPlaces() *places { return &places{byPath: map[string]*place{}} }
@@ -35,6 +41,58 @@ func (ps *places) get(ref imageref.Reference) (*layout.Layout, error) {
 		ps.order = append(ps.order, ref.Path)
 	}
 	return p.l, p.err
+}
+
+// probe opens the layout or archive ref names when something is at its
+// path, so that a file of the wrong kind fails before anything is read;
+// nothing is created for a path where nothing is (create does, when the
+// image is written).
+func (ps *places) probe(ref imageref.Reference) error {
+	if _, err := os.Lstat(ref.Path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	_, err := ps.get(ref)
+	return err
+}
+
+// create returns the layout or archive ref names, opened or started
+// (layout.Create: a directory at once, an archive at the commit), and
+// notes that it has writes to commit.
+func (ps *places) create(ref imageref.Reference) (*layout.Layout, error) {
+	p, ok := ps.byPath[ref.Path]
+	if !ok {
+		// probe opened whatever was at the path: nothing was.
+		p = &place{created: true}
+		p.l, p.err = layout.Create(ref)
+		ps.byPath[ref.Path] = p
+		ps.order = append(ps.order, ref.Path)
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	p.written = true
+	return p.l, nil
+}
+
+// discard drops what a failed save wrote at path: nothing is committed,
+// and a layout directory the run created is removed (a new archive is
+// only written at the commit). Blobs a failed save left in a layout that
+// was there stay, as unreferenced blobs do.
+func (ps *places) discard(path string) error {
+	p := ps.byPath[path]
+	if p == nil || p.l == nil {
+		return nil
+	}
+	p.written = false
+	if !p.created {
+		return nil
+	}
+	err := p.l.Close()
+	if p.l.Kind() == imageref.OCI {
+		err = errors.Join(err, os.RemoveAll(path))
+	}
+	p.l = nil
+	return err
 }
 
 // wrote notes that the layout at path has writes to commit.

@@ -15,9 +15,19 @@ import (
 // messages. With copyAll (the target is another repository) it also reads
 // what a copy needs.
 func read(ctx context.Context, repo store.Repository, id, what string, m *store.Manifest, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
+	return readUnder(ctx, repo, id, what, m, nil, cfg, copyAll, log)
+}
+
+// readUnder is read of an image listed in an index of its place under
+// entry (a layout's index.json entry with a platform), which is checked
+// against its config as an index's entry is; entry nil is read.
+func readUnder(ctx context.Context, repo store.Repository, id, what string, m *store.Manifest, entry *plan.Entry, cfg *Config, copyAll bool, log Logger) (*plan.Plan, error) {
 	root, err := readTree(ctx, repo, id, m, copyAll)
 	if err != nil {
 		return nil, err
+	}
+	if root.Index == nil {
+		root.Entry = entry
 	}
 	if cfg.Auto {
 		if err := detectTree(ctx, repo, root, cfg, log, what); err != nil {

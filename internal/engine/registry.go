@@ -103,6 +103,14 @@ func openClients(ctx context.Context, cfg *Config, deps Deps, seenToken func(str
 	for _, t := range refsOf(targets(cfg.Local)) {
 		add(t.Repo, write)
 	}
+	for _, j := range cfg.Local {
+		if j.Source.Transport == imageref.Registry {
+			add(imageref.RefOf(j.Source.Name).Repo, false)
+		}
+		if j.Job != nil {
+			add(j.Job.Target.Repo, write)
+		}
+	}
 	kc := keychain{creds: cfg.Creds, fallback: deps.Keychain}
 	hosts := slices.Sorted(maps.Keys(scopes))
 	opened := make([]clientResult, len(hosts))

@@ -67,6 +67,16 @@ func Check(root *Node, ref string, want platform.Platform) (*Plan, error) {
 		}
 		p.Before, p.After = []platform.Platform{root.Declared}, []platform.Platform{root.Declared}
 		p.Findings = checkImage(ref, "", root.Declared, expect)
+		if e := root.Entry; e != nil && e.HasPlatform {
+			// An image listed with a platform (a layout's index.json entry,
+			// as crane and containerd write it) is judged as an index's
+			// child is: the entry must say what the config says.
+			if f, ok := invalidFinding(ref, "", "index entry", e.Platform, expect); ok {
+				p.Findings = append(p.Findings, f)
+			} else if f, ok := entryFinding(ref, "", root.Declared, e.Platform); ok {
+				p.Findings = append(p.Findings, f)
+			}
+		}
 		return p, nil
 	}
 	images := root.images()
