@@ -15,7 +15,6 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/plan"
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 	"github.com/set-image-platform/set-image-platform/internal/referrers"
-	"github.com/set-image-platform/set-image-platform/internal/registry"
 	"github.com/set-image-platform/set-image-platform/internal/store"
 	"github.com/set-image-platform/set-image-platform/internal/sweep"
 )
@@ -333,7 +332,7 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	}
 	if src.l == nil {
 		// Retries go to this image's log, which is printed in its group.
-		ctx = registry.WithLogf(ctx, func(f string, a ...any) { deps.Log.Info(ref.Line + ": " + fmt.Sprintf(f, a...)) })
+		ctx = withRetryLog(ctx, func(f string, a ...any) { deps.Log.Info(ref.Line + ": " + fmt.Sprintf(f, a...)) })
 	}
 	m, p, entry, err := readLocal(ctx, cfg, deps, src, ref, copyAll)
 	if err != nil {
