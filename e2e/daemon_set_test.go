@@ -128,7 +128,12 @@ func TestDaemonSet(t *testing.T) {
 			if got := res.Outputs["changed"]; got != tc.wantChanged {
 				t.Errorf("changed output = %q, want %q", got, tc.wantChanged)
 			}
-			if got, want := res.Outputs["image"], "docker-daemon:"+repo+"@"+wantDigest; got != want {
+			wantImage := "docker-daemon:" + repo + "@" + wantDigest
+			if tc.byID {
+				// Named as the line named its source: by ID.
+				wantImage = "docker-daemon:" + wantDigest
+			}
+			if got, want := res.Outputs["image"], wantImage; got != want {
 				t.Errorf("image output = %q, want %q", got, want)
 			}
 		})

@@ -168,7 +168,7 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, bool) {
 	ref := j.Source
 	if ref.Transport == imageref.DockerDaemon {
-		return workDaemon(ctx, cfg, deps, ref), false
+		return workDaemon(ctx, cfg, deps, clients, j), false
 	}
 	r, writeRef := localResult(cfg, j)
 	if err := interrupted(ctx, "started"); err != nil {

@@ -55,7 +55,11 @@ type Result struct {
 	// repository, for the image output.
 	Target           string
 	TargetRepository string
-	PreviousDigest   string
+	// ByID says the image output names the image by its ID alone:
+	// docker-daemon:<id> for an image of the engine a line named by its
+	// ID, as that line would name the result.
+	ByID           bool
+	PreviousDigest string
 	Digest           string
 	Changed          bool
 	// Before and After are the image's platform, or an index's image
@@ -73,6 +77,15 @@ type Result struct {
 	// Err is why the image failed. A *WrittenError means the target was
 	// written all the same: the digests above say what it holds.
 	Err error
+}
+
+// Image is the image output: TargetRepository@Digest, or with ByID the
+// transport and the digest alone.
+func (r Result) Image() string {
+	if r.ByID {
+		return r.TargetRepository + ":" + r.Digest
+	}
+	return r.TargetRepository + "@" + r.Digest
 }
 
 // Written reports whether the target was written although r failed.
