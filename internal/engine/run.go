@@ -60,8 +60,8 @@ type Result struct {
 	// ID, as that line would name the result.
 	ByID           bool
 	PreviousDigest string
-	Digest           string
-	Changed          bool
+	Digest         string
+	Changed        bool
 	// Before and After are the image's platform, or an index's image
 	// children's platforms in index order.
 	Before, After []platform.Platform
