@@ -55,13 +55,9 @@ type Result struct {
 	// repository, for the image output.
 	Target           string
 	TargetRepository string
-	// ByID says the image output names the image by its ID alone:
-	// docker-daemon:<id> for an image of the engine a line named by its
-	// ID, as that line would name the result.
-	ByID           bool
-	PreviousDigest string
-	Digest         string
-	Changed        bool
+	PreviousDigest   string
+	Digest           string
+	Changed          bool
 	// Before and After are the image's platform, or an index's image
 	// children's platforms in index order.
 	Before, After []platform.Platform
@@ -74,6 +70,10 @@ type Result struct {
 	Referrers []referrers.Referrer
 	// DryRun says nothing was written: Changed is what a run would change.
 	DryRun bool
+	// ByID says the image output names the image by its ID alone:
+	// docker-daemon:<id> for an image of the engine a line named by its
+	// ID, as that line would name the result.
+	ByID bool
 	// Err is why the image failed. A *WrittenError means the target was
 	// written all the same: the digests above say what it holds.
 	Err error
