@@ -147,6 +147,8 @@
 //	docker-daemon: check and plan, one inspect       daemon_run_test.go            TestDaemonCheckPlan
 //	docker-daemon: bad lines, nothing loaded         daemon_run_test.go            TestDaemonBadInputs
 //	docker-daemon: set in place, dry run, conflict   daemon_set_test.go            TestDaemonSet
+//	docker-daemon: platform auto, the save stream     daemon_auto_test.go           TestDaemonAuto
+//	docker-daemon: push fixed to a registry tag       daemon_push_test.go           TestDaemonPush
 //	what a PR built, a layout or .cnb: check, plan   layout_test.go               TestLayoutCheck
 //	                                                                                TestLayoutCheckCLI
 //	                                                                                TestLayoutPlan
