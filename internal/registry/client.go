@@ -405,11 +405,12 @@ func (r *Repository) PushBlob(ctx context.Context, d v1.Hash, size int64, body i
 // (a layer as the Docker engine's save streams it): a POST opens the
 // upload and the bytes go in the PUT that finishes it, so that a registry
 // that takes no monolithic upload never makes them travel twice. Not
-// retried: body cannot be read again.
+// retried: body cannot be read again. body is never closed, even when it
+// has a Close method (the engine's save stream goes on after the layer).
 func (r *Repository) PushStream(ctx context.Context, d v1.Hash, size int64, body io.Reader) error {
 	loc, err := r.startUpload(ctx, nil)
 	if err == nil {
-		err = r.finishUpload(ctx, loc, d, size, body)
+		err = r.finishUpload(ctx, loc, d, size, io.NopCloser(body))
 	}
 	if err != nil {
 		return fmt.Errorf("uploading blob %s: %w", d, err)
