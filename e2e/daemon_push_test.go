@@ -43,9 +43,11 @@ func TestDaemonPush(t *testing.T) {
 		// wantWrites, when not nil, lists the registry writes.
 		wantPush   bool
 		wantWrites []string
+		// pull pulls the pushed image into the engine after the run.
+		pull bool
 		wantError  []string
 	}{
-		{name: "action push", action: true, inputs: map[string]string{"platform": "linux/amd64"}, asked: pushed, wantPush: true},
+		{name: "action push", action: true, inputs: map[string]string{"platform": "linux/amd64"}, asked: pushed, wantPush: true, pull: true},
 		{name: "action push auto", action: true, inputs: map[string]string{"platform": "auto"}, asked: "GET /_ping|GET /images/{name}/json|GET /images/{id}/get|GET /info|GET /images/{id}/get", wantPush: true},
 		{name: "cli push", args: []string{"--platform", "linux/amd64"}, asked: pushed, wantPush: true},
 		{name: "action dry run, then push", action: true, prior: map[string]string{"platform": "linux/amd64", "dry-run": "true"}, inputs: map[string]string{"platform": "linux/amd64"}, asked: pushed, wantPush: true},
@@ -161,6 +163,17 @@ func TestDaemonPush(t *testing.T) {
 			}
 			if priorDigest != "" && priorDigest != got.digest {
 				t.Errorf("digest output of the prior run = %s, want what the push gave, %s", priorDigest, got.digest)
+			}
+			if tc.pull {
+				// docker pull takes the uncompressed layers, and the image
+				// it makes has the fixed config's digest for ID: the
+				// config went byte for byte.
+				pulled := reg.direct("o/app@" + got.digest)
+				t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", pulled) })
+				d.must(t, "pull", "--quiet", pulled)
+				if id := d.must(t, "image", "inspect", "--format", "{{.Id}} {{.Os}}/{{.Architecture}}", pulled); id != sha256Digest(fixed)+" linux/amd64" {
+					t.Errorf("docker image inspect %s = %s, want %s linux/amd64", pulled, id, sha256Digest(fixed))
+				}
 			}
 			if !tc.action {
 				if !strings.Contains(res.Stdout, got.digest) {
