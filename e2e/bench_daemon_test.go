@@ -61,20 +61,28 @@ func (d *dockerEngine) loadBigImage(b *testing.B, tag string, mb int) []byte {
 	return <-configs
 }
 
+// benchImageMB is the size of the benchmarks' image: 500 MiB, unless
+// SET_IMAGE_PLATFORM_DAEMON_BENCH_MB says.
+func benchImageMB(b *testing.B) int {
+	b.Helper()
+	v := os.Getenv(benchImageMBEnv)
+	if v == "" {
+		return 500
+	}
+	mb, err := strconv.Atoi(v)
+	if err != nil {
+		b.Fatalf("reading %s %q: %v", benchImageMBEnv, v, err)
+	}
+	return mb
+}
+
 // BenchmarkDaemon sets a check of an image in the engine (one inspect)
 // beside what a shell step does (docker save | tar -xO manifest.json),
 // and measures what a set in place reads and posts.
 func BenchmarkDaemon(b *testing.B) {
 	d, c := daemonClient(b)
-	mb := 500
-	if v := os.Getenv(benchImageMBEnv); v != "" {
-		var err error
-		if mb, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("reading %s %q: %v", benchImageMBEnv, v, err)
-		}
-	}
 	tag := daemonTag(b, d, "daemon-bench")
-	config := d.loadBigImage(b, tag, mb)
+	config := d.loadBigImage(b, tag, benchImageMB(b))
 	ctx := context.Background()
 	b.Run("inspect", func(b *testing.B) {
 		for b.Loop() {

@@ -175,6 +175,7 @@
 //	                                                                                TestSweepFixture
 //	an index against a single image                   bench_index_test.go           BenchmarkIndex
 //	the engine: inspect against docker save, load     bench_daemon_test.go          BenchmarkDaemon
+//	the engine through the binary: auto, push         bench_daemon_binary_test.go   BenchmarkDaemonBinary
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService
