@@ -44,8 +44,8 @@ func TestDaemonPush(t *testing.T) {
 		wantPush   bool
 		wantWrites []string
 		// pull pulls the pushed image into the engine after the run.
-		pull bool
-		wantError  []string
+		pull      bool
+		wantError []string
 	}{
 		{name: "action push", action: true, inputs: map[string]string{"platform": "linux/amd64"}, asked: pushed, wantPush: true, pull: true},
 		{name: "action push auto", action: true, inputs: map[string]string{"platform": "auto"}, asked: "GET /_ping|GET /images/{name}/json|GET /images/{id}/get|GET /info|GET /images/{id}/get", wantPush: true},
