@@ -45,4 +45,19 @@ func BenchmarkDaemonBinary(b *testing.B) {
 			b.ReportMetric(float64(sent), "bytes-sent/op")
 		}
 	})
+	// What docker push of the image (unfixed: docker has no way to fix
+	// it) costs beside it: gzip of every layer, here of random bytes.
+	b.Run("docker-push", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			reg := newRegistry(b, registryOptions{onDisk: true})
+			ref := reg.direct("o/big:1")
+			d.must(b, "tag", tag, ref)
+			b.StartTimer()
+			d.must(b, "push", "--quiet", ref)
+			b.StopTimer()
+			d.must(b, "image", "rm", ref)
+			b.StartTimer()
+		}
+	})
 }
