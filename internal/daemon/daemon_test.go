@@ -451,3 +451,39 @@ func hashOf(t *testing.T, s string) v1.Hash {
 	}
 	return h
 }
+
+// TestV1Position: the v1 IDs of a real Engine 20.10 save (docker build
+// of two COPY layers FROM scratch, docker save; testdata/v1json) are made
+// again from each layer directory's json and the image's chain IDs, and
+// name the layer's place; a json whose ID matches no layer names none.
+func TestV1Position(t *testing.T) {
+	t.Parallel()
+	chain := chainIDs([]v1.Hash{
+		hashOf(t, "sha256:0e6619d397e2d53f53a4f18beb25172f642b5c7f249d0d1f515513d83a3ed7fb"),
+		hashOf(t, "sha256:ac1c3ce605ee6fb18e25d4264e71de7d1745e5d41667f9eb8881789cc59072d4"),
+	})
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "v1json", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		json []byte
+		want int
+	}{
+		{"base layer, os added after the ID", read("base.json"), 0},
+		{"top layer, the image's own fields", read("top.json"), 1},
+		{"json edited", bytes.Replace(read("top.json"), []byte(`"os":"linux"`), []byte(`"os":"linux","x":1`), 1), -1},
+		{"not json", []byte("{"), -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := v1Position(tc.json, chain); got != tc.want {
+				t.Errorf("v1Position(%s) = %d, want %d", tc.name, got, tc.want)
+			}
+		})
+	}
+}
