@@ -5,9 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/set-image-platform/set-image-platform/internal/patch"
-	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
 // TestDaemonAuto reads the platform of images in the real engine from
@@ -19,7 +16,6 @@ import (
 func TestDaemonAuto(t *testing.T) {
 	t.Parallel()
 	d, _ := daemonClient(t)
-	amd64 := platform.Platform{OS: "linux", Architecture: "amd64"}
 	for _, tc := range []struct {
 		name   string
 		action bool
@@ -54,21 +50,8 @@ func TestDaemonAuto(t *testing.T) {
 			if tc.data {
 				im = binImage(`"architecture":"","os":"linux"`, randomLayers(t, 2, dockerLayer)...)
 			}
-			tag := daemonTag(t, d, repo)
-			d.loadArchive(t, tag, im)
-			oldID := im.config.digest
-			line := "docker-daemon:" + tag
-			if tc.byID {
-				line = "docker-daemon:" + oldID
-			}
-			fixed, err := patch.SetPlatform(im.config.data, nil, amd64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			newID := sha256Digest(fixed)
-			if tc.loads {
-				t.Cleanup(func() { d.run(t, nil, nil, "image", "rm", "--force", newID) })
-			}
+			fx := loadDaemonFixture(t, d, repo, im, tc.byID, tc.loads)
+			tag, line, oldID, newID := fx.tag, fx.line, fx.oldID, fx.newID
 			p := newEngineProxy(t, d)
 			before := engineImages(t, d, repo)
 			inputs := map[string]string{"image": line, "platform": "auto"}
@@ -77,11 +60,8 @@ func TestDaemonAuto(t *testing.T) {
 			}
 			res := runDaemonDoor(t, tc.action, p.host, inputs, append(append([]string{"--platform", "auto"}, tc.args...), line)...)
 			expectExit(t, res, tc.wantExit)
-			switch {
-			case len(tc.wantError) > 0 && tc.action:
-				expectErrorMentions(t, res, append([]string{line}, tc.wantError...)...)
-			case len(tc.wantError) > 0:
-				expectOneCLIError(t, res, append([]string{line}, tc.wantError...)...)
+			if len(tc.wantError) > 0 {
+				expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantError...))
 			}
 
 			// One save, by ID, whatever the mode: auto reads the binaries.
@@ -89,19 +69,7 @@ func TestDaemonAuto(t *testing.T) {
 			if tc.set {
 				want = append(want, "GET /info")
 			}
-			if tc.loads {
-				loaded := tag
-				if tc.byID {
-					loaded = newID
-				}
-				want = append(want, "POST /images/load", "GET /images/"+loaded+"/json")
-			}
-			if diff := cmp.Diff(want, p.requests()); diff != "" {
-				t.Errorf("requests to the engine (-want +got):\n%s", diff)
-			}
-			if got := p.postedBytes(); got > maxPosted || !tc.loads && got != 0 {
-				t.Errorf("bytes posted to the engine = %d, want at most %d (none without a load)", got, maxPosted)
-			}
+			fx.expectRequests(t, p, want, tc.loads)
 			after := engineImages(t, d, repo)
 			if !tc.loads {
 				if diff := cmp.Diff(before, after); diff != "" {

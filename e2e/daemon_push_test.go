@@ -7,9 +7,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/set-image-platform/set-image-platform/internal/patch"
-	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
 // TestDaemonPush pushes an image of the real engine, fixed, to a registry
@@ -24,7 +21,6 @@ import (
 func TestDaemonPush(t *testing.T) {
 	t.Parallel()
 	d, _ := daemonClient(t)
-	amd64 := platform.Platform{OS: "linux", Architecture: "amd64"}
 	const pushed = "GET /_ping|GET /images/{name}/json|GET /info|GET /images/{id}/get"
 	for _, tc := range []struct {
 		name   string
@@ -62,13 +58,8 @@ func TestDaemonPush(t *testing.T) {
 			reg := newRegistry(t, registryOptions{})
 			repo := "example.test/daemon/push-" + strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(tc.name, ",", ""), " ", "-"))
 			im := daemonImage(t)
-			tag := daemonTag(t, d, repo)
-			d.loadArchive(t, tag, im)
-			line := "docker-daemon:" + tag
-			fixed, err := patch.SetPlatform(im.config.data, nil, amd64)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fx := loadDaemonFixture(t, d, repo, im, false, false)
+			tag, line, fixed := fx.tag, fx.line, fx.fixed
 			target := reg.ref("o/app:1")
 			run := func(p *engineProxy, extra map[string]string) Result {
 				inputs := map[string]string{"image": line, "tag": target}
@@ -92,14 +83,7 @@ func TestDaemonPush(t *testing.T) {
 			p := newEngineProxy(t, d)
 			res := run(p, tc.inputs)
 			expectExit(t, res, tc.wantExit)
-			switch {
-			case len(tc.wantError) > 0 && tc.action:
-				expectErrorMentions(t, res, tc.wantError...)
-			case len(tc.wantError) > 0:
-				expectOneCLIError(t, res, tc.wantError...)
-			case tc.action:
-				expectNoErrors(t, res)
-			}
+			expectDoorErrors(t, res, tc.action, tc.wantError)
 
 			// The engine: read, never written.
 			want := strings.Split(strings.NewReplacer("{name}", tag, "{id}", im.config.digest).Replace(tc.asked), "|")

@@ -149,6 +149,21 @@ func runDaemonDoor(t *testing.T, action bool, host string, inputs map[string]str
 	return res
 }
 
+// expectDoorErrors fails t unless the run's one error (an ::error:: line
+// of the action, an error line of the command line) mentions each of
+// wants, or, with none, the action said no error.
+func expectDoorErrors(t *testing.T, res Result, action bool, wants []string) {
+	t.Helper()
+	switch {
+	case len(wants) > 0 && action:
+		expectErrorMentions(t, res, wants...)
+	case len(wants) > 0:
+		expectOneCLIError(t, res, wants...)
+	case action:
+		expectNoErrors(t, res)
+	}
+}
+
 // TestDaemonCheckPlan checks and plans images in the real engine through
 // both front doors: one inspect per image (after the one version ping),
 // no layer read, nothing loaded or tagged; the outputs name the image ID.
@@ -212,14 +227,7 @@ func TestDaemonCheckPlan(t *testing.T) {
 			if diff := cmp.Diff(before, engineImages(t, d, repo)); diff != "" {
 				t.Errorf("the engine's images after %s (-before +after):\n%s", tc.mode, diff)
 			}
-			switch {
-			case len(tc.wantError) > 0 && tc.action:
-				expectErrorMentions(t, res, tc.wantError...)
-			case len(tc.wantError) > 0:
-				expectOneCLIError(t, res, tc.wantError...)
-			case tc.action:
-				expectNoErrors(t, res)
-			}
+			expectDoorErrors(t, res, tc.action, tc.wantError)
 			if !tc.action {
 				return
 			}

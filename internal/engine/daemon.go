@@ -140,12 +140,8 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	case done:
 		return r
 	}
-	store, err := cfg.Daemon.Store(ctx)
-	if err != nil {
+	if err := requireClassic(ctx, cfg.Daemon, errContainerdStore); err != nil {
 		return fail(err)
-	}
-	if store != daemon.Classic {
-		return fail(errContainerdStore)
 	}
 	var config []byte
 	if s != nil {
@@ -179,6 +175,20 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	}
 	r.Digest = ld.ID.String()
 	return r
+}
+
+// requireClassic asks the engine for its image store and refuses the
+// containerd one with refusal: what is wired reads and writes the classic
+// store only.
+func requireClassic(ctx context.Context, c *daemon.Client, refusal error) error {
+	store, err := c.Store(ctx)
+	if err != nil {
+		return err
+	}
+	if store != daemon.Classic {
+		return refusal
+	}
+	return nil
 }
 
 // readDaemonConfig reads im's config, byte for byte, from the engine's

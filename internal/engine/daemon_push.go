@@ -58,12 +58,8 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 		r.Err = describe(c.err, j.Target, true, cfg.Creds, deps.Words)
 		return r
 	}
-	store, err := cfg.Daemon.Store(ctx)
-	if err != nil {
+	if err := requireClassic(ctx, cfg.Daemon, errContainerdPush); err != nil {
 		return fail(err)
-	}
-	if store != daemon.Classic {
-		return fail(errContainerdPush)
 	}
 	dst := c.c.Repo(j.Target.Context().RepositoryStr())
 	var there map[v1.Hash]bool
