@@ -199,7 +199,7 @@ func TestLayoutBadInputs(t *testing.T) {
 		{name: "tag in a layout", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb", "tag": "oci:out:1.0"}, wants: []string{"tag", "not supported yet"}},
 		{name: "with a registry image", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1"}, wants: []string{"oci-archive:bp.cnb", "registry images"}},
 		{name: "tag pattern matching nothing", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:2.*"}, wants: []string{"oci-archive:bp.cnb:2.*", "matches none"}},
-		{name: "docker-daemon with a tag", inputs: map[string]string{"image": "docker-daemon:app:1", "tag": "fixed"}, wants: []string{"input tag", "docker-daemon:app:1", "not wired yet"}},
+		{name: "docker-daemon with a tag", inputs: map[string]string{"image": "docker-daemon:app:1", "tag": "fixed"}, wants: []string{"input tag", "docker-daemon:app:1", "a bare tag is not supported"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
