@@ -109,10 +109,10 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	return r
 }
 
-// fixedConfig is the config of im with want set, or what to do instead:
-// none when im already declares want (done), a conflict without
-// overwrite.
-func fixedConfig(cfg *Config, have, want platform.Platform) (done bool, err error) {
+// settled says whether an image declaring have needs want set: done when
+// it declares want already, a *plan.ConflictError when it declares
+// another platform and overwrite is off.
+func settled(cfg *Config, have, want platform.Platform) (done bool, err error) {
 	if have.Valid() && platform.Same(have, want) {
 		return true, nil
 	}
@@ -133,7 +133,7 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 		r.Err = describeDaemon(err, ref.Line, deps.Words)
 		return r
 	}
-	done, err := fixedConfig(cfg, r.Before[0], want)
+	done, err := settled(cfg, r.Before[0], want)
 	switch {
 	case err != nil:
 		return fail(err)

@@ -47,7 +47,7 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 		r.Err = describeDaemon(err, ref.Line, deps.Words)
 		return r
 	}
-	done, err := fixedConfig(cfg, r.Before[0], want)
+	done, err := settled(cfg, r.Before[0], want)
 	if err != nil {
 		return fail(err)
 	}
