@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/set-image-platform/set-image-platform/internal/daemon"
 	"github.com/set-image-platform/set-image-platform/internal/detect"
@@ -181,6 +182,43 @@ func TestDaemonSave(t *testing.T) {
 	}
 	if got := ev.String(); got != "1 ELF file: linux/amd64" {
 		t.Errorf("Detect(the save of %s) = %q, want %q", tag, got, "1 ELF file: linux/amd64")
+	}
+
+	// Each layer is named before a byte of it is read (by its directory's
+	// json in Engine 20.10's save), and its bytes hash to that name; the
+	// config passed on the way is kept.
+	s, err = c.Save(ctx, info, daemon.Classic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var named, hashed []string
+	for {
+		p, err := s.NextLayer()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("NextLayer() = %v", err)
+		}
+		b, err := io.ReadAll(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		named, hashed = append(named, p.DiffID.String()), append(hashed, sha256Digest(b))
+	}
+	if diff := cmp.Diff(hashed, named); diff != "" {
+		t.Errorf("NextLayer().DiffID against the digests of the layers read (-read +named):\n%s", diff)
+	}
+	var want []string
+	for _, l := range im.layers {
+		want = append(want, l.diffID)
+	}
+	if diff := cmp.Diff(want, named, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("NextLayer().DiffID of the save of %s (-want +got):\n%s", tag, diff)
+	}
+	if config, err := s.Config(); err != nil || !bytes.Equal(config, im.config.data) {
+		t.Errorf("Save(%s).Config() after the layers = %q, %v, want the bytes loaded %q", tag, config, err, im.config.data)
 	}
 }
 

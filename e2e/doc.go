@@ -155,6 +155,8 @@
 //	docker-daemon: set in place, dry run, conflict   daemon_set_test.go            TestDaemonSet
 //	docker-daemon: set in the containerd image store  daemon_containerd_test.go     TestDaemonContainerdSet
 //	docker-daemon: which image store, from GET /info  daemon_containerd_test.go     TestDaemonStore
+//	docker-daemon: platform auto, the save stream     daemon_auto_test.go           TestDaemonAuto
+//	docker-daemon: push fixed to a registry tag       daemon_push_test.go           TestDaemonPush
 //	what a PR built, a layout or .cnb: check, plan   layout_test.go               TestLayoutCheck
 //	                                                                                TestLayoutCheckCLI
 //	                                                                                TestLayoutPlan
@@ -192,6 +194,7 @@
 //	an index against a single image                   bench_index_test.go           BenchmarkIndex
 //	the engine: inspect against docker save, load     bench_daemon_test.go          BenchmarkDaemon
 //	                                                                                TestDaemonSpeed
+//	the engine through the binary: auto, push         bench_daemon_binary_test.go   BenchmarkDaemonBinary
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService

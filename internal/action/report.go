@@ -22,7 +22,7 @@ func Outputs(results []engine.Result, log engine.Logger) (map[string]string, err
 		if r.Err == nil || r.Written() {
 			row = map[string]string{
 				"digest":          r.Digest,
-				"image":           r.TargetRepository + "@" + r.Digest,
+				"image":           r.Image(),
 				"previous-digest": r.PreviousDigest,
 				"changed":         fmt.Sprint(r.Changed),
 				"platform":        engine.Platforms(r.After),

@@ -372,9 +372,11 @@ func TestSaveLayers(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(s)
-		got = append(got, fmt.Sprintf("%s %q", p.Name, b))
+		got = append(got, fmt.Sprintf("%s %q %s", p.Name, b, p.DiffID))
 	}
-	want := []string{"blobs/sha256/" + d1.Hex + ` "first layer"`, "blobs/sha256/" + strings.Repeat("c", 64) + ` "\x1f\x8bgzip layer"`}
+	// The blob named by a diff ID is that layer; the compressed one of
+	// the containerd store is not named.
+	want := []string{"blobs/sha256/" + d1.Hex + ` "first layer" ` + d1.String(), "blobs/sha256/" + strings.Repeat("c", 64) + ` "\x1f\x8bgzip layer" :`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("NextLayer() layers (-want +got):\n%s", diff)
 	}
@@ -535,4 +537,85 @@ func hashOf(t *testing.T, s string) v1.Hash {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// TestV1Position: the v1 IDs of a real Engine 20.10 save (docker build
+// of two COPY layers FROM scratch, docker save; testdata/v1json) are made
+// again from each layer directory's json and the image's chain IDs, and
+// name the layer's place; a json whose ID matches no layer names none.
+func TestV1Position(t *testing.T) {
+	t.Parallel()
+	chain := chainIDs([]v1.Hash{
+		hashOf(t, "sha256:0e6619d397e2d53f53a4f18beb25172f642b5c7f249d0d1f515513d83a3ed7fb"),
+		hashOf(t, "sha256:ac1c3ce605ee6fb18e25d4264e71de7d1745e5d41667f9eb8881789cc59072d4"),
+	})
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "v1json", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		json []byte
+		want int
+	}{
+		{"base layer, os added after the ID", read("base.json"), 0},
+		{"top layer, the image's own fields", read("top.json"), 1},
+		{"json edited", bytes.Replace(read("top.json"), []byte(`"os":"linux"`), []byte(`"os":"linux","x":1`), 1), -1},
+		{"not json", []byte("{"), -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := v1Position(tc.json, chain); got != tc.want {
+				t.Errorf("v1Position(%s) = %d, want %d", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestSaveConfigPassed: a config the search for a layer passes is kept,
+// so that Config after the layers reads nothing more; one that misses
+// the image ID fails the search.
+func TestSaveConfigPassed(t *testing.T) {
+	t.Parallel()
+	config := []byte(`{"architecture":"","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	id := digestOf(config)
+	for _, tc := range []struct {
+		name    string
+		config  []byte
+		wantErr string
+	}{
+		{"config before the layer", config, ""},
+		{"config that misses the image ID", append(config, ' '), "not the image ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			archive := saveOf(t, file{id.Hex + ".json", tc.config}, file{"f0/layer.tar", []byte("layer")}, file{"manifest.json", []byte("[]")})
+			c := fakeEngine(t, "1.41", func(w http.ResponseWriter, r *http.Request) { w.Write(archive) })
+			s, err := c.Save(context.Background(), &Image{ID: id}, Classic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			_, err = s.NextLayer()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("NextLayer() = %v, want an error saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NextLayer() = %v", err)
+			}
+			read := s.BytesRead()
+			if got, err := s.Config(); err != nil || !bytes.Equal(got, config) {
+				t.Errorf("Config() = %q, %v, want %q", got, err, config)
+			}
+			if s.BytesRead() != read {
+				t.Errorf("Config() read %d more bytes, want none: the config was kept", s.BytesRead()-read)
+			}
+		})
+	}
 }

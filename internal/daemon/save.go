@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -50,6 +51,13 @@ type Part struct {
 	Name string
 	Kind Kind
 	Size int64
+	// DiffID is a layer's digest (uncompressed, so its blob's digest
+	// too), known before a byte of it is read: an Engine 25+ blob is
+	// named by it, and an Engine 20.10 layer directory's json, which
+	// comes before its layer.tar, names the directory by a v1 ID that
+	// only one of the image's layers gives (see position). Zero when the
+	// archive does not tell.
+	DiffID v1.Hash
 }
 
 // Save is the stream of GET /images/{id}/get, read once, in order, with
@@ -71,8 +79,17 @@ type Save struct {
 	// shape.
 	config  v1.Hash
 	diffIDs map[string]bool
-	layers  int
-	seen    int // layers handed out
+	// order is the image's diff IDs, base first, and chain their chain
+	// IDs, which an Engine 20.10 save's v1 IDs are made of.
+	order, chain []v1.Hash
+	// v1dirs are the diff IDs of the layer directories whose json was
+	// read, by directory.
+	v1dirs map[string]v1.Hash
+	// configSeen is the config when a layer's search passed it, checked:
+	// the config and the layers come in the archive's order.
+	configSeen []byte
+	layers     int
+	seen       int // layers handed out
 }
 
 // Save starts streaming the image im, named by its ID so that a tag moved
@@ -91,6 +108,7 @@ func (c *Client) Save(ctx context.Context, im *Image, store Store) (*Save, error
 	s := &Save{
 		op: op, body: resp.Body, counted: counted, tr: tar.NewReader(counted),
 		diffIDs: map[string]bool{}, layers: len(im.DiffIDs),
+		order: im.DiffIDs, chain: chainIDs(im.DiffIDs), v1dirs: map[string]v1.Hash{},
 	}
 	if store == Classic {
 		s.config = im.ID
@@ -129,6 +147,9 @@ func (s *Save) Next() (Part, error) {
 		if err != nil {
 			return Part{}, err
 		}
+		if p.DiffID, err = s.diffID(p); err != nil {
+			return Part{}, err
+		}
 		return p, nil
 	}
 }
@@ -162,6 +183,85 @@ func (s *Save) kind(name string) (Kind, error) {
 	return Layer, nil
 }
 
+// diffID is what layer p holds, when the archive has said so; reading a
+// layer directory's json (Engine 20.10), it notes what the directory's
+// layer.tar holds.
+func (s *Save) diffID(p Part) (v1.Hash, error) {
+	dir, base := path.Split(p.Name)
+	dir = strings.TrimSuffix(dir, "/")
+	switch {
+	case p.Kind == Layer && dir == "blobs/sha256" && s.diffIDs[base]:
+		return v1.Hash{Algorithm: "sha256", Hex: base}, nil
+	case p.Kind == Layer:
+		return s.v1dirs[dir], nil
+	case p.Kind != Other || base != "json" || dir == "" || strings.Contains(dir, "/"):
+		return v1.Hash{}, nil
+	}
+	b, err := s.readPart(p)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	if i := v1Position(b, s.chain); i >= 0 {
+		s.v1dirs[dir] = s.order[i]
+	}
+	return v1.Hash{}, nil
+}
+
+// v1Position is which layer of the image (base first) the v1 json of a
+// layer directory of an Engine 20.10 save describes, from the chain IDs
+// of the image's layers; -1 when none. The engine names the directory by
+// a v1 ID it makes (image/v1.CreateID) from that same json: the json
+// without "id", with "layer_id" the chain ID of the layer and "parent"
+// the parent's v1 ID as a digest, marshalled with sorted keys; and
+// without "os" below the top layer, which the engine adds to the json of
+// every layer after making the ID (moby's tarexport). Trying each chain
+// ID finds the one that gives the directory's ID back.
+func v1Position(v1json []byte, chain []v1.Hash) int {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v1json, &m) != nil {
+		return -1
+	}
+	var id, parent string
+	if json.Unmarshal(m["id"], &id) != nil || len(id) != 64 {
+		return -1
+	}
+	delete(m, "id")
+	if len(m["parent"]) > 0 {
+		if json.Unmarshal(m["parent"], &parent) != nil {
+			return -1
+		}
+		m["parent"], _ = json.Marshal("sha256:" + parent)
+	}
+	noOS := maps.Clone(m)
+	delete(noOS, "os")
+	for i, c := range chain {
+		for _, mm := range []map[string]json.RawMessage{m, noOS} {
+			mm["layer_id"], _ = json.Marshal(c.String())
+			b, err := json.Marshal(mm)
+			if err != nil {
+				return -1
+			}
+			if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) == id {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// chainIDs are the chain IDs of layers (base first): the first layer's
+// diff ID, then the digest of "<chain ID below> <diff ID>".
+func chainIDs(diffIDs []v1.Hash) []v1.Hash {
+	out := make([]v1.Hash, len(diffIDs))
+	for i, d := range diffIDs {
+		out[i] = d
+		if i > 0 {
+			out[i] = digestOf([]byte(out[i-1].String() + " " + d.String()))
+		}
+	}
+	return out
+}
+
 // Read reads the current part.
 func (s *Save) Read(p []byte) (int, error) {
 	if s.cur == nil {
@@ -174,6 +274,9 @@ func (s *Save) Read(p []byte) (int, error) {
 // them, checked against the image ID in the classic store; layers before
 // it in the archive go by unread (read over the socket, not kept).
 func (s *Save) Config() ([]byte, error) {
+	if s.configSeen != nil {
+		return s.configSeen, nil
+	}
 	for {
 		p, err := s.Next()
 		if errors.Is(err, io.EOF) {
@@ -287,16 +390,28 @@ func (s *Save) Manifest(id v1.Hash) (manifest, config []byte, err error) {
 	}
 }
 
-// NextLayer reads on to the next layer; io.EOF when there is none.
+// NextLayer reads on to the next layer; io.EOF when there is none. A
+// config it passes (classic store) is kept for Config, so that one pass
+// of the stream gives both.
 func (s *Save) NextLayer() (Part, error) {
 	for {
 		p, err := s.Next()
 		if err != nil {
 			return Part{}, err
 		}
-		if p.Kind == Layer {
+		switch p.Kind {
+		case Layer:
 			s.seen++
 			return p, nil
+		case Config:
+			b, err := s.readPart(p)
+			if err != nil {
+				return Part{}, err
+			}
+			if err := s.checkConfig(b); err != nil {
+				return Part{}, err
+			}
+			s.configSeen = b
 		}
 	}
 }

@@ -23,6 +23,12 @@ func detectPlatform(ctx context.Context, repo store.Repository, layers []plan.De
 			Open:      func() (io.ReadCloser, error) { return repo.OpenBlob(ctx, l.Digest) },
 		}
 	}
+	return detectLayers(ctx, ls, log, what)
+}
+
+// detectLayers reads the platform of the binaries of layers (top one
+// first) and logs the evidence: what names the image.
+func detectLayers(ctx context.Context, ls []detect.Layer, log Logger, what string) (platform.Platform, error) {
 	ev, err := detect.Detect(ctx, ls, detect.Options{})
 	if err != nil {
 		return platform.Platform{}, err

@@ -21,27 +21,23 @@ import (
 // not wired.
 var errDaemonIndex = errors.New("setting a platform in an index in the Docker engine's containerd image store is not wired yet (only an image of one manifest is): docker save the image and name the file as oci-archive:FILE to set it")
 
-// checkDaemon refuses what a run of docker-daemon: lines does not do yet
-// (platform auto, a tag) or cannot (a set with no platform) and makes the
-// engine's client from DOCKER_HOST as the front door read it, before any
-// request.
+// checkDaemon refuses what a run of docker-daemon: lines does not do (a
+// bare tag) or cannot (a set with no platform) and makes the engine's
+// client from DOCKER_HOST as the front door read it, before any request.
 func (c *Config) checkDaemon(in Input) error {
-	var line string
-	for _, j := range c.Local {
-		if j.Source.Transport == imageref.DockerDaemon {
-			line = j.Source.Line
+	var j *LocalJob
+	for i := range c.Local {
+		if c.Local[i].Source.Transport == imageref.DockerDaemon {
+			j = &c.Local[i]
 			break
 		}
 	}
 	switch {
-	case line == "":
+	case j == nil:
 		return nil
-	case c.Auto:
-		// Auto reads the binaries, which only the engine's save stream has.
-		return &InputError{Input: "platform", Err: fmt.Errorf("auto with %q is not wired yet: give a platform such as linux/amd64, or none to check that one is declared", line)}
-	case strings.TrimSpace(in.Tag) != "":
-		return &InputError{Input: "tag", Err: fmt.Errorf("%q with %q is not wired yet: leave tag empty", strings.TrimSpace(in.Tag), line)}
-	case c.Mode == Set && c.Platform.IsZero():
+	case j.Tag != "":
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q with %q: a bare tag is not supported for an image in the Docker engine: give a registry reference such as ghcr.io/owner/name:tag to push the fixed image there, or leave tag empty to set it in place", j.Tag, j.Source.Line)}
+	case c.Mode == Set && c.Platform.IsZero() && !c.Auto:
 		return &InputError{Input: "platform", Err: errPlatformRequired}
 	}
 	env := map[string]string{"DOCKER_HOST": in.DockerHost, "DOCKER_TLS_VERIFY": in.DockerTLSVerify}
@@ -50,67 +46,117 @@ func (c *Config) checkDaemon(in Input) error {
 	return err
 }
 
-// workDaemon checks or plans the engine's image ref names from one
+// workDaemon checks, plans or sets the engine's image j names, from one
 // inspect (GET /images/{name}/json): no layer is read, nothing loaded or
-// tagged. digest is the image ID the engine reports. A set goes on in
-// setDaemon.
-func workDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference) Result {
+// tagged. With platform auto the save stream (GET /images/{id}/get) is
+// read up to where the binaries settle the platform, and closed. digest
+// is the image ID the engine reports. A set goes on in setDaemon, or
+// pushDaemon with a registry tag.
+func workDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob) Result {
+	ref := j.Source
 	r := Result{Source: ref.Line, Target: ref.Line}
+	fail := func(err error) Result {
+		r.Err = describeDaemon(err, ref.Line, deps.Words)
+		return r
+	}
 	if err := interrupted(ctx, "started"); err != nil {
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
 		return r
 	}
 	im, err := cfg.Daemon.Inspect(ctx, daemonName(ref))
 	if err != nil {
-		r.Err = describeDaemon(err, ref.Line, deps.Words)
-		return r
+		return fail(err)
 	}
 	have := platform.Platform{OS: im.OS, Architecture: im.Architecture, Variant: im.Variant, OSVersion: im.OSVersion}
 	r.Before, r.After = []platform.Platform{have}, []platform.Platform{have}
 	r.PreviousDigest, r.Digest = im.ID.String(), im.ID.String()
-	r.TargetRepository = daemonRepository(ref, im)
+	r.TargetRepository, r.ByID = daemonRepository(ref)
+	if j.Target != nil {
+		r.ByID = false
+		r.Target, r.TargetRepository = j.Target.String(), j.Target.Context().Name()
+	}
+	want := cfg.Platform
+	var s *daemon.Save
+	if cfg.Auto {
+		if s, err = cfg.Daemon.Save(ctx, im, daemon.Classic); err != nil {
+			return fail(err)
+		}
+		defer s.Close()
+		detected, err := detectLayers(ctx, s.DetectLayers(), deps.Log, ref.Line)
+		if err != nil {
+			return fail(err)
+		}
+		want = plan.Refine(detected, have)
+	}
 	switch cfg.Mode {
 	case Check:
-		r.Findings, r.Err = findings(ref.Line, plan.CheckPlatform(ref.Line, have, cfg.Platform), deps.Words)
+		r.Findings, r.Err = findings(ref.Line, plan.CheckPlatform(ref.Line, have, want), deps.Words)
 	case Plan:
-		// What set would do, told from the inspect alone: a plan of many
-		// images costs one request each.
-		r.Changed = cfg.Platform.IsZero() && !have.Complete() || !cfg.Platform.IsZero() && !(have.Valid() && platform.Same(have, cfg.Platform))
+		// What set would do, told from the inspect alone (and, with auto,
+		// the binaries): a plan of many images costs one request each.
+		r.Changed = want.IsZero() && !have.Complete() || !want.IsZero() && !(have.Valid() && platform.Same(have, want))
 	case Set:
 		r.DryRun = cfg.DryRun
-		r = setDaemon(ctx, cfg, deps, ref, im, r)
+		if j.Target != nil {
+			if s != nil {
+				// Its layers were read up to where detect stopped: the
+				// push takes a save of its own.
+				s.Close()
+			}
+			return pushDaemon(ctx, cfg, deps, clients, j, im, want, r)
+		}
+		r = setDaemon(ctx, cfg, deps, ref, im, want, s, r)
 	}
 	return r
 }
 
-// setDaemon sets cfg.Platform on the engine's image im in place. In the
-// classic store: the raw config from the save stream (read up to it, no
-// layer kept), patched, and loaded back with manifest.json alone; the
-// image ID, the digest output, is the new config's digest. In the
-// containerd image store, which keeps manifests: the manifest and its
-// config from the save stream, the config patched and the manifest
-// re-pointed at it, loaded back as an OCI layout of the two; the image ID
-// is the new manifest's digest, as the engine reports it. Either way the
-// engine holds every layer, so none is sent, and the tag moves to the new
-// image. An image already right costs nothing more than the inspect; a
-// dry run reads the save and loads nothing.
-func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference, im *daemon.Image, r Result) Result {
+// settled says whether an image declaring have needs want set: done when
+// it declares want already, a *plan.ConflictError when it declares
+// another platform and overwrite is off.
+func settled(cfg *Config, have, want platform.Platform) (done bool, err error) {
+	if have.Valid() && platform.Same(have, want) {
+		return true, nil
+	}
+	if plan.Conflicts(have, want) && !cfg.Overwrite {
+		return false, &plan.ConflictError{Have: have, Want: want}
+	}
+	return false, nil
+}
+
+// setDaemon sets want on the engine's image im in place. In the classic
+// store: the raw config from the save stream (s when auto opened it; read
+// up to the config, no layer kept), patched, and loaded back with
+// manifest.json alone; the image ID, the digest output, is the new
+// config's digest. In the containerd image store, which keeps manifests:
+// the manifest and its config from a save stream of their own, the config
+// patched and the manifest re-pointed at it, loaded back as an OCI layout
+// of the two; the image ID is the new manifest's digest, as the engine
+// reports it. Either way the engine holds every layer, so none is sent,
+// and the tag moves to the new image. An image already right costs
+// nothing more than the inspect; a dry run reads the save and loads
+// nothing.
+func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference, im *daemon.Image, want platform.Platform, s *daemon.Save, r Result) Result {
 	fail := func(err error) Result {
 		r.Err = describeDaemon(err, ref.Line, deps.Words)
 		return r
 	}
-	have, want := r.Before[0], cfg.Platform
-	if have.Valid() && platform.Same(have, want) {
+	done, err := settled(cfg, r.Before[0], want)
+	switch {
+	case err != nil:
+		return fail(err)
+	case done:
 		return r
-	}
-	if plan.Conflicts(have, want) && !cfg.Overwrite {
-		return fail(&plan.ConflictError{Have: have, Want: want})
 	}
 	store, err := cfg.Daemon.Store(ctx)
 	if err != nil {
 		return fail(err)
 	}
-	manifest, config, err := readDaemonImage(ctx, cfg.Daemon, im, store)
+	var manifest, config []byte
+	if s != nil && store == daemon.Classic {
+		config, err = s.Config()
+	} else {
+		manifest, config, err = readDaemonImage(ctx, cfg.Daemon, im, store)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -163,6 +209,20 @@ func patchDaemonImage(store daemon.Store, manifest, config []byte, want platform
 	return newManifest, newConfig, oci.Digest(newManifest).String(), nil
 }
 
+// requireClassic asks the engine for its image store and refuses the
+// containerd one with refusal: what is wired there reads and writes the
+// classic store only.
+func requireClassic(ctx context.Context, c *daemon.Client, refusal error) error {
+	store, err := c.Store(ctx)
+	if err != nil {
+		return err
+	}
+	if store != daemon.Classic {
+		return refusal
+	}
+	return nil
+}
+
 // readDaemonImage reads im's config, byte for byte, from the engine's save
 // stream, which it closes before the rest is sent; in the containerd
 // store also the manifest (the image ID names it), nil in the classic
@@ -208,20 +268,16 @@ func describeDaemon(err error, line string, words Words) error {
 	return &HintedError{Err: err, Hint: h, words: words.Hints.Words(h, "")}
 }
 
-// daemonRepository is what the image output puts before "@<id>":
-// docker-daemon:<name>, the name of the line's tag, or for an image named
-// by its ID the repository of its first tag in the engine. An untagged
-// image has none: the output is docker-daemon:@<id>, still its ID.
-func daemonRepository(ref imageref.Reference, im *daemon.Image) string {
-	if ref.DaemonID.Hex == "" {
-		return string(imageref.DockerDaemon) + ":" + ref.Daemon.Context().Name()
+// daemonRepository is what the image output puts before the image ID
+// for ref: docker-daemon:<name> of the line's tag (then "@<id>"), or for
+// an image named by its ID docker-daemon alone (then ":<id>", ByID), so
+// that the output names the result as the line named its source: a
+// tag's repository, or an ID.
+func daemonRepository(ref imageref.Reference) (repo string, byID bool) {
+	if ref.DaemonID.Hex != "" {
+		return string(imageref.DockerDaemon), true
 	}
-	for _, t := range im.RepoTags {
-		if tag, err := name.NewTag(t); err == nil {
-			return string(imageref.DockerDaemon) + ":" + tag.Context().Name()
-		}
-	}
-	return string(imageref.DockerDaemon) + ":"
+	return string(imageref.DockerDaemon) + ":" + ref.Daemon.Context().Name(), false
 }
 
 // daemonName is how the engine names ref's image: its ID, or the tag in

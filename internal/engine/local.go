@@ -306,7 +306,7 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	ref := j.Source
 	switch {
 	case ref.Transport == imageref.DockerDaemon:
-		return workDaemon(ctx, cfg, deps, ref), ""
+		return workDaemon(ctx, cfg, deps, clients, j), ""
 	case j.Job != nil:
 		r, _ := runJob(ctx, cfg, deps, clients, *j.Job, nil, nil)
 		return r, ""

@@ -65,9 +65,22 @@ type Result struct {
 	Referrers []referrers.Referrer
 	// DryRun says nothing was written: Changed is what a run would change.
 	DryRun bool
+	// ByID says the image output names the image by its ID alone:
+	// docker-daemon:<id> for an image of the engine a line named by its
+	// ID, as that line would name the result.
+	ByID bool
 	// Err is why the image failed. A *WrittenError means the target was
 	// written all the same: the digests above say what it holds.
 	Err error
+}
+
+// Image is the image output: TargetRepository@Digest, or with ByID the
+// transport and the digest alone.
+func (r Result) Image() string {
+	if r.ByID {
+		return r.TargetRepository + ":" + r.Digest
+	}
+	return r.TargetRepository + "@" + r.Digest
 }
 
 // Written reports whether the target was written although r failed.

@@ -401,6 +401,23 @@ func (r *Repository) PushBlob(ctx context.Context, d v1.Hash, size int64, body i
 	return err
 }
 
+// PushStream uploads blob d of size bytes from body, a stream read once
+// (a layer as the Docker engine's save streams it): a POST opens the
+// upload and the bytes go in the PUT that finishes it, so that a registry
+// that takes no monolithic upload never makes them travel twice. Not
+// retried: body cannot be read again. body is never closed, even when it
+// has a Close method (the engine's save stream goes on after the layer).
+func (r *Repository) PushStream(ctx context.Context, d v1.Hash, size int64, body io.Reader) error {
+	loc, err := r.startUpload(ctx, nil)
+	if err == nil {
+		err = r.finishUpload(ctx, loc, d, size, io.NopCloser(body))
+	}
+	if err != nil {
+		return fmt.Errorf("uploading blob %s: %w", d, err)
+	}
+	return nil
+}
+
 // postBlob sends body in the POST that opens an upload, with its digest:
 // a registry that takes a monolithic upload answers 201 and the blob is
 // there (location ""); one that does not opens a session (202) whose

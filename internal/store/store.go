@@ -90,6 +90,12 @@ type ReferrersLister interface {
 	ReferrersPage(ctx context.Context, d v1.Hash, page string) (body []byte, next string, err error)
 }
 
+// BlobStreamer is a repository that takes a blob from a stream read once,
+// start to end (a layer as it comes out of docker save): a registry.
+type BlobStreamer interface {
+	PushStream(ctx context.Context, d v1.Hash, size int64, body io.Reader) error
+}
+
 // Committer is a repository whose writes land only at Commit: an archive
 // rewritten once after all of them.
 type Committer interface {
