@@ -173,6 +173,10 @@
 //	                                                                                TestSweepFixture
 //	an index against a single image                   bench_index_test.go           BenchmarkIndex
 //	the engine: inspect against docker save, load     bench_daemon_test.go          BenchmarkDaemon
+//	a 1 GiB .cnb checked, read bytes bounded          bench_layout_test.go          TestLayoutCheckReadsLittle
+//	a .cnb set in place against cp; published         bench_layout_test.go          BenchmarkLayoutSet
+//	                                                                                BenchmarkLayoutPublish
+//	                                                                                TestLayoutPublishRequests
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService
