@@ -702,3 +702,28 @@ func BenchmarkLayoutPublish(b *testing.B) {
 	}
 	b.Log(s.String())
 }
+
+// TestLayoutPublishZeroCopy publishes a .cnb of one 64 MiB layer and counts
+// the read calls of the process: the layer goes from the archive to the
+// registry through the kernel (sendfile on the plain-HTTP loopback
+// registry), in large pieces, not read 32 KiB at a time through the
+// process and hashed there (the registry checks the digest of what it
+// gets, TestLayoutPublishWrongLayer).
+func TestLayoutPublishZeroCopy(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry(t, registryOptions{onDisk: true})
+	const layer = 64 << 20
+	env, rf := actionEnv(t, t.TempDir(), map[string]string{"image": "oci-archive:bp.cnb", "platform": "linux/amd64", "tag": reg.ref("bp:1.0")})
+	cnb := writeBigCNB(t, filepath.Join(rf.workspace, "bp.cnb"), []int64{layer}, false)
+	res, counts := execCountingReads(t, binaryPath, nil, append(env, shellEnv(t.TempDir())...))
+	rf.read(t, &res)
+	expectExit(t, res, 0)
+	if got := reg.get(t, "bp:1.0"); got.digest != res.Outputs["digest"] {
+		t.Errorf("bp:1.0 is %s, want the digest output %s", got.digest, res.Outputs["digest"])
+	}
+	t.Logf("publishing a %d-byte .cnb: %d bytes read in %d read calls", cnb.size, counts.rchar, counts.syscr)
+	// Read through the process, the layer alone takes 2,048 calls of 32 KiB.
+	if most := int64(layer / (256 << 10)); counts.syscr > most {
+		t.Errorf("publishing a .cnb of a %d MiB layer made %d read calls, want at most %d (one per 256 KiB)", layer>>20, counts.syscr, most)
+	}
+}

@@ -159,6 +159,7 @@
 //	referrers in a layout: warn, fail                 layout_test.go                TestLayoutReferrers
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
 //	                                                                                TestLayoutPublishCLI
+//	                                                                                TestLayoutPublishWrongLayer
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit
@@ -177,6 +178,7 @@
 //	a .cnb set in place against cp; published         bench_layout_test.go          BenchmarkLayoutSet
 //	                                                                                BenchmarkLayoutPublish
 //	                                                                                TestLayoutPublishRequests
+//	                                                                                TestLayoutPublishZeroCopy
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService

@@ -5,5 +5,6 @@
 // end, count a registry's throttling) are small interfaces of their own, found by type assertion, as
 // oras-go finds a registry.Mounter. CopyBlob copies a blob between any
 // two, mounting where the destination can. The manifest, limits and errors
-// both sides share live here, so that neither imports the other.
+// both sides share live here, so that neither imports the other, and
+// Section: a blob in a local file, which an upload may send unread.
 package store
