@@ -502,10 +502,12 @@ func (r *Repository) streamBlob(ctx context.Context, from store.Repository, desc
 	}
 	defer rc.Close()
 	var body io.Reader = rc
-	if s, ok := rc.(store.Sectioned); ok {
+	if s, ok := rc.(store.Sectioned); ok && s.Section().Size() == desc.Size {
 		// A blob in a local file goes from the page cache to the socket
 		// (sendfile) unread: the registry checks it against the digest
-		// the upload names, as it checks every upload.
+		// the upload names, as it checks every upload. (One whose size
+		// is not the descriptor's is read, and refused, as before: the
+		// kernel would send the bytes after it.)
 		body = sectionBody{s.Section()}
 	}
 	if loc == "" {

@@ -97,5 +97,8 @@ func (s *Section) Offset() (int64, error) {
 	return pos - s.start, err
 }
 
+// Size is how many bytes the section holds.
+func (s *Section) Size() int64 { return s.end - s.start }
+
 // Close closes the file.
 func (s *Section) Close() error { return s.f.Close() }
