@@ -406,7 +406,7 @@ func (e *benchEnv) run(t *testing.T, f *benchFixture, tool benchTool) measuremen
 }
 
 // measure runs tool once and records its requests and times.
-func (e *benchEnv) measure(t *testing.T, tool benchTool, args, env []string) measurement {
+func (e *benchEnv) measure(t testing.TB, tool benchTool, args, env []string) measurement {
 	t.Helper()
 	e.reg.proxy.reset()
 	start := time.Now()
@@ -492,18 +492,11 @@ func (r row) failed() error {
 }
 
 func (r row) median(f func(measurement) time.Duration) time.Duration {
-	var ds []time.Duration
+	var ds durations
 	for _, m := range r.runs {
 		ds = append(ds, f(m))
 	}
-	slices.Sort(ds)
-	if len(ds) == 0 {
-		return 0
-	}
-	if len(ds)%2 == 1 {
-		return ds[len(ds)/2]
-	}
-	return (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+	return ds.median()
 }
 
 func (r row) wall() time.Duration {

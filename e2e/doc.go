@@ -169,6 +169,7 @@
 //	referrers in a layout: warn, fail                 layout_test.go                TestLayoutReferrers
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
 //	                                                                                TestLayoutPublishCLI
+//	                                                                                TestLayoutPublishWrongLayer
 //	a registry image or .cnb saved into a layout      layout_save_test.go           TestLayoutSave
 //	                                                                                TestLayoutSaveCLI
 //	                                                                                TestLayoutSaveRerun
@@ -195,6 +196,11 @@
 //	the engine: inspect against docker save, load     bench_daemon_test.go          BenchmarkDaemon
 //	                                                                                TestDaemonSpeed
 //	the engine through the binary: auto, push         bench_daemon_binary_test.go   BenchmarkDaemonBinary
+//	a 1 GiB .cnb checked, read bytes bounded          bench_layout_test.go          TestLayoutCheckReadsLittle
+//	a .cnb set in place against cp; published         bench_layout_test.go          BenchmarkLayoutSet
+//	                                                                                BenchmarkLayoutPublish
+//	                                                                                TestLayoutPublishRequests
+//	                                                                                TestLayoutPublishZeroCopy
 //	the helpers: the runner's output file format      helpers_runner_test.go        TestParseOutputs
 //	the helpers: JSON members in their order          helpers_json_test.go          TestMembers
 //	the helpers: the GHCR-like token service          helpers_token_test.go         TestTokenService

@@ -81,3 +81,42 @@ func TestLayoutPublishCLI(t *testing.T) {
 		t.Errorf("stdout = %q, want the digest published, %s", res.Stdout, got.digest)
 	}
 }
+
+// TestLayoutPublishWrongLayer publishes a .cnb whose layer entry is not
+// the blob its manifest names: other bytes of the same size (sent from
+// the archive unread, TestLayoutPublishZeroCopy, and refused by the
+// registry against the digest the upload names), or more bytes than the
+// manifest says (read, not sent past its end). The run fails with one
+// error naming the layer, no manifest written, the file as it was.
+func TestLayoutPublishWrongLayer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		spoil func(layer []byte) []byte
+	}{
+		{"other bytes", func(b []byte) []byte { return []byte(strings.ToUpper(string(b))) }},
+		{"longer", func(b []byte) []byte { return append(b, " and more"...) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			im := newLayoutImage("wrong layer", "")
+			files := layoutFiles([]layoutImage{im}, []string{"1.0"})
+			layer := sha256Digest(im.layer)
+			for i, f := range files {
+				if f.name == "blobs/sha256/"+strings.TrimPrefix(layer, "sha256:") {
+					files[i].body = tc.spoil(f.body)
+				}
+			}
+			res := runOnLayout(t, "bp.cnb", true, files, map[string]string{"image": "oci-archive:bp.cnb", "platform": "linux/amd64", "tag": reg.ref("bp:1.0")})
+			expectExit(t, res.Result, 1)
+			expectErrorMentions(t, res.Result, layer)
+			for _, r := range reg.proxy.requests() {
+				if strings.Contains(r.Path, "/manifests/") && r.isWrite() {
+					t.Errorf("a manifest was written after the layer was refused: %s", r)
+				}
+			}
+			res.expectUnchanged(t, "publishing")
+		})
+	}
+}

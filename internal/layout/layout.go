@@ -21,6 +21,7 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/oci"
 	"github.com/set-image-platform/set-image-platform/internal/patch"
 	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // The files of a layout, by their names inside it.
@@ -645,11 +646,60 @@ func (l *Layout) OpenBlob(ctx context.Context, d v1.Hash) (io.ReadCloser, error)
 	if err != nil {
 		return nil, err
 	}
+	sec, err := l.openSection(name)
+	if err != nil {
+		return nil, l.blobError(err, "blob", d)
+	}
+	if sec != nil {
+		return sectionVerifier{newVerifier(sec, d, l.name), sec}, nil
+	}
 	rc, _, err := l.openFile(name)
 	if err != nil {
 		return nil, l.blobError(err, "blob", d)
 	}
 	return newVerifier(rc, d, l.name), nil
+}
+
+// openSection opens the file name as a store.Section of a file opened for
+// it alone: the blob's own file in a directory or the stage, its bytes in
+// an archive. An upload to a registry may then hand it to the kernel
+// instead of reading it (store.Section). It is nil for an archive opened
+// from a reader, or replaced since it was opened.
+func (l *Layout) openSection(name string) (*store.Section, error) {
+	rc, size, err := l.openFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := rc.(*os.File); ok {
+		sec, err := store.NewSection(f, 0, size)
+		if err != nil {
+			f.Close()
+		}
+		return sec, err
+	}
+	rc.Close()
+	l.files.Lock()
+	held, p := l.file, l.path
+	l.files.Unlock()
+	e, ok := l.tar.lookup(name)
+	if held == nil || !ok {
+		return nil, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	hi, herr := held.Stat()
+	if err != nil || herr != nil || !os.SameFile(fi, hi) {
+		f.Close()
+		return nil, nil
+	}
+	sec, err := store.NewSection(f, e.offset, e.hdr.Size)
+	if err != nil {
+		f.Close()
+	}
+	return sec, err
 }
 
 // blobFile is the name of blob d inside the layout.

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/set-image-platform/set-image-platform/internal/registry"
+	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
 // verifier hashes what is read through it and turns the end of a blob
@@ -38,3 +39,12 @@ func (v *verifier) Read(p []byte) (int, error) {
 }
 
 func (v *verifier) Close() error { return v.rc.Close() }
+
+// sectionVerifier is a verifier of a blob held as a store.Section, which
+// an upload may send unread (store.Sectioned).
+type sectionVerifier struct {
+	*verifier
+	sec *store.Section
+}
+
+func (v sectionVerifier) Section() *store.Section { return v.sec }

@@ -457,23 +457,45 @@ func (l *Layout) replaceWith(tmp *os.File, mode os.FileMode) error {
 	return l.reopen()
 }
 
-// copyRaw copies bytes [from, to) of the archive to w: from the file
-// through its offset (so that the copy is the kernel's, copy_file_range),
-// or from the reader it was opened from.
-func (l *Layout) copyRaw(w io.Writer, from, to int64) error {
+// copyRaw copies bytes [from, to) of the archive to the new archive tmp:
+// from the file through its offset (so that the copy is the kernel's,
+// copy_file_range), or from the reader it was opened from.
+func (l *Layout) copyRaw(tmp *os.File, from, to int64) error {
 	if to <= from {
 		return nil
 	}
-	var r io.Reader = io.NewSectionReader(l.ra, from, to-from)
-	if l.file != nil {
-		if _, err := l.file.Seek(from, io.SeekStart); err != nil {
+	if l.file == nil {
+		n, err := io.Copy(tmp, io.NewSectionReader(l.ra, from, to-from))
+		return copied(n, to-from, err)
+	}
+	if _, err := l.file.Seek(from, io.SeekStart); err != nil {
+		return err
+	}
+	start, err := tmp.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	// In pieces, each handed to the disk once copied (startWriteback):
+	// the disk writes one while the kernel copies the next, and the
+	// fsync before the rename finds little left to write.
+	for done := int64(0); done < to-from; {
+		n, err := io.Copy(tmp, io.LimitReader(l.file, min(writebackChunk, to-from-done)))
+		if err = copied(n, min(writebackChunk, to-from-done), err); err != nil {
 			return err
 		}
-		r = io.LimitReader(l.file, to-from)
+		startWriteback(tmp, start+done, n)
+		done += n
 	}
-	n, err := io.Copy(w, r)
-	if err == nil && n != to-from {
-		err = fmt.Errorf("copied %d bytes of %d: %w", n, to-from, io.ErrUnexpectedEOF)
+	return nil
+}
+
+// writebackChunk is how much of the copy goes to the disk at a time.
+const writebackChunk = 32 << 20
+
+// copied is err, or an error when n bytes of want were copied.
+func copied(n, want int64, err error) error {
+	if err == nil && n != want {
+		err = fmt.Errorf("copied %d bytes of %d: %w", n, want, io.ErrUnexpectedEOF)
 	}
 	return err
 }

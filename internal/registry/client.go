@@ -518,11 +518,20 @@ func (r *Repository) streamBlob(ctx context.Context, from store.Repository, desc
 		return fmt.Errorf("reading blob %s: %w", desc.Digest, err)
 	}
 	defer rc.Close()
+	var body io.Reader = rc
+	if s, ok := rc.(store.Sectioned); ok && s.Section().Size() == desc.Size {
+		// A blob in a local file goes from the page cache to the socket
+		// (sendfile) unread: the registry checks it against the digest
+		// the upload names, as it checks every upload. (One whose size
+		// is not the descriptor's is read, and refused, as before: the
+		// kernel would send the bytes after it.)
+		body = sectionBody{s.Section()}
+	}
 	if loc == "" {
 		loc, err = r.startUpload(ctx, nil)
 	}
 	if err == nil {
-		err = r.finishUpload(ctx, loc, desc.Digest, desc.Size, rc)
+		err = r.finishUpload(ctx, loc, desc.Digest, desc.Size, body)
 	}
 	if err != nil {
 		return fmt.Errorf("copying blob %s: %w", desc.Digest, err)
@@ -553,9 +562,21 @@ func declined(ctx context.Context, desc v1.Descriptor) {
 func rewind(body io.Reader, s io.Seeker) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
 		_, err := s.Seek(0, io.SeekStart)
+		if sb, ok := body.(sectionBody); ok {
+			// Not wrapped: net/http sends it with sendfile only as it is.
+			return sb, err
+		}
 		return io.NopCloser(body), err
 	}
 }
+
+// sectionBody is a store.Section as a request body: net/http sends a body
+// that is a syscall.Conn with sendfile (the watchdog follows its offset,
+// progressBody). Closing it leaves the file open for the request sent
+// again; streamBlob closes it.
+type sectionBody struct{ *store.Section }
+
+func (sectionBody) Close() error { return nil }
 
 func (r *Repository) startUpload(ctx context.Context, q url.Values) (string, error) {
 	u := r.url("blobs", "uploads/")

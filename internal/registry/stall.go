@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -149,6 +150,10 @@ type progressBody struct {
 	done func()
 	ctx  context.Context
 	once sync.Once
+
+	// A body sent from a file: the offset watch, and its end.
+	watchOnce, unwatchOnce sync.Once
+	stop                   chan struct{}
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
@@ -169,5 +174,62 @@ func (b *progressBody) Close() error {
 	if b.done != nil {
 		b.once.Do(b.done)
 	}
+	b.unwatch()
 	return err
+}
+
+// kernelSent is a body the kernel may send straight from a file
+// (sendfile), with how far it has got.
+type kernelSent interface {
+	syscall.Conn
+	Offset() (int64, error)
+}
+
+// errNotAFile tells net/http that a body is not a file to sendfile from:
+// it reads it instead.
+var errNotAFile = errors.New("request body is not a file")
+
+// SyscallConn hands net/http the file of a body read from one, so that it
+// sends it with sendfile. The process then reads none of it, so the
+// watchdog is kicked by the file's offset, looked at four times per
+// timeout, as the kernel moves it; Close stops looking.
+func (b *progressBody) SyscallConn() (syscall.RawConn, error) {
+	ks, ok := b.ReadCloser.(kernelSent)
+	if !ok || b.w == nil {
+		return nil, errNotAFile
+	}
+	b.watchOnce.Do(func() {
+		b.stop = make(chan struct{})
+		go b.watchOffset(ks)
+	})
+	return ks.SyscallConn()
+}
+
+func (b *progressBody) watchOffset(ks kernelSent) {
+	b.w.mu.Lock()
+	every := max(b.w.timeout/4, time.Millisecond)
+	b.w.mu.Unlock()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	last, _ := ks.Offset()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-tick.C:
+			if off, err := ks.Offset(); err == nil && off != last {
+				last = off
+				b.w.kick()
+			}
+		}
+	}
+}
+
+func (b *progressBody) unwatch() {
+	b.watchOnce.Do(func() {}) // no watch starts after Close
+	b.unwatchOnce.Do(func() {
+		if b.stop != nil {
+			close(b.stop)
+		}
+	})
 }

@@ -8,5 +8,6 @@
 // and a repository of a place, with its scheme: what the engine and the
 // sweep carry instead of a registry package's names (imageref makes them
 // from image lines). The manifest, limits and errors both sides share live
-// here, so that neither imports the other.
+// here, so that neither imports the other, and Section: a blob in a local
+// file, which an upload may send unread.
 package store
