@@ -391,7 +391,11 @@ type setContender struct {
 	path string // the binary; "" for cp
 	// mv renames cp's copy over the original, as the set does its new
 	// archive: the original is then deleted, which costs its own time.
-	mv            bool
+	mv bool
+	// over copies onto a copy of the file made beforehand: cp then
+	// truncates a file as large, whose blocks and cached pages it frees
+	// as the set's rename frees the original's.
+	over          bool
 	alone, synced durations
 }
 
@@ -409,7 +413,7 @@ type setContender struct {
 func BenchmarkLayoutSet(b *testing.B) {
 	src := filepath.Join(b.TempDir(), "src.cnb")
 	cnb := writeBigCNB(b, src, layerFiles(int64(*layoutSetMiB)<<20), false)
-	contenders := []*setContender{{name: "cp"}, {name: toolOurs, path: binaryPath}, {name: "cp, then mv over the original", mv: true}}
+	contenders := []*setContender{{name: "cp"}, {name: toolOurs, path: binaryPath}, {name: "cp, then mv over the original", mv: true}, {name: "cp over an earlier copy", over: true}}
 	if v, ok := variant(); ok {
 		contenders = append(contenders, &setContender{name: v.name, path: v.path})
 	}
@@ -454,6 +458,10 @@ func setOnce(b *testing.B, c *setContender, src string, cnb bigCNB) (alone, sync
 	if c.mv {
 		alone = runTimed(b, "cp", p, p+".copy") + runTimed(b, "mv", p+".copy", p)
 		return alone, alone + runTimed(b, "sync", p)
+	}
+	if c.over {
+		runTimed(b, "cp", p, p+".copy")
+		runTimed(b, "sync", p+".copy")
 	}
 	if c.path == "" {
 		alone = runTimed(b, "cp", p, p+".copy")
