@@ -167,6 +167,7 @@
 //	a tag pattern over a .cnb's names                layout_test.go                TestLayoutPattern
 //	bad layout lines: one error, nothing written      layout_test.go                TestLayoutBadInputs
 //	referrers in a layout: warn, fail                 layout_test.go                TestLayoutReferrers
+//	referrers in a layout carried to the fixed image  layout_test.go                TestLayoutReferrersCarry
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
 //	                                                                                TestLayoutPublishCLI
 //	a registry image or .cnb saved into a layout      layout_save_test.go           TestLayoutSave

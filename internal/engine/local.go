@@ -557,11 +557,13 @@ func localResult(cfg *Config, j LocalJob) (Result, string) {
 
 // setLocal writes plan p into the layout l under writeRef (or, in a dry
 // run, says what it would write), after looking up what refers to the
-// digests it changes, which stays pointing at them. It returns the path
-// it wrote into, if any.
+// digests it changes: with referrers carry the unsigned ones are carried
+// over to the new digests in l, the rest stay pointing at the old ones. It
+// returns the path it wrote into, if any.
 func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j LocalJob, p *plan.Plan, entry *plan.Entry, writeRef string, ps *places, r Result) (Result, string) {
 	ref := j.Source
-	lk := lookUpLocal(ctx, l, p)
+	carry := cfg.Referrers == CarryReferrers
+	lk := lookUpLocal(ctx, l, p, carry)
 	r.Referrers = lk.all()
 	warnLookups(deps.Log, ref.Line, lk.failed)
 	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
@@ -570,6 +572,9 @@ func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j L
 		return r, ""
 	}
 	if cfg.DryRun {
+		if carry {
+			carryLocal(ctx, deps, l, ref.Line, lk, true)
+		}
 		for _, s := range lk.subjects {
 			warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, true)
 		}
@@ -580,17 +585,25 @@ func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j L
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
 		return r, ref.Path
 	}
+	var failed []string
+	if carry {
+		failed = carryLocal(ctx, deps, l, ref.Line, lk, false)
+	}
 	for _, s := range lk.subjects {
 		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, false)
+	}
+	if len(failed) > 0 {
+		r.Err = fmt.Errorf("%s: %s now holds %s, but referrers: %s", ref.Line, r.Target, p.Digest, strings.Join(failed, "; "))
 	}
 	return r, ref.Path
 }
 
 // lookUpLocal finds what in l refers to each digest p changes: the
 // manifests index.json lists, and the children of its indexes, whose
-// subject is the digest (Layout.Referrers). Carrying them over is not
-// done in a layout: they are named as staying behind.
-func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan) lookups {
+// subject is the digest (Layout.Referrers), each read. With carry it also
+// decides which may move, as a registry run does: unsigned, and with no
+// referrers of their own in l.
+func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan, carry bool) lookups {
 	var out lookups
 	for _, s := range changedSubjects(p) {
 		ds, err := l.Referrers(ctx, s.Old)
@@ -600,11 +613,81 @@ func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan) lookups {
 		}
 		sr := subjectReferrers{subject: s}
 		for _, d := range ds {
-			sr.found.Referrers = append(sr.found.Referrers, referrers.Referrer{Subject: s.Old, Digest: d.Digest, MediaType: string(d.MediaType), ArtifactType: d.ArtifactType, FoundBy: referrers.ByLayout, Size: d.Size})
+			r := referrers.Referrer{Subject: s.Old, Digest: d.Digest, MediaType: string(d.MediaType), ArtifactType: d.ArtifactType, FoundBy: referrers.ByLayout, Size: d.Size}
+			if m, err := l.GetManifest(ctx, d.Digest.String()); err == nil {
+				r.Manifest = m.Bytes
+			} else {
+				// Not read: it is named, and stays.
+				out.failed = append(out.failed, fmt.Errorf("reading referrer %s of %s: %w", d.Digest, s.Old, err))
+			}
+			sr.found.Referrers = append(sr.found.Referrers, r)
+			if !carry || !referrers.CanCarry(r, false) {
+				continue
+			}
+			own, err := l.Referrers(ctx, d.Digest)
+			if err != nil {
+				out.failed = append(out.failed, err)
+				continue
+			}
+			if referrers.CanCarry(r, len(own) > 0) {
+				sr.carry = append(sr.carry, r)
+			}
 		}
 		out.subjects = append(out.subjects, sr)
 	}
 	return out
+}
+
+// carryLocal carries the referrers lk may move over to their new subject
+// in l, each found from it where the old one was found from the old
+// subject: one index.json lists is listed again (Layout.ListLike), one an
+// index lists (the referrers tag schema) goes into the index of the new
+// digest's fallback tag, as a registry without the referrers API has it.
+// It returns what could not be carried, one line per subject.
+func carryLocal(ctx context.Context, deps Deps, l *layout.Layout, source string, lk lookups, dryRun bool) []string {
+	t := layoutTarget{Target: referrers.Of(l), l: l, like: map[v1.Hash]v1.Hash{}}
+	var split lookups
+	for _, s := range lk.subjects {
+		listed, nested := s, s
+		listed.carry, nested.carry = nil, nil
+		listed.found.API, nested.found.API = true, false
+		for _, r := range s.carry {
+			ok, err := l.Lists(r.Digest)
+			if err != nil {
+				return []string{fmt.Sprintf("could not carry %s of %s over to %s: %v", count(len(s.carry), "referrer"), s.Old, s.New, err)}
+			}
+			if !ok {
+				nested.carry = append(nested.carry, r)
+				continue
+			}
+			listed.carry = append(listed.carry, r)
+			if _, d, err := referrers.Repoint(r, s.New, s.Size); err == nil {
+				t.like[d] = r.Digest
+			}
+		}
+		split.subjects = append(split.subjects, listed, nested)
+	}
+	return carryAll(ctx, deps, t, source, split, dryRun)
+}
+
+// layoutTarget is a layout as carrying writes to it: a referrer re-pointed
+// by digest from one index.json lists (like: the new digest to the old)
+// is listed there too, so that the new subject's referrers list it.
+type layoutTarget struct {
+	referrers.Target
+	l    *layout.Layout
+	like map[v1.Hash]v1.Hash
+}
+
+func (t layoutTarget) PutManifest(ctx context.Context, ref string, body []byte, mediaType string) error {
+	if err := t.Target.PutManifest(ctx, ref, body, mediaType); err != nil {
+		return err
+	}
+	d, err := v1.NewHash(ref)
+	if was, ok := t.like[d]; err == nil && ok {
+		return t.l.ListLike(was, d, int64(len(body)))
+	}
+	return nil
 }
 
 // localDigests are the previous-digest and digest outputs of the image m
