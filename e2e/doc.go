@@ -170,6 +170,7 @@
 //	referrers in a layout carried to the fixed image  layout_test.go                TestLayoutReferrersCarry
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
 //	                                                                                TestLayoutPublishCLI
+//	referrers of a .cnb published or saved elsewhere  layout_publish_test.go        TestLayoutPublishReferrers
 //	a registry image or .cnb saved into a layout      layout_save_test.go           TestLayoutSave
 //	                                                                                TestLayoutSaveCLI
 //	                                                                                TestLayoutSaveRerun

@@ -403,6 +403,21 @@ func (fx carryFixture) expectCarried(t *testing.T, p string, archive bool, name 
 	}
 }
 
+// expectInResults fails t unless the results of res list fx's three
+// referrers, found in the layout.
+func (fx carryFixture) expectInResults(t *testing.T, res Result) {
+	t.Helper()
+	var got []string
+	for _, r := range res.results(t)[0]["referrers"].([]any) {
+		m := r.(map[string]any)
+		got = append(got, fmt.Sprint(m["digest"], " ", m["found-by"]))
+	}
+	want := []string{sha256Digest(fx.sbom) + " layout", sha256Digest(fx.sign) + " layout", sha256Digest(fx.nested) + " layout"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results referrers (-want +got):\n%s", diff)
+	}
+}
+
 // carried are the digests of fx's SBOMs carried to the image name in the
 // layout directory p.
 func (fx carryFixture) carried(t *testing.T, p, name string) []string {
@@ -466,15 +481,7 @@ func TestLayoutReferrersCarry(t *testing.T) {
 				if w := res.commandLines("warning"); len(w) != 1 || !strings.Contains(res.Stdout, sha256Digest(fx.sign)) || !strings.Contains(w[0], "notation sign --key <key> "+k.transport+":"+k.name+"@"+res.Outputs["digest"]) {
 					t.Errorf("warnings = %q, want one naming the signature %s and how to sign %s", w, sha256Digest(fx.sign), res.Outputs["digest"])
 				}
-				var got []string
-				for _, r := range res.results(t)[0]["referrers"].([]any) {
-					m := r.(map[string]any)
-					got = append(got, fmt.Sprint(m["digest"], " ", m["found-by"]))
-				}
-				want := []string{sha256Digest(fx.sbom) + " layout", sha256Digest(fx.sign) + " layout", sha256Digest(fx.nested) + " layout"}
-				if diff := cmp.Diff(want, got); diff != "" {
-					t.Errorf("results referrers (-want +got):\n%s", diff)
-				}
+				fx.expectInResults(t, res.Result)
 			})
 		}
 	}

@@ -349,21 +349,8 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 		return r, ""
 	case cfg.Mode == Plan:
 		return r, ""
-	case cfg.DryRun && copyAll:
-		if j.Into != nil {
-			deps.Log.Info(fmt.Sprintf("dry run: would save %s to %s", p.Digest, j.Into.Line))
-		}
-		return r, ""
-	case j.Target != nil:
-		r.Err = publishLocal(ctx, cfg, deps, clients, src.repo, j, p)
-		return r, ""
-	case j.Into != nil:
-		deps.Log.Info(fmt.Sprintf("saving %s to %s", p.Digest, j.Into.Line))
-		if err := saveLocal(ctx, src.repo, *j.Into, p, entry, ps); err != nil {
-			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, errors.Join(err, ps.discard(j.Into.Path)))
-			return r, ""
-		}
-		return r, j.Into.Path
+	case copyAll:
+		return copyLocal(ctx, cfg, deps, clients, src, j, p, entry, ps, r)
 	case !p.Changed && j.Tag == "" && !entryStale(entry, p):
 		return r, ""
 	}
@@ -371,6 +358,50 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 		deps.Log.Info(fmt.Sprintf("%s%s: index.json entry platform %s -> %s", DryRunPrefix(r, false), ref.Line, entry.Platform.Display(), p.After[0]))
 	}
 	return setLocal(ctx, cfg, deps, src.l, j, p, entry, writeRef, ps, r)
+}
+
+// copyLocal publishes the fixed image p to j's registry tag, or saves it
+// into the layout j's Into names (in a dry run, says it would). What in
+// a source layout refers to the digests p changes stays there with the
+// image it refers to, as a registry run to another repository leaves the
+// source's referrers: named in a warning with the commands that make
+// them for the copy, and with referrers fail, nothing is written. It
+// returns the path it wrote into, if any.
+func copyLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, src *source, j LocalJob, p *plan.Plan, entry *plan.Entry, ps *places, r Result) (Result, string) {
+	ref := j.Source
+	var lk lookups
+	if src.l != nil {
+		lk = lookUpLocal(ctx, src.l, p, false)
+		r.Referrers = lk.all()
+		warnLookups(deps.Log, ref.Line, lk.failed)
+		if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
+			listReferrers(deps.Log, r.Referrers)
+			r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+			return r, ""
+		}
+	}
+	wrote := ""
+	switch {
+	case cfg.DryRun:
+		if j.Into != nil {
+			deps.Log.Info(fmt.Sprintf("dry run: would save %s to %s", p.Digest, j.Into.Line))
+		}
+	case j.Target != nil:
+		if r.Err = publishLocal(ctx, cfg, deps, clients, src.repo, j, p); r.Err != nil {
+			return r, ""
+		}
+	default:
+		deps.Log.Info(fmt.Sprintf("saving %s to %s", p.Digest, j.Into.Line))
+		if err := saveLocal(ctx, src.repo, *j.Into, p, entry, ps); err != nil {
+			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, errors.Join(err, ps.discard(j.Into.Path)))
+			return r, ""
+		}
+		wrote = j.Into.Path
+	}
+	for _, s := range lk.subjects {
+		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, cfg.DryRun)
+	}
+	return r, wrote
 }
 
 // source is where a local job reads its image: a layout or archive (l),
