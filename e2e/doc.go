@@ -181,6 +181,7 @@
 //	bad layout tags: one error, nothing written       layout_save_test.go           TestLayoutSaveBadInputs
 //	a layer missing its digest: nothing left          layout_save_test.go           TestLayoutSaveBlobMissesDigest
 //	registry lines and layouts in one run             layout_save_test.go           TestLayoutWithRegistryImages
+//	a registry tag pattern beside layouts             layout_save_test.go           TestLayoutWithRegistryPattern
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit

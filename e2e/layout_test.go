@@ -199,7 +199,6 @@ func TestLayoutBadInputs(t *testing.T) {
 		{name: "entry climbing out", files: climbing, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"../evil"}},
 		{name: "a directory named as an archive", inputs: map[string]string{"image": "oci-archive:."}, wants: []string{"oci:."}},
 		{name: "one archive twice to a bare tag", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb:a\noci-archive:bp.cnb:b", "tag": "fixed"}, wants: []string{"tag", "would both be written"}},
-		{name: "with a registry tag pattern", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1.*"}, wants: []string{"oci-archive:bp.cnb", "ghcr.io/o/app:1.*", "registry tag pattern"}},
 		{name: "tag pattern matching nothing", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:2.*"}, wants: []string{"oci-archive:bp.cnb:2.*", "matches none"}},
 		{name: "docker-daemon with a tag", inputs: map[string]string{"image": "docker-daemon:app:1", "tag": "fixed"}, wants: []string{"input tag", "docker-daemon:app:1", "a bare tag is not supported"}},
 	} {

@@ -84,14 +84,10 @@ func (c *Config) checkLocal(in Input, refs []store.Ref, lines map[string]string,
 	if isLocal(t) {
 		return c.checkInto(in, t, refs, lines)
 	}
-	if len(c.Patterns) > 0 {
-		// A pattern's tags are listed when the run has its clients, and
-		// worked in units sharing a digest, which a run of layouts does
-		// not do.
-		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with the registry tag pattern %q in one run: list the pattern in a run of its own", c.Local[0].Source.Line, c.Patterns[0].Line)}
-	}
 	switch {
 	case t == "":
+	case len(c.Patterns) > 0:
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with the tag pattern %q: each matching tag is fixed in place; leave tag empty", t, c.Patterns[0].Line)}
 	case slices.ContainsFunc(c.Local, func(j LocalJob) bool { return j.Source.Pattern != nil }):
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with a tag pattern: each matching tag is fixed in place; leave tag empty", t)}
 	case tagRE.MatchString(t):
@@ -214,6 +210,9 @@ func (c *Config) localCreds(in Input) error {
 		return err
 	}
 	refs := registryRefs(c.Local)
+	for _, p := range c.Patterns {
+		refs = append(refs, p.Repository.Tag(""))
+	}
 	if len(refs) == 0 {
 		// Nothing of the run reaches a registry: credentials go nowhere.
 		return nil
@@ -250,15 +249,75 @@ func targets(jobs []LocalJob) []name.Reference {
 	return out
 }
 
-// runLocal works the layouts and archives of cfg one after another (they
-// share the machine's disk, and a run names few of them), commits each
-// layout written once, then prints each image in its group. clients are
-// the registries they publish to or save from.
-func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, scrub scrubber) *Outcome {
+// mixPatterns returns cfg.Local with the tags of each registry tag
+// pattern of cfg among them, where the pattern's line was, each a
+// registry job of its own; a tag a registry line names already is not
+// added again. A pattern that cannot be expanded is an error: then
+// nothing was read or written, as in a run of registry images.
+func mixPatterns(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult) ([]LocalJob, error) {
+	if len(cfg.Patterns) == 0 {
+		return cfg.Local, nil
+	}
+	tags, listed, err := expandTags(ctx, cfg, deps, clients)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, j := range cfg.Local {
+		if j.Job != nil {
+			seen[refKey(j.Job.Source)] = true
+		}
+	}
+	var out []LocalJob
+	next := 0
+	// flush adds the tags of the patterns that came before a line, which
+	// before(p) says.
+	flush := func(before func(p Pattern) bool) error {
+		for ; next < len(cfg.Patterns) && before(cfg.Patterns[next]); next++ {
+			for _, t := range tags[next] {
+				if seen[refKey(t)] {
+					continue
+				}
+				seen[refKey(t)] = true
+				src, err := imageref.Parse(t.String(), "", nameOptions(cfg.Insecure)...)
+				if err != nil {
+					return &InputError{Input: "image", Err: err, Arg: t.String()}
+				}
+				out = append(out, LocalJob{Source: src, Job: &Job{Source: t, Target: t, Listed: listed[t.Repo.Name()]}})
+			}
+		}
+		return nil
+	}
+	regs, locals := 0, 0 // registry and layout lines so far
+	for _, j := range cfg.Local {
+		var err error
+		if j.Job != nil {
+			err = flush(func(p Pattern) bool { return p.At <= regs })
+			regs++
+		} else {
+			err = flush(func(p Pattern) bool { return p.locals <= locals })
+			locals++
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, flush(func(Pattern) bool { return true })
+}
+
+// runLocal works the layouts and archives of local one after another
+// (they share the machine's disk, and a run names few of them), and the
+// registry images among them, tags sharing a digest once, as a run of
+// registry images works them; commits each layout written once, then
+// prints each image in its group. clients are the registries they
+// publish to or save from.
+func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, scrub scrubber, local []LocalJob) *Outcome {
 	out := &Outcome{mode: cfg.Mode}
 	ps := newPlaces()
 	defer ps.close()
-	jobs, errs := expandLocal(ctx, cfg, ps)
+	jobs, errs := expandLocal(ctx, local, ps)
+	reg := newRegistryUnits(ctx, cfg, clients, jobs)
 	held := make([]*bufferLogger, len(jobs))
 	wrote := make([]string, len(jobs)) // the path each job wrote into, if any
 	for i, j := range jobs {
@@ -266,15 +325,19 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 		jd := deps
 		jd.Log = held[i]
 		var r Result
-		if errs[i] != nil {
+		switch {
+		case errs[i] != nil:
 			r = Result{Source: j.Source.Line, Target: j.Source.Line, Err: errs[i]}
-		} else {
+		case j.Job != nil:
+			r, held[i] = reg.work(ctx, cfg, deps, clients, i)
+		default:
 			r, wrote[i] = workLocal(ctx, cfg, jd, clients, j, ps)
 		}
 		out.Results = append(out.Results, r)
 	}
 	failed := ps.commit(ctx)
 	var work []sweep.Work
+	unitWork := map[int]int{} // a registry unit's first job -> its work, whose list takes the unit's tags
 	for i, j := range jobs {
 		r := &out.Results[i]
 		if err := failed[wrote[i]]; err != nil && wrote[i] != "" {
@@ -282,7 +345,16 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 		}
 		r.Err = scrub.err(r.Err)
 		printImage(deps.Log, cfg.Mode, *r, held[i], j.Source.Line, i, len(jobs))
+		lead, inUnit := reg.leadOf(i)
+		if w, ok := unitWork[lead]; ok && inUnit {
+			work[w].Refs = append(work[w].Refs, j.Source.Line)
+			work[w].Cost = sweep.Cost(len(work[w].Refs))
+			continue
+		}
 		if r.Changed || r.Err != nil {
+			if inUnit {
+				unitWork[lead] = len(work)
+			}
 			work = append(work, sweep.Work{Cost: sweep.Cost(1), Refs: []string{j.Source.Line}})
 		}
 	}
@@ -307,9 +379,6 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	switch {
 	case ref.Transport == imageref.DockerDaemon:
 		return workDaemon(ctx, cfg, deps, clients, j), ""
-	case j.Job != nil:
-		r, _ := runJob(ctx, cfg, deps, clients, *j.Job, nil, nil)
-		return r, ""
 	}
 	r, writeRef := localResult(cfg, j)
 	if err := interrupted(ctx, "started"); err != nil {
@@ -402,6 +471,61 @@ func copyLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, cfg.DryRun)
 	}
 	return r, wrote
+}
+
+// registryUnits are the registry jobs of a run with layouts, grouped as
+// a run of registry images groups them: tags sharing a digest are one
+// unit, worked once when its first tag's turn comes.
+type registryUnits struct {
+	jobs []Job
+	at   map[int]int  // the position of each among the run's jobs -> its index in jobs
+	lead map[int]unit // index of a unit's first job -> the unit
+	done []worked     // each job's result once its unit was worked
+}
+
+func newRegistryUnits(ctx context.Context, cfg *Config, clients map[string]clientResult, local []LocalJob) *registryUnits {
+	ru := &registryUnits{at: map[int]int{}, lead: map[int]unit{}}
+	for i, j := range local {
+		if j.Job != nil {
+			ru.at[i] = len(ru.jobs)
+			ru.jobs = append(ru.jobs, *j.Job)
+		}
+	}
+	if len(ru.jobs) == 0 {
+		return ru
+	}
+	for _, u := range group(ctx, cfg, clients, ru.jobs) {
+		ru.lead[u.jobs[0]] = u
+	}
+	ru.done = make([]worked, len(ru.jobs))
+	return ru
+}
+
+// leadOf is the first job of the unit of the run's job i, and whether i
+// is a registry job.
+func (ru *registryUnits) leadOf(i int) (int, bool) {
+	k, ok := ru.at[i]
+	if !ok {
+		return 0, false
+	}
+	for lead, u := range ru.lead {
+		if slices.Contains(u.jobs, k) {
+			return lead, true
+		}
+	}
+	return k, true
+}
+
+// work returns the result and log of the run's job i, working its unit
+// when i is the unit's first job.
+func (ru *registryUnits) work(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, i int) (Result, *bufferLogger) {
+	k := ru.at[i]
+	if u, ok := ru.lead[k]; ok {
+		for n, w := range workUnit(ctx, cfg, deps, clients, ru.jobs, u) {
+			ru.done[u.jobs[n]] = w
+		}
+	}
+	return ru.done[k].Result, ru.done[k].log
 }
 
 // source is where a local job reads its image: a layout or archive (l),
