@@ -500,11 +500,7 @@ func TestLayoutWithRegistryPattern(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			im := packImage(t, 1)
-			reg, _ := newAppRegistry(t, registryOptions{}, im)
-			reg.push(t, "app:1.1", im)
-			reg.push(t, "app:2.0", im)
-			reg.proxy.reset()
+			reg, im := sharedDigestRegistry(t)
 			res := runOnLayout(t, "bp.cnb", true, layoutFiles([]layoutImage{newLayoutImage("pattern "+tc.name, "")}, []string{"1.0"}),
 				map[string]string{"image": strings.Join(tc.lines(reg), "\n"), "platform": "linux/amd64"})
 			expectExit(t, res.Result, 0)
@@ -524,11 +520,7 @@ func TestLayoutWithRegistryPattern(t *testing.T) {
 	}
 	t.Run("cli", func(t *testing.T) {
 		t.Parallel()
-		im := packImage(t, 1)
-		reg, _ := newAppRegistry(t, registryOptions{}, im)
-		reg.push(t, "app:1.1", im)
-		reg.push(t, "app:2.0", im)
-		reg.proxy.reset()
+		reg, im := sharedDigestRegistry(t)
 		p := filepath.Join(t.TempDir(), "bp.cnb")
 		writeLayout(t, p, true, layoutFiles([]layoutImage{newLayoutImage("pattern cli", "")}, []string{"1.0"}))
 		res := runCLI(t, "--platform", "linux/amd64", "oci-archive:"+p, reg.ref("app:1.*"), reg.ref("app:2.0"))
@@ -537,10 +529,7 @@ func TestLayoutWithRegistryPattern(t *testing.T) {
 	})
 	t.Run("plan", func(t *testing.T) {
 		t.Parallel()
-		im := packImage(t, 1)
-		reg, _ := newAppRegistry(t, registryOptions{}, im)
-		reg.push(t, "app:1.1", im)
-		reg.push(t, "app:2.0", im)
+		reg, _ := sharedDigestRegistry(t)
 		res := runOnLayout(t, "bp.cnb", true, layoutFiles([]layoutImage{newLayoutImage("pattern plan", "")}, []string{"1.0"}),
 			map[string]string{"image": strings.Join([]string{reg.ref("app:1.*"), "oci-archive:bp.cnb", reg.ref("app:2.0")}, "\n"), "platform": "linux/amd64", "mode": "plan", "shards": "4"})
 		expectExit(t, res.Result, 0)
@@ -574,6 +563,19 @@ func TestLayoutWithRegistryPattern(t *testing.T) {
 			res.expectUnchanged(t, tc.name)
 		})
 	}
+}
+
+// sharedDigestRegistry is a registry whose app:1.0, app:1.1 and app:2.0
+// hold one image without an architecture, and that image; its proxy has
+// seen no request yet.
+func sharedDigestRegistry(t *testing.T) (*testRegistry, image) {
+	t.Helper()
+	im := packImage(t, 1)
+	reg, _ := newAppRegistry(t, registryOptions{}, im)
+	reg.push(t, "app:1.1", im)
+	reg.push(t, "app:2.0", im)
+	reg.proxy.reset()
+	return reg, im
 }
 
 // expectWorkedOnce fails t unless the tags of app, all holding im before

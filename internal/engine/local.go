@@ -440,12 +440,7 @@ func copyLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	ref := j.Source
 	var lk lookups
 	if src.l != nil {
-		lk = lookUpLocal(ctx, src.l, p, false)
-		r.Referrers = lk.all()
-		warnLookups(deps.Log, ref.Line, lk.failed)
-		if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
-			listReferrers(deps.Log, r.Referrers)
-			r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+		if lk, r.Err = lookUpBefore(ctx, cfg, deps, src.l, p, false, ref.Line, &r); r.Err != nil {
 			return r, ""
 		}
 	}
@@ -718,12 +713,9 @@ func localResult(cfg *Config, j LocalJob) (Result, string) {
 func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j LocalJob, p *plan.Plan, entry *plan.Entry, writeRef string, ps *places, r Result) (Result, string) {
 	ref := j.Source
 	carry := cfg.Referrers == CarryReferrers
-	lk := lookUpLocal(ctx, l, p, carry)
-	r.Referrers = lk.all()
-	warnLookups(deps.Log, ref.Line, lk.failed)
-	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
-		listReferrers(deps.Log, r.Referrers)
-		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+	lk, err := lookUpBefore(ctx, cfg, deps, l, p, carry, ref.Line, &r)
+	if err != nil {
+		r.Err = err
 		return r, ""
 	}
 	if cfg.DryRun {
@@ -751,6 +743,21 @@ func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j L
 		r.Err = fmt.Errorf("%s: %s now holds %s, but referrers: %s", ref.Line, r.Target, p.Digest, strings.Join(failed, "; "))
 	}
 	return r, ref.Path
+}
+
+// lookUpBefore looks up what in l refers to the digests p changes
+// (lookUpLocal), before anything is written: r's results list it, and the
+// lookups that failed are warned of. With referrers fail, one found (or
+// one lookup failed) is the error of line: nothing is to be written.
+func lookUpBefore(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, p *plan.Plan, carry bool, line string, r *Result) (lookups, error) {
+	lk := lookUpLocal(ctx, l, p, carry)
+	r.Referrers = lk.all()
+	warnLookups(deps.Log, line, lk.failed)
+	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
+		listReferrers(deps.Log, r.Referrers)
+		return lk, fmt.Errorf("%s: %w", line, err)
+	}
+	return lk, nil
 }
 
 // lookUpLocal finds what in l refers to each digest p changes: the
