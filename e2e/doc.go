@@ -167,9 +167,11 @@
 //	a tag pattern over a .cnb's names                layout_test.go                TestLayoutPattern
 //	bad layout lines: one error, nothing written      layout_test.go                TestLayoutBadInputs
 //	referrers in a layout: warn, fail                 layout_test.go                TestLayoutReferrers
+//	referrers in a layout carried to the fixed image  layout_test.go                TestLayoutReferrersCarry
 //	a .cnb or layout fixed and published with tag     layout_publish_test.go        TestLayoutPublish
 //	                                                                                TestLayoutPublishCLI
 //	                                                                                TestLayoutPublishWrongLayer
+//	referrers of a .cnb published or saved elsewhere  layout_publish_test.go        TestLayoutPublishReferrers
 //	a registry image or .cnb saved into a layout      layout_save_test.go           TestLayoutSave
 //	                                                                                TestLayoutSaveCLI
 //	                                                                                TestLayoutSaveRerun
@@ -180,6 +182,7 @@
 //	bad layout tags: one error, nothing written       layout_save_test.go           TestLayoutSaveBadInputs
 //	a layer missing its digest: nothing left          layout_save_test.go           TestLayoutSaveBlobMissesDigest
 //	registry lines and layouts in one run             layout_save_test.go           TestLayoutWithRegistryImages
+//	a registry tag pattern beside layouts             layout_save_test.go           TestLayoutWithRegistryPattern
 //	action.yml loaded as the runner loads it          actionyml_test.go             TestActionYAMLLoadsAsTheRunnerDoes
 //	                                                                                TestActionYAMLLoaderRefuses
 //	workflows pin actions by commit                   actionyml_test.go             TestWorkflowsPinActionsByCommit

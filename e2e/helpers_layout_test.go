@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -327,17 +328,43 @@ func (r layoutRun) expectUnchanged(tb testing.TB, what string) {
 // artifact whose subject is im, listed in index.json after im's entry as
 // oras leaves it, and returns the files and the artifact's digest.
 func withSBOM(files []layoutFile, im layoutImage) ([]layoutFile, string) {
+	files, art := withArtifact(files, im, "application/spdx+json", false)
+	return files, sha256Digest(art)
+}
+
+// withArtifact adds to files (a layout of layoutFiles holding im) an
+// artifact of artifactType whose subject is im, and returns the files and
+// the artifact's manifest. It is listed in index.json last, as oras leaves
+// it, or when nested by an index named sha256-<hex of im> listed there, as
+// the OCI referrers tag schema has it.
+func withArtifact(files []layoutFile, im layoutImage, artifactType string, nested bool) ([]layoutFile, []byte) {
 	empty := []byte("{}")
-	art := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/spdx+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":%q,"size":2},"layers":[{"mediaType":"application/spdx+json","digest":%q,"size":2}],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d}}`,
-		sha256Digest(empty), sha256Digest(empty), sha256Digest(im.manifest), len(im.manifest))
+	art := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":%q,"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":%q,"size":2},"layers":[{"mediaType":%q,"digest":%q,"size":2}],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d}}`,
+		artifactType, sha256Digest(empty), artifactType, sha256Digest(empty), sha256Digest(im.manifest), len(im.manifest))
+	listed := art
 	entry := fmt.Sprintf(`,
-    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": "application/spdx+json", "digest": %q, "size": %d}`, sha256Digest(art), len(art))
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "artifactType": %q, "digest": %q, "size": %d}`, artifactType, sha256Digest(art), len(art))
+	if nested {
+		listed = fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":%q,"digest":%q,"size":%d}]}`, artifactType, sha256Digest(art), len(art))
+		entry = fmt.Sprintf(`,
+    {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": %q, "size": %d, "annotations": {"org.opencontainers.image.ref.name": %q}}`, sha256Digest(listed), len(listed), strings.Replace(sha256Digest(im.manifest), ":", "-", 1))
+	}
 	out := append([]layoutFile(nil), files[:len(files)-1]...)
 	index := strings.Replace(string(files[len(files)-1].body), "\n  ]", entry+"\n  ]", 1)
-	for _, b := range [][]byte{empty, art} {
-		out = append(out, layoutFile{name: "blobs/sha256/" + strings.TrimPrefix(sha256Digest(b), "sha256:"), body: b})
+	for _, b := range [][]byte{empty, art, listed} {
+		f := layoutFile{name: "blobs/sha256/" + strings.TrimPrefix(sha256Digest(b), "sha256:"), body: b}
+		// Each once: an archive holding a name twice is refused.
+		if !slices.ContainsFunc(out, func(g layoutFile) bool { return g.name == f.name }) {
+			out = append(out, f)
+		}
 	}
-	return append(out, layoutFile{name: "index.json", body: []byte(index)}), sha256Digest(art)
+	return append(out, layoutFile{name: "index.json", body: []byte(index)}), art
+}
+
+// repointed is art, an artifact of withArtifact, with its subject the
+// manifest subject: what carrying it writes.
+func repointed(art []byte, was layoutImage, subject []byte) []byte {
+	return bytes.Replace(art, fmt.Appendf(nil, `"digest":%q,"size":%d}}`, sha256Digest(was.manifest), len(was.manifest)), fmt.Appendf(nil, `"digest":%q,"size":%d}}`, sha256Digest(subject), len(subject)), 1)
 }
 
 // layoutEntry is an entry of a layout's index.json, as a test reads it.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -80,6 +81,84 @@ func TestLayoutPublishCLI(t *testing.T) {
 	if got := reg.get(t, "bp:1.0"); !strings.Contains(res.Stdout, got.digest) {
 		t.Errorf("stdout = %q, want the digest published, %s", res.Stdout, got.digest)
 	}
+}
+
+// TestLayoutPublishReferrers publishes (or saves into another layout) a
+// .cnb whose image has referrers: they stay in the .cnb with the image
+// they refer to, which the run only reads, and none reaches the target
+// (referrers carry re-points only within the place the image is in, as
+// SPEC has it for registries). warn and carry name them with the commands
+// that make them for the published digest; fail writes nothing.
+func TestLayoutPublishReferrers(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, policy string
+		save         bool
+	}{
+		{name: "warn", policy: "warn"},
+		{name: "carry", policy: "carry"},
+		{name: "fail", policy: "fail"},
+		{name: "save warn", policy: "warn", save: true},
+		{name: "save fail", policy: "fail", save: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newRegistry(t, registryOptions{})
+			fx := newCarryFixture("publish referrers " + tc.name)
+			tag, repo := reg.ref("bp:1.0"), reg.ref("bp")
+			if tc.save {
+				tag, repo = "oci:saved:1.0", "oci:saved"
+			}
+			var before map[string]string
+			var ws string
+			res := runActionIn(t, func(w string) {
+				ws = w
+				writeLayout(t, filepath.Join(w, "bp.cnb"), true, fx.files)
+				before = treeState(t, w)
+			}, map[string]string{"image": "oci-archive:bp.cnb:1.0", "platform": "linux/amd64", "tag": tag, "referrers": tc.policy})
+			if tc.policy == "fail" {
+				expectExit(t, res, 1)
+				expectErrorMentions(t, res, "oci-archive:bp.cnb:1.0", "nothing written", "3 referrers")
+				expectNoWrites(t, reg.proxy)
+				if diff := cmp.Diff(before, treeState(t, ws)); diff != "" {
+					t.Errorf("referrers fail changed the workspace (-before +after):\n%s", diff)
+				}
+				return
+			}
+			expectExit(t, res, 0)
+			expectNoErrors(t, res)
+			fx.expectInResults(t, res)
+			digest := res.Outputs["digest"]
+			if w := res.commandLines("warning"); len(w) != 1 || !strings.Contains(w[0], "3 referrers") || !strings.Contains(w[0], "notation sign --key <key> "+repo+"@"+digest) {
+				t.Errorf("warnings = %q, want one naming 3 referrers and how to sign %s@%s", w, repo, digest)
+			}
+			if rs := reg.proxy.naming(sha256Digest(fx.sbom), sha256Digest(fx.nested), sha256Digest(fx.sign)); len(rs) > 0 {
+				t.Errorf("requests naming a referrer, want none:\n%s", formatRequests(rs))
+			}
+			after := treeState(t, ws)
+			for p, st := range before {
+				if after[p] != st {
+					t.Errorf("%s changed: %s, then %s", p, st, after[p])
+				}
+			}
+			if tc.save {
+				if got := layoutNames(t, filepath.Join(ws, "saved"), false); len(got) != 1 || got["1.0"] != digest {
+					t.Errorf("saved layout names = %v, want only 1.0 at %s", got, digest)
+				}
+			}
+		})
+	}
+	t.Run("cli fail", func(t *testing.T) {
+		t.Parallel()
+		reg := newRegistry(t, registryOptions{})
+		fx := newCarryFixture("publish referrers cli")
+		p := filepath.Join(t.TempDir(), "bp.cnb")
+		writeLayout(t, p, true, fx.files)
+		res := runCLI(t, "--platform", "linux/amd64", "--referrers", "fail", "--tag", reg.ref("bp:1.0"), "oci-archive:"+p+":1.0")
+		expectExit(t, res, 1)
+		expectOneCLIError(t, res, "nothing written", "3 referrers")
+		expectNoWrites(t, reg.proxy)
+	})
 }
 
 // TestLayoutPublishWrongLayer publishes a .cnb whose layer entry is not

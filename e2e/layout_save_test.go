@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -465,5 +466,141 @@ func TestLayoutSaveRerun(t *testing.T) {
 				t.Errorf("the rerun changed the layout (-first run +rerun):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestLayoutWithRegistryPattern puts a registry tag pattern beside a .cnb
+// in one run, through both doors: the pattern's tags go where its line
+// was, and tags sharing a digest (app:1.0, app:1.1 and the line app:2.0)
+// are worked once, their config read once and each tag's manifest put
+// once. A pattern matching nothing, or one with tag, fails the run before
+// anything is written.
+func TestLayoutWithRegistryPattern(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		lines func(reg *testRegistry) []string
+		want  func(reg *testRegistry) []string // the results' sources
+	}{
+		{"pattern first", func(reg *testRegistry) []string {
+			return []string{reg.ref("app:1.*"), "oci-archive:bp.cnb", reg.ref("app:2.0")}
+		}, func(reg *testRegistry) []string {
+			return []string{reg.ref("app:1.0"), reg.ref("app:1.1"), "oci-archive:bp.cnb", reg.ref("app:2.0")}
+		}},
+		{"layout first", func(reg *testRegistry) []string {
+			return []string{"oci-archive:bp.cnb", reg.ref("app:2.0"), reg.ref("app:1.*")}
+		}, func(reg *testRegistry) []string {
+			return []string{"oci-archive:bp.cnb", reg.ref("app:2.0"), reg.ref("app:1.0"), reg.ref("app:1.1")}
+		}},
+		{"no pattern", func(reg *testRegistry) []string {
+			return []string{reg.ref("app:1.0"), "oci-archive:bp.cnb", reg.ref("app:1.1"), reg.ref("app:2.0")}
+		}, func(reg *testRegistry) []string {
+			return []string{reg.ref("app:1.0"), "oci-archive:bp.cnb", reg.ref("app:1.1"), reg.ref("app:2.0")}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, im := sharedDigestRegistry(t)
+			res := runOnLayout(t, "bp.cnb", true, layoutFiles([]layoutImage{newLayoutImage("pattern "+tc.name, "")}, []string{"1.0"}),
+				map[string]string{"image": strings.Join(tc.lines(reg), "\n"), "platform": "linux/amd64"})
+			expectExit(t, res.Result, 0)
+			expectNoErrors(t, res.Result)
+			var sources []string
+			for _, r := range res.results(t) {
+				sources = append(sources, fmt.Sprint(r["source"]))
+			}
+			if diff := cmp.Diff(tc.want(reg), sources); diff != "" {
+				t.Errorf("results (-want +got):\n%s", diff)
+			}
+			expectWorkedOnce(t, reg, im, "1.0", "1.1", "2.0")
+			if _, platform := layoutPlatform(t, filepath.Join(res.workspace, "bp.cnb"), true); platform != "linux/amd64" {
+				t.Errorf(".cnb platform = %s, want linux/amd64", platform)
+			}
+		})
+	}
+	t.Run("cli", func(t *testing.T) {
+		t.Parallel()
+		reg, im := sharedDigestRegistry(t)
+		p := filepath.Join(t.TempDir(), "bp.cnb")
+		writeLayout(t, p, true, layoutFiles([]layoutImage{newLayoutImage("pattern cli", "")}, []string{"1.0"}))
+		res := runCLI(t, "--platform", "linux/amd64", "oci-archive:"+p, reg.ref("app:1.*"), reg.ref("app:2.0"))
+		expectExit(t, res, 0)
+		expectWorkedOnce(t, reg, im, "1.0", "1.1", "2.0")
+	})
+	t.Run("plan", func(t *testing.T) {
+		t.Parallel()
+		reg, _ := sharedDigestRegistry(t)
+		res := runOnLayout(t, "bp.cnb", true, layoutFiles([]layoutImage{newLayoutImage("pattern plan", "")}, []string{"1.0"}),
+			map[string]string{"image": strings.Join([]string{reg.ref("app:1.*"), "oci-archive:bp.cnb", reg.ref("app:2.0")}, "\n"), "platform": "linux/amd64", "mode": "plan", "shards": "4"})
+		expectExit(t, res.Result, 0)
+		var shards []string
+		if err := json.Unmarshal([]byte(res.Outputs["matrix"]), &shards); err != nil {
+			t.Fatalf("matrix output %q: %v", res.Outputs["matrix"], err)
+		}
+		slices.Sort(shards)
+		// The tags sharing a digest go in one list, worked once there.
+		want := []string{strings.Join([]string{reg.ref("app:1.0"), reg.ref("app:1.1"), reg.ref("app:2.0")}, "\n"), "oci-archive:bp.cnb"}
+		if diff := cmp.Diff(want, shards); diff != "" {
+			t.Errorf("matrix (-want +got):\n%s", diff)
+		}
+		expectNoWrites(t, reg.proxy)
+		res.expectUnchanged(t, "plan")
+	})
+	for _, tc := range []struct{ name, tag, pattern, want string }{
+		{"pattern matching nothing", "", "app:9.*", "app:9.*"},
+		{"pattern with tag", "fixed", "app:1.*", "cannot go with the tag pattern"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg, _ := newAppRegistry(t, registryOptions{}, packImage(t, 1))
+			res := runOnLayout(t, "bp.cnb", true, layoutFiles([]layoutImage{newLayoutImage("pattern "+tc.name, "")}, []string{"1.0"}),
+				map[string]string{"image": "oci-archive:bp.cnb\n" + reg.ref(tc.pattern), "platform": "linux/amd64", "tag": tc.tag})
+			expectExit(t, res.Result, 1)
+			if msg := expectOneError(t, res.Result); !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q does not mention %q", msg, tc.want)
+			}
+			expectNoWrites(t, reg.proxy)
+			res.expectUnchanged(t, tc.name)
+		})
+	}
+}
+
+// sharedDigestRegistry is a registry whose app:1.0, app:1.1 and app:2.0
+// hold one image without an architecture, and that image; its proxy has
+// seen no request yet.
+func sharedDigestRegistry(t *testing.T) (*testRegistry, image) {
+	t.Helper()
+	im := packImage(t, 1)
+	reg, _ := newAppRegistry(t, registryOptions{}, im)
+	reg.push(t, "app:1.1", im)
+	reg.push(t, "app:2.0", im)
+	reg.proxy.reset()
+	return reg, im
+}
+
+// expectWorkedOnce fails t unless the tags of app, all holding im before
+// the run, were worked as one: im's config read once, each tag's
+// manifest put once, and every tag at one new digest.
+func expectWorkedOnce(t *testing.T, reg *testRegistry, im image, tags ...string) {
+	t.Helper()
+	if gets := reg.proxy.naming(im.config.digest); len(gets) != 1 {
+		t.Errorf("requests naming the config %s = %d, want 1 (tags sharing a digest worked once):\n%s", im.config.digest, len(gets), formatRequests(gets))
+	}
+	puts := map[string]int{}
+	for _, r := range reg.proxy.writes() {
+		if strings.Contains(r.Path, "/manifests/") {
+			puts[r.Path]++
+		}
+	}
+	want := map[string]int{}
+	digest := reg.digestOf(t, "app:"+tags[0])
+	for _, tag := range tags {
+		want["/v2/app/manifests/"+tag] = 1
+		if got := reg.digestOf(t, "app:"+tag); got != digest {
+			t.Errorf("app:%s = %s, want %s as app:%s", tag, got, digest, tags[0])
+		}
+	}
+	if diff := cmp.Diff(want, puts); diff != "" {
+		t.Errorf("manifest writes (-want +got):\n%s", diff)
 	}
 }

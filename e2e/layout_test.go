@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,7 +199,6 @@ func TestLayoutBadInputs(t *testing.T) {
 		{name: "entry climbing out", files: climbing, inputs: map[string]string{"image": "oci-archive:bp.cnb"}, wants: []string{"../evil"}},
 		{name: "a directory named as an archive", inputs: map[string]string{"image": "oci-archive:."}, wants: []string{"oci:."}},
 		{name: "one archive twice to a bare tag", files: two, inputs: map[string]string{"image": "oci-archive:bp.cnb:a\noci-archive:bp.cnb:b", "tag": "fixed"}, wants: []string{"tag", "would both be written"}},
-		{name: "with a registry tag pattern", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb\nghcr.io/o/app:1.*"}, wants: []string{"oci-archive:bp.cnb", "ghcr.io/o/app:1.*", "registry tag pattern"}},
 		{name: "tag pattern matching nothing", files: one, inputs: map[string]string{"image": "oci-archive:bp.cnb:2.*"}, wants: []string{"oci-archive:bp.cnb:2.*", "matches none"}},
 		{name: "docker-daemon with a tag", inputs: map[string]string{"image": "docker-daemon:app:1", "tag": "fixed"}, wants: []string{"input tag", "docker-daemon:app:1", "a bare tag is not supported"}},
 	} {
@@ -339,4 +341,166 @@ func TestLayoutPattern(t *testing.T) {
 	if diff := cmp.Diff(want, layoutNames(t, filepath.Join(res.workspace, "bp.cnb"), true)); diff != "" {
 		t.Errorf("index.json names (-want +got):\n%s", diff)
 	}
+}
+
+// carryFixture is a layout holding an image named 1.0 with an architecture
+// of "", and three referrers of it: an SBOM index.json lists (oras), a
+// CycloneDX SBOM an index at the referrers tag lists, and a notation
+// signature index.json lists.
+type carryFixture struct {
+	im                 layoutImage
+	files              []layoutFile
+	sbom, nested, sign []byte
+}
+
+func newCarryFixture(seed string) carryFixture {
+	fx := carryFixture{im: newLayoutImage(seed, "")}
+	fx.files = layoutFiles([]layoutImage{fx.im}, []string{"1.0"})
+	fx.files, fx.sbom = withArtifact(fx.files, fx.im, "application/spdx+json", false)
+	fx.files, fx.nested = withArtifact(fx.files, fx.im, "application/vnd.cyclonedx+json", true)
+	fx.files, fx.sign = withArtifact(fx.files, fx.im, "application/vnd.cncf.notary.signature", false)
+	return fx
+}
+
+// expectCarried fails t unless the layout at p holds the fixed image at
+// name and fx's unsigned referrers carried to it: the SBOM re-pointed and
+// listed last in index.json, the CycloneDX SBOM in the index of the new
+// digest's referrers tag; every entry before them kept, the signature
+// left with the old digest.
+func (fx carryFixture) expectCarried(t *testing.T, p string, archive bool, name string) {
+	t.Helper()
+	files, _ := readLayoutFiles(t, p, archive)
+	digest := layoutNames(t, p, archive)[name]
+	fixed := layoutBlob(t, p, files, digest)
+	sbom, nested := repointed(fx.sbom, fx.im, fixed), repointed(fx.nested, fx.im, fixed)
+	var got []string
+	for _, e := range indexEntries(t, p, archive) {
+		got = append(got, e.Digest+" "+e.Annotations["org.opencontainers.image.ref.name"])
+	}
+	old, tagOf := sha256Digest(fx.im.manifest), func(d string) string { return strings.Replace(d, ":", "-", 1) }
+	first := old
+	if name == "1.0" {
+		first = digest
+	}
+	var fallback struct{ Manifests []struct{ Digest string } }
+	newTag := layoutNames(t, p, archive)[tagOf(digest)]
+	if err := json.Unmarshal(layoutBlob(t, p, files, newTag), &fallback); err != nil || len(fallback.Manifests) != 1 || fallback.Manifests[0].Digest != sha256Digest(nested) {
+		t.Errorf("index at %s = %s (%v), want it to list %s", tagOf(digest), layoutBlob(t, p, files, newTag), err, sha256Digest(nested))
+	}
+	want := []string{first + " 1.0", sha256Digest(fx.sbom) + " ", layoutNames(t, p, archive)[tagOf(old)] + " " + tagOf(old), sha256Digest(fx.sign) + " "}
+	if name != "1.0" {
+		want = append(want, digest+" "+name)
+	}
+	want = append(want, sha256Digest(sbom)+" ", newTag+" "+tagOf(digest))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("index.json entries of %s (-want +got):\n%s", p, diff)
+	}
+	for _, b := range [][]byte{sbom, nested} {
+		if !bytes.Equal(layoutBlob(t, p, files, sha256Digest(b)), b) {
+			t.Errorf("carried referrer %s of %s is not the old one re-pointed", sha256Digest(b), p)
+		}
+	}
+}
+
+// expectInResults fails t unless the results of res list fx's three
+// referrers, found in the layout.
+func (fx carryFixture) expectInResults(t *testing.T, res Result) {
+	t.Helper()
+	var got []string
+	for _, r := range res.results(t)[0]["referrers"].([]any) {
+		m := r.(map[string]any)
+		got = append(got, fmt.Sprint(m["digest"], " ", m["found-by"]))
+	}
+	want := []string{sha256Digest(fx.sbom) + " layout", sha256Digest(fx.sign) + " layout", sha256Digest(fx.nested) + " layout"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results referrers (-want +got):\n%s", diff)
+	}
+}
+
+// carried are the digests of fx's SBOMs carried to the image name in the
+// layout directory p.
+func (fx carryFixture) carried(t *testing.T, p, name string) []string {
+	t.Helper()
+	files, _ := readLayoutFiles(t, p, false)
+	fixed := layoutBlob(t, p, files, layoutNames(t, p, false)[name])
+	return []string{sha256Digest(repointed(fx.sbom, fx.im, fixed)), sha256Digest(repointed(fx.nested, fx.im, fixed))}
+}
+
+// expectDiscovered fails t unless oras, as a user runs it on the layout
+// directory p, lists want as the referrers of digest. Without oras on
+// PATH it says so in the log and checks nothing.
+func expectDiscovered(t *testing.T, p, digest string, want []string) {
+	t.Helper()
+	oras, err := exec.LookPath("oras")
+	if err != nil {
+		t.Logf("oras is not on PATH: the layout is not read by oras discover")
+		return
+	}
+	out, err := exec.Command(oras, "discover", "--oci-layout", "--format", "json", p+"@"+digest).Output()
+	if err != nil {
+		t.Fatalf("oras discover --oci-layout %s@%s: %v", p, digest, err)
+	}
+	var found struct{ Manifests []struct{ Digest string } }
+	if err := json.Unmarshal(out, &found); err != nil {
+		t.Fatalf("oras discover output %s: %v", out, err)
+	}
+	var got []string
+	for _, m := range found.Manifests {
+		got = append(got, m.Digest)
+	}
+	slices.Sort(got)
+	want = slices.Sorted(slices.Values(want))
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("oras discover --oci-layout %s@%s (-want +got):\n%s", p, digest, diff)
+	}
+}
+
+// TestLayoutReferrersCarry carries the unsigned referrers of a layout's
+// or .cnb's image over to the fixed image, in place and to a bare tag,
+// through both doors; the notation signature stays, named in a warning
+// with the command that signs the new digest; a dry run writes nothing.
+func TestLayoutReferrersCarry(t *testing.T) {
+	t.Parallel()
+	for _, k := range layoutKinds {
+		for _, tag := range []string{"", "1.0-amd64"} {
+			t.Run(k.transport+"/tag="+tag, func(t *testing.T) {
+				t.Parallel()
+				fx := newCarryFixture("carry" + k.name + tag)
+				res := runOnLayout(t, k.name, k.archive, fx.files, map[string]string{"image": k.line() + ":1.0", "platform": "linux/amd64", "referrers": "carry", "tag": tag})
+				expectExit(t, res.Result, 0)
+				expectNoErrors(t, res.Result)
+				name := tag
+				if name == "" {
+					name = "1.0"
+				}
+				fx.expectCarried(t, filepath.Join(res.workspace, k.name), k.archive, name)
+				if !k.archive {
+					expectDiscovered(t, filepath.Join(res.workspace, k.name), res.Outputs["digest"], fx.carried(t, filepath.Join(res.workspace, k.name), name))
+				}
+				if w := res.commandLines("warning"); len(w) != 1 || !strings.Contains(res.Stdout, sha256Digest(fx.sign)) || !strings.Contains(w[0], "notation sign --key <key> "+k.transport+":"+k.name+"@"+res.Outputs["digest"]) {
+					t.Errorf("warnings = %q, want one naming the signature %s and how to sign %s", w, sha256Digest(fx.sign), res.Outputs["digest"])
+				}
+				fx.expectInResults(t, res.Result)
+			})
+		}
+	}
+	t.Run("cli", func(t *testing.T) {
+		t.Parallel()
+		fx := newCarryFixture("carry-cli")
+		p := filepath.Join(t.TempDir(), "bp.cnb")
+		writeLayout(t, p, true, fx.files)
+		res := runCLI(t, "--platform", "linux/amd64", "--referrers", "carry", "oci-archive:"+p+":1.0")
+		expectExit(t, res, 0)
+		fx.expectCarried(t, p, true, "1.0")
+	})
+	t.Run("dry-run", func(t *testing.T) {
+		t.Parallel()
+		fx := newCarryFixture("carry-dry")
+		res := runOnLayout(t, "out", false, fx.files, map[string]string{"image": "oci:out:1.0", "platform": "linux/amd64", "referrers": "carry", "dry-run": "true"})
+		expectExit(t, res.Result, 0)
+		res.expectUnchanged(t, "a dry run with referrers carry")
+		if !strings.Contains(res.Stdout, "would carry 1 referrer") {
+			t.Errorf("log = %q, want it to say what it would carry", res.Stdout)
+		}
+	})
 }

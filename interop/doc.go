@@ -14,6 +14,9 @@
 // TestLayoutsReadBySkopeo has skopeo and podman read every kind of layout
 // and archive the binary fixes, and TestDockerLoadsFixedArchives has docker
 // load what the binary fixed in docker save's own output.
+// TestOrasDiscoversCarried builds oras from its module source, attaches an
+// SBOM to a layout's image with it, fixes the image with referrers: carry,
+// and has oras discover the SBOM from the new digest.
 // TestPackBuildFixed builds an app with `pack build` into the Docker engine
 // from local files (a lifecycle built from its source); the tool, run as
 // the action on docker-daemon:APP, fails its check and fixes it in place,

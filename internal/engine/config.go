@@ -164,6 +164,9 @@ type Job struct {
 type Pattern struct {
 	sweep.Pattern
 	At int
+	// locals is how many layout lines came before it: where its tags go
+	// among them in a run with layouts.
+	locals int
 }
 
 // InputError is a bad input, found before any request.
@@ -278,7 +281,7 @@ func (c *Config) parseImages(images []string, wd string, insecure bool) ([]store
 			if err != nil {
 				return nil, nil, &InputError{Input: "image", Err: err, Arg: s}
 			}
-			c.Patterns = append(c.Patterns, Pattern{p, len(refs)})
+			c.Patterns = append(c.Patterns, Pattern{Pattern: p, At: len(refs), locals: len(c.Local)})
 			continue
 		}
 		ref, err := parseRef(s, insecure)

@@ -84,14 +84,10 @@ func (c *Config) checkLocal(in Input, refs []store.Ref, lines map[string]string,
 	if isLocal(t) {
 		return c.checkInto(in, t, refs, lines)
 	}
-	if len(c.Patterns) > 0 {
-		// A pattern's tags are listed when the run has its clients, and
-		// worked in units sharing a digest, which a run of layouts does
-		// not do.
-		return &InputError{Input: "image", Err: fmt.Errorf("%q names a layout or archive, which cannot go with the registry tag pattern %q in one run: list the pattern in a run of its own", c.Local[0].Source.Line, c.Patterns[0].Line)}
-	}
 	switch {
 	case t == "":
+	case len(c.Patterns) > 0:
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with the tag pattern %q: each matching tag is fixed in place; leave tag empty", t, c.Patterns[0].Line)}
 	case slices.ContainsFunc(c.Local, func(j LocalJob) bool { return j.Source.Pattern != nil }):
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q cannot go with a tag pattern: each matching tag is fixed in place; leave tag empty", t)}
 	case tagRE.MatchString(t):
@@ -214,6 +210,9 @@ func (c *Config) localCreds(in Input) error {
 		return err
 	}
 	refs := registryRefs(c.Local)
+	for _, p := range c.Patterns {
+		refs = append(refs, p.Repository.Tag(""))
+	}
 	if len(refs) == 0 {
 		// Nothing of the run reaches a registry: credentials go nowhere.
 		return nil
@@ -250,15 +249,75 @@ func targets(jobs []LocalJob) []name.Reference {
 	return out
 }
 
-// runLocal works the layouts and archives of cfg one after another (they
-// share the machine's disk, and a run names few of them), commits each
-// layout written once, then prints each image in its group. clients are
-// the registries they publish to or save from.
-func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, scrub scrubber) *Outcome {
+// mixPatterns returns cfg.Local with the tags of each registry tag
+// pattern of cfg among them, where the pattern's line was, each a
+// registry job of its own; a tag a registry line names already is not
+// added again. A pattern that cannot be expanded is an error: then
+// nothing was read or written, as in a run of registry images.
+func mixPatterns(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult) ([]LocalJob, error) {
+	if len(cfg.Patterns) == 0 {
+		return cfg.Local, nil
+	}
+	tags, listed, err := expandTags(ctx, cfg, deps, clients)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, j := range cfg.Local {
+		if j.Job != nil {
+			seen[refKey(j.Job.Source)] = true
+		}
+	}
+	var out []LocalJob
+	next := 0
+	// flush adds the tags of the patterns that came before a line, which
+	// before(p) says.
+	flush := func(before func(p Pattern) bool) error {
+		for ; next < len(cfg.Patterns) && before(cfg.Patterns[next]); next++ {
+			for _, t := range tags[next] {
+				if seen[refKey(t)] {
+					continue
+				}
+				seen[refKey(t)] = true
+				src, err := imageref.Parse(t.String(), "", nameOptions(cfg.Insecure)...)
+				if err != nil {
+					return &InputError{Input: "image", Err: err, Arg: t.String()}
+				}
+				out = append(out, LocalJob{Source: src, Job: &Job{Source: t, Target: t, Listed: listed[t.Repo.Name()]}})
+			}
+		}
+		return nil
+	}
+	regs, locals := 0, 0 // registry and layout lines so far
+	for _, j := range cfg.Local {
+		var err error
+		if j.Job != nil {
+			err = flush(func(p Pattern) bool { return p.At <= regs })
+			regs++
+		} else {
+			err = flush(func(p Pattern) bool { return p.locals <= locals })
+			locals++
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, flush(func(Pattern) bool { return true })
+}
+
+// runLocal works the layouts and archives of local one after another
+// (they share the machine's disk, and a run names few of them), and the
+// registry images among them, tags sharing a digest once, as a run of
+// registry images works them; commits each layout written once, then
+// prints each image in its group. clients are the registries they
+// publish to or save from.
+func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, scrub scrubber, local []LocalJob) *Outcome {
 	out := &Outcome{mode: cfg.Mode}
 	ps := newPlaces()
 	defer ps.close()
-	jobs, errs := expandLocal(ctx, cfg, ps)
+	jobs, errs := expandLocal(ctx, local, ps)
+	reg := newRegistryUnits(ctx, cfg, clients, jobs)
 	held := make([]*bufferLogger, len(jobs))
 	wrote := make([]string, len(jobs)) // the path each job wrote into, if any
 	for i, j := range jobs {
@@ -266,15 +325,19 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 		jd := deps
 		jd.Log = held[i]
 		var r Result
-		if errs[i] != nil {
+		switch {
+		case errs[i] != nil:
 			r = Result{Source: j.Source.Line, Target: j.Source.Line, Err: errs[i]}
-		} else {
+		case j.Job != nil:
+			r, held[i] = reg.work(ctx, cfg, deps, clients, i)
+		default:
 			r, wrote[i] = workLocal(ctx, cfg, jd, clients, j, ps)
 		}
 		out.Results = append(out.Results, r)
 	}
 	failed := ps.commit(ctx)
 	var work []sweep.Work
+	unitWork := map[int]int{} // a registry unit's first job -> its work, whose list takes the unit's tags
 	for i, j := range jobs {
 		r := &out.Results[i]
 		if err := failed[wrote[i]]; err != nil && wrote[i] != "" {
@@ -282,7 +345,16 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 		}
 		r.Err = scrub.err(r.Err)
 		printImage(deps.Log, cfg.Mode, *r, held[i], j.Source.Line, i, len(jobs))
+		lead, inUnit := reg.leadOf(i)
+		if w, ok := unitWork[lead]; ok && inUnit {
+			work[w].Refs = append(work[w].Refs, j.Source.Line)
+			work[w].Cost = sweep.Cost(len(work[w].Refs))
+			continue
+		}
 		if r.Changed || r.Err != nil {
+			if inUnit {
+				unitWork[lead] = len(work)
+			}
 			work = append(work, sweep.Work{Cost: sweep.Cost(1), Refs: []string{j.Source.Line}})
 		}
 	}
@@ -307,9 +379,6 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	switch {
 	case ref.Transport == imageref.DockerDaemon:
 		return workDaemon(ctx, cfg, deps, clients, j), ""
-	case j.Job != nil:
-		r, _ := runJob(ctx, cfg, deps, clients, *j.Job, nil, nil)
-		return r, ""
 	}
 	r, writeRef := localResult(cfg, j)
 	if err := interrupted(ctx, "started"); err != nil {
@@ -349,21 +418,8 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 		return r, ""
 	case cfg.Mode == Plan:
 		return r, ""
-	case cfg.DryRun && copyAll:
-		if j.Into != nil {
-			deps.Log.Info(fmt.Sprintf("dry run: would save %s to %s", p.Digest, j.Into.Line))
-		}
-		return r, ""
-	case j.Target != nil:
-		r.Err = publishLocal(ctx, cfg, deps, clients, src.repo, j, p)
-		return r, ""
-	case j.Into != nil:
-		deps.Log.Info(fmt.Sprintf("saving %s to %s", p.Digest, j.Into.Line))
-		if err := saveLocal(ctx, src.repo, *j.Into, p, entry, ps); err != nil {
-			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, errors.Join(err, ps.discard(j.Into.Path)))
-			return r, ""
-		}
-		return r, j.Into.Path
+	case copyAll:
+		return copyLocal(ctx, cfg, deps, clients, src, j, p, entry, ps, r)
 	case !p.Changed && j.Tag == "" && !entryStale(entry, p):
 		return r, ""
 	}
@@ -371,6 +427,100 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 		deps.Log.Info(fmt.Sprintf("%s%s: index.json entry platform %s -> %s", DryRunPrefix(r, false), ref.Line, entry.Platform.Display(), p.After[0]))
 	}
 	return setLocal(ctx, cfg, deps, src.l, j, p, entry, writeRef, ps, r)
+}
+
+// copyLocal publishes the fixed image p to j's registry tag, or saves it
+// into the layout j's Into names (in a dry run, says it would). What in
+// a source layout refers to the digests p changes stays there with the
+// image it refers to, as a registry run to another repository leaves the
+// source's referrers: named in a warning with the commands that make
+// them for the copy, and with referrers fail, nothing is written. It
+// returns the path it wrote into, if any.
+func copyLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, src *source, j LocalJob, p *plan.Plan, entry *plan.Entry, ps *places, r Result) (Result, string) {
+	ref := j.Source
+	var lk lookups
+	if src.l != nil {
+		if lk, r.Err = lookUpBefore(ctx, cfg, deps, src.l, p, false, ref.Line, &r); r.Err != nil {
+			return r, ""
+		}
+	}
+	wrote := ""
+	switch {
+	case cfg.DryRun:
+		if j.Into != nil {
+			deps.Log.Info(fmt.Sprintf("dry run: would save %s to %s", p.Digest, j.Into.Line))
+		}
+	case j.Target != nil:
+		if r.Err = publishLocal(ctx, cfg, deps, clients, src.repo, j, p); r.Err != nil {
+			return r, ""
+		}
+	default:
+		deps.Log.Info(fmt.Sprintf("saving %s to %s", p.Digest, j.Into.Line))
+		if err := saveLocal(ctx, src.repo, *j.Into, p, entry, ps); err != nil {
+			r.Err = fmt.Errorf("%s: saving to %s: %w", ref.Line, j.Into.Line, errors.Join(err, ps.discard(j.Into.Path)))
+			return r, ""
+		}
+		wrote = j.Into.Path
+	}
+	for _, s := range lk.subjects {
+		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, cfg.DryRun)
+	}
+	return r, wrote
+}
+
+// registryUnits are the registry jobs of a run with layouts, grouped as
+// a run of registry images groups them: tags sharing a digest are one
+// unit, worked once when its first tag's turn comes.
+type registryUnits struct {
+	jobs []Job
+	at   map[int]int  // the position of each among the run's jobs -> its index in jobs
+	lead map[int]unit // index of a unit's first job -> the unit
+	done []worked     // each job's result once its unit was worked
+}
+
+func newRegistryUnits(ctx context.Context, cfg *Config, clients map[string]clientResult, local []LocalJob) *registryUnits {
+	ru := &registryUnits{at: map[int]int{}, lead: map[int]unit{}}
+	for i, j := range local {
+		if j.Job != nil {
+			ru.at[i] = len(ru.jobs)
+			ru.jobs = append(ru.jobs, *j.Job)
+		}
+	}
+	if len(ru.jobs) == 0 {
+		return ru
+	}
+	for _, u := range group(ctx, cfg, clients, ru.jobs) {
+		ru.lead[u.jobs[0]] = u
+	}
+	ru.done = make([]worked, len(ru.jobs))
+	return ru
+}
+
+// leadOf is the first job of the unit of the run's job i, and whether i
+// is a registry job.
+func (ru *registryUnits) leadOf(i int) (int, bool) {
+	k, ok := ru.at[i]
+	if !ok {
+		return 0, false
+	}
+	for lead, u := range ru.lead {
+		if slices.Contains(u.jobs, k) {
+			return lead, true
+		}
+	}
+	return k, true
+}
+
+// work returns the result and log of the run's job i, working its unit
+// when i is the unit's first job.
+func (ru *registryUnits) work(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, i int) (Result, *bufferLogger) {
+	k := ru.at[i]
+	if u, ok := ru.lead[k]; ok {
+		for n, w := range workUnit(ctx, cfg, deps, clients, ru.jobs, u) {
+			ru.done[u.jobs[n]] = w
+		}
+	}
+	return ru.done[k].Result, ru.done[k].log
 }
 
 // source is where a local job reads its image: a layout or archive (l),
@@ -557,19 +707,21 @@ func localResult(cfg *Config, j LocalJob) (Result, string) {
 
 // setLocal writes plan p into the layout l under writeRef (or, in a dry
 // run, says what it would write), after looking up what refers to the
-// digests it changes, which stays pointing at them. It returns the path
-// it wrote into, if any.
+// digests it changes: with referrers carry the unsigned ones are carried
+// over to the new digests in l, the rest stay pointing at the old ones. It
+// returns the path it wrote into, if any.
 func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j LocalJob, p *plan.Plan, entry *plan.Entry, writeRef string, ps *places, r Result) (Result, string) {
 	ref := j.Source
-	lk := lookUpLocal(ctx, l, p)
-	r.Referrers = lk.all()
-	warnLookups(deps.Log, ref.Line, lk.failed)
-	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
-		listReferrers(deps.Log, r.Referrers)
-		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
+	carry := cfg.Referrers == CarryReferrers
+	lk, err := lookUpBefore(ctx, cfg, deps, l, p, carry, ref.Line, &r)
+	if err != nil {
+		r.Err = err
 		return r, ""
 	}
 	if cfg.DryRun {
+		if carry {
+			carryLocal(ctx, deps, l, ref.Line, lk, true)
+		}
 		for _, s := range lk.subjects {
 			warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, true)
 		}
@@ -580,17 +732,40 @@ func setLocal(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, j L
 		r.Err = fmt.Errorf("%s: %w", ref.Line, err)
 		return r, ref.Path
 	}
+	var failed []string
+	if carry {
+		failed = carryLocal(ctx, deps, l, ref.Line, lk, false)
+	}
 	for _, s := range lk.subjects {
 		warnOrphans(deps.Log, ref.Line, r.TargetRepository, s, false)
+	}
+	if len(failed) > 0 {
+		r.Err = fmt.Errorf("%s: %s now holds %s, but referrers: %s", ref.Line, r.Target, p.Digest, strings.Join(failed, "; "))
 	}
 	return r, ref.Path
 }
 
+// lookUpBefore looks up what in l refers to the digests p changes
+// (lookUpLocal), before anything is written: r's results list it, and the
+// lookups that failed are warned of. With referrers fail, one found (or
+// one lookup failed) is the error of line: nothing is to be written.
+func lookUpBefore(ctx context.Context, cfg *Config, deps Deps, l *layout.Layout, p *plan.Plan, carry bool, line string, r *Result) (lookups, error) {
+	lk := lookUpLocal(ctx, l, p, carry)
+	r.Referrers = lk.all()
+	warnLookups(deps.Log, line, lk.failed)
+	if err := lk.errOrphans(); err != nil && cfg.Referrers == FailOnReferrers {
+		listReferrers(deps.Log, r.Referrers)
+		return lk, fmt.Errorf("%s: %w", line, err)
+	}
+	return lk, nil
+}
+
 // lookUpLocal finds what in l refers to each digest p changes: the
 // manifests index.json lists, and the children of its indexes, whose
-// subject is the digest (Layout.Referrers). Carrying them over is not
-// done in a layout: they are named as staying behind.
-func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan) lookups {
+// subject is the digest (Layout.Referrers), each read. With carry it also
+// decides which may move, as a registry run does: unsigned, and with no
+// referrers of their own in l.
+func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan, carry bool) lookups {
 	var out lookups
 	for _, s := range changedSubjects(p) {
 		ds, err := l.Referrers(ctx, s.Old)
@@ -600,11 +775,81 @@ func lookUpLocal(ctx context.Context, l *layout.Layout, p *plan.Plan) lookups {
 		}
 		sr := subjectReferrers{subject: s}
 		for _, d := range ds {
-			sr.found.Referrers = append(sr.found.Referrers, referrers.Referrer{Subject: s.Old, Digest: d.Digest, MediaType: string(d.MediaType), ArtifactType: d.ArtifactType, FoundBy: referrers.ByLayout, Size: d.Size})
+			r := referrers.Referrer{Subject: s.Old, Digest: d.Digest, MediaType: string(d.MediaType), ArtifactType: d.ArtifactType, FoundBy: referrers.ByLayout, Size: d.Size}
+			if m, err := l.GetManifest(ctx, d.Digest.String()); err == nil {
+				r.Manifest = m.Bytes
+			} else {
+				// Not read: it is named, and stays.
+				out.failed = append(out.failed, fmt.Errorf("reading referrer %s of %s: %w", d.Digest, s.Old, err))
+			}
+			sr.found.Referrers = append(sr.found.Referrers, r)
+			if !carry || !referrers.CanCarry(r, false) {
+				continue
+			}
+			own, err := l.Referrers(ctx, d.Digest)
+			if err != nil {
+				out.failed = append(out.failed, err)
+				continue
+			}
+			if referrers.CanCarry(r, len(own) > 0) {
+				sr.carry = append(sr.carry, r)
+			}
 		}
 		out.subjects = append(out.subjects, sr)
 	}
 	return out
+}
+
+// carryLocal carries the referrers lk may move over to their new subject
+// in l, each found from it where the old one was found from the old
+// subject: one index.json lists is listed again (Layout.ListLike), one an
+// index lists (the referrers tag schema) goes into the index of the new
+// digest's fallback tag, as a registry without the referrers API has it.
+// It returns what could not be carried, one line per subject.
+func carryLocal(ctx context.Context, deps Deps, l *layout.Layout, source string, lk lookups, dryRun bool) []string {
+	t := layoutTarget{Target: referrers.Of(l), l: l, like: map[v1.Hash]v1.Hash{}}
+	var split lookups
+	for _, s := range lk.subjects {
+		listed, nested := s, s
+		listed.carry, nested.carry = nil, nil
+		listed.found.API, nested.found.API = true, false
+		for _, r := range s.carry {
+			ok, err := l.Lists(r.Digest)
+			if err != nil {
+				return []string{fmt.Sprintf("could not carry %s of %s over to %s: %v", count(len(s.carry), "referrer"), s.Old, s.New, err)}
+			}
+			if !ok {
+				nested.carry = append(nested.carry, r)
+				continue
+			}
+			listed.carry = append(listed.carry, r)
+			if _, d, err := referrers.Repoint(r, s.New, s.Size); err == nil {
+				t.like[d] = r.Digest
+			}
+		}
+		split.subjects = append(split.subjects, listed, nested)
+	}
+	return carryAll(ctx, deps, t, source, split, dryRun)
+}
+
+// layoutTarget is a layout as carrying writes to it: a referrer re-pointed
+// by digest from one index.json lists (like: the new digest to the old)
+// is listed there too, so that the new subject's referrers list it.
+type layoutTarget struct {
+	referrers.Target
+	l    *layout.Layout
+	like map[v1.Hash]v1.Hash
+}
+
+func (t layoutTarget) PutManifest(ctx context.Context, ref string, body []byte, mediaType string) error {
+	if err := t.Target.PutManifest(ctx, ref, body, mediaType); err != nil {
+		return err
+	}
+	d, err := v1.NewHash(ref)
+	if was, ok := t.like[d]; err == nil && ok {
+		return t.l.ListLike(was, d, int64(len(body)))
+	}
+	return nil
 }
 
 // localDigests are the previous-digest and digest outputs of the image m

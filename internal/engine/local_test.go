@@ -77,7 +77,7 @@ func TestNewConfigLocalErrors(t *testing.T) {
 		input string // the InputError's input
 		want  string
 	}{
-		{"with a registry tag pattern", Input{Images: []string{"ghcr.io/o/r:v*", "oci:out"}, WorkDir: "/ws"}, "image", "registry tag pattern"},
+		{"a registry tag pattern with a tag", Input{Images: []string{"ghcr.io/o/r:v*", "oci:out"}, WorkDir: "/ws", Tag: "fixed"}, "tag", `the tag pattern "ghcr.io/o/r:v*"`},
 		{"with a registry image, full tag", Input{Images: []string{"oci:out", "ghcr.io/o/r:1"}, WorkDir: "/ws", Tag: "ghcr.io/o/r:2"}, "tag", "one image"},
 		{"pattern in REF with a tag", Input{Images: []string{"oci:out:v1.*"}, WorkDir: "/ws", Tag: "fixed"}, "tag", "tag pattern"},
 		{"docker-daemon set without platform", Input{Images: []string{"docker-daemon:app:1"}, WorkDir: "/ws"}, "platform", "required"},

@@ -122,12 +122,12 @@ func (ps *places) close() {
 	}
 }
 
-// expandLocal returns the jobs of cfg with each tag pattern of a layout
+// expandLocal returns local with each tag pattern of a layout
 // (oci:out:v1.*) replaced by a job per name it matches, in the order the
 // layout lists them; a name named twice is worked once. A pattern whose
 // layout cannot be opened, or that matches nothing, is a job that fails
 // with the reason.
-func expandLocal(ctx context.Context, cfg *Config, ps *places) ([]LocalJob, []error) {
+func expandLocal(ctx context.Context, local []LocalJob, ps *places) ([]LocalJob, []error) {
 	var jobs []LocalJob
 	var errs []error
 	seen := map[string]bool{}
@@ -137,8 +137,8 @@ func expandLocal(ctx context.Context, cfg *Config, ps *places) ([]LocalJob, []er
 			jobs, errs = append(jobs, j), append(errs, err)
 		}
 	}
-	for _, j := range cfg.Local {
-		if j.Source.Pattern == nil {
+	for _, j := range local {
+		if j.Source.Pattern == nil || j.Job != nil {
 			add(j, nil)
 			continue
 		}

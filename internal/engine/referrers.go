@@ -335,6 +335,10 @@ func carryAll(ctx context.Context, deps Deps, dst referrers.Target, source strin
 		if len(moved) > 0 {
 			deps.Log.Notice(fmt.Sprintf("%s: carried %s of %s over to %s", source, count(len(moved), "referrer"), s.Old, s.New))
 			for _, m := range moved {
+				if m.From.FoundBy == referrers.ByLayout {
+					// Found in the layout, where the old one was.
+					m.To.FoundBy = referrers.ByLayout
+				}
 				deps.Log.Info(fmt.Sprintf("  %s %s, now %s (%s)", referrers.Classify(m.To).Kind, m.From.Digest, m.To.Digest, foundBy(m.To)))
 			}
 		}

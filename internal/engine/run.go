@@ -133,7 +133,11 @@ func Run(ctx context.Context, cfg *Config, deps Deps) (*Outcome, error) {
 	// Opening, listing and grouping only read: they stop with the signal.
 	clients := openClients(stop, cfg, deps, scrub.tokens.add)
 	if len(cfg.Local) > 0 {
-		o := runLocal(ctx, cfg, deps, clients, scrub)
+		local, err := mixPatterns(stop, cfg, deps, clients)
+		if err != nil {
+			return nil, scrub.err(err)
+		}
+		o := runLocal(ctx, cfg, deps, clients, scrub, local)
 		warnInterrupted(deps.Log, stop)
 		return o, nil
 	}

@@ -38,27 +38,9 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 	if len(cfg.Patterns) == 0 {
 		return cfg.Jobs, nil
 	}
-	ps := make([]sweep.Pattern, len(cfg.Patterns))
-	for i, p := range cfg.Patterns {
-		ps[i] = p.Pattern
-	}
-	listed := map[string]map[string]bool{} // repository -> its tags
-	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo store.RepoRef) ([]string, error) {
-		r, err := openRepo(clients, repo)
-		if err != nil {
-			return nil, describe(err, repo.Tag(""), false, cfg.Creds, deps.Words)
-		}
-		ts, err := r.Tags(ctx)
-		listed[repo.Name()] = tagSet(ts)
-		return ts, err
-	})
+	tags, listed, err := expandTags(ctx, cfg, deps, clients)
 	if err != nil {
-		ie := &InputError{Input: "image", Err: err}
-		var nm *sweep.NoMatchError
-		if errors.As(err, &nm) {
-			ie.Arg = nm.Pattern
-		}
-		return nil, ie
+		return nil, err
 	}
 	seen := map[string]bool{}
 	for _, j := range cfg.Jobs {
@@ -79,6 +61,36 @@ func expand(ctx context.Context, cfg *Config, deps Deps, clients map[string]clie
 		jobs[i].Listed = listed[jobs[i].Source.Repo.Name()]
 	}
 	return jobs, nil
+}
+
+// expandTags lists the tags each pattern of cfg matches, in pattern
+// order, and each repository's listing (repository -> its tags). A
+// pattern that matches nothing, or whose repository cannot be listed, is
+// an input error naming it.
+func expandTags(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult) ([][]store.Ref, map[string]map[string]bool, error) {
+	ps := make([]sweep.Pattern, len(cfg.Patterns))
+	for i, p := range cfg.Patterns {
+		ps[i] = p.Pattern
+	}
+	listed := map[string]map[string]bool{}
+	tags, err := sweep.Expand(ctx, ps, func(ctx context.Context, repo store.RepoRef) ([]string, error) {
+		r, err := openRepo(clients, repo)
+		if err != nil {
+			return nil, describe(err, repo.Tag(""), false, cfg.Creds, deps.Words)
+		}
+		ts, err := r.Tags(ctx)
+		listed[repo.Name()] = tagSet(ts)
+		return ts, err
+	})
+	if err != nil {
+		ie := &InputError{Input: "image", Err: err}
+		var nm *sweep.NoMatchError
+		if errors.As(err, &nm) {
+			ie.Arg = nm.Pattern
+		}
+		return nil, nil, ie
+	}
+	return tags, listed, nil
 }
 
 // tagSet holds the tags of a listing.
