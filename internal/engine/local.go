@@ -182,7 +182,7 @@ func (c *Config) checkInto(in Input, t string, refs []store.Ref, lines map[strin
 		// in it that docker load reads back as the same image.
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q: a docker-archive cannot be written as a tag: name an oci-archive: instead (docker load of Engine 25 and later reads it), or an oci: layout", t)}
 	case into.Transport == imageref.DockerDaemon:
-		return &InputError{Input: "tag", Err: fmt.Errorf("%q: loading into the Docker engine as a tag is not supported: name an oci: layout or an oci-archive:", t)}
+		return &InputError{Input: "tag", Err: fmt.Errorf("%q: loading into the Docker engine as a tag is not supported: name an oci: layout or an oci-archive: file instead", t)}
 	case into.Ref == "":
 		return &InputError{Input: "tag", Err: fmt.Errorf("%q names no image in the layout: add the name to give it, as in %s:1.0", t, t)}
 	case strings.HasPrefix(into.Ref, "sha256:") || strings.HasPrefix(into.Ref, "@"):
@@ -376,8 +376,7 @@ func runLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]cl
 // at the end.
 func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, ps *places) (Result, string) {
 	ref := j.Source
-	switch {
-	case ref.Transport == imageref.DockerDaemon:
+	if ref.Transport == imageref.DockerDaemon {
 		return workDaemon(ctx, cfg, deps, clients, j), ""
 	}
 	r, writeRef := localResult(cfg, j)
@@ -412,6 +411,15 @@ func workLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]c
 	if r.PreviousDigest, r.Digest, r.Err = localDigests(src.l, m, p, copyAll); r.Err != nil {
 		return r, ""
 	}
+	return finishLocal(ctx, cfg, deps, clients, src, j, p, entry, writeRef, copyAll, ps, r)
+}
+
+// finishLocal reports the plan p of j's image, read from src, in check and
+// plan mode, and otherwise carries it out: copied to where j's tag names,
+// or written in place (nothing to write when p changes nothing, no bare
+// tag names the image, and its index.json entry is right).
+func finishLocal(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, src *source, j LocalJob, p *plan.Plan, entry *plan.Entry, writeRef string, copyAll bool, ps *places, r Result) (Result, string) {
+	ref := j.Source
 	switch {
 	case cfg.Mode == Check:
 		r.Findings, r.Err = findings(ref.Line, p.Findings, deps.Words)

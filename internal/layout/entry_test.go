@@ -12,7 +12,7 @@ import (
 
 // entryPlatformFiles is a layout of two images, "1.0" listed with a
 // platform as crane writes it, "2.0" without.
-func entryPlatformFiles(t testing.TB) ([]file, img, img) {
+func entryPlatformFiles() ([]file, img, img) {
 	a, b := newImage("a"), newImage("b")
 	files := ociFiles([]img{a, b}, []string{"1.0", "2.0"})
 	for i, f := range files {
@@ -25,7 +25,7 @@ func entryPlatformFiles(t testing.TB) ([]file, img, img) {
 
 func TestEntryPlatform(t *testing.T) {
 	t.Parallel()
-	files, a, _ := entryPlatformFiles(t)
+	files, a, _ := entryPlatformFiles()
 	l := openRef(t, imageref.OCI, writeDir(t, files))
 	tests := []struct {
 		ref  string
@@ -58,7 +58,7 @@ func TestSetEntryPlatform(t *testing.T) {
 	for _, k := range []imageref.Transport{imageref.OCI, imageref.OCIArchive} {
 		t.Run(string(k), func(t *testing.T) {
 			t.Parallel()
-			files, _, _ := entryPlatformFiles(t)
+			files, _, _ := entryPlatformFiles()
 			index := string(indexOf(t, files))
 			path := writeKind(t, k, "/", files)
 			l := openRef(t, k, path)
