@@ -10,9 +10,9 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
-// entryPlatformFiles is a layout of two images, "1.0" listed with a
-// platform as crane writes it, "2.0" without.
-func entryPlatformFiles() ([]file, img, img) {
+// entryPlatformFiles is a layout of two images, "1.0" (the image it
+// returns) listed with a platform as crane writes it, "2.0" without.
+func entryPlatformFiles() ([]file, img) {
 	a, b := newImage("a"), newImage("b")
 	files := ociFiles([]img{a, b}, []string{"1.0", "2.0"})
 	for i, f := range files {
@@ -20,12 +20,12 @@ func entryPlatformFiles() ([]file, img, img) {
 			files[i].body = []byte(strings.Replace(string(f.body), `,"annotations"`, `,"platform":{"architecture":"arm64","os":"linux"},"annotations"`, 1))
 		}
 	}
-	return files, a, b
+	return files, a
 }
 
 func TestEntryPlatform(t *testing.T) {
 	t.Parallel()
-	files, a, _ := entryPlatformFiles()
+	files, a := entryPlatformFiles()
 	l := openRef(t, imageref.OCI, writeDir(t, files))
 	tests := []struct {
 		ref  string
@@ -58,7 +58,7 @@ func TestSetEntryPlatform(t *testing.T) {
 	for _, k := range []imageref.Transport{imageref.OCI, imageref.OCIArchive} {
 		t.Run(string(k), func(t *testing.T) {
 			t.Parallel()
-			files, _, _ := entryPlatformFiles()
+			files, _ := entryPlatformFiles()
 			index := string(indexOf(t, files))
 			path := writeKind(t, k, "/", files)
 			l := openRef(t, k, path)
