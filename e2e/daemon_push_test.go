@@ -44,7 +44,7 @@ func TestDaemonPush(t *testing.T) {
 		wantError []string
 	}{
 		{name: "action push", action: true, inputs: map[string]string{"platform": "linux/amd64"}, asked: pushed, wantPush: true, pull: true},
-		{name: "action push auto", action: true, inputs: map[string]string{"platform": "auto"}, asked: "GET /_ping|GET /images/{name}/json|GET /images/{id}/get|GET /info|GET /images/{id}/get", wantPush: true},
+		{name: "action push auto", action: true, inputs: map[string]string{"platform": "auto"}, asked: "GET /_ping|GET /images/{name}/json|GET /info|GET /images/{id}/get|GET /images/{id}/get", wantPush: true},
 		{name: "cli push", args: []string{"--platform", "linux/amd64"}, asked: pushed, wantPush: true},
 		{name: "action dry run, then push", action: true, prior: map[string]string{"platform": "linux/amd64", "dry-run": "true"}, inputs: map[string]string{"platform": "linux/amd64"}, asked: pushed, wantPush: true},
 		{name: "action rerun sends no blob", action: true, prior: map[string]string{"platform": "linux/amd64"}, inputs: map[string]string{"platform": "linux/amd64"}, asked: pushed, wantPush: true, wantWrites: []string{"PUT /v2/o/app/manifests/1"}},

@@ -20,11 +20,6 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
-// errContainerdPush is a push from an engine with the containerd image
-// store, whose save holds compressed layers under digests the inspect
-// does not give: not wired yet.
-var errContainerdPush = errors.New("pushing an image from the Docker engine's containerd image store is not wired yet (only the classic store is): docker save the image and name the file as oci-archive:FILE to push it fixed")
-
 // pushDaemon pushes the engine's image im, with want set in its config,
 // to j's registry tag ("push it fixed"): the unfixed image never reaches
 // the registry, and nothing is loaded into or tagged in the engine.
@@ -63,8 +58,25 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	if !ok {
 		return fail(fmt.Errorf("%s takes no blob from a stream", dst.Name()))
 	}
-	if err := requireClassic(ctx, cfg.Daemon, errContainerdPush); err != nil {
+	store, err := cfg.Daemon.Store(ctx)
+	if err != nil {
 		return fail(err)
+	}
+	if store == daemon.Containerd {
+		p, err := pushContainerd(ctx, cfg, deps, dst, streamer, job, ref.Line, im, want)
+		var pe *pushError
+		switch {
+		case errors.As(err, &pe):
+			r.Err = writeError(pe.err, cfg, deps, job)
+			return r
+		case err != nil:
+			return fail(err)
+		}
+		r.After, r.Digest, r.Changed = p.After, p.Digest.String(), p.Changed
+		if len(p.Before) > 1 {
+			r.Before = p.Before
+		}
+		return r
 	}
 	var there map[v1.Hash]bool
 	if !cfg.DryRun {
