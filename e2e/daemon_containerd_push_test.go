@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestDaemonContainerdPush pushes images of an engine with the containerd
@@ -85,13 +84,7 @@ func TestDaemonContainerdPush(t *testing.T) {
 				}
 
 				if tc.wantWrites != nil {
-					var got []string
-					for _, r := range reg.proxy.writes() {
-						got = append(got, r.Method+" "+r.Path)
-					}
-					if diff := cmp.Diff(tc.wantWrites, got, cmpopts.EquateEmpty()); diff != "" {
-						t.Errorf("writes to the registry (-want +got):\n%s", diff)
-					}
+					expectWrites(t, reg.proxy, tc.wantWrites)
 				}
 				if tc.action && res.Outputs["digest"] != sha256Digest(top) {
 					t.Errorf("digest output = %q, want %s, the fixed manifest's digest", res.Outputs["digest"], sha256Digest(top))

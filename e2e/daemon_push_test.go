@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // TestDaemonPush pushes an image of the real engine, fixed, to a registry
@@ -102,13 +101,7 @@ func TestDaemonPush(t *testing.T) {
 				t.Errorf("requests naming the unfixed config, want none:\n%s", formatRequests(rs))
 			}
 			if tc.wantWrites != nil {
-				var got []string
-				for _, r := range reg.proxy.writes() {
-					got = append(got, r.Method+" "+r.Path)
-				}
-				if diff := cmp.Diff(tc.wantWrites, got, cmpopts.EquateEmpty()); diff != "" {
-					t.Errorf("writes to the registry (-want +got):\n%s", diff)
-				}
+				expectWrites(t, reg.proxy, tc.wantWrites)
 			}
 			if !tc.wantPush {
 				if reg.exists(t, "o/app:1") {

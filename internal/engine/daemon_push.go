@@ -64,13 +64,8 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	}
 	if store == daemon.Containerd {
 		p, err := pushContainerd(ctx, cfg, deps, dst, streamer, job, ref.Line, im, want)
-		var pe *pushError
-		switch {
-		case errors.As(err, &pe):
-			r.Err = writeError(pe.err, cfg, deps, job)
-			return r
-		case err != nil:
-			return fail(err)
+		if err != nil {
+			return pushFailed(r, err, cfg, deps, job, ref.Line)
 		}
 		r.After, r.Digest, r.Changed = p.After, p.Digest.String(), p.Changed
 		if len(p.Before) > 1 {
@@ -91,13 +86,8 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 		}
 		return streamer.PushStream(ctx, p.DiffID, p.Size, body)
 	})
-	var pe *pushError
-	switch {
-	case errors.As(err, &pe):
-		r.Err = writeError(pe.err, cfg, deps, job)
-		return r
-	case err != nil:
-		return fail(err)
+	if err != nil {
+		return pushFailed(r, err, cfg, deps, job, ref.Line)
 	}
 	if !done {
 		if config, err = patch.SetPlatform(config, nil, want); err != nil {
@@ -123,6 +113,19 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	}
 	if err := pushTop(ctx, dst, job, &plan.Writes{Top: top}); err != nil {
 		r.Err = writeError(err, cfg, deps, job)
+	}
+	return r
+}
+
+// pushFailed is r failed with err: a write to the registry that failed
+// (*pushError) worded as a write's, anything else as about the engine's
+// image line.
+func pushFailed(r Result, err error, cfg *Config, deps Deps, job Job, line string) Result {
+	var pe *pushError
+	if errors.As(err, &pe) {
+		r.Err = writeError(pe.err, cfg, deps, job)
+	} else {
+		r.Err = describeDaemon(err, line, deps.Words)
 	}
 	return r
 }
