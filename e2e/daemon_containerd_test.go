@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -30,14 +31,9 @@ type containerdStore struct {
 	host string // DOCKER_HOST
 	// put stores im as tag and returns its image ID.
 	put func(t *testing.T, tag string, im image) string
-	// putIndex stores an index of im and an attestation as tag, as a
-	// build with attestations leaves an image (attestedIndex), and
-	// returns its image ID.
-	putIndex func(t *testing.T, tag string, im image) string
-	// putOCI stores im as tag from an OCI layout (as docker load of what
-	// buildx writes, or a pull, leaves it: its layers as the fixture
-	// compressed them) and returns its image ID, the manifest's digest.
-	putOCI func(t *testing.T, tag string, im image) string
+	// loadOCI docker loads an OCI layout tar that names tag and returns
+	// the image ID the engine gives it, checked to be id.
+	loadOCI func(t *testing.T, tag string, archive []byte, id string) string
 	// blobs are the blobs of the image ID id as the engine holds them
 	// (its save), by digest.
 	blobs func(t *testing.T, id string) map[string][]byte
@@ -66,6 +62,35 @@ func containerdEngine(t *testing.T) *dockerEngine {
 	return d
 }
 
+// putIndex stores an index of im and an attestation as tag, as a build
+// with attestations leaves an image (attestedIndex), and returns its
+// image ID, the index's digest.
+func (s containerdStore) putIndex(t *testing.T, tag string, im image) string {
+	archive, id := indexArchive(t, tag, im)
+	return s.loadOCI(t, tag, archive, id)
+}
+
+// putOCI stores im as tag from an OCI layout (as docker load of what
+// buildx writes leaves it: its layers as the fixture compressed them) and
+// returns its image ID, the manifest's digest.
+func (s containerdStore) putOCI(t *testing.T, tag string, im image) string {
+	archive := ociArchive(t, tag, im.manifest(), append([][]byte{im.config.data}, layerData(im)...)...)
+	return s.loadOCI(t, tag, archive, im.manifestDigest())
+}
+
+// putTwo stores an index of amd and arm, entries linux/amd64 and
+// linux/arm64, as tag, as a multi-platform load leaves it, and returns
+// its image ID, the index's digest.
+func (s containerdStore) putTwo(t *testing.T, tag string, amd, arm image) string {
+	index := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`+
+		`{"mediaType":%q,"digest":%q,"size":%d,"platform":{"architecture":"amd64","os":"linux"}},`+
+		`{"mediaType":%q,"digest":%q,"size":%d,"platform":{"architecture":"arm64","os":"linux"}}]}`,
+		amd.manifestType, amd.manifestDigest(), len(amd.manifest()), arm.manifestType, arm.manifestDigest(), len(arm.manifest())))
+	blobs := [][]byte{amd.manifest(), amd.config.data, arm.manifest(), arm.config.data}
+	blobs = append(append(blobs, layerData(amd)...), layerData(arm)...)
+	return s.loadOCI(t, tag, ociArchive(t, tag, index, blobs...), sha256Digest(index))
+}
+
 // containerdStores are the stand-in engine and, when containerdHostEnv
 // names one, a real engine with the containerd store.
 func containerdStores(t *testing.T) []containerdStore {
@@ -73,12 +98,14 @@ func containerdStores(t *testing.T) []containerdStore {
 	e := newStandInEngine(t)
 	stores := []containerdStore{{
 		name: "stand-in", host: e.host, standIn: e,
-		put:      func(t *testing.T, tag string, im image) string { return e.put(t, tag, im) },
-		putIndex: func(t *testing.T, tag string, im image) string { return e.putIndex(t, tag, im) },
-		blobs:    func(t *testing.T, id string) map[string][]byte { return e.saved(id) },
-		putOCI: func(t *testing.T, tag string, im image) string {
-			e.putArchive(t, tag, ociArchive(t, tag, im.manifest(), append([][]byte{im.config.data}, layerData(im)...)...))
-			return im.manifestDigest()
+		put:   func(t *testing.T, tag string, im image) string { return e.put(t, tag, im) },
+		blobs: func(t *testing.T, id string) map[string][]byte { return e.saved(id) },
+		loadOCI: func(t *testing.T, tag string, archive []byte, id string) string {
+			e.putArchive(t, tag, archive)
+			if got := e.idOf(tag); got != id {
+				t.Fatalf("the stand-in's %s = %s after the load of an OCI layout, want %s", tag, got, id)
+			}
+			return id
 		},
 		inspect: func(t *testing.T, ref string) string {
 			if id := e.idOf(ref); id != "" {
@@ -98,14 +125,7 @@ func containerdStores(t *testing.T) []containerdStore {
 			d.loadArchive(t, tag, im)
 			return d.must(t, "image", "inspect", "--format", "{{.Id}}", tag)
 		},
-		putIndex: func(t *testing.T, tag string, im image) string {
-			archive, id := indexArchive(t, tag, im)
-			return d.loadOCI(t, tag, archive, id)
-		},
-		putOCI: func(t *testing.T, tag string, im image) string {
-			archive := ociArchive(t, tag, im.manifest(), append([][]byte{im.config.data}, layerData(im)...)...)
-			return d.loadOCI(t, tag, archive, im.manifestDigest())
-		},
+		loadOCI: d.loadOCI,
 		blobs: func(t *testing.T, id string) map[string][]byte {
 			res := d.run(t, nil, nil, "save", id)
 			if res.ExitCode != 0 {
@@ -147,11 +167,12 @@ func TestDaemonContainerdSet(t *testing.T) {
 			name   string
 			action bool
 			byID   bool
-			// index stores an index of the image.
-			index    bool
-			inputs   map[string]string
-			args     []string
-			wantExit int
+			// index stores an index of the image and an attestation;
+			// two an index of the image and another, for linux/arm64.
+			index, two bool
+			inputs     map[string]string
+			args       []string
+			wantExit   int
 			// reads says the run reads the save; loads that it loads the
 			// fixed image.
 			reads, loads bool
@@ -163,6 +184,8 @@ func TestDaemonContainerdSet(t *testing.T) {
 			{name: "cli set by ID", byID: true, args: []string{"--platform", "linux/amd64"}, reads: true, loads: true},
 			{name: "action index", action: true, index: true, inputs: map[string]string{"platform": "linux/amd64"}, reads: true, loads: true},
 			{name: "cli index by ID", byID: true, index: true, args: []string{"--platform", "linux/amd64"}, reads: true, loads: true},
+			{name: "action index of two images", action: true, two: true, inputs: map[string]string{"platform": "linux/amd64"}, reads: true, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
+			{name: "cli index of two images", two: true, args: []string{"--platform", "linux/amd64"}, reads: true, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
 		} {
 			t.Run(store.name+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
@@ -170,11 +193,14 @@ func TestDaemonContainerdSet(t *testing.T) {
 				tag := repo + ":" + strings.ToLower(randomHex(t, "", 6))
 				oldID := ""
 				var oldBlobs map[string][]byte
-				if tc.index {
+				switch {
+				case tc.index:
 					oldID = store.putIndex(t, tag, im)
 					// The engine drops the index when the tag leaves it.
 					oldBlobs = store.blobs(t, oldID)
-				} else {
+				case tc.two:
+					oldID = store.putTwo(t, tag, im, binImage(`"architecture":"arm64","os":"linux"`, randomLayers(t, 1, dockerLayer)...))
+				default:
 					oldID = store.put(t, tag, im)
 				}
 				line := "docker-daemon:" + tag
@@ -189,7 +215,7 @@ func TestDaemonContainerdSet(t *testing.T) {
 				res := runDaemonDoor(t, tc.action, p.host, inputs, append(tc.args, line)...)
 				expectExit(t, res, tc.wantExit)
 				if len(tc.wantError) > 0 {
-					expectErrorMentions(t, res, append([]string{line}, tc.wantError...)...)
+					expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantError...))
 				}
 
 				want := []string{"GET /_ping", "GET /images/" + strings.TrimPrefix(line, "docker-daemon:") + "/json"}

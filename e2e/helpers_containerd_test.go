@@ -55,16 +55,6 @@ func (e *standInEngine) put(t testing.TB, tag string, im image) string {
 	return sha256Digest(m)
 }
 
-// putIndex stores an attested index of im as tag (indexArchive), as
-// docker load of what buildx writes leaves it: the image ID is the
-// index's digest.
-func (e *standInEngine) putIndex(t testing.TB, tag string, im image) string {
-	t.Helper()
-	archive, id := indexArchive(t, tag, im)
-	e.putArchive(t, tag, archive)
-	return id
-}
-
 // putArchive loads the OCI layout tar archive as docker load does.
 func (e *standInEngine) putArchive(t testing.TB, tag string, archive []byte) {
 	t.Helper()

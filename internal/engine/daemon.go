@@ -209,8 +209,14 @@ func describeDaemon(err error, line string, words Words) error {
 	var ne *daemon.NoEngineError
 	var pe *daemon.PermissionError
 	var nf *daemon.NotFoundError
+	var rf *plan.RefusalError
 	var h Hint
 	switch {
+	case errors.As(err, &rf):
+		// An index of several images: the fixes a registry's index takes
+		// (no platform, a child by digest) have no docker-daemon: form,
+		// a layout has.
+		return fmt.Errorf("%w: docker save the image and name the file as oci-archive:FILE, where each child can be set from its index entry", err)
 	case errors.As(err, &ne):
 		h = HintNoEngine
 	case errors.As(err, &pe):
