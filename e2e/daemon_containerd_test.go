@@ -79,15 +79,18 @@ func (s containerdStore) putOCI(t *testing.T, tag string, im image) string {
 }
 
 // putTwo stores an index of amd and arm, entries linux/amd64 and
-// linux/arm64, as tag, as a multi-platform load leaves it, and returns
-// its image ID, the index's digest.
-func (s containerdStore) putTwo(t *testing.T, tag string, amd, arm image) string {
+// linux/arm64, as tag, as a multi-platform load leaves it, or, without
+// withArm, with arm's manifest and blobs absent, as a pull of linux/amd64
+// leaves it; it returns its image ID, the index's digest.
+func (s containerdStore) putTwo(t *testing.T, tag string, amd, arm image, withArm bool) string {
 	index := []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`+
 		`{"mediaType":%q,"digest":%q,"size":%d,"platform":{"architecture":"amd64","os":"linux"}},`+
 		`{"mediaType":%q,"digest":%q,"size":%d,"platform":{"architecture":"arm64","os":"linux"}}]}`,
 		amd.manifestType, amd.manifestDigest(), len(amd.manifest()), arm.manifestType, arm.manifestDigest(), len(arm.manifest())))
-	blobs := [][]byte{amd.manifest(), amd.config.data, arm.manifest(), arm.config.data}
-	blobs = append(append(blobs, layerData(amd)...), layerData(arm)...)
+	blobs := append([][]byte{amd.manifest(), amd.config.data}, layerData(amd)...)
+	if withArm {
+		blobs = append(append(blobs, arm.manifest(), arm.config.data), layerData(arm)...)
+	}
 	return s.loadOCI(t, tag, ociArchive(t, tag, index, blobs...), sha256Digest(index))
 }
 
@@ -168,11 +171,12 @@ func TestDaemonContainerdSet(t *testing.T) {
 			action bool
 			byID   bool
 			// index stores an index of the image and an attestation;
-			// two an index of the image and another, for linux/arm64.
-			index, two bool
-			inputs     map[string]string
-			args       []string
-			wantExit   int
+			// two an index of the image and another, for linux/arm64;
+			// pulled that index without the other image.
+			index, two, pulled bool
+			inputs             map[string]string
+			args               []string
+			wantExit           int
 			// reads says the run reads the save; loads that it loads the
 			// fixed image.
 			reads, loads bool
@@ -184,6 +188,7 @@ func TestDaemonContainerdSet(t *testing.T) {
 			{name: "cli set by ID", byID: true, args: []string{"--platform", "linux/amd64"}, reads: true, loads: true},
 			{name: "action index", action: true, index: true, inputs: map[string]string{"platform": "linux/amd64"}, reads: true, loads: true},
 			{name: "cli index by ID", byID: true, index: true, args: []string{"--platform", "linux/amd64"}, reads: true, loads: true},
+			{name: "action index pulled for one platform", action: true, pulled: true, inputs: map[string]string{"platform": "linux/amd64"}, reads: true, loads: true},
 			{name: "action index of two images", action: true, two: true, inputs: map[string]string{"platform": "linux/amd64"}, reads: true, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
 			{name: "cli index of two images", two: true, args: []string{"--platform", "linux/amd64"}, reads: true, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
 		} {
@@ -198,8 +203,9 @@ func TestDaemonContainerdSet(t *testing.T) {
 					oldID = store.putIndex(t, tag, im)
 					// The engine drops the index when the tag leaves it.
 					oldBlobs = store.blobs(t, oldID)
-				case tc.two:
-					oldID = store.putTwo(t, tag, im, binImage(`"architecture":"arm64","os":"linux"`, randomLayers(t, 1, dockerLayer)...))
+				case tc.two || tc.pulled:
+					oldID = store.putTwo(t, tag, im, binImage(`"architecture":"arm64","os":"linux"`, randomLayers(t, 1, dockerLayer)...), tc.two)
+					oldBlobs = store.blobs(t, oldID)
 				default:
 					oldID = store.put(t, tag, im)
 				}
@@ -257,10 +263,10 @@ func TestDaemonContainerdSet(t *testing.T) {
 						t.Errorf("the engine's %s (the fixed image) = %q, want linux/amd64", newID, got)
 					}
 				}
-				if tc.index && tc.loads {
+				if oldBlobs != nil && tc.loads {
 					expectIndexFixed(t, store, oldBlobs, oldID, newID)
 				}
-				if store.standIn != nil && tc.loads && !tc.index {
+				if store.standIn != nil && tc.loads && oldBlobs == nil {
 					// The stand-in keeps the fixture's manifest bytes: the
 					// fixed one is that manifest with the config
 					// re-pointed, nothing else changed.

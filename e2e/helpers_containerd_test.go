@@ -313,8 +313,11 @@ func writeFile(tw *tar.Writer, name string, mode int64, data []byte) {
 }
 
 // closure is d and every blob it names, down the tree: an index's
-// children, a manifest's config and layers.
+// children, a manifest's config and layers; those the stand-in holds.
 func (e *standInEngine) closure(d string) []string {
+	if _, ok := e.blobs[d]; !ok {
+		return nil
+	}
 	out := []string{d}
 	m := e.manifest(d)
 	for _, c := range m.Manifests {
@@ -362,7 +365,8 @@ func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 }
 
 // loadFiles loads an OCI layout's files (by name) as the containerd
-// store does: every blob the manifests name, down an index's children, is
+// store does: every blob the manifests name, down an index's children
+// (a child may be absent, as a pull of one platform leaves it), is
 // in the archive or the store already, else the load fails with the words
 // Engine 26.1.5 used; the name in io.containerd.image.name moves to the
 // manifest or index. It returns what docker load says, or why it failed;
@@ -397,6 +401,12 @@ func (e *standInEngine) loadFiles(files map[string][]byte) (said []string, failu
 			json.Unmarshal(b, &m)
 			var need []string
 			for _, c := range m.Manifests {
+				if _, ok := blob(c.Digest); !ok {
+					// An index's child may be absent, as a pull of one
+					// platform leaves it: Engine 26.1.5 loads such an
+					// index.
+					continue
+				}
 				need = append(need, c.Digest)
 			}
 			if m.Config.Digest != "" {

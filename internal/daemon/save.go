@@ -378,16 +378,21 @@ func (s *Save) keep(p Part) error {
 	return nil
 }
 
+// ErrNoBlob is a JSON blob a save lacks: the store holds the index but
+// not that child's manifest (a pull keeps one platform's).
+var ErrNoBlob = errors.New("the archive holds no blob")
+
 // Blob is the JSON blob d of a containerd store's save (a manifest, an
 // index, a config), byte for byte: kept if the stream passed it, else
-// read on to it, keeping the JSON blobs on the way and passing layers by.
+// read on to it, keeping the JSON blobs on the way and passing layers by;
+// ErrNoBlob when the archive ends without it.
 func (s *Save) Blob(d v1.Hash) ([]byte, error) {
 	for {
 		if b, ok := s.kept[d]; ok {
 			return b, nil
 		}
 		if s.ended {
-			return nil, fmt.Errorf("%s: the archive holds no blob %s (or it is larger than %d bytes)", s.op, d, MaxConfigSize)
+			return nil, fmt.Errorf("%s: %w %s (or it is larger than %d bytes)", s.op, ErrNoBlob, d, MaxConfigSize)
 		}
 		p, err := s.Next()
 		if errors.Is(err, io.EOF) {

@@ -21,7 +21,8 @@ import (
 // store's save, as readTree reads it from a registry: the manifest, or
 // the index and its children, and the images' configs, each blob byte for
 // byte (Save.Blob). With copyAll the attestations are read too, which a
-// push to a registry copies.
+// push to a registry copies; without it a child the store lacks is left
+// as it is.
 func daemonTree(s *daemon.Save, id v1.Hash, copyAll bool) (*plan.Node, error) {
 	top, err := s.Blob(id)
 	if err != nil {
@@ -42,7 +43,14 @@ func daemonTree(s *daemon.Save, id v1.Hash, copyAll bool) (*plan.Node, error) {
 			continue
 		}
 		b, err := s.Blob(e.Digest)
-		if err != nil {
+		switch {
+		case errors.Is(err, daemon.ErrNoBlob) && !copyAll:
+			// A child the store lacks (a pull keeps one platform's) is
+			// kept as it is, as the engine keeps it.
+			continue
+		case errors.Is(err, daemon.ErrNoBlob):
+			return nil, fmt.Errorf("reading child %s: the engine lacks it (a pull keeps one platform's), so the index cannot be pushed whole: %w", e.Digest, err)
+		case err != nil:
 			return nil, fmt.Errorf("reading child %s: %w", e.Digest, err)
 		}
 		if children[i], err = daemonImageNode(s, plan.Image{MediaType: oci.Shape(b), Manifest: b, Digest: e.Digest}, e); err != nil {
