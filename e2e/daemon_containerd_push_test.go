@@ -18,7 +18,8 @@ import (
 // and for an index its attestation as it was and the index re-pointed at
 // the fixed image; the tag read back. The engine is read, never written.
 // A dry run gives the digest a push gives and writes nothing; a rerun
-// writes the manifest alone.
+// writes the manifest alone; with platform auto the binaries are read
+// from a save of their own first.
 func TestDaemonContainerdPush(t *testing.T) {
 	t.Parallel()
 	for _, store := range containerdStores(t) {
@@ -35,10 +36,14 @@ func TestDaemonContainerdPush(t *testing.T) {
 			// wantWrites, when not nil, lists the registry writes.
 			wantWrites []string
 			dryRun     bool
+			// auto reads the platform from the binaries first: a save of
+			// its own, read up to where they settle it.
+			auto bool
 		}{
 			{name: "action push", action: true},
 			{name: "cli push", args: []string{"--platform", "linux/amd64"}},
 			{name: "action push index", action: true, index: true},
+			{name: "action push auto", action: true, inputs: map[string]string{"platform": "auto"}, auto: true},
 			{name: "action dry run", action: true, inputs: map[string]string{"dry-run": "true"}, wantWrites: []string{}, dryRun: true},
 			{name: "action rerun sends no blob", action: true, prior: map[string]string{}, wantWrites: []string{"PUT /v2/o/app/manifests/1"}},
 		} {
@@ -73,6 +78,9 @@ func TestDaemonContainerdPush(t *testing.T) {
 
 				// The engine: read once, never written.
 				asked := []string{"GET /_ping", "GET /images/" + tag + "/json", "GET /info", "GET /images/" + oldID + "/get"}
+				if tc.auto {
+					asked = append(asked, "GET /images/"+oldID+"/get")
+				}
 				if diff := cmp.Diff(asked, p.requests()); diff != "" {
 					t.Errorf("requests to the engine (-want +got):\n%s", diff)
 				}
