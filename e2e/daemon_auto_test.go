@@ -26,7 +26,7 @@ func TestDaemonAuto(t *testing.T) {
 		args     []string
 		wantExit int
 		// loads says the run loads the fixed image; set says it goes as
-		// far as a set (the store asked).
+		// far as a set.
 		loads, set  bool
 		wantChanged string
 		wantError   []string
@@ -64,11 +64,9 @@ func TestDaemonAuto(t *testing.T) {
 				expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantError...))
 			}
 
-			// One save, by ID, whatever the mode: auto reads the binaries.
-			want := []string{"GET /_ping", "GET /images/" + strings.TrimPrefix(line, "docker-daemon:") + "/json", "GET /images/" + oldID + "/get"}
-			if tc.set {
-				want = append(want, "GET /info")
-			}
+			// One save, by ID, whatever the mode: auto reads the binaries,
+			// the store asked first, which says how the save is laid out.
+			want := []string{"GET /_ping", "GET /images/" + strings.TrimPrefix(line, "docker-daemon:") + "/json", "GET /info", "GET /images/" + oldID + "/get"}
 			fx.expectRequests(t, p, want, tc.loads)
 			after := engineImages(t, d, repo)
 			if !tc.loads {

@@ -154,6 +154,8 @@
 //	docker-daemon: bad lines, nothing loaded         daemon_run_test.go            TestDaemonBadInputs
 //	docker-daemon: set in place, dry run, conflict   daemon_set_test.go            TestDaemonSet
 //	docker-daemon: set in the containerd image store  daemon_containerd_test.go     TestDaemonContainerdSet
+//	docker-daemon: auto, containerd image store      daemon_containerd_test.go     TestDaemonContainerdAuto
+//	docker-daemon: push, containerd image store      daemon_containerd_push_test.go  TestDaemonContainerdPush
 //	docker-daemon: which image store, from GET /info  daemon_containerd_test.go     TestDaemonStore
 //	docker-daemon: platform auto, the save stream     daemon_auto_test.go           TestDaemonAuto
 //	docker-daemon: push fixed to a registry tag       daemon_push_test.go           TestDaemonPush

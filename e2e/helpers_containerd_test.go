@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -54,44 +55,86 @@ func (e *standInEngine) put(t testing.TB, tag string, im image) string {
 	return sha256Digest(m)
 }
 
-// putIndex stores an index of im alone as tag, as a pull or a build with
-// attestations leaves an image: the image ID is the index's digest.
-func (e *standInEngine) putIndex(t testing.TB, tag string, im image) string {
+// putArchive loads the OCI layout tar archive as docker load does.
+func (e *standInEngine) putArchive(t testing.TB, tag string, archive []byte) {
 	t.Helper()
-	e.put(t, tag, im)
-	index := indexOfOne(im)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.blobs[sha256Digest(index)] = index
-	e.names[fullName(t, tag)] = sha256Digest(index)
-	return sha256Digest(index)
+	if _, msg := e.loadFiles(untar(t, archive)); msg != "" {
+		t.Fatalf("the stand-in's load of %s: %s", tag, msg)
+	}
 }
 
-// indexOfOne is an index whose one entry is im, with no platform.
-func indexOfOne(im image) []byte {
-	return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
-		im.manifestType, im.manifestDigest(), len(im.manifest())))
+// attestedIndex is an index as buildx writes it for one platform: the
+// image im (its entry says linux/amd64, its config may say less), and an
+// attestation manifest for it (platform unknown/unknown, an in-toto
+// layer of provenance, vnd.docker.reference.* annotations). blobs are
+// the attestation's manifest, config and layer.
+func attestedIndex(im image) (index []byte, blobs [][]byte) {
+	statement := fmt.Sprintf(`{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2","subject":[{"name":"pkg:docker/app","digest":{"sha256":%q}}],"predicate":{"builder":{"id":""}}}`,
+		strings.TrimPrefix(im.manifestDigest(), "sha256:"))
+	config := fmt.Sprintf(`{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":[%q]}}`, sha256Digest([]byte(statement)))
+	manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},"layers":[{"mediaType":"application/vnd.in-toto+json","digest":%q,"size":%d,"annotations":{"in-toto.io/predicate-type":"https://slsa.dev/provenance/v0.2"}}]}`,
+		sha256Digest([]byte(config)), len(config), sha256Digest([]byte(statement)), len(statement))
+	index = []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`+
+		`{"mediaType":%q,"digest":%q,"size":%d,"platform":{"architecture":"amd64","os":"linux"}},`+
+		`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d,"annotations":{"vnd.docker.reference.digest":%q,"vnd.docker.reference.type":"attestation-manifest"},"platform":{"architecture":"unknown","os":"unknown"}}]}`,
+		im.manifestType, im.manifestDigest(), len(im.manifest()), sha256Digest([]byte(manifest)), len(manifest), im.manifestDigest()))
+	return index, [][]byte{[]byte(manifest), []byte(config), []byte(statement)}
 }
 
-// indexArchive is an OCI layout tar of indexOfOne(im) named tag, as a
-// docker load into the containerd store takes it; it returns the index's
-// digest, the image ID the engine gives it.
+// indexArchive is an OCI layout tar of attestedIndex(im) named tag, as
+// buildx writes it and docker load into the containerd store takes it;
+// it returns the index's digest, the image ID the engine gives it.
 func indexArchive(t testing.TB, tag string, im image) ([]byte, string) {
 	t.Helper()
-	index := indexOfOne(im)
-	top := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":%q,"size":%d,"annotations":{"io.containerd.image.name":%q}}]}`,
-		sha256Digest(index), len(index), fullName(t, tag))
+	index, attestation := attestedIndex(im)
+	return ociArchive(t, tag, index, append(append([][]byte{im.manifest(), im.config.data}, attestation...), layerData(im)...)...), sha256Digest(index)
+}
+
+// ociArchive is an OCI layout tar whose index.json names top (a manifest
+// or an index) as tag, as containerd names images, with top and blobs.
+func ociArchive(t testing.TB, tag string, top []byte, blobs ...[]byte) []byte {
+	t.Helper()
+	entry := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":%q,"digest":%q,"size":%d,"annotations":{"io.containerd.image.name":%q}}]}`,
+		shapeOf(top), sha256Digest(top), len(top), fullName(t, tag))
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	writeFile(tw, "oci-layout", 0o644, []byte(`{"imageLayoutVersion":"1.0.0"}`))
-	writeFile(tw, "index.json", 0o644, []byte(top))
-	for _, b := range append([][]byte{index, im.manifest(), im.config.data}, layerData(im)...) {
+	writeFile(tw, "index.json", 0o644, []byte(entry))
+	for _, b := range append([][]byte{top}, blobs...) {
 		writeFile(tw, "blobs/sha256/"+strings.TrimPrefix(sha256Digest(b), "sha256:"), 0o644, b)
 	}
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), sha256Digest(index)
+	return buf.Bytes()
+}
+
+// shapeOf is the media type a manifest or index says it is.
+func shapeOf(b []byte) string {
+	var m parsedManifest
+	json.Unmarshal(b, &m)
+	return m.MediaType
+}
+
+// untar is the regular files of archive by name.
+func untar(t testing.TB, archive []byte) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	tr := tar.NewReader(bytes.NewReader(archive))
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatalf("reading an archive: %v", err)
+		}
+		if files[hdr.Name], err = io.ReadAll(tr); err != nil {
+			t.Fatalf("reading %s of an archive: %v", hdr.Name, err)
+		}
+	}
 }
 
 func layerData(im image) [][]byte {
@@ -236,16 +279,14 @@ func (e *standInEngine) save(w http.ResponseWriter, ref string) {
 	if !ok {
 		return
 	}
-	digests := []string{id}
+	digests := e.closure(id)
 	m := e.manifest(id)
-	for _, c := range m.Manifests {
-		digests = append(digests, c.Digest)
-		m = e.manifest(c.Digest)
+	if len(m.Manifests) > 0 {
+		// manifest.json names the image child, the first.
+		m = e.manifest(m.Manifests[0].Digest)
 	}
-	digests = append(digests, m.Config.Digest)
 	var layers []string
 	for _, l := range m.Layers {
-		digests = append(digests, l.Digest)
 		layers = append(layers, "blobs/sha256/"+strings.TrimPrefix(l.Digest, "sha256:"))
 	}
 	slices.Sort(digests)
@@ -271,10 +312,27 @@ func writeFile(tw *tar.Writer, name string, mode int64, data []byte) {
 	tw.Write(data)
 }
 
-// load takes an OCI layout as the containerd store does: every blob the
-// manifests name is in the archive or the store already, else the load
-// fails, in its answer's stream, with the words Engine 26.1.5 used; the
-// name in io.containerd.image.name moves to the manifest.
+// closure is d and every blob it names, down the tree: an index's
+// children, a manifest's config and layers; those the stand-in holds.
+func (e *standInEngine) closure(d string) []string {
+	if _, ok := e.blobs[d]; !ok {
+		return nil
+	}
+	out := []string{d}
+	m := e.manifest(d)
+	for _, c := range m.Manifests {
+		out = append(out, e.closure(c.Digest)...)
+	}
+	if m.Config.Digest != "" {
+		out = append(out, m.Config.Digest)
+	}
+	for _, l := range m.Layers {
+		out = append(out, l.Digest)
+	}
+	return out
+}
+
+// load takes an OCI layout as the containerd store does (loadFiles).
 func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 	fail := func(msg string) {
 		writeJSON(w, http.StatusOK, map[string]any{"errorDetail": map[string]string{"message": msg}, "error": msg})
@@ -290,13 +348,30 @@ func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 			fail("reading the archive: " + err.Error())
 			return
 		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
+		if files[hdr.Name], err = io.ReadAll(tr); err != nil {
 			fail("reading the archive: " + err.Error())
 			return
 		}
-		files[hdr.Name] = b
 	}
+	said, msg := e.loadFiles(files)
+	if msg != "" {
+		fail(msg)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	for _, s := range said {
+		json.NewEncoder(w).Encode(map[string]string{"stream": s + "\n"})
+	}
+}
+
+// loadFiles loads an OCI layout's files (by name) as the containerd
+// store does: every blob the manifests name, down an index's children
+// (a child may be absent, as a pull of one platform leaves it), is
+// in the archive or the store already, else the load fails with the words
+// Engine 26.1.5 used; the name in io.containerd.image.name moves to the
+// manifest or index. It returns what docker load says, or why it failed;
+// e.mu is held.
+func (e *standInEngine) loadFiles(files map[string][]byte) (said []string, failure string) {
 	var index struct {
 		Manifests []struct {
 			Digest      string            `json:"digest"`
@@ -304,8 +379,7 @@ func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 		} `json:"manifests"`
 	}
 	if err := json.Unmarshal(files["index.json"], &index); err != nil {
-		fail("unrecognized image format")
-		return
+		return nil, "unrecognized image format"
 	}
 	blob := func(d string) ([]byte, bool) {
 		if b, ok := files["blobs/sha256/"+strings.TrimPrefix(d, "sha256:")]; ok && sha256Digest(b) == d {
@@ -314,36 +388,48 @@ func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 		b, ok := e.blobs[d]
 		return b, ok
 	}
-	var said []string
 	for _, entry := range index.Manifests {
-		mb, ok := blob(entry.Digest)
-		if !ok {
-			fail("content digest " + entry.Digest + ": not found")
-			return
-		}
-		var m parsedManifest
-		json.Unmarshal(mb, &m)
-		need := []string{m.Config.Digest}
-		for _, l := range m.Layers {
-			need = append(need, l.Digest)
-		}
-		got := map[string][]byte{entry.Digest: mb}
-		for _, d := range need {
+		got := map[string][]byte{}
+		var walk func(d string) string
+		walk = func(d string) string {
 			b, ok := blob(d)
 			if !ok {
-				fail("failed to unpack loaded image: failed to extract layer " + d + ": failed to get reader from content store: content digest " + d + ": not found")
-				return
+				return "failed to unpack loaded image: failed to extract layer " + d + ": failed to get reader from content store: content digest " + d + ": not found"
 			}
 			got[d] = b
+			var m parsedManifest
+			json.Unmarshal(b, &m)
+			var need []string
+			for _, c := range m.Manifests {
+				if _, ok := blob(c.Digest); !ok {
+					// An index's child may be absent, as a pull of one
+					// platform leaves it: Engine 26.1.5 loads such an
+					// index.
+					continue
+				}
+				need = append(need, c.Digest)
+			}
+			if m.Config.Digest != "" {
+				need = append(need, m.Config.Digest)
+			}
+			for _, l := range m.Layers {
+				need = append(need, l.Digest)
+			}
+			for _, n := range need {
+				if msg := walk(n); msg != "" {
+					return msg
+				}
+			}
+			return ""
 		}
-		for d, b := range got {
-			e.blobs[d] = b
+		if msg := walk(entry.Digest); msg != "" {
+			return nil, msg
 		}
+		maps.Copy(e.blobs, got)
 		if n := entry.Annotations["io.containerd.image.name"]; n != "" {
 			full, err := name.NewTag(n)
 			if err != nil {
-				fail("invalid reference format")
-				return
+				return nil, "invalid reference format"
 			}
 			e.names[full.Name()] = entry.Digest
 			said = append(said, "Loaded image: "+familiar(full.Name()))
@@ -351,10 +437,7 @@ func (e *standInEngine) load(w http.ResponseWriter, body io.Reader) {
 			said = append(said, "Loaded image ID: "+entry.Digest)
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
-	for _, s := range said {
-		json.NewEncoder(w).Encode(map[string]string{"stream": s + "\n"})
-	}
+	return said, ""
 }
 
 // idOf is the image ID the stand-in holds for ref, "" when none.
@@ -365,10 +448,26 @@ func (e *standInEngine) idOf(ref string) string {
 	return id
 }
 
-// platformOf is os/architecture of the config of the manifest d.
+// saved are the blobs of the tree the image ID id names, by digest, as
+// its save holds them.
+func (e *standInEngine) saved(id string) map[string][]byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string][]byte{}
+	for _, d := range e.closure(id) {
+		out[d] = e.blobs[d]
+	}
+	return out
+}
+
+// platformOf is os/architecture of the config of the manifest d, or of
+// an index's first child, as the engine's inspect says it.
 func (e *standInEngine) platformOf(d string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if m := e.manifest(d); len(m.Manifests) > 0 {
+		d = m.Manifests[0].Digest
+	}
 	var cfg struct {
 		OS           string `json:"os"`
 		Architecture string `json:"architecture"`

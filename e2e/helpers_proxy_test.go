@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // request is one HTTP exchange seen by a recordingProxy.
@@ -208,6 +211,19 @@ func expectNoWrites(tb testing.TB, p *recordingProxy) {
 	tb.Helper()
 	if w := p.writes(); len(w) != 0 {
 		tb.Errorf("write requests = %d, want 0:\n%s", len(w), formatRequests(w))
+	}
+}
+
+// expectWrites fails t unless the proxy's writes were want, each
+// "METHOD /path", in order.
+func expectWrites(tb testing.TB, p *recordingProxy, want []string) {
+	tb.Helper()
+	var got []string
+	for _, r := range p.writes() {
+		got = append(got, r.Method+" "+r.Path)
+	}
+	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+		tb.Errorf("writes to the registry (-want +got):\n%s", diff)
 	}
 }
 

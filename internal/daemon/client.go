@@ -39,6 +39,11 @@ type Client struct {
 
 	mu      sync.Mutex
 	version string // negotiated, e.g. "1.41"; "" until then
+
+	// storeMu guards store, asked once (GET /info) when a run first
+	// needs it: a run of several images asks once.
+	storeMu sync.Mutex
+	store   *Store
 }
 
 // New returns a Client for host, a DOCKER_HOST value ("" means

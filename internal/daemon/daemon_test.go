@@ -310,8 +310,8 @@ func TestSaveManifest(t *testing.T) {
 		{name: "manifest first", id: md, files: []file{blob(manifest), layer, blob(config)}},
 		{name: "an index", id: digestOf(index), files: []file{blob(index), blob(manifest), blob(config)}, wantErr: ErrIndex.Error()},
 		{name: "a blob not its digest", id: md, files: []file{{"blobs/sha256/" + md.Hex, append(manifest, ' ')}, blob(config)}, wantErr: "has digest"},
-		{name: "no manifest", id: md, files: []file{blob(config)}, wantErr: "holds no manifest"},
-		{name: "no config", id: md, files: []file{blob(manifest)}, wantErr: "holds no manifest"},
+		{name: "no manifest", id: md, files: []file{blob(config)}, wantErr: "holds no blob " + md.String()},
+		{name: "no config", id: md, files: []file{blob(manifest)}, wantErr: "holds no blob " + cd.String()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -331,6 +331,63 @@ func TestSaveManifest(t *testing.T) {
 			}
 			if err != nil || !bytes.Equal(gotM, manifest) || !bytes.Equal(gotC, config) {
 				t.Fatalf("Manifest(%s) = %q, %q, %v, want %q, %q", tc.id, gotM, gotC, err, manifest, config)
+			}
+		})
+	}
+}
+
+// TestSaveOnePass: in the containerd store, NextLayer hands out the
+// compressed layer blobs by their digests and keeps the JSON blobs it
+// passes, so that Manifest, after the layers, needs no second save; a
+// JSON blob not its digest is an error.
+func TestSaveOnePass(t *testing.T) {
+	t.Parallel()
+	config := []byte(`{"architecture":"","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
+	layer := []byte("\x1f\x8bgzip layer")
+	manifest := []byte(`{"schemaVersion":2,"config":{"digest":"` + digestOf(config).String() + `"},"layers":[{"digest":"` + digestOf(layer).String() + `"}]}`)
+	md := digestOf(manifest)
+	blob := func(b []byte) file { return file{"blobs/sha256/" + digestOf(b).Hex, b} }
+	for _, tc := range []struct {
+		name    string
+		files   []file
+		wantErr string
+	}{
+		{name: "JSON among layers", files: []file{blob(config), blob(layer), blob(manifest), {"index.json", []byte("{}")}}},
+		{name: "a JSON blob not its digest", files: []file{{"blobs/sha256/" + digestOf(config).Hex, append(config, ' ')}, blob(layer)}, wantErr: "has digest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			archive := saveOf(t, tc.files...)
+			c := fakeEngine(t, "1.45", func(w http.ResponseWriter, r *http.Request) { w.Write(archive) })
+			s, err := c.Save(context.Background(), &Image{ID: md}, Containerd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var got []v1.Hash
+			for {
+				p, err := s.NextLayer()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					if tc.wantErr == "" || !strings.Contains(err.Error(), tc.wantErr) {
+						t.Fatalf("NextLayer() = %v, want an error saying %q", err, tc.wantErr)
+					}
+					return
+				}
+				got = append(got, p.Digest)
+			}
+			if diff := cmp.Diff([]v1.Hash{digestOf(layer)}, got); diff != "" {
+				t.Errorf("NextLayer() digests (-want +got):\n%s", diff)
+			}
+			read := s.BytesRead()
+			gotM, gotC, err := s.Manifest(md)
+			if err != nil || !bytes.Equal(gotM, manifest) || !bytes.Equal(gotC, config) {
+				t.Fatalf("Manifest(%s) after the layers = %q, %q, %v, want %q, %q", md, gotM, gotC, err, manifest, config)
+			}
+			if s.BytesRead() != read {
+				t.Errorf("Manifest() read %d more bytes, want none: the JSON was kept", s.BytesRead()-read)
 			}
 		})
 	}

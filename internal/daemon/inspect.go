@@ -130,8 +130,22 @@ func (s Store) String() string {
 
 // Store asks the engine (GET /info) which image store it uses: the
 // containerd store shows as DriverStatus driver-type
-// io.containerd.snapshotter.v1.
+// io.containerd.snapshotter.v1. It is asked once per Client.
 func (c *Client) Store(ctx context.Context) (Store, error) {
+	c.storeMu.Lock()
+	defer c.storeMu.Unlock()
+	if c.store == nil {
+		st, err := c.askStore(ctx)
+		if err != nil {
+			return Classic, err
+		}
+		c.store = &st
+	}
+	return *c.store, nil
+}
+
+// askStore is GET /info, read for the image store.
+func (c *Client) askStore(ctx context.Context) (Store, error) {
 	resp, err := c.do(ctx, http.MethodGet, "/info", nil, nil, nil)
 	if err != nil {
 		return Classic, err

@@ -74,15 +74,17 @@ func (c *Client) Load(ctx context.Context, tag string, config []byte, layers int
 	return ld, nil
 }
 
-// LoadOCI loads manifest and config into a containerd image store as tag:
-// an OCI layout of the two blobs whose index.json names the tag as
+// LoadOCI loads top (a manifest, or an index) and the blobs it needs
+// that the engine may lack (configs, child manifests) into a containerd
+// image store as tag: an OCI layout whose index.json names the tag as
 // containerd does (io.containerd.image.name); the engine holds the layers'
-// blobs already, and Engine 26.1 takes the archive without them (see
-// docs/daemon.md). With tag "" (an image named by its ID) the image is
-// loaded unnamed, and found after the load by the manifest's digest.
-func (c *Client) LoadOCI(ctx context.Context, tag string, manifest []byte, mediaType types.MediaType, config []byte) (*Loaded, error) {
-	md, cd := digestOf(manifest), digestOf(config)
-	entry := v1.Descriptor{MediaType: mediaType, Digest: md, Size: int64(len(manifest))}
+// blobs, and the attestations of an index, already, and Engine 26.1
+// takes the archive without them (see docs/daemon.md). With tag "" (an
+// image named by its ID) the image is loaded unnamed, and found after the
+// load by top's digest.
+func (c *Client) LoadOCI(ctx context.Context, tag string, top []byte, mediaType types.MediaType, blobs ...[]byte) (*Loaded, error) {
+	md := digestOf(top)
+	entry := v1.Descriptor{MediaType: mediaType, Digest: md, Size: int64(len(top))}
 	if tag != "" {
 		full, short, err := containerdNames(tag)
 		if err != nil {
@@ -94,12 +96,11 @@ func (c *Client) LoadOCI(ctx context.Context, tag string, manifest []byte, media
 	if err != nil {
 		return nil, err
 	}
-	archive, err := tarOf(
-		file{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)},
-		file{"index.json", index},
-		file{"blobs/sha256/" + cd.Hex, config},
-		file{"blobs/sha256/" + md.Hex, manifest},
-	)
+	files := []file{{"oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`)}, {"index.json", index}}
+	for _, b := range append(blobs, top) {
+		files = append(files, file{"blobs/sha256/" + digestOf(b).Hex, b})
+	}
+	archive, err := tarOf(files...)
 	if err != nil {
 		return nil, err
 	}

@@ -58,6 +58,11 @@ type Part struct {
 	// only one of the image's layers gives (see position). Zero when the
 	// archive does not tell.
 	DiffID v1.Hash
+	// Digest is the digest an OCI layout's blob is named by
+	// (blobs/sha256/<hex>): in the containerd store a compressed layer's
+	// digest, which its manifest names and a registry takes it by. Zero
+	// for any other file.
+	Digest v1.Hash
 }
 
 // Save is the stream of GET /images/{id}/get, read once, in order, with
@@ -90,6 +95,15 @@ type Save struct {
 	configSeen []byte
 	layers     int
 	seen       int // layers handed out
+	// kept are the JSON blobs of a containerd store's save passed so far
+	// (manifests, indexes, configs), by digest, each checked against it:
+	// they come among the layers in the order of their digests, so one
+	// read of the stream gives layers and the JSON that names them.
+	kept       map[v1.Hash][]byte
+	keptBytes  int64
+	containerd bool
+	// ended says the archive was read to its end.
+	ended bool
 }
 
 // Save starts streaming the image im, named by its ID so that a tag moved
@@ -109,10 +123,12 @@ func (c *Client) Save(ctx context.Context, im *Image, store Store) (*Save, error
 		op: op, body: resp.Body, counted: counted, tr: tar.NewReader(counted),
 		diffIDs: map[string]bool{}, layers: len(im.DiffIDs),
 		order: im.DiffIDs, chain: chainIDs(im.DiffIDs), v1dirs: map[string]v1.Hash{},
+		kept: map[v1.Hash][]byte{},
 	}
 	if store == Classic {
 		s.config = im.ID
 	}
+	s.containerd = store == Containerd
 	for _, d := range im.DiffIDs {
 		s.diffIDs[d.Hex] = true
 	}
@@ -131,6 +147,7 @@ func (s *Save) Next() (Part, error) {
 	for {
 		hdr, err := s.tr.Next()
 		if errors.Is(err, io.EOF) {
+			s.ended = true
 			return Part{}, io.EOF
 		}
 		if err != nil {
@@ -149,6 +166,9 @@ func (s *Save) Next() (Part, error) {
 		}
 		if p.DiffID, err = s.diffID(p); err != nil {
 			return Part{}, err
+		}
+		if dir, base := path.Split(p.Name); dir == "blobs/sha256/" {
+			p.Digest, _ = v1.NewHash("sha256:" + base)
 		}
 		return p, nil
 	}
@@ -332,67 +352,87 @@ func isConfig(b []byte) bool {
 // of several platforms, or one with attestations), not a manifest.
 var ErrIndex = errors.New("the image is an index (several platforms or attestations), not one manifest")
 
-// maxJSONKept bounds the JSON blobs Manifest keeps while it looks for the
-// manifest and its config.
-const maxJSONKept = 2 * MaxConfigSize
+// maxJSONKept bounds the JSON blobs a containerd store's save keeps
+// while it is read: the manifests and configs of the image, and of its
+// attestations. A JSON blob larger than MaxConfigSize (an SBOM's layer,
+// say) is passed by, not kept.
+const maxJSONKept = 4 * MaxConfigSize
 
-// Manifest reads on to the manifest whose digest is id (the image ID in
-// the containerd image store) and the config it names, and returns both
-// byte for byte, each checked against the digest that names it. The
-// blobs come in the order of their digests, so the config may come before
-// the manifest: JSON blobs are kept until both are read (bounded), layers
-// go by unread. An index is ErrIndex.
-func (s *Save) Manifest(id v1.Hash) (manifest, config []byte, err error) {
-	kept := map[string][]byte{}
-	var total int64
-	var want string // the config's hex, once the manifest is read
+// keep reads the JSON blob p of a containerd store's save into s.kept,
+// checked against the digest that names it.
+func (s *Save) keep(p Part) error {
+	if !s.containerd || p.Kind != JSONBlob || p.Digest.Hex == "" || p.Size > MaxConfigSize {
+		return nil
+	}
+	if s.keptBytes += p.Size; s.keptBytes > maxJSONKept {
+		return fmt.Errorf("%s: more than %d bytes of JSON blobs in the archive", s.op, maxJSONKept)
+	}
+	b, err := s.readPart(p)
+	if err != nil {
+		return err
+	}
+	if got := digestOf(b); got != p.Digest {
+		return fmt.Errorf("%s: %s has digest %s", s.op, p.Name, got)
+	}
+	s.kept[p.Digest] = b
+	return nil
+}
+
+// ErrNoBlob is a JSON blob a save lacks: the store holds the index but
+// not that child's manifest (a pull keeps one platform's).
+var ErrNoBlob = errors.New("the archive holds no blob")
+
+// Blob is the JSON blob d of a containerd store's save (a manifest, an
+// index, a config), byte for byte: kept if the stream passed it, else
+// read on to it, keeping the JSON blobs on the way and passing layers by;
+// ErrNoBlob when the archive ends without it.
+func (s *Save) Blob(d v1.Hash) ([]byte, error) {
 	for {
+		if b, ok := s.kept[d]; ok {
+			return b, nil
+		}
+		if s.ended {
+			return nil, fmt.Errorf("%s: %w %s (or it is larger than %d bytes)", s.op, ErrNoBlob, d, MaxConfigSize)
+		}
 		p, err := s.Next()
 		if errors.Is(err, io.EOF) {
-			return nil, nil, fmt.Errorf("%s: the archive holds no manifest %s with its config", s.op, id)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if p.Kind != JSONBlob {
 			continue
 		}
-		b, err := s.readPart(p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		hex := path.Base(p.Name)
-		if got := digestOf(b); got.Hex != hex {
-			return nil, nil, fmt.Errorf("%s: %s has digest %s", s.op, p.Name, got)
-		}
-		if total += int64(len(b)); total > maxJSONKept {
-			return nil, nil, fmt.Errorf("%s: more than %d bytes of JSON before the manifest %s and its config", s.op, maxJSONKept, id)
-		}
-		kept[hex] = b
-		if manifest == nil && hex == id.Hex {
-			manifest = b
-			m, err := oci.Parse(b)
-			switch {
-			case err != nil:
-				return nil, nil, fmt.Errorf("%s: reading manifest %s: %w", s.op, id, err)
-			case m.Manifests != nil:
-				return nil, nil, fmt.Errorf("%s: %w", s.op, ErrIndex)
-			}
-			d, err := v1.NewHash(m.Config.Digest)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: reading manifest %s's config digest: %w", s.op, id, err)
-			}
-			want = d.Hex
-		}
-		if c, ok := kept[want]; ok && want != "" {
-			return manifest, c, nil
+		if err := s.keep(p); err != nil {
+			return nil, err
 		}
 	}
 }
 
+// Manifest reads on to the manifest whose digest is id (the image ID in
+// the containerd image store) and the config it names, and returns both
+// byte for byte, each checked against the digest that names it (Blob).
+// An index is ErrIndex.
+func (s *Save) Manifest(id v1.Hash) (manifest, config []byte, err error) {
+	if manifest, err = s.Blob(id); err != nil {
+		return nil, nil, err
+	}
+	m, err := oci.Parse(manifest)
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("%s: reading manifest %s: %w", s.op, id, err)
+	case m.Manifests != nil:
+		return nil, nil, fmt.Errorf("%s: %w", s.op, ErrIndex)
+	}
+	d, err := v1.NewHash(m.Config.Digest)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: reading manifest %s's config digest: %w", s.op, id, err)
+	}
+	config, err = s.Blob(d)
+	return manifest, config, err
+}
+
 // NextLayer reads on to the next layer; io.EOF when there is none. A
-// config it passes (classic store) is kept for Config, so that one pass
-// of the stream gives both.
+// config it passes (classic store) is kept for Config, and the JSON blobs
+// (containerd store) for Blob, so that one pass of the stream gives both.
 func (s *Save) NextLayer() (Part, error) {
 	for {
 		p, err := s.Next()
@@ -403,6 +443,10 @@ func (s *Save) NextLayer() (Part, error) {
 		case Layer:
 			s.seen++
 			return p, nil
+		case JSONBlob:
+			if err := s.keep(p); err != nil {
+				return Part{}, err
+			}
 		case Config:
 			b, err := s.readPart(p)
 			if err != nil {

@@ -16,11 +16,6 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/platform"
 )
 
-// errDaemonIndex is a set of a containerd store's image whose ID is an
-// index: which child to fix, and how the engine takes a new index, are
-// not wired.
-var errDaemonIndex = errors.New("setting a platform in an index in the Docker engine's containerd image store is not wired yet (only an image of one manifest is): docker save the image and name the file as oci-archive:FILE to set it")
-
 // checkDaemon refuses what a run of docker-daemon: lines does not do (a
 // bare tag) or cannot (a set with no platform) and makes the engine's
 // client from DOCKER_HOST as the front door read it, before any request.
@@ -48,8 +43,9 @@ func (c *Config) checkDaemon(in Input) error {
 
 // workDaemon checks, plans or sets the engine's image j names, from one
 // inspect (GET /images/{name}/json): no layer is read, nothing loaded or
-// tagged. With platform auto the save stream (GET /images/{id}/get) is
-// read up to where the binaries settle the platform, and closed. digest
+// tagged. With platform auto the store is asked (GET /info), and the save
+// stream (GET /images/{id}/get) read up to where the binaries settle the
+// platform; a set goes on from the same stream. digest
 // is the image ID the engine reports. A set goes on in setDaemon, or
 // pushDaemon with a registry tag.
 func workDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob) Result {
@@ -78,7 +74,14 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	want := cfg.Platform
 	var s *daemon.Save
 	if cfg.Auto {
-		if s, err = cfg.Daemon.Save(ctx, im, daemon.Classic); err != nil {
+		// The store says how to read the save: a classic store's layers
+		// are named by diff ID, a containerd store's are compressed
+		// blobs among the JSON ones.
+		store, err := cfg.Daemon.Store(ctx)
+		if err != nil {
+			return fail(err)
+		}
+		if s, err = cfg.Daemon.Save(ctx, im, store); err != nil {
 			return fail(err)
 		}
 		defer s.Close()
@@ -127,14 +130,11 @@ func settled(cfg *Config, have, want platform.Platform) (done bool, err error) {
 // store: the raw config from the save stream (s when auto opened it; read
 // up to the config, no layer kept), patched, and loaded back with
 // manifest.json alone; the image ID, the digest output, is the new
-// config's digest. In the containerd image store, which keeps manifests:
-// the manifest and its config from a save stream of their own, the config
-// patched and the manifest re-pointed at it, loaded back as an OCI layout
-// of the two; the image ID is the new manifest's digest, as the engine
-// reports it. Either way the engine holds every layer, so none is sent,
-// and the tag moves to the new image. An image already right costs
-// nothing more than the inspect; a dry run reads the save and loads
-// nothing.
+// config's digest. In the containerd image store, which keeps manifests
+// and indexes: setContainerd. Either way the engine holds every layer, so
+// none is sent, and the tag moves to the new image. An image already
+// right costs nothing more than the inspect; a dry run reads the save and
+// loads nothing.
 func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference, im *daemon.Image, want platform.Platform, s *daemon.Save, r Result) Result {
 	fail := func(err error) Result {
 		r.Err = describeDaemon(err, ref.Line, deps.Words)
@@ -151,19 +151,25 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	if err != nil {
 		return fail(err)
 	}
-	var manifest, config []byte
-	if s != nil && store == daemon.Classic {
+	if store == daemon.Containerd {
+		if r, err = setContainerd(ctx, cfg, deps, ref, im, want, s, r); err != nil {
+			return fail(err)
+		}
+		return r
+	}
+	var config []byte
+	if s != nil {
 		config, err = s.Config()
 	} else {
-		manifest, config, err = readDaemonImage(ctx, cfg.Daemon, im, store)
+		config, err = readDaemonConfig(ctx, cfg.Daemon, im)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	manifest, config, r.Digest, err = patchDaemonImage(store, manifest, config, want)
-	if err != nil {
-		return fail(err)
+	if config, err = patch.SetPlatform(config, nil, want); err != nil {
+		return fail(fmt.Errorf("patching config: %w", err))
 	}
+	r.Digest = oci.Digest(config).String()
 	r.After = []platform.Platform{want}
 	r.Changed = r.Digest != r.PreviousDigest
 	if cfg.DryRun || !r.Changed {
@@ -176,12 +182,7 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	if ref.DaemonID.Hex == "" {
 		tag = daemonName(ref)
 	}
-	var ld *daemon.Loaded
-	if store == daemon.Containerd {
-		ld, err = cfg.Daemon.LoadOCI(ctx, tag, manifest, oci.Shape(manifest), config)
-	} else {
-		ld, err = cfg.Daemon.Load(ctx, tag, config, len(im.DiffIDs))
-	}
+	ld, err := cfg.Daemon.Load(ctx, tag, config, len(im.DiffIDs))
 	if err != nil {
 		return fail(err)
 	}
@@ -189,59 +190,15 @@ func setDaemon(ctx context.Context, cfg *Config, deps Deps, ref imageref.Referen
 	return r
 }
 
-// patchDaemonImage sets want in config and, in the containerd store,
-// points manifest at the new config; digest is the image ID the fixed
-// image will have: the new config's digest in the classic store, the new
-// manifest's in the containerd store.
-func patchDaemonImage(store daemon.Store, manifest, config []byte, want platform.Platform) (newManifest, newConfig []byte, digest string, err error) {
-	newConfig, err = patch.SetPlatform(config, nil, want)
+// readDaemonConfig reads im's config, byte for byte, from a classic
+// store's save stream, which it closes before the rest is sent.
+func readDaemonConfig(ctx context.Context, c *daemon.Client, im *daemon.Image) ([]byte, error) {
+	s, err := c.Save(ctx, im, daemon.Classic)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("patching config: %w", err)
-	}
-	digest = oci.Digest(newConfig).String()
-	if store != daemon.Containerd {
-		return nil, newConfig, digest, nil
-	}
-	newManifest, err = patch.SetDescriptor(manifest, patch.Path{"config"}, digest, int64(len(newConfig)))
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("patching manifest: %w", err)
-	}
-	return newManifest, newConfig, oci.Digest(newManifest).String(), nil
-}
-
-// requireClassic asks the engine for its image store and refuses the
-// containerd one with refusal: what is wired there reads and writes the
-// classic store only.
-func requireClassic(ctx context.Context, c *daemon.Client, refusal error) error {
-	store, err := c.Store(ctx)
-	if err != nil {
-		return err
-	}
-	if store != daemon.Classic {
-		return refusal
-	}
-	return nil
-}
-
-// readDaemonImage reads im's config, byte for byte, from the engine's save
-// stream, which it closes before the rest is sent; in the containerd
-// store also the manifest (the image ID names it), nil in the classic
-// store, which keeps none.
-func readDaemonImage(ctx context.Context, c *daemon.Client, im *daemon.Image, store daemon.Store) (manifest, config []byte, err error) {
-	s, err := c.Save(ctx, im, store)
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer s.Close()
-	if store == daemon.Containerd {
-		manifest, config, err = s.Manifest(im.ID)
-		if errors.Is(err, daemon.ErrIndex) {
-			err = errDaemonIndex
-		}
-		return manifest, config, err
-	}
-	config, err = s.Config()
-	return nil, config, err
+	return s.Config()
 }
 
 // describeDaemon is err about the engine's image line, with what a person
@@ -252,8 +209,14 @@ func describeDaemon(err error, line string, words Words) error {
 	var ne *daemon.NoEngineError
 	var pe *daemon.PermissionError
 	var nf *daemon.NotFoundError
+	var rf *plan.RefusalError
 	var h Hint
 	switch {
+	case errors.As(err, &rf):
+		// An index of several images: the fixes a registry's index takes
+		// (no platform, a child by digest) have no docker-daemon: form,
+		// a layout has.
+		return fmt.Errorf("%w: docker save the image and name the file as oci-archive:FILE, where each child can be set from its index entry", err)
 	case errors.As(err, &ne):
 		h = HintNoEngine
 	case errors.As(err, &pe):

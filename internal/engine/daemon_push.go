@@ -20,11 +20,6 @@ import (
 	"github.com/set-image-platform/set-image-platform/internal/store"
 )
 
-// errContainerdPush is a push from an engine with the containerd image
-// store, whose save holds compressed layers under digests the inspect
-// does not give: not wired yet.
-var errContainerdPush = errors.New("pushing an image from the Docker engine's containerd image store is not wired yet (only the classic store is): docker save the image and name the file as oci-archive:FILE to push it fixed")
-
 // pushDaemon pushes the engine's image im, with want set in its config,
 // to j's registry tag ("push it fixed"): the unfixed image never reaches
 // the registry, and nothing is loaded into or tagged in the engine.
@@ -63,8 +58,20 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	if !ok {
 		return fail(fmt.Errorf("%s takes no blob from a stream", dst.Name()))
 	}
-	if err := requireClassic(ctx, cfg.Daemon, errContainerdPush); err != nil {
+	store, err := cfg.Daemon.Store(ctx)
+	if err != nil {
 		return fail(err)
+	}
+	if store == daemon.Containerd {
+		p, err := pushContainerd(ctx, cfg, deps, dst, streamer, job, ref.Line, im, want)
+		if err != nil {
+			return pushFailed(r, err, cfg, deps, job, ref.Line)
+		}
+		r.After, r.Digest, r.Changed = p.After, p.Digest.String(), p.Changed
+		if len(p.Before) > 1 {
+			r.Before = p.Before
+		}
+		return r
 	}
 	var there map[v1.Hash]bool
 	if !cfg.DryRun {
@@ -79,13 +86,8 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 		}
 		return streamer.PushStream(ctx, p.DiffID, p.Size, body)
 	})
-	var pe *pushError
-	switch {
-	case errors.As(err, &pe):
-		r.Err = writeError(pe.err, cfg, deps, job)
-		return r
-	case err != nil:
-		return fail(err)
+	if err != nil {
+		return pushFailed(r, err, cfg, deps, job, ref.Line)
 	}
 	if !done {
 		if config, err = patch.SetPlatform(config, nil, want); err != nil {
@@ -111,6 +113,19 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	}
 	if err := pushTop(ctx, dst, job, &plan.Writes{Top: top}); err != nil {
 		r.Err = writeError(err, cfg, deps, job)
+	}
+	return r
+}
+
+// pushFailed is r failed with err: a write to the registry that failed
+// (*pushError) worded as a write's, anything else as about the engine's
+// image line.
+func pushFailed(r Result, err error, cfg *Config, deps Deps, job Job, line string) Result {
+	var pe *pushError
+	if errors.As(err, &pe) {
+		r.Err = writeError(pe.err, cfg, deps, job)
+	} else {
+		r.Err = describeDaemon(err, line, deps.Words)
 	}
 	return r
 }

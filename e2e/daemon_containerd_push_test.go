@@ -1,0 +1,156 @@
+package e2e
+
+import (
+	"bytes"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestDaemonContainerdPush pushes images of an engine with the containerd
+// image store, fixed, to a registry tag through both front doors: one
+// save read once, each compressed layer blob streamed from it into the
+// registry under its own digest (a HEAD first; none twice), then the
+// patched config, the engine's manifest re-pointed at it byte for byte,
+// and for an index its attestation as it was and the index re-pointed at
+// the fixed image; the tag read back. The engine is read, never written.
+// A dry run gives the digest a push gives and writes nothing; a rerun
+// writes the manifest alone; with platform auto the binaries are read
+// from a save of their own first.
+func TestDaemonContainerdPush(t *testing.T) {
+	t.Parallel()
+	for _, store := range containerdStores(t) {
+		for _, tc := range []struct {
+			name   string
+			action bool
+			index  bool
+			inputs map[string]string
+			args   []string
+			// prior is a run before the one checked (inputs merged): the
+			// registry's requests are reset after it, and the digest
+			// output of both must agree.
+			prior map[string]string
+			// wantWrites, when not nil, lists the registry writes.
+			wantWrites []string
+			dryRun     bool
+			// auto reads the platform from the binaries first: a save of
+			// its own, read up to where they settle it.
+			auto bool
+		}{
+			{name: "action push", action: true},
+			{name: "cli push", args: []string{"--platform", "linux/amd64"}},
+			{name: "action push index", action: true, index: true},
+			{name: "action push auto", action: true, inputs: map[string]string{"platform": "auto"}, auto: true},
+			{name: "action dry run", action: true, inputs: map[string]string{"dry-run": "true"}, wantWrites: []string{}, dryRun: true},
+			{name: "action rerun sends no blob", action: true, prior: map[string]string{}, wantWrites: []string{"PUT /v2/o/app/manifests/1"}},
+		} {
+			t.Run(store.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				reg := newRegistry(t, registryOptions{})
+				im := daemonImage(t)
+				tag := "example.test/daemon/containerd-push:" + strings.ToLower(randomHex(t, "", 6))
+				put := store.put
+				if tc.index {
+					put = store.putIndex
+				}
+				oldID := put(t, tag, im)
+				line, target := "docker-daemon:"+tag, reg.ref("o/app:1")
+				old := store.blobs(t, oldID)
+				top, want := fixedTree(t, old, oldID)
+				run := func(p *engineProxy, extra map[string]string) Result {
+					inputs := map[string]string{"image": line, "tag": target, "platform": "linux/amd64"}
+					maps.Copy(inputs, extra)
+					return runDaemonDoor(t, tc.action, p.host, inputs, append(tc.args, "--tag", target, line)...)
+				}
+				var priorDigest string
+				if tc.prior != nil {
+					res := run(newEngineProxy(t, &dockerEngine{socket: strings.TrimPrefix(store.host, "unix://")}), tc.prior)
+					expectExit(t, res, 0)
+					priorDigest = res.Outputs["digest"]
+					reg.proxy.reset()
+				}
+				p := newEngineProxy(t, &dockerEngine{socket: strings.TrimPrefix(store.host, "unix://")})
+				res := run(p, tc.inputs)
+				expectExit(t, res, 0)
+
+				// The engine: read once, never written.
+				asked := []string{"GET /_ping", "GET /images/" + tag + "/json", "GET /info", "GET /images/" + oldID + "/get"}
+				if tc.auto {
+					asked = append(asked, "GET /images/"+oldID+"/get")
+				}
+				if diff := cmp.Diff(asked, p.requests()); diff != "" {
+					t.Errorf("requests to the engine (-want +got):\n%s", diff)
+				}
+				if got := p.postedBytes(); got != 0 {
+					t.Errorf("bytes posted to the engine = %d, want 0", got)
+				}
+				if got := store.inspect(t, tag); !strings.HasPrefix(got, oldID+" ") {
+					t.Errorf("the engine's %s after the push = %q, want it left at %s", tag, got, oldID)
+				}
+
+				if tc.wantWrites != nil {
+					expectWrites(t, reg.proxy, tc.wantWrites)
+				}
+				if tc.action && res.Outputs["digest"] != sha256Digest(top) {
+					t.Errorf("digest output = %q, want %s, the fixed manifest's digest", res.Outputs["digest"], sha256Digest(top))
+				}
+				if priorDigest != "" && priorDigest != sha256Digest(top) {
+					t.Errorf("digest output of the prior run = %s, want %s", priorDigest, sha256Digest(top))
+				}
+				if tc.dryRun {
+					if reg.exists(t, "o/app:1") {
+						t.Errorf("o/app:1 exists in the registry after a dry run, want nothing pushed")
+					}
+					return
+				}
+				if got := reg.get(t, "o/app:1"); !bytes.Equal(got.body, top) {
+					t.Errorf("o/app:1 in the registry =\n%s\nwant the engine's, fixed byte for byte:\n%s", got.body, top)
+				}
+				// Every blob of the fixed tree is there, as the engine
+				// holds it; each layer uploaded once, the unfixed config
+				// never named.
+				for _, d := range slices.Sorted(maps.Keys(want)) {
+					b := want[d]
+					if d == sha256Digest(top) {
+						continue
+					}
+					var got []byte
+					if shapeOf(b) != "" {
+						got = reg.get(t, "o/app@"+d).body
+					} else {
+						got = reg.blob(t, "o/app", d)
+					}
+					if !bytes.Equal(got, b) {
+						t.Errorf("o/app@%s in the registry = %.200q, want the engine's %.200q", d, got, b)
+					}
+				}
+				if tc.prior != nil {
+					return
+				}
+				for d, b := range want {
+					// An upload ends in one PUT naming the digest (a small
+					// blob's POST may name it too).
+					puts := 0
+					for _, r := range reg.proxy.naming(d) {
+						if r.Method == "PUT" {
+							puts++
+						}
+					}
+					if shapeOf(b) == "" && puts != 1 {
+						t.Errorf("uploads of blob %s = %d, want 1:\n%s", d, puts, formatRequests(reg.proxy.requests()))
+					}
+				}
+				for d := range old {
+					if _, kept := want[d]; !kept {
+						if rs := reg.proxy.naming(d); len(rs) > 0 {
+							t.Errorf("requests naming %s of the unfixed image, want none:\n%s", d, formatRequests(rs))
+						}
+					}
+				}
+			})
+		}
+	}
+}

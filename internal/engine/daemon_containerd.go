@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/set-image-platform/set-image-platform/internal/daemon"
+	"github.com/set-image-platform/set-image-platform/internal/imageref"
+	"github.com/set-image-platform/set-image-platform/internal/oci"
+	"github.com/set-image-platform/set-image-platform/internal/plan"
+	"github.com/set-image-platform/set-image-platform/internal/platform"
+	"github.com/set-image-platform/set-image-platform/internal/store"
+)
+
+// daemonTree reads the tree the image ID id names from a containerd
+// store's save, as readTree reads it from a registry: the manifest, or
+// the index and its children, and the images' configs, each blob byte for
+// byte (Save.Blob). With copyAll the attestations are read too, which a
+// push to a registry copies; without it a child the store lacks is left
+// as it is.
+func daemonTree(s *daemon.Save, id v1.Hash, copyAll bool) (*plan.Node, error) {
+	top, err := s.Blob(id)
+	if err != nil {
+		return nil, err
+	}
+	mt := oci.Shape(top)
+	if !mt.IsIndex() {
+		return daemonImageNode(s, plan.Image{MediaType: mt, Manifest: top, Digest: id}, nil)
+	}
+	idx, err := plan.ParseIndex(mt, id, top)
+	if err != nil {
+		return nil, err
+	}
+	children := make([]*plan.Node, len(idx.Entries))
+	for i := range idx.Entries {
+		e := &idx.Entries[i]
+		if !plan.NeedsRead(*e, copyAll) {
+			continue
+		}
+		b, err := s.Blob(e.Digest)
+		switch {
+		case errors.Is(err, daemon.ErrNoBlob) && !copyAll:
+			// A child the store lacks (a pull keeps one platform's) is
+			// kept as it is, as the engine keeps it.
+			continue
+		case errors.Is(err, daemon.ErrNoBlob):
+			return nil, fmt.Errorf("reading child %s: the engine lacks it (a pull keeps one platform's), so the index cannot be pushed whole: %w", e.Digest, err)
+		case err != nil:
+			return nil, fmt.Errorf("reading child %s: %w", e.Digest, err)
+		}
+		if children[i], err = daemonImageNode(s, plan.Image{MediaType: oci.Shape(b), Manifest: b, Digest: e.Digest}, e); err != nil {
+			return nil, err
+		}
+	}
+	return plan.NewIndex(idx, children), nil
+}
+
+// daemonImageNode is the node of the manifest img (the root when e is
+// nil, else the index's child at e) with its config from the save, or,
+// for a child that is no image (an attestation), the manifest kept as it
+// is.
+func daemonImageNode(s *daemon.Save, img plan.Image, e *plan.Entry) (*plan.Node, error) {
+	var pm *plan.Manifest
+	var err error
+	if e == nil {
+		pm, err = plan.ParseManifest(img.MediaType, img.Manifest)
+	} else {
+		pm, err = plan.ReadChild(*e, img)
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case pm == nil:
+		return plan.NewOther(img, e), nil
+	}
+	if img.Config, err = s.Blob(pm.Config.Digest); err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return plan.NewImage(img, pm, e), nil
+}
+
+// planContainerd plans setting want on the tree of the containerd
+// store's image im from its save s, as the registry path plans it: a
+// single image, or an index's image child (its attestations kept), the
+// configs patched and the manifests re-pointed byte for byte.
+func planContainerd(cfg *Config, deps Deps, line string, s *daemon.Save, im *daemon.Image, want platform.Platform, copyAll bool) (*plan.Plan, error) {
+	root, err := daemonTree(s, im.ID, copyAll)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Set(root, want, cfg.Overwrite)
+	if errors.Is(err, plan.ErrNoPlatform) {
+		return nil, &InputError{Input: "platform", Err: errPlatformRequired}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range p.Stale {
+		deps.Log.Warning(fmt.Sprintf("%s: %s, the previous digest; it does not carry over", line, st))
+	}
+	return p, nil
+}
+
+// setContainerd sets want on im in a containerd image store in place:
+// the tree from the save (s when auto opened it), planned, and the new
+// configs, child manifests and top manifest or index loaded back as an
+// OCI layout (never a layer, nor a blob the engine holds, such as an
+// attestation's). digest is the ID the engine reports after the load.
+func setContainerd(ctx context.Context, cfg *Config, deps Deps, ref imageref.Reference, im *daemon.Image, want platform.Platform, s *daemon.Save, r Result) (Result, error) {
+	if s == nil {
+		var err error
+		if s, err = cfg.Daemon.Save(ctx, im, daemon.Containerd); err != nil {
+			return r, err
+		}
+		defer s.Close()
+	}
+	p, err := planContainerd(cfg, deps, ref.Line, s, im, want, false)
+	if err != nil {
+		return r, err
+	}
+	s.Close()
+	r.After, r.Digest, r.Changed = p.After, p.Digest.String(), p.Changed
+	if len(p.Before) > 1 {
+		r.Before = p.Before
+	}
+	if cfg.DryRun || !r.Changed {
+		return r, nil
+	}
+	if err := interrupted(ctx, "written"); err != nil {
+		return r, err
+	}
+	w, err := p.Writes(false)
+	if err != nil {
+		return r, err
+	}
+	var blobs [][]byte
+	for _, b := range w.Uploads {
+		blobs = append(blobs, b.Upload)
+	}
+	for _, c := range w.Children {
+		blobs = append(blobs, c.Bytes)
+	}
+	tag := ""
+	if ref.DaemonID.Hex == "" {
+		tag = daemonName(ref)
+	}
+	ld, err := cfg.Daemon.LoadOCI(ctx, tag, w.Top.Bytes, w.Top.MediaType, blobs...)
+	if err != nil {
+		return r, err
+	}
+	r.Digest = ld.ID.String()
+	return r, nil
+}
+
+// pushContainerd pushes the containerd store's image im, with want set,
+// to the registry repository dst as job's target. The save holds every
+// blob under its own digest, compressed as the store keeps it, in the
+// order of the digests: one read of it streams each layer the registry
+// lacks (asked with a HEAD as it comes) into an upload, and keeps the
+// JSON blobs; the manifest may come after its layers, which is why each
+// layer is taken by the digest that names it rather than from the
+// manifest. Then the tree is planned from the JSON kept (an index's
+// attestations copied as they are), the new configs uploaded, child
+// manifests put by digest, the top at the tag and read back. Nothing is
+// spooled to disk, nothing posted to the engine. A dry run reads the JSON
+// alone and asks the registry nothing.
+func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repository, streamer store.BlobStreamer, job Job, line string, im *daemon.Image, want platform.Platform) (*plan.Plan, error) {
+	s, err := cfg.Daemon.Save(ctx, im, daemon.Containerd)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	held := map[v1.Hash]bool{}
+	for !cfg.DryRun {
+		p, err := s.NextLayer()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Digest.Hex == "" || held[p.Digest] {
+			continue
+		}
+		held[p.Digest] = true
+		if there, err := dst.BlobExists(ctx, p.Digest); err == nil && there {
+			continue
+		}
+		if err := streamer.PushStream(ctx, p.Digest, p.Size, s); err != nil {
+			return nil, &pushError{err: fmt.Errorf("uploading layer %s: %w", p.Digest, err)}
+		}
+	}
+	p, err := planContainerd(cfg, deps, line, s, im, want, true)
+	if err != nil || cfg.DryRun {
+		return p, err
+	}
+	w, err := p.Writes(true)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range w.Blobs(true) {
+		if err := pushSaved(ctx, s, dst, b, held); err != nil {
+			return nil, &pushError{err: err}
+		}
+	}
+	if err := interrupted(ctx, "written"); err != nil {
+		return nil, err
+	}
+	for _, c := range w.Children {
+		if err := dst.PutManifest(ctx, c.Digest.String(), c.Bytes, c.MediaType); err != nil {
+			return nil, &pushError{err: fmt.Errorf("pushing child manifest %s: %w", c.Digest, err)}
+		}
+	}
+	if err := pushTop(ctx, dst, job, w); err != nil {
+		return nil, &pushError{err: err}
+	}
+	return p, nil
+}
+
+// pushSaved makes sure dst holds blob b of a push from a containerd
+// store's save: a new config is uploaded, a layer streamed already
+// (held) is there, a JSON blob the save kept (an attestation's) is
+// uploaded from memory; each unless the registry has it. A blob the save
+// lacks and the registry too is an error.
+func pushSaved(ctx context.Context, s *daemon.Save, dst store.Repository, b plan.Blob, held map[v1.Hash]bool) error {
+	if held[b.Digest] {
+		return nil
+	}
+	if there, err := dst.BlobExists(ctx, b.Digest); err == nil && there {
+		return nil
+	}
+	body := b.Upload
+	if body == nil {
+		var err error
+		if body, err = s.Blob(b.Digest); err != nil {
+			return fmt.Errorf("pushing blob %s: the registry lacks it and %w", b.Digest, err)
+		}
+	}
+	if err := dst.PushBlob(ctx, b.Digest, int64(len(body)), bytes.NewReader(body)); err != nil {
+		return fmt.Errorf("uploading blob %s: %w", b.Digest, err)
+	}
+	return nil
+}
