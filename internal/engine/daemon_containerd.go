@@ -176,13 +176,30 @@ func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repos
 	}
 	defer s.Close()
 	held := map[v1.Hash]bool{}
-	for !cfg.DryRun {
+	if !cfg.DryRun {
+		if err := streamSavedLayers(ctx, s, dst, streamer, held); err != nil {
+			return nil, err
+		}
+	}
+	p, err := planContainerd(cfg, deps, line, s, im, want, true)
+	if err != nil || cfg.DryRun {
+		return p, err
+	}
+	return p, pushSavedTree(ctx, s, dst, job, p, held)
+}
+
+// streamSavedLayers reads the save s to its end, streaming each layer
+// the registry lacks (asked with a HEAD as it comes) into an upload, and
+// notes each layer in held, none twice; the JSON blobs passed are kept
+// in s.
+func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository, streamer store.BlobStreamer, held map[v1.Hash]bool) error {
+	for {
 		p, err := s.NextLayer()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if p.Digest.Hex == "" || held[p.Digest] {
 			continue
@@ -192,34 +209,31 @@ func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repos
 			continue
 		}
 		if err := streamer.PushStream(ctx, p.Digest, p.Size, s); err != nil {
-			return nil, &pushError{err: fmt.Errorf("uploading layer %s: %w", p.Digest, err)}
+			return &pushError{err: fmt.Errorf("uploading layer %s: %w", p.Digest, err)}
 		}
 	}
-	p, err := planContainerd(cfg, deps, line, s, im, want, true)
-	if err != nil || cfg.DryRun {
-		return p, err
-	}
+}
+
+// pushSavedTree writes the plan p of a push from the save s to dst, its
+// layers there already (held): the new configs and the blobs the save
+// kept, the child manifests by digest, and the top at job's target.
+func pushSavedTree(ctx context.Context, s *daemon.Save, dst store.Repository, job Job, p *plan.Plan, held map[v1.Hash]bool) error {
 	w, err := p.Writes(true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, b := range w.Blobs(true) {
 		if err := pushSaved(ctx, s, dst, b, held); err != nil {
-			return nil, &pushError{err: err}
+			return &pushError{err: err}
 		}
 	}
 	if err := interrupted(ctx, "written"); err != nil {
-		return nil, err
+		return err
 	}
-	for _, c := range w.Children {
-		if err := dst.PutManifest(ctx, c.Digest.String(), c.Bytes, c.MediaType); err != nil {
-			return nil, &pushError{err: fmt.Errorf("pushing child manifest %s: %w", c.Digest, err)}
-		}
+	if err := putManifests(ctx, dst, job, w); err != nil {
+		return &pushError{err: err}
 	}
-	if err := pushTop(ctx, dst, job, w); err != nil {
-		return nil, &pushError{err: err}
-	}
-	return p, nil
+	return nil
 }
 
 // pushSaved makes sure dst holds blob b of a push from a containerd
