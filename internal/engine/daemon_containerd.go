@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -169,15 +171,30 @@ func setContainerd(ctx context.Context, cfg *Config, deps Deps, ref imageref.Ref
 // manifests put by digest, the top at the tag and read back. Nothing is
 // spooled to disk, nothing posted to the engine. A dry run reads the JSON
 // alone and asks the registry nothing.
+//
+// A refusal (a platform for an index of several images, an index the
+// store holds in part) comes before the first write: a layer streams in
+// that first read only once the top has come by as a single manifest,
+// which nothing after the inspect refuses (settled has asked what the
+// config declares). The layers passed before that, all of an index's,
+// wait for the plan; if it stands, those the registry lacks stream from
+// a second read (streamPassed).
 func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repository, streamer store.BlobStreamer, job Job, line string, im *daemon.Image, want platform.Platform) (*plan.Plan, error) {
 	s, err := cfg.Daemon.Save(ctx, im, daemon.Containerd)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	held := map[v1.Hash]bool{}
+	held, passed := map[v1.Hash]bool{}, map[v1.Hash]bool{}
 	if !cfg.DryRun {
-		if err := streamSavedLayers(ctx, s, dst, streamer, held); err != nil {
+		single := func(d v1.Hash) bool {
+			if top, ok := s.Passed(im.ID); ok && !oci.Shape(top).IsIndex() {
+				return true
+			}
+			passed[d] = true
+			return false
+		}
+		if err := streamSavedLayers(ctx, s, dst, streamer, held, single, true); err != nil {
 			return nil, err
 		}
 	}
@@ -185,14 +202,17 @@ func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repos
 	if err != nil || cfg.DryRun {
 		return p, err
 	}
+	if err := streamPassed(ctx, cfg.Daemon, im, dst, streamer, held, passed); err != nil {
+		return nil, err
+	}
 	return p, pushSavedTree(ctx, s, dst, job, p, held)
 }
 
 // streamSavedLayers reads the save s to its end, streaming each layer
-// the registry lacks (asked with a HEAD as it comes) into an upload, and
-// notes each layer in held, none twice; the JSON blobs passed are kept
-// in s.
-func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository, streamer store.BlobStreamer, held map[v1.Hash]bool) error {
+// that take takes into an upload unless the registry has it (with ask, a
+// HEAD as it comes), and notes each one taken in held, none twice; the
+// JSON blobs passed are kept in s.
+func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository, streamer store.BlobStreamer, held map[v1.Hash]bool, take func(v1.Hash) bool, ask bool) error {
 	for {
 		p, err := s.NextLayer()
 		if errors.Is(err, io.EOF) {
@@ -201,17 +221,54 @@ func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository
 		if err != nil {
 			return err
 		}
-		if p.Digest.Hex == "" || held[p.Digest] {
+		if p.Digest.Hex == "" || held[p.Digest] || !take(p.Digest) {
 			continue
 		}
 		held[p.Digest] = true
-		if there, err := dst.BlobExists(ctx, p.Digest); err == nil && there {
-			continue
+		if ask {
+			if there, err := dst.BlobExists(ctx, p.Digest); err == nil && there {
+				continue
+			}
 		}
 		if err := streamer.PushStream(ctx, p.Digest, p.Size, s); err != nil {
 			return &pushError{err: fmt.Errorf("uploading layer %s: %w", p.Digest, err)}
 		}
 	}
+}
+
+// streamPassed makes sure dst holds the layers passed by the first read
+// of im's save once its plan stands: the registry is asked for them all
+// at once, and those it lacks stream from a second read; none when it
+// has them all (a rerun reads the save once).
+func streamPassed(ctx context.Context, c *daemon.Client, im *daemon.Image, dst store.Repository, streamer store.BlobStreamer, held, passed map[v1.Hash]bool) error {
+	if len(passed) == 0 {
+		return nil
+	}
+	ds := slices.Collect(maps.Keys(passed))
+	there, err := blobsThere(ctx, dst, ds)
+	if err := interrupted(ctx, "written"); err != nil {
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	lack := map[v1.Hash]bool{}
+	for _, d := range ds {
+		if there[d] {
+			held[d] = true
+		} else {
+			lack[d] = true
+		}
+	}
+	if len(lack) == 0 {
+		return nil
+	}
+	s, err := c.Save(ctx, im, daemon.Containerd)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return streamSavedLayers(ctx, s, dst, streamer, held, func(d v1.Hash) bool { return lack[d] }, false)
 }
 
 // pushSavedTree writes the plan p of a push from the save s to dst, its
