@@ -34,10 +34,13 @@ func TestDaemonContainerdPush(t *testing.T) {
 			// pulled that index without the other image: a push of
 			// either is refused, from the save's JSON, before any write.
 			two, pulled bool
-			wantExit    int
-			wantError   []string
-			inputs      map[string]string
-			args        []string
+			// noBinaries is an image whose layers hold no executable:
+			// auto finds no platform, which a single manifest needs.
+			noBinaries bool
+			wantExit   int
+			wantError  []string
+			inputs     map[string]string
+			args       []string
 			// prior is a run before the one checked (inputs merged): the
 			// registry's requests are reset after it, and the digest
 			// output of both must agree.
@@ -57,12 +60,16 @@ func TestDaemonContainerdPush(t *testing.T) {
 			{name: "action rerun sends no blob", action: true, prior: map[string]string{}, wantWrites: []string{"PUT /v2/o/app/manifests/1"}},
 			{name: "action index of two images", action: true, two: true, wantWrites: []string{}, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
 			{name: "cli index of two images", two: true, args: []string{"--platform", "linux/amd64"}, wantWrites: []string{}, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
+			{name: "action push auto, no binaries", action: true, noBinaries: true, inputs: map[string]string{"platform": "auto"}, auto: true, wantWrites: []string{}, wantExit: 1, wantError: []string{"no ELF or PE executable", `set "platform" explicitly`}},
 			{name: "action index held in part", action: true, pulled: true, wantWrites: []string{}, wantExit: 1, wantError: []string{"the engine lacks it", "cannot be pushed whole"}},
 		} {
 			t.Run(store.name+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
 				reg := newRegistry(t, registryOptions{})
 				im := daemonImage(t)
+				if tc.noBinaries {
+					im = binImage(`"architecture":"","os":"linux"`, randomLayers(t, 2, dockerLayer)...)
+				}
 				tag := "example.test/daemon/containerd-push:" + strings.ToLower(randomHex(t, "", 6))
 				var oldID string
 				switch {
@@ -96,7 +103,8 @@ func TestDaemonContainerdPush(t *testing.T) {
 
 				// The engine: read once, never written.
 				asked := []string{"GET /_ping", "GET /images/" + tag + "/json", "GET /info", "GET /images/" + oldID + "/get"}
-				if tc.auto {
+				if tc.auto && !tc.noBinaries {
+					// The push's own save; detect's refusal comes before it.
 					asked = append(asked, "GET /images/"+oldID+"/get")
 				}
 				if tc.wantExit == 0 && !tc.dryRun && tc.prior == nil && layersBeforeTop(old, oldID) {
