@@ -194,7 +194,7 @@ func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repos
 			passed[d] = true
 			return false
 		}
-		if err := streamSavedLayers(ctx, s, dst, streamer, held, single, true); err != nil {
+		if err := streamSavedLayers(ctx, s, dst, streamer, held, single, -1); err != nil {
 			return nil, err
 		}
 	}
@@ -208,12 +208,14 @@ func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repos
 	return p, pushSavedTree(ctx, s, dst, job, p, held)
 }
 
-// streamSavedLayers reads the save s to its end, streaming each layer
-// that take takes into an upload unless the registry has it (with ask, a
-// HEAD as it comes), and notes each one taken in held, none twice; the
-// JSON blobs passed are kept in s.
-func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository, streamer store.BlobStreamer, held map[v1.Hash]bool, take func(v1.Hash) bool, ask bool) error {
-	for {
+// streamSavedLayers reads the save s, streaming each layer that take
+// takes into an upload, and notes each one taken in held, none twice; the
+// JSON blobs passed are kept in s. With left below zero the registry has
+// not been asked: a HEAD as each layer comes skips one it has, and the
+// read goes to the end, for the plan's JSON. Else the layers taken are
+// known absent, and the read ends once left of them are through.
+func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository, streamer store.BlobStreamer, held map[v1.Hash]bool, take func(v1.Hash) bool, left int) error {
+	for left != 0 {
 		p, err := s.NextLayer()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -225,15 +227,18 @@ func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository
 			continue
 		}
 		held[p.Digest] = true
-		if ask {
+		if left < 0 {
 			if there, err := dst.BlobExists(ctx, p.Digest); err == nil && there {
 				continue
 			}
+		} else {
+			left--
 		}
 		if err := streamer.PushStream(ctx, p.Digest, p.Size, s); err != nil {
 			return &pushError{err: fmt.Errorf("uploading layer %s: %w", p.Digest, err)}
 		}
 	}
+	return nil
 }
 
 // streamPassed makes sure dst holds the layers passed by the first read
@@ -268,7 +273,7 @@ func streamPassed(ctx context.Context, c *daemon.Client, im *daemon.Image, dst s
 		return err
 	}
 	defer s.Close()
-	return streamSavedLayers(ctx, s, dst, streamer, held, func(d v1.Hash) bool { return lack[d] }, false)
+	return streamSavedLayers(ctx, s, dst, streamer, held, func(d v1.Hash) bool { return lack[d] }, len(lack))
 }
 
 // pushSavedTree writes the plan p of a push from the save s to dst, its
