@@ -11,15 +11,18 @@ import (
 )
 
 // TestDaemonContainerdPush pushes images of an engine with the containerd
-// image store, fixed, to a registry tag through both front doors: one
-// save read once, each compressed layer blob streamed from it into the
-// registry under its own digest (a HEAD first; none twice), then the
-// patched config, the engine's manifest re-pointed at it byte for byte,
-// and for an index its attestation as it was and the index re-pointed at
-// the fixed image; the tag read back. The engine is read, never written.
-// A dry run gives the digest a push gives and writes nothing; a rerun
-// writes the manifest alone; with platform auto the binaries are read
-// from a save of their own first.
+// image store, fixed, to a registry tag through both front doors: each
+// compressed layer blob streamed from the save into the registry under
+// its own digest (a HEAD first; none twice), from the first read once the
+// top has come by as a single manifest, else from a second read once the
+// plan stands; then the patched config, the engine's manifest re-pointed
+// at it byte for byte, and for an index its attestation as it was and
+// the index re-pointed at the fixed image; the tag read back. The engine
+// is read, never written. A dry run gives the digest a push gives and
+// writes nothing; a rerun writes the manifest alone; with platform auto
+// the binaries are read from a save of their own first. A push the tree
+// refuses (an index of two images with a platform, an index held in
+// part) fails from the first read's JSON with zero writes.
 func TestDaemonContainerdPush(t *testing.T) {
 	t.Parallel()
 	for _, store := range containerdStores(t) {
@@ -27,8 +30,17 @@ func TestDaemonContainerdPush(t *testing.T) {
 			name   string
 			action bool
 			index  bool
-			inputs map[string]string
-			args   []string
+			// two is an index of the image and another, for linux/arm64;
+			// pulled that index without the other image: a push of
+			// either is refused, from the save's JSON, before any write.
+			two, pulled bool
+			// noBinaries is an image whose layers hold no executable:
+			// auto finds no platform, which a single manifest needs.
+			noBinaries bool
+			wantExit   int
+			wantError  []string
+			inputs     map[string]string
+			args       []string
 			// prior is a run before the one checked (inputs merged): the
 			// registry's requests are reset after it, and the digest
 			// output of both must agree.
@@ -46,20 +58,30 @@ func TestDaemonContainerdPush(t *testing.T) {
 			{name: "action push auto", action: true, inputs: map[string]string{"platform": "auto"}, auto: true},
 			{name: "action dry run", action: true, inputs: map[string]string{"dry-run": "true"}, wantWrites: []string{}, dryRun: true},
 			{name: "action rerun sends no blob", action: true, prior: map[string]string{}, wantWrites: []string{"PUT /v2/o/app/manifests/1"}},
+			{name: "action index of two images", action: true, two: true, wantWrites: []string{}, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
+			{name: "cli index of two images", two: true, args: []string{"--platform", "linux/amd64"}, wantWrites: []string{}, wantExit: 1, wantError: []string{"a platform of linux/amd64 for an index of 2 images", "oci-archive:FILE"}},
+			{name: "action push auto, no binaries", action: true, noBinaries: true, inputs: map[string]string{"platform": "auto"}, auto: true, wantWrites: []string{}, wantExit: 1, wantError: []string{"no ELF or PE executable", `set "platform" explicitly`}},
+			{name: "action index held in part", action: true, pulled: true, wantWrites: []string{}, wantExit: 1, wantError: []string{"the engine lacks it", "cannot be pushed whole"}},
 		} {
 			t.Run(store.name+"/"+tc.name, func(t *testing.T) {
 				t.Parallel()
 				reg := newRegistry(t, registryOptions{})
 				im := daemonImage(t)
-				tag := "example.test/daemon/containerd-push:" + strings.ToLower(randomHex(t, "", 6))
-				put := store.put
-				if tc.index {
-					put = store.putIndex
+				if tc.noBinaries {
+					im = binImage(`"architecture":"","os":"linux"`, randomLayers(t, 2, dockerLayer)...)
 				}
-				oldID := put(t, tag, im)
+				tag := "example.test/daemon/containerd-push:" + strings.ToLower(randomHex(t, "", 6))
+				var oldID string
+				switch {
+				case tc.index:
+					oldID = store.putIndex(t, tag, im)
+				case tc.two || tc.pulled:
+					oldID = store.putTwo(t, tag, im, binImage(`"architecture":"arm64","os":"linux"`, randomLayers(t, 1, dockerLayer)...), tc.two)
+				default:
+					oldID = store.put(t, tag, im)
+				}
 				line, target := "docker-daemon:"+tag, reg.ref("o/app:1")
 				old := store.blobs(t, oldID)
-				top, want := fixedTree(t, old, oldID)
 				run := func(p *engineProxy, extra map[string]string) Result {
 					inputs := map[string]string{"image": line, "tag": target, "platform": "linux/amd64"}
 					maps.Copy(inputs, extra)
@@ -74,11 +96,20 @@ func TestDaemonContainerdPush(t *testing.T) {
 				}
 				p := newEngineProxy(t, &dockerEngine{socket: strings.TrimPrefix(store.host, "unix://")})
 				res := run(p, tc.inputs)
-				expectExit(t, res, 0)
+				expectExit(t, res, tc.wantExit)
+				if len(tc.wantError) > 0 {
+					expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantError...))
+				}
 
 				// The engine: read once, never written.
 				asked := []string{"GET /_ping", "GET /images/" + tag + "/json", "GET /info", "GET /images/" + oldID + "/get"}
-				if tc.auto {
+				if tc.auto && !tc.noBinaries {
+					// The push's own save; detect's refusal comes before it.
+					asked = append(asked, "GET /images/"+oldID+"/get")
+				}
+				if tc.wantExit == 0 && !tc.dryRun && tc.prior == nil && layersBeforeTop(old, oldID) {
+					// The layers the first read passed before it knew the
+					// top for a single manifest come from a second.
 					asked = append(asked, "GET /images/"+oldID+"/get")
 				}
 				if diff := cmp.Diff(asked, p.requests()); diff != "" {
@@ -94,6 +125,10 @@ func TestDaemonContainerdPush(t *testing.T) {
 				if tc.wantWrites != nil {
 					expectWrites(t, reg.proxy, tc.wantWrites)
 				}
+				if tc.wantExit != 0 {
+					return
+				}
+				top, want := fixedTree(t, old, oldID)
 				if tc.action && res.Outputs["digest"] != sha256Digest(top) {
 					t.Errorf("digest output = %q, want %s, the fixed manifest's digest", res.Outputs["digest"], sha256Digest(top))
 				}
@@ -153,4 +188,18 @@ func TestDaemonContainerdPush(t *testing.T) {
 			})
 		}
 	}
+}
+
+// layersBeforeTop says whether a save of the image ID id, whose blobs
+// are old, passes a layer before it can tell that id is a single
+// manifest: it writes blobs in the order of their digests, so when a
+// layer's digest sorts before id's, or id is an index.
+func layersBeforeTop(old map[string][]byte, id string) bool {
+	index := strings.Contains(shapeOf(old[id]), "index") || strings.Contains(shapeOf(old[id]), "manifest.list")
+	for d, b := range old {
+		if !bytes.HasPrefix(b, []byte("{")) && (index || d < id) {
+			return true
+		}
+	}
+	return false
 }

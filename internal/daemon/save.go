@@ -407,6 +407,13 @@ func (s *Save) Blob(d v1.Hash) ([]byte, error) {
 	}
 }
 
+// Passed is the JSON blob d if the stream has passed it (Blob without
+// reading on): whether a read can tell yet what the image is.
+func (s *Save) Passed(d v1.Hash) ([]byte, bool) {
+	b, ok := s.kept[d]
+	return b, ok
+}
+
 // Manifest reads on to the manifest whose digest is id (the image ID in
 // the containerd image store) and the config it names, and returns both
 // byte for byte, each checked against the digest that names it (Blob).

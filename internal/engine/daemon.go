@@ -63,34 +63,15 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	if err != nil {
 		return fail(err)
 	}
-	have := platform.Platform{OS: im.OS, Architecture: im.Architecture, Variant: im.Variant, OSVersion: im.OSVersion}
-	r.Before, r.After = []platform.Platform{have}, []platform.Platform{have}
-	r.PreviousDigest, r.Digest = im.ID.String(), im.ID.String()
-	r.TargetRepository, r.ByID = daemonRepository(ref)
-	if j.Target != nil {
-		r.ByID = false
-		r.Target, r.TargetRepository = j.Target.String(), j.Target.Context().Name()
+	r = daemonResult(r, j, im)
+	want, s, err := daemonWant(ctx, cfg, deps, im, r.Before[0], ref.Line)
+	if err != nil {
+		return fail(err)
 	}
-	want := cfg.Platform
-	var s *daemon.Save
-	if cfg.Auto {
-		// The store says how to read the save: a classic store's layers
-		// are named by diff ID, a containerd store's are compressed
-		// blobs among the JSON ones.
-		store, err := cfg.Daemon.Store(ctx)
-		if err != nil {
-			return fail(err)
-		}
-		if s, err = cfg.Daemon.Save(ctx, im, store); err != nil {
-			return fail(err)
-		}
+	if s != nil {
 		defer s.Close()
-		detected, err := detectLayers(ctx, s.DetectLayers(), deps.Log, ref.Line)
-		if err != nil {
-			return fail(err)
-		}
-		want = plan.Refine(detected, have)
 	}
+	have := r.Before[0]
 	switch cfg.Mode {
 	case Check:
 		r.Findings, r.Err = findings(ref.Line, plan.CheckPlatform(ref.Line, have, want), deps.Words)
@@ -111,6 +92,49 @@ func workDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 		r = setDaemon(ctx, cfg, deps, ref, im, want, s, r)
 	}
 	return r
+}
+
+// daemonResult is r for the engine's image im that j names: the platform
+// the inspect gives, before and after, the image ID as both digests, and
+// the target the image output names (a registry tag's repository when j
+// pushes there).
+func daemonResult(r Result, j LocalJob, im *daemon.Image) Result {
+	have := platform.Platform{OS: im.OS, Architecture: im.Architecture, Variant: im.Variant, OSVersion: im.OSVersion}
+	r.Before, r.After = []platform.Platform{have}, []platform.Platform{have}
+	r.PreviousDigest, r.Digest = im.ID.String(), im.ID.String()
+	r.TargetRepository, r.ByID = daemonRepository(j.Source)
+	if j.Target != nil {
+		r.ByID = false
+		r.Target, r.TargetRepository = j.Target.String(), j.Target.Context().Name()
+	}
+	return r
+}
+
+// daemonWant is the platform to set on im, which declares have: the
+// platform input, or with auto what the binaries say, read from a save
+// of im (returned open, for a set to go on from) up to where they settle
+// it.
+func daemonWant(ctx context.Context, cfg *Config, deps Deps, im *daemon.Image, have platform.Platform, line string) (platform.Platform, *daemon.Save, error) {
+	if !cfg.Auto {
+		return cfg.Platform, nil, nil
+	}
+	// The store says how to read the save: a classic store's layers are
+	// named by diff ID, a containerd store's are compressed blobs among
+	// the JSON ones.
+	store, err := cfg.Daemon.Store(ctx)
+	if err != nil {
+		return platform.Platform{}, nil, err
+	}
+	s, err := cfg.Daemon.Save(ctx, im, store)
+	if err != nil {
+		return platform.Platform{}, nil, err
+	}
+	detected, err := detectLayers(ctx, s.DetectLayers(), deps.Log, line)
+	if err != nil {
+		s.Close()
+		return platform.Platform{}, nil, err
+	}
+	return plan.Refine(detected, have), s, nil
 }
 
 // settled says whether an image declaring have needs want set: done when

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -169,57 +171,131 @@ func setContainerd(ctx context.Context, cfg *Config, deps Deps, ref imageref.Ref
 // manifests put by digest, the top at the tag and read back. Nothing is
 // spooled to disk, nothing posted to the engine. A dry run reads the JSON
 // alone and asks the registry nothing.
+//
+// A refusal (a platform for an index of several images, an index the
+// store holds in part) comes before the first write: a layer streams in
+// that first read only once the top has come by as a single manifest,
+// which nothing after the inspect refuses (settled has asked what the
+// config declares). The layers passed before that, all of an index's,
+// wait for the plan; if it stands, those the registry lacks stream from
+// a second read (streamPassed).
 func pushContainerd(ctx context.Context, cfg *Config, deps Deps, dst store.Repository, streamer store.BlobStreamer, job Job, line string, im *daemon.Image, want platform.Platform) (*plan.Plan, error) {
 	s, err := cfg.Daemon.Save(ctx, im, daemon.Containerd)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	held := map[v1.Hash]bool{}
-	for !cfg.DryRun {
-		p, err := s.NextLayer()
-		if errors.Is(err, io.EOF) {
-			break
+	held, passed := map[v1.Hash]bool{}, map[v1.Hash]bool{}
+	if !cfg.DryRun {
+		single := func(d v1.Hash) bool {
+			if top, ok := s.Passed(im.ID); ok && !oci.Shape(top).IsIndex() {
+				return true
+			}
+			passed[d] = true
+			return false
 		}
-		if err != nil {
+		if err := streamSavedLayers(ctx, s, dst, streamer, held, single, -1); err != nil {
 			return nil, err
-		}
-		if p.Digest.Hex == "" || held[p.Digest] {
-			continue
-		}
-		held[p.Digest] = true
-		if there, err := dst.BlobExists(ctx, p.Digest); err == nil && there {
-			continue
-		}
-		if err := streamer.PushStream(ctx, p.Digest, p.Size, s); err != nil {
-			return nil, &pushError{err: fmt.Errorf("uploading layer %s: %w", p.Digest, err)}
 		}
 	}
 	p, err := planContainerd(cfg, deps, line, s, im, want, true)
 	if err != nil || cfg.DryRun {
 		return p, err
 	}
+	if err := streamPassed(ctx, cfg.Daemon, im, dst, streamer, held, passed); err != nil {
+		return nil, err
+	}
+	return p, pushSavedTree(ctx, s, dst, job, p, held)
+}
+
+// streamSavedLayers reads the save s, streaming each layer that take
+// takes into an upload, and notes each one taken in held, none twice; the
+// JSON blobs passed are kept in s. With left below zero the registry has
+// not been asked: a HEAD as each layer comes skips one it has, and the
+// read goes to the end, for the plan's JSON. Else the layers taken are
+// known absent, and the read ends once left of them are through.
+func streamSavedLayers(ctx context.Context, s *daemon.Save, dst store.Repository, streamer store.BlobStreamer, held map[v1.Hash]bool, take func(v1.Hash) bool, left int) error {
+	for left != 0 {
+		p, err := s.NextLayer()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if p.Digest.Hex == "" || held[p.Digest] || !take(p.Digest) {
+			continue
+		}
+		held[p.Digest] = true
+		if left < 0 {
+			if there, err := dst.BlobExists(ctx, p.Digest); err == nil && there {
+				continue
+			}
+		} else {
+			left--
+		}
+		if err := streamer.PushStream(ctx, p.Digest, p.Size, s); err != nil {
+			return &pushError{err: fmt.Errorf("uploading layer %s: %w", p.Digest, err)}
+		}
+	}
+	return nil
+}
+
+// streamPassed makes sure dst holds the layers passed by the first read
+// of im's save once its plan stands: the registry is asked for them all
+// at once, and those it lacks stream from a second read; none when it
+// has them all (a rerun reads the save once).
+func streamPassed(ctx context.Context, c *daemon.Client, im *daemon.Image, dst store.Repository, streamer store.BlobStreamer, held, passed map[v1.Hash]bool) error {
+	if len(passed) == 0 {
+		return nil
+	}
+	ds := slices.Collect(maps.Keys(passed))
+	there, err := blobsThere(ctx, dst, ds)
+	if err := interrupted(ctx, "written"); err != nil {
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	lack := map[v1.Hash]bool{}
+	for _, d := range ds {
+		if there[d] {
+			held[d] = true
+		} else {
+			lack[d] = true
+		}
+	}
+	if len(lack) == 0 {
+		return nil
+	}
+	s, err := c.Save(ctx, im, daemon.Containerd)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return streamSavedLayers(ctx, s, dst, streamer, held, func(d v1.Hash) bool { return lack[d] }, len(lack))
+}
+
+// pushSavedTree writes the plan p of a push from the save s to dst, its
+// layers there already (held): the new configs and the blobs the save
+// kept, the child manifests by digest, and the top at job's target.
+func pushSavedTree(ctx context.Context, s *daemon.Save, dst store.Repository, job Job, p *plan.Plan, held map[v1.Hash]bool) error {
 	w, err := p.Writes(true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, b := range w.Blobs(true) {
 		if err := pushSaved(ctx, s, dst, b, held); err != nil {
-			return nil, &pushError{err: err}
+			return &pushError{err: err}
 		}
 	}
 	if err := interrupted(ctx, "written"); err != nil {
-		return nil, err
+		return err
 	}
-	for _, c := range w.Children {
-		if err := dst.PutManifest(ctx, c.Digest.String(), c.Bytes, c.MediaType); err != nil {
-			return nil, &pushError{err: fmt.Errorf("pushing child manifest %s: %w", c.Digest, err)}
-		}
+	if err := putManifests(ctx, dst, job, w); err != nil {
+		return &pushError{err: err}
 	}
-	if err := pushTop(ctx, dst, job, w); err != nil {
-		return nil, &pushError{err: err}
-	}
-	return p, nil
+	return nil
 }
 
 // pushSaved makes sure dst holds blob b of a push from a containerd

@@ -39,30 +39,17 @@ import (
 func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, j LocalJob, im *daemon.Image, want platform.Platform, r Result) Result {
 	ref, target := j.Source, imageref.RefOf(j.Target)
 	job := Job{Source: target, Target: target}
-	fail := func(err error) Result {
+	done, err := settled(cfg, r.Before[0], want)
+	if err != nil {
 		r.Err = describeDaemon(err, ref.Line, deps.Words)
 		return r
 	}
-	done, err := settled(cfg, r.Before[0], want)
+	dst, streamer, st, err := daemonTarget(ctx, cfg, deps, clients, target, ref.Line)
 	if err != nil {
-		return fail(err)
-	}
-	// The registry first: one that cannot be reached costs the engine
-	// nothing more.
-	dst, err := openRepo(clients, target.Repo)
-	if err != nil {
-		r.Err = describe(err, target, true, cfg.Creds, deps.Words)
+		r.Err = err
 		return r
 	}
-	streamer, ok := dst.(store.BlobStreamer)
-	if !ok {
-		return fail(fmt.Errorf("%s takes no blob from a stream", dst.Name()))
-	}
-	store, err := cfg.Daemon.Store(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	if store == daemon.Containerd {
+	if st == daemon.Containerd {
 		p, err := pushContainerd(ctx, cfg, deps, dst, streamer, job, ref.Line, im, want)
 		if err != nil {
 			return pushFailed(r, err, cfg, deps, job, ref.Line)
@@ -73,10 +60,45 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 		}
 		return r
 	}
+	return pushClassic(ctx, cfg, deps, dst, streamer, job, ref.Line, im, want, done, r)
+}
+
+// daemonTarget opens the registry repository a push goes to, and asks
+// the engine's store, each error worded for the person: the registry's in
+// the target's words, the engine's about the image line. The registry
+// comes first: one that cannot be reached costs the engine nothing more.
+func daemonTarget(ctx context.Context, cfg *Config, deps Deps, clients map[string]clientResult, target store.Ref, line string) (store.Repository, store.BlobStreamer, daemon.Store, error) {
+	dst, err := openRepo(clients, target.Repo)
+	if err != nil {
+		return nil, nil, 0, describe(err, target, true, cfg.Creds, deps.Words)
+	}
+	streamer, ok := dst.(store.BlobStreamer)
+	if !ok {
+		return nil, nil, 0, describeDaemon(fmt.Errorf("%s takes no blob from a stream", dst.Name()), line, deps.Words)
+	}
+	st, err := cfg.Daemon.Store(ctx)
+	if err != nil {
+		return nil, nil, 0, describeDaemon(err, line, deps.Words)
+	}
+	return dst, streamer, st, nil
+}
+
+// pushClassic is pushDaemon from a classic store: the layers the
+// registry lacks streamed from the save, then the config (patched unless
+// done) and the Docker v2 manifest of them.
+func pushClassic(ctx context.Context, cfg *Config, deps Deps, dst store.Repository, streamer store.BlobStreamer, job Job, line string, im *daemon.Image, want platform.Platform, done bool, r Result) Result {
+	fail := func(err error) Result {
+		r.Err = describeDaemon(err, line, deps.Words)
+		return r
+	}
 	var there map[v1.Hash]bool
 	if !cfg.DryRun {
-		there = blobsThere(ctx, dst, im.DiffIDs)
+		var err error
+		there, err = blobsThere(ctx, dst, im.DiffIDs)
 		if err := interrupted(ctx, "written"); err != nil {
+			return fail(err)
+		}
+		if err != nil {
 			return fail(err)
 		}
 	}
@@ -87,7 +109,7 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 		return streamer.PushStream(ctx, p.DiffID, p.Size, body)
 	})
 	if err != nil {
-		return pushFailed(r, err, cfg, deps, job, ref.Line)
+		return pushFailed(r, err, cfg, deps, job, line)
 	}
 	if !done {
 		if config, err = patch.SetPlatform(config, nil, want); err != nil {
@@ -103,18 +125,33 @@ func pushDaemon(ctx context.Context, cfg *Config, deps Deps, clients map[string]
 	if cfg.DryRun {
 		return r
 	}
-	cd := oci.Digest(config)
-	if ok, err := dst.BlobExists(ctx, cd); err != nil || !ok {
-		err = dst.PushBlob(ctx, cd, int64(len(config)), bytes.NewReader(config))
-		if err != nil {
-			r.Err = writeError(fmt.Errorf("uploading config %s: %w", cd, err), cfg, deps, job)
-			return r
-		}
-	}
-	if err := pushTop(ctx, dst, job, &plan.Writes{Top: top}); err != nil {
+	if err := pushConfigAndTop(ctx, dst, job, config, top); err != nil {
 		r.Err = writeError(err, cfg, deps, job)
 	}
 	return r
+}
+
+// pushConfigAndTop uploads config unless dst holds it, then puts top at
+// job's target.
+func pushConfigAndTop(ctx context.Context, dst store.Repository, job Job, config []byte, top plan.Push) error {
+	cd := oci.Digest(config)
+	if ok, err := dst.BlobExists(ctx, cd); err != nil || !ok {
+		if err := dst.PushBlob(ctx, cd, int64(len(config)), bytes.NewReader(config)); err != nil {
+			return fmt.Errorf("uploading config %s: %w", cd, err)
+		}
+	}
+	return putManifests(ctx, dst, job, &plan.Writes{Top: top})
+}
+
+// putManifests puts w's child manifests by digest, then its top at job's
+// target, as a push from the engine's either store ends.
+func putManifests(ctx context.Context, dst store.Repository, job Job, w *plan.Writes) error {
+	for _, c := range w.Children {
+		if err := dst.PutManifest(ctx, c.Digest.String(), c.Bytes, c.MediaType); err != nil {
+			return fmt.Errorf("pushing child manifest %s: %w", c.Digest, err)
+		}
+	}
+	return pushTop(ctx, dst, job, w)
 }
 
 // pushFailed is r failed with err: a write to the registry that failed
@@ -137,10 +174,11 @@ type pushError struct{ err error }
 func (e *pushError) Error() string { return e.err.Error() }
 
 // blobsThere asks the registry, concurrently, which of blobs it holds. A
-// question that fails counts as absent: the upload then says why.
-func blobsThere(ctx context.Context, dst store.Repository, blobs []v1.Hash) map[v1.Hash]bool {
+// question that fails counts as absent: the upload then says why. The
+// error is the run's context ending, all that stops the questions.
+func blobsThere(ctx context.Context, dst store.Repository, blobs []v1.Hash) (map[v1.Hash]bool, error) {
 	held := make([]bool, len(blobs))
-	each(ctx, len(blobs), func(ctx context.Context, i int) error {
+	err := each(ctx, len(blobs), func(ctx context.Context, i int) error {
 		held[i], _ = dst.BlobExists(ctx, blobs[i])
 		return nil
 	})
@@ -148,7 +186,7 @@ func blobsThere(ctx context.Context, dst store.Repository, blobs []v1.Hash) map[
 	for i, b := range blobs {
 		out[b] = held[i]
 	}
-	return out
+	return out, err
 }
 
 // streamLayers reads im's save once, handing each distinct layer to push
