@@ -13,11 +13,14 @@
 #   scripts/containerd-engine.sh start DIR   # prints the engine's DOCKER_HOST
 #   scripts/containerd-engine.sh stop DIR
 #
-# It needs root, apt-get, dpkg-deb, runc and the docker CLI (Debian's
-# docker.io gives the last two).
+# It needs root, apt-get, dpkg-deb, ip (iproute2), runc and the docker CLI
+# (Debian's docker.io gives the last two).
 set -euo pipefail
 
 release="${CONTAINERD_ENGINE_RELEASE:-trixie}"
+# The engine's bridge and its address, apart from docker0's pools.
+bridge="${CONTAINERD_ENGINE_BRIDGE:-sipcd0}"
+bridge_addr="${CONTAINERD_ENGINE_BRIDGE_ADDR:-10.254.254.1/24}"
 cmd="${1:-}"
 dir="${2:-}"
 if [[ -z "$cmd" || -z "$dir" ]]; then
@@ -57,6 +60,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
   address = "$dir/containerd.sock"
 EOF
 	echo '{"features":{"containerd-snapshotter":true}}' >"$dir/daemon.json"
+	# A bridge of its own: dockerd started with --bridge=none deletes the
+	# default docker0 at start, which would cut the other engine's
+	# containers (and a person's own) off their network.
+	ip link add name "$bridge" type bridge 2>/dev/null || true
+	ip addr replace "$bridge_addr" dev "$bridge"
+	ip link set "$bridge" up
 	local path="$dir/root/usr/bin:$dir/root/usr/sbin:$PATH"
 	PATH="$path" setsid "$dir/root/usr/bin/containerd" --config "$dir/containerd.toml" \
 		>"$dir/containerd.log" 2>&1 </dev/null &
@@ -66,7 +75,7 @@ EOF
 		sleep 0.5
 	done
 	PATH="$path" setsid "$dir/root/usr/sbin/dockerd" --config-file "$dir/daemon.json" \
-		--containerd "$dir/containerd.sock" --bridge=none --iptables=false \
+		--containerd "$dir/containerd.sock" --bridge="$bridge" --iptables=false \
 		--data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
 		--host "unix://$dir/docker.sock" >"$dir/dockerd.log" 2>&1 </dev/null &
 	for _ in $(seq 60); do
@@ -99,6 +108,7 @@ stop() {
 		umount "$m" 2>/dev/null || true
 	done
 	rm -rf "$dir" || true
+	ip link delete "$bridge" type bridge 2>/dev/null || true
 }
 
 case "$cmd" in
