@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -54,15 +55,9 @@ func TestDaemonAuto(t *testing.T) {
 			tag, line, oldID, newID := fx.tag, fx.line, fx.oldID, fx.newID
 			p := newEngineProxy(t, d)
 			before := engineImages(t, d, repo)
-			inputs := map[string]string{"image": line, "platform": "auto"}
-			for k, v := range tc.inputs {
-				inputs[k] = v
-			}
-			res := runDaemonDoor(t, tc.action, p.host, inputs, append(append([]string{"--platform", "auto"}, tc.args...), line)...)
-			expectExit(t, res, tc.wantExit)
-			if len(tc.wantError) > 0 {
-				expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantError...))
-			}
+			inputs := map[string]string{"platform": "auto"}
+			maps.Copy(inputs, tc.inputs)
+			res := runDaemonLine(t, tc.action, p.host, line, inputs, append([]string{"--platform", "auto"}, tc.args...), tc.wantExit, tc.wantError)
 
 			// One save, by ID, whatever the mode: auto reads the binaries,
 			// the store asked first, which says how the save is laid out.

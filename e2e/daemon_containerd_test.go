@@ -214,15 +214,7 @@ func TestDaemonContainerdSet(t *testing.T) {
 					line = "docker-daemon:" + oldID
 				}
 				p := newEngineProxy(t, &dockerEngine{socket: strings.TrimPrefix(store.host, "unix://")})
-				inputs := map[string]string{"image": line}
-				for k, v := range tc.inputs {
-					inputs[k] = v
-				}
-				res := runDaemonDoor(t, tc.action, p.host, inputs, append(tc.args, line)...)
-				expectExit(t, res, tc.wantExit)
-				if len(tc.wantError) > 0 {
-					expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantError...))
-				}
+				res := runDaemonLine(t, tc.action, p.host, line, tc.inputs, tc.args, tc.wantExit, tc.wantError)
 
 				want := []string{"GET /_ping", "GET /images/" + strings.TrimPrefix(line, "docker-daemon:") + "/json"}
 				if tc.reads {
@@ -432,13 +424,9 @@ func TestDaemonContainerdAuto(t *testing.T) {
 				oldID := put(t, tag, im)
 				line := "docker-daemon:" + tag
 				p := newEngineProxy(t, &dockerEngine{socket: strings.TrimPrefix(store.host, "unix://")})
-				inputs := map[string]string{"image": line, "platform": "auto"}
+				inputs := map[string]string{"platform": "auto"}
 				maps.Copy(inputs, tc.inputs)
-				res := runDaemonDoor(t, tc.action, p.host, inputs, append(append([]string{"--platform", "auto"}, tc.args...), line)...)
-				expectExit(t, res, tc.wantExit)
-				if len(tc.wantErr) > 0 {
-					expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantErr...))
-				}
+				res := runDaemonLine(t, tc.action, p.host, line, inputs, append([]string{"--platform", "auto"}, tc.args...), tc.wantExit, tc.wantErr)
 				if !strings.Contains(res.Stdout+res.Stderr, "ELF file: linux/amd64") {
 					t.Errorf("the run's log names no ELF file of linux/amd64, want the evidence:\n%s", res)
 				}

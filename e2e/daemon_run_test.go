@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -139,6 +140,22 @@ func engineImages(t *testing.T, d *dockerEngine, repo string) string {
 // runDaemonDoor runs the built binary on the engine behind host: as the
 // runner runs the action (INPUT_*, GITHUB_OUTPUT) when action, else as a
 // person runs the command line with args.
+// runDaemonLine runs the engine's image line through a door on the
+// engine at host, with inputs besides image (in the action) or args
+// before the line (on the command line), and expects exit code wantExit
+// and, when wantError lists any, one error naming the line and each.
+func runDaemonLine(t *testing.T, action bool, host, line string, inputs map[string]string, args []string, wantExit int, wantError []string) Result {
+	t.Helper()
+	in := map[string]string{"image": line}
+	maps.Copy(in, inputs)
+	res := runDaemonDoor(t, action, host, in, append(args[:len(args):len(args)], line)...)
+	expectExit(t, res, wantExit)
+	if len(wantError) > 0 {
+		expectDoorErrors(t, res, action, append([]string{line}, wantError...))
+	}
+	return res
+}
+
 func runDaemonDoor(t *testing.T, action bool, host string, inputs map[string]string, args ...string) Result {
 	t.Helper()
 	if action {

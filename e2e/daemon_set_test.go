@@ -52,15 +52,7 @@ func TestDaemonSet(t *testing.T) {
 			fx := loadDaemonFixture(t, d, repo, im, tc.byID, tc.loads)
 			tag, line, oldID, newID, fixed := fx.tag, fx.line, fx.oldID, fx.newID, fx.fixed
 			p := newEngineProxy(t, d)
-			inputs := map[string]string{"image": line}
-			for k, v := range tc.inputs {
-				inputs[k] = v
-			}
-			res := runDaemonDoor(t, tc.action, p.host, inputs, append(tc.args, line)...)
-			expectExit(t, res, tc.wantExit)
-			if len(tc.wantError) > 0 {
-				expectDoorErrors(t, res, tc.action, append([]string{line}, tc.wantError...))
-			}
+			res := runDaemonLine(t, tc.action, p.host, line, tc.inputs, tc.args, tc.wantExit, tc.wantError)
 
 			want := []string{"GET /_ping", "GET /images/" + strings.TrimPrefix(line, "docker-daemon:") + "/json"}
 			if tc.wantChanged == "true" || tc.loads {
